@@ -1,0 +1,35 @@
+"""growthlens: marketing and product analytics on one data model.
+
+>>> import growthlens as gl
+>>> sorted(gl.__all__)[:3]
+['ConfigError', 'DataError', 'Dataset']
+"""
+
+from growthlens.config import Config, Settings
+from growthlens.data.dataset import Dataset
+from growthlens.data.load import load
+from growthlens.errors import (
+    ConfigError,
+    DataError,
+    GrowthlensError,
+    MissingExtraError,
+    MissingTableError,
+)
+from growthlens.result import FigureSpec, Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataError",
+    "Dataset",
+    "FigureSpec",
+    "GrowthlensError",
+    "MissingExtraError",
+    "MissingTableError",
+    "Result",
+    "Settings",
+    "__version__",
+    "load",
+]

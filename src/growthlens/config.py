@@ -1,0 +1,186 @@
+"""Settings and the ``growthlens.toml`` config model.
+
+A config names, for each canonical table, one or more sources, how their columns map to
+canonical names, and the duplicate policy; plus dataset-wide settings::
+
+    [settings]
+    timezone = "Europe/Moscow"      # naive output timestamps are in this zone
+    currency = "USD"
+    margin = 0.4                    # gross profit = revenue × margin
+    window = ["2017-06-01", "2018-05-31"]
+
+    [sessions]
+    path = "visits.csv"
+    columns = { user_id = "Uid", start_ts = "Start Ts" }
+
+    [[orders.sources]]              # a table may be the union of several sources
+    path = "shop.sqlite"
+    table = "orders"
+    [[orders.sources]]
+    path = "recovered_orders.csv.gz"
+
+Paths are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from growthlens.data.model import TABLES
+from growthlens.errors import ConfigError
+
+DuplicatePolicy = Literal["auto", "first", "last", "keep"]
+Period = Literal["day", "week", "month"]
+Acquisition = Literal["first_touch", "last_touch"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    """Dataset-wide settings (all optional).
+
+    Attributes:
+        timezone: IANA zone for naive timestamps; tz-aware input is converted to it.
+            ``None`` keeps naive input as given and converts tz-aware input to UTC.
+        currency: label for money in the report.
+        margin: gross profit share of revenue (DESIGN §4 LTV), in (0, 1].
+        window: ``(start, end)`` dates overriding the computed data window.
+        horizon: N for "N-month" LTV/ROMI figures.
+        period: default cohort period.
+        acquisition: how a user's acquisition source is chosen.
+        complete_periods: drop partial first/last periods from DAU/WAU/MAU.
+    """
+
+    timezone: str | None = None
+    currency: str = "USD"
+    margin: float = Field(default=1.0, gt=0, le=1)
+    window: tuple[date, date] | None = None
+    horizon: int = Field(default=6, ge=1, le=120)
+    period: Period = "month"
+    acquisition: Acquisition = "first_touch"
+    complete_periods: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Moscow'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _window_order(self) -> Settings:
+        if self.window is not None and self.window[0] > self.window[1]:
+            raise ValueError(f"window starts after it ends: {self.window[0]} > {self.window[1]}")
+        return self
+
+
+class SourceSpec(_Strict):
+    """One source of a canonical table.
+
+    Attributes:
+        path: file path (CSV, CSV.gz/.zip, Parquet, JSON/JSON lines, SQLite, DuckDB).
+        table: table name inside a SQLite/DuckDB file (or member of a zip).
+        format: override the format inferred from the file name.
+        columns: canonical name → source column name.
+        timestamp_format: strptime format for text timestamps, e.g. ``"%d-%m-%Y"``.
+        delimiter: CSV delimiter when not a comma.
+    """
+
+    path: str
+    table: str | None = None
+    format: Literal["csv", "parquet", "json", "sqlite", "duckdb"] | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    timestamp_format: str | None = None
+    delimiter: str | None = None
+
+
+class TableSpec(_Strict):
+    """A canonical table: its sources and the duplicate-key policy.
+
+    ``duplicates``: ``first``/``last`` keep one row per key (by source order, then row
+    order within the source is not relied on: ties break on all columns), ``keep``
+    keeps all and reports them; ``auto`` is ``first`` when the table has a key column
+    or several sources, else ``keep`` (identical rows of one export may be real).
+    """
+
+    sources: tuple[SourceSpec, ...]
+    duplicates: DuplicatePolicy = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `[sessions] path = "x.csv"` is shorthand for a single source.
+        if isinstance(data, Mapping) and "sources" not in data:
+            data = dict(data)
+            duplicates = data.pop("duplicates", "auto")
+            return {"sources": [data], "duplicates": duplicates}
+        return data
+
+
+class Config(_Strict):
+    """A whole ``growthlens.toml``."""
+
+    settings: Settings = Field(default_factory=Settings)
+    tables: dict[str, TableSpec] = Field(default_factory=dict)
+    base_dir: Path = Field(default=Path("."))
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        """Read and validate a config file; errors name the key and the fix."""
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        return cls.from_mapping(raw, base_dir=path.parent, origin=str(path))
+
+    @classmethod
+    def from_mapping(
+        cls, raw: Mapping[str, Any], *, base_dir: Path = Path("."), origin: str = "config"
+    ) -> Config:
+        """Validate a parsed config mapping."""
+        unknown = sorted(set(raw) - set(TABLES) - {"settings"})
+        if unknown:
+            raise ConfigError(
+                f"{origin}: unknown section(s) {unknown}; known: settings, {', '.join(TABLES)}"
+            )
+        try:
+            return cls(
+                settings=Settings(**raw.get("settings", {})),
+                tables={name: TableSpec.model_validate(raw[name]) for name in TABLES if name in raw},
+                base_dir=base_dir,
+            )
+        except ValidationError as exc:
+            raise ConfigError(f"{origin}: {_describe(exc)}") from exc
+
+
+def make_settings(**values: Any) -> Settings:
+    """Build :class:`Settings`, turning validation errors into :class:`ConfigError`."""
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(f"settings: {_describe(exc)}") from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""Sources → canonical, validated tables: the data model, loading, validation, demo data."""

@@ -1,0 +1,275 @@
+"""Row-level checks: which rows are excluded (one reason each) and which are flagged.
+
+Exclusion reasons are evaluated in a fixed order and a row takes the first that applies,
+so per table ``loaded == accepted + Σ excluded_by_reason``. Everything is computed in the
+engine; only counts and a few example rows come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from growthlens.data.model import TABLES, TableModel
+from growthlens.data.quality import Action, Finding
+from growthlens.result import json_value
+
+REASON = "_growthlens_reason"
+EXAMPLES = 3
+
+# What each exclusion reason means, in words (used in findings and the report).
+EXCLUSION_TEXT: dict[str, str] = {
+    "missing_value": "have no value in a required column",
+    "negative_revenue": "have negative revenue (refunds are not modelled)",
+    "negative_cost": "have a negative cost",
+    "future_timestamp": "are dated after the time of loading",
+    "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
+    "out_of_window": "fall outside the data window",
+}
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """A kept-row check: rows are counted and left in, or left out of named metrics."""
+
+    check: str
+    needs: tuple[str, ...]
+    condition: Callable[[Mapping[str, ir.Table]], ir.Table]
+    text: str
+    action: Action
+    effect: str
+
+
+def missing_condition(table: ir.Table, model: TableModel) -> ir.BooleanValue:
+    """Rows with a null in any required column."""
+    cond: ir.BooleanValue = ibis.literal(False)
+    for name in model.required:
+        cond = cond | table[name].isnull()
+    return cond
+
+
+def key_columns(table: ir.Table, model: TableModel) -> tuple[str, ...] | None:
+    """The model's key columns when all are present, else ``None``."""
+    if model.key and all(k in table.columns for k in model.key):
+        return model.key
+    return None
+
+
+def pre_window_reason(
+    table: ir.Table, model: TableModel, *, policy: str, sources: int, now: datetime
+) -> tuple[ir.Table, str]:
+    """Add the first exclusion reason that applies before the window is known.
+
+    Returns the table with a ``REASON`` column and the effective duplicate policy.
+    """
+    cases: list[tuple[ir.BooleanValue, str]] = [(missing_condition(table, model), "missing_value")]
+    if "revenue" in table.columns and model.name in ("orders", "conversions_reference"):
+        cases.append((table.revenue < 0, "negative_revenue"))
+    if model.name == "costs":
+        cases.append((table.cost < 0, "negative_cost"))
+    if model.time_column and model.time_column in table.columns:
+        cases.append((_as_date(table[model.time_column]) > now.date(), "future_timestamp"))
+    key = key_columns(table, model)
+    effective = policy
+    if policy == "auto":
+        effective = "first" if key is not None or sources > 1 else "keep"
+    if effective in ("first", "last"):
+        from growthlens.data.canonical import SOURCE_RANK
+
+        data_cols = [c for c in table.columns if c != SOURCE_RANK]
+        partition = list(key) if key is not None else data_cols
+        rank = table[SOURCE_RANK] if effective == "first" else -table[SOURCE_RANK]
+        # Ties within a source break on every column as text: deterministic on any backend.
+        order = [rank, *[table[c].cast("string") for c in data_cols]]
+        row_number = ibis.row_number().over(group_by=[table[c] for c in partition], order_by=order)
+        valid = ~missing_condition(table, model)
+        cases.append((valid & (row_number > 0), "duplicate_key"))
+    reason = ibis.cases(*cases, else_=ibis.null("string"))
+    return table.mutate(**{REASON: reason}), effective
+
+
+def time_range(table: ir.Table, model: TableModel) -> tuple[date | None, date | None]:
+    """First and last date of the rows not yet excluded."""
+    if not model.time_column:
+        return None, None
+    day = _as_date(table[model.time_column])
+    row = table.filter(table[REASON].isnull()).aggregate(first=day.min(), last=day.max()).to_pyarrow().to_pylist()[0]
+    return _to_date(row["first"]), _to_date(row["last"])
+
+
+def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | None) -> ir.Table:
+    """Extend ``REASON`` with ``out_of_window``."""
+    if window is None or not model.time_column:
+        return table
+    day = _as_date(table[model.time_column])
+    outside = (day < window[0]) | (day > window[1])
+    reason = table[REASON].fill_null(ibis.ifelse(outside, "out_of_window", ibis.null("string")))
+    return table.mutate(**{REASON: reason})
+
+
+def count_reasons(table: ir.Table) -> dict[str | None, int]:
+    """Rows per reason (``None`` = accepted)."""
+    rows = table.group_by(REASON).aggregate(n=table.count()).to_pyarrow().to_pylist()
+    return {r[REASON]: int(r["n"]) for r in rows}
+
+
+def examples(table: ir.Table, condition: ir.BooleanValue | None = None, *, columns: list[str] | None = None) -> tuple[dict[str, Any], ...]:
+    """A few rows (as JSON-ready dicts, ids as text) matching ``condition``."""
+    from growthlens.data.canonical import SOURCE_RANK
+
+    rows = table if condition is None else table.filter(condition)
+    keep = columns or [c for c in table.columns if c not in (REASON, SOURCE_RANK)]
+    sample = rows.select(*keep).limit(EXAMPLES).to_pyarrow().to_pylist()
+    return tuple({k: _example_value(v) for k, v in r.items()} for r in sample)
+
+
+def reason_examples(table: ir.Table, reason: str) -> tuple[dict[str, Any], ...]:
+    """Example rows excluded for ``reason``."""
+    return examples(table, table[REASON] == reason)
+
+
+def flag_findings(tables: Mapping[str, ir.Table]) -> list[Finding]:
+    """Run every kept-row check whose tables are present."""
+    findings: list[Finding] = []
+    for table_name, rules in FLAG_RULES.items():
+        if table_name not in tables:
+            continue
+        for rule in rules:
+            if not all(n in tables for n in rule.needs) or not _has_columns(tables, rule):
+                continue
+            matched = rule.condition(tables)
+            n = int(matched.count().to_pyarrow().as_py())
+            if n:
+                total = int(tables[table_name].count().to_pyarrow().as_py())
+                findings.append(
+                    Finding(
+                        table=table_name,
+                        check=rule.check,
+                        message=f"{n:,} of {total:,} {table_name} rows ({n / total:.1%}) {rule.text}.",
+                        rows=n,
+                        action=rule.action,
+                        effect=rule.effect,
+                        severity="warning" if rule.action == "kept_flagged" else "info",
+                        examples=examples(matched),
+                    )
+                )
+    return findings
+
+
+def _has_columns(tables: Mapping[str, ir.Table], rule: FlagRule) -> bool:
+    try:
+        rule.condition(tables)
+    except (AttributeError, ibis.common.exceptions.IbisTypeError):
+        return False
+    return True
+
+
+def _end_before_start(t: Mapping[str, ir.Table]) -> ir.Table:
+    s = t["sessions"]
+    return s.filter(s.end_ts < s.start_ts)
+
+
+def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
+    o = t["orders"]
+    return o.filter(o.revenue == 0)
+
+
+def _first_visits(t: Mapping[str, ir.Table]) -> ir.Table:
+    s = t["sessions"]
+    return s.group_by(first_user=s.user_id).aggregate(first_visit=s.start_ts.min())
+
+
+def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
+    o = t["orders"]
+    firsts = _first_visits(t)
+    joined = o.inner_join(firsts, o.user_id == firsts.first_user)
+    return joined.filter(joined.ts < joined.first_visit).select(*o.columns, "first_visit")
+
+
+def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
+    o, s = t["orders"], t["sessions"]
+    return o.anti_join(s, o.user_id == s.user_id)
+
+
+def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:
+    c, s = t["costs"], t["sessions"]
+    seen = s.select(seen_source=s.source).distinct()
+    return c.anti_join(seen, c.source == seen.seen_source)
+
+
+FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
+    "sessions": (
+        FlagRule(
+            "end_before_start",
+            ("sessions",),
+            _end_before_start,
+            "end before they start",
+            "kept_flagged",
+            "counted as activity and first touch; left out of session-length statistics",
+        ),
+    ),
+    "orders": (
+        FlagRule(
+            "zero_revenue",
+            ("orders",),
+            _zero_revenue,
+            "have zero revenue",
+            "kept",
+            "counted as orders (they lower the average check)",
+        ),
+        FlagRule(
+            "order_before_first_visit",
+            ("orders", "sessions"),
+            _before_first_visit,
+            "are placed before the buyer's first visit",
+            "kept_flagged",
+            "kept; they give a negative conversion lag, reported in the lag distribution",
+        ),
+        FlagRule(
+            "orders_without_session",
+            ("orders", "sessions"),
+            _no_session,
+            "belong to users with no session",
+            "kept",
+            "their source and device are '(unknown)'; they have no conversion lag",
+        ),
+    ),
+    "costs": (
+        FlagRule(
+            "cost_source_without_sessions",
+            ("costs", "sessions"),
+            _unknown_cost_source,
+            "are for a source that no session comes from",
+            "kept",
+            "the spend counts; its CAC is undefined (no buyers)",
+        ),
+    ),
+}
+
+
+def _as_date(value: ir.Value) -> ir.Value:
+    return value if value.type().is_date() else value.date()
+
+
+def _to_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _example_value(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(value)  # JSON readers lose precision beyond 2**53
+    return json_value(value)
+
+
+__all__ = ["EXCLUSION_TEXT", "FLAG_RULES", "REASON", "TABLES"]

@@ -1,0 +1,1 @@
+"""Engine-side analyses: every aggregation is an Ibis expression; results are small frames."""
