@@ -1,0 +1,1 @@
+"""Report sections, in report order. Each module has ``build(ds) -> Section | None``."""

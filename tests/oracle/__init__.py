@@ -1,0 +1,1 @@
+"""Plain-pandas reference computations of every definition in docs/metrics.md."""
