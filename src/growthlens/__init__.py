@@ -7,6 +7,7 @@
 
 from growthlens.config import Config, Settings
 from growthlens.data.dataset import Dataset
+from growthlens.data.demo import demo
 from growthlens.data.load import load
 from growthlens.errors import (
     ConfigError,
@@ -15,6 +16,8 @@ from growthlens.errors import (
     MissingExtraError,
     MissingTableError,
 )
+from growthlens.metrics.overview import overview, quality
+from growthlens.report.build import report
 from growthlens.result import FigureSpec, Result
 
 __version__ = "0.1.0"
@@ -31,5 +34,9 @@ __all__ = [
     "Result",
     "Settings",
     "__version__",
+    "demo",
     "load",
+    "overview",
+    "quality",
+    "report",
 ]

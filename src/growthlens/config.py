@@ -24,10 +24,11 @@ Paths are relative to the config file.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -78,7 +79,9 @@ class Settings(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Moscow'") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like 'Europe/Moscow'"
+            ) from exc
         return value
 
     @model_validator(mode="after")
@@ -93,19 +96,24 @@ class SourceSpec(_Strict):
 
     Attributes:
         path: file path (CSV, CSV.gz/.zip, Parquet, JSON/JSON lines, SQLite, DuckDB).
-        table: table name inside a SQLite/DuckDB file (or member of a zip).
+        table: table name inside a SQLite/DuckDB file (for a zip without ``member``,
+            a member name is accepted here too).
+        member: the file inside a ``.zip`` to read, when it holds several.
         format: override the format inferred from the file name.
         columns: canonical name → source column name.
         timestamp_format: strptime format for text timestamps, e.g. ``"%d-%m-%Y"``.
-        delimiter: CSV delimiter when not a comma.
+        delimiter: CSV delimiter; DuckDB detects ``,``, ``;``, tab and ``|`` by itself.
+        decimal: CSV decimal separator when not ``.`` (e.g. ``","``).
     """
 
     path: str
     table: str | None = None
+    member: str | None = None
     format: Literal["csv", "parquet", "json", "sqlite", "duckdb"] | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     timestamp_format: str | None = None
     delimiter: str | None = None
+    decimal: Literal[".", ","] | None = None
 
 
 class TableSpec(_Strict):
@@ -123,11 +131,17 @@ class TableSpec(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
-        # `[sessions] path = "x.csv"` is shorthand for a single source.
+        # `[sessions] path = "x.csv"` is shorthand for a single source, and
+        # `sources = ["a.csv", "b.csv.gz"]` for sources given by path alone.
         if isinstance(data, Mapping) and "sources" not in data:
             data = dict(data)
             duplicates = data.pop("duplicates", "auto")
             return {"sources": [data], "duplicates": duplicates}
+        if isinstance(data, Mapping) and isinstance(data["sources"], list | tuple):
+            data = dict(data)
+            data["sources"] = [
+                {"path": str(s)} if isinstance(s, str | PurePath) else s for s in data["sources"]
+            ]
         return data
 
 
@@ -158,16 +172,23 @@ class Config(_Strict):
         unknown = sorted(set(raw) - set(TABLES) - {"settings"})
         if unknown:
             raise ConfigError(
-                f"{origin}: unknown section(s) {unknown}; known: settings, {', '.join(TABLES)}"
+                f"{origin}: unknown section(s) {', '.join(f'[{u}]' for u in unknown)}; "
+                f"known sections: [settings], {', '.join(f'[{t}]' for t in TABLES)}; "
+                "rename or remove it"
             )
+        section = "settings"
         try:
-            return cls(
-                settings=Settings(**raw.get("settings", {})),
-                tables={name: TableSpec.model_validate(raw[name]) for name in TABLES if name in raw},
-                base_dir=base_dir,
-            )
+            settings = Settings(**raw.get("settings", {}))
+            tables = {}
+            for name in TABLES:
+                if name in raw:
+                    section = name
+                    tables[name] = TableSpec.model_validate(raw[name])
         except ValidationError as exc:
-            raise ConfigError(f"{origin}: {_describe(exc)}") from exc
+            raise ConfigError(f"{origin}: {_describe(exc, section)}") from exc
+        except TypeError as exc:  # e.g. [settings] given as a value, not a table
+            raise ConfigError(f"{origin}: [{section}] must be a table of keys: {exc}") from exc
+        return cls(settings=settings, tables=tables, base_dir=base_dir)
 
 
 def make_settings(**values: Any) -> Settings:
@@ -175,12 +196,38 @@ def make_settings(**values: Any) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise ConfigError(f"settings: {_describe(exc)}") from exc
+        raise ConfigError(_describe(exc, "settings")) from exc
 
 
-def _describe(exc: ValidationError) -> str:
+_KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "settings": tuple(Settings.model_fields),
+    "table": ("sources", "duplicates", *SourceSpec.model_fields),
+    "source": tuple(SourceSpec.model_fields),
+}
+
+
+def _describe(exc: ValidationError, section: str) -> str:
+    """Turn pydantic errors into "what was wrong, what is allowed, how to fix it"."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+        loc = [str(p) for p in err["loc"]]
+        where = f"[{section}]" + (f" {'.'.join(loc)}" if loc else "")
+        if err["type"] == "extra_forbidden":
+            key = loc[-1] if loc else "?"
+            if section == "settings":
+                known = _KNOWN_KEYS["settings"]
+            elif "sources" in loc:
+                known = _KNOWN_KEYS["source"]
+            else:
+                known = _KNOWN_KEYS["table"]
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            parts.append(
+                f"unknown key {key!r} in [{section}]; known keys: {', '.join(known)}; "
+                f"{hint}rename or remove it"
+            )
+        else:
+            value = err.get("input")
+            shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
+            parts.append(f"{where}: {err['msg']}{shown}")
     return "; ".join(parts)

@@ -119,7 +119,7 @@ class Result:
 
 def json_value(value: Any) -> Any:
     """Convert numpy/pandas scalars to JSON types; NaN/NaT/inf become ``None``."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.generic):
         value = value.item()

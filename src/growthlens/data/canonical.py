@@ -1,12 +1,18 @@
 """Map a raw source to canonical names and types, in the engine.
 
 Type problems that make a column unusable (text in a revenue column, dates that do not
-parse) are :class:`DataError` with examples; they are found with one aggregate query.
+parse) are :class:`DataError` with examples. One aggregate query per source finds them
+and, in the same pass, profiles the id columns (are they all plain non-negative integers?).
+
+Ids: a column whose every value is a plain decimal integer that fits 64 unsigned bits
+becomes ``uint64`` (on backends that have it); anything else (``"u1"``, ``"007"``, a
+negative number) stays text, so ids are never wrapped, rounded or merged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -17,17 +23,34 @@ from growthlens.config import SourceSpec
 from growthlens.data.mapping import ColumnMapping
 from growthlens.data.model import Column, TableModel
 from growthlens.data.readers import RawSource
-from growthlens.engine import backend_name
 from growthlens.errors import DataError
 
 SOURCE_RANK = "_growthlens_source"
 # Backends that store unsigned 64-bit integers; elsewhere ids are kept as text.
 _UINT64_BACKENDS = {"duckdb", "clickhouse"}
+# A plain id: no sign, no leading zero (which "007" vs "7" would lose), at most 20 digits.
+_PLAIN_INTEGER = r"^(0|[1-9][0-9]{0,19})$"
+# A text timestamp that carries its own offset: converted, not read as local time.
+_OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|[zZ]| UTC)$"
+ID_COLUMNS = ("user_id", "session_id", "order_id", "conversion_id")
 
 
 def id_type(con_name: str) -> dt.DataType:
     """Numeric id type on this backend."""
     return dt.uint64 if con_name in _UINT64_BACKENDS else dt.string
+
+
+@dataclass(frozen=True)
+class CanonicalSource:
+    """One source in canonical names and types.
+
+    Attributes:
+        table: canonical columns (+ extras, + the source rank).
+        numeric_ids: per id column, whether this source's ids are numeric (``uint64``).
+    """
+
+    table: ir.Table
+    numeric_ids: Mapping[str, bool]
 
 
 def canonicalize(
@@ -38,28 +61,109 @@ def canonicalize(
     *,
     rank: int,
     backend: str,
-) -> ir.Table:
-    """Select, rename and type ``raw`` into ``model``'s canonical columns (+ extras)."""
+) -> CanonicalSource:
+    """Select, rename and type ``raw`` into ``model``'s canonical columns (+ extras).
+
+    Raises:
+        DataError: a mapped column has a type that cannot become the canonical one, or
+            some non-empty values cannot be parsed (the message shows examples).
+    """
     table = raw.table
     schema = table.schema()
-    exprs: dict[str, ir.Value] = {}
-    checks: list[tuple[str, str, ir.Value, ir.Value, str]] = []
     fmt = spec.timestamp_format if spec else None
+    numeric = id_type(backend)
+    exprs: dict[str, ir.Value] = {}
+    checks: list[_ParseCheck] = []
+    id_probes: dict[str, tuple[ir.Value, ir.BooleanValue | None]] = {}
     for column in model.columns:
         header = mapping.canonical.get(column.name)
         if header is None:
             continue
         source = table[header]
-        value, parsed_from_text = _coerce(source, schema[header], column, fmt, backend)
+        dtype = schema[header]
+        if column.kind == "id":
+            text, bad = _id_profile(source, dtype)
+            id_probes[column.name] = (text, bad)
+            exprs[column.name] = text
+            continue
+        value, parsed_from_text = _coerce(source, dtype, column, fmt, raw.label, header)
         if parsed_from_text:
-            checks.append((column.name, header, source, value, _expectation(column, fmt)))
-        exprs[column.name] = value.name(column.name)
+            checks.append(
+                _ParseCheck(column.name, header, source, value, _expectation(column, fmt))
+            )
+        exprs[column.name] = value
     for header, name in mapping.extras.items():
-        exprs[name] = table[header].name(name)
-    if checks:
-        _raise_on_unparseable(table, checks, raw.label, model.name)
-    exprs[SOURCE_RANK] = ibis.literal(rank, type="int32").name(SOURCE_RANK)
-    return table.select(**exprs)
+        exprs[name] = table[header]
+
+    numeric_ok = {name: bad is None for name, (_, bad) in id_probes.items()}
+    probed = {n: bad for n, (_, bad) in id_probes.items() if bad is not None}
+    if checks or (probed and not numeric.is_string()):
+        counts = _profile(table, checks, probed)
+        _raise_on_unparseable(table, checks, counts, raw.label, model.name)
+        numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
+    if numeric.is_string():
+        numeric_ok = dict.fromkeys(numeric_ok, False)
+    for name, (text, _) in id_probes.items():
+        if numeric_ok[name]:
+            header = mapping.canonical[name]
+            exprs[name] = _to_numeric(table[header], schema[header], text, numeric)
+    exprs[SOURCE_RANK] = ibis.literal(rank, type="int32")
+    typed = table.select(**{name: value.name(name) for name, value in exprs.items()})
+    return CanonicalSource(typed, numeric_ok)
+
+
+@dataclass(frozen=True)
+class _ParseCheck:
+    name: str
+    header: str
+    source: ir.Value
+    value: ir.Value
+    expected: str
+
+    def failed(self) -> ir.BooleanValue:
+        text = self.source.cast("string").strip()
+        return self.source.notnull() & (text != "") & self.value.isnull()
+
+
+def _profile(
+    table: ir.Table, checks: Sequence[_ParseCheck], id_probes: Mapping[str, ir.BooleanValue]
+) -> dict[str, Any]:
+    aggs: dict[str, ir.Value] = {f"bad_{i}": c.failed().sum() for i, c in enumerate(checks)}
+    for name, bad in id_probes.items():
+        aggs[f"id_{name}"] = bad.sum()
+    aggs["rows"] = table.count()
+    row: dict[str, Any] = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    # sum() over zero rows is NULL.
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def _id_profile(source: ir.Value, dtype: dt.DataType) -> tuple[ir.Value, ir.BooleanValue | None]:
+    """Return (the ids as text, "this value is not a plain non-negative integer").
+
+    ``None`` instead of the condition: every value is one, no need to look.
+    """
+    if dtype.is_unsigned_integer():
+        return source.cast("string"), None
+    if dtype.is_integer():
+        return source.cast("string"), source < 0
+    if dtype.is_floating():
+        # Integral floats (ids that went through a float column) keep their digits.
+        integral = (source == source.floor()) & (source >= 0) & (source < 2.0**64)
+        as_text = ibis.ifelse(
+            integral, source.try_cast(dt.uint64).cast("string"), source.cast("string")
+        )
+        return as_text, source.notnull() & ~integral
+    text = source.cast("string").strip().nullif("")
+    plain = text.re_search(_PLAIN_INTEGER) & text.try_cast(dt.uint64).notnull()
+    return text, text.notnull() & ~plain
+
+
+def _to_numeric(
+    source: ir.Value, dtype: dt.DataType, text: ir.Value, numeric: dt.DataType
+) -> ir.Value:
+    if dtype.is_integer() or dtype.is_floating():
+        return source.cast(numeric)
+    return text.try_cast(numeric)
 
 
 def unify_ids(tables: dict[str, ir.Table], backend: str) -> dict[str, ir.Table]:
@@ -68,12 +172,9 @@ def unify_ids(tables: dict[str, ir.Table], backend: str) -> dict[str, ir.Table]:
     If any table's ids are text (e.g. ``"u1"``), all become text; otherwise they stay
     numeric (uint64 where the backend has it).
     """
-    id_columns = ("user_id", "session_id", "order_id", "conversion_id")
     out = dict(tables)
-    for col in id_columns:
+    for col in ID_COLUMNS:
         holders = [n for n, t in tables.items() if col in t.columns]
-        if not holders:
-            continue
         if any(tables[n][col].type().is_string() for n in holders):
             for n in holders:
                 if not out[n][col].type().is_string():
@@ -81,21 +182,68 @@ def unify_ids(tables: dict[str, ir.Table], backend: str) -> dict[str, ir.Table]:
     return out
 
 
+def union_sources(parts: Sequence[CanonicalSource], model: TableModel) -> ir.Table:
+    """Union the sources of one table; columns missing from a source are null there.
+
+    A column typed differently by two sources becomes float64 when both are numeric,
+    else text, so the union never fails on a cast.
+    """
+    if len(parts) == 1:
+        return parts[0].table
+    types: dict[str, list[dt.DataType]] = {}
+    for part in parts:
+        for name, typ in part.table.schema().items():
+            types.setdefault(name, []).append(typ)
+    target: dict[str, dt.DataType] = {}
+    for name, found in types.items():
+        distinct = set(found)
+        if len(distinct) == 1:
+            target[name] = found[0]
+        elif all(t.is_numeric() for t in distinct) and not (set(ID_COLUMNS) & {name}):
+            target[name] = dt.float64
+        elif all(t.is_timestamp() for t in distinct):
+            target[name] = dt.Timestamp()
+        else:
+            target[name] = dt.string
+    aligned = []
+    for part in parts:
+        t = part.table
+        exprs = {}
+        for name, typ in target.items():
+            if name not in t.columns:
+                exprs[name] = ibis.null(typ)
+            elif t[name].type() == typ:
+                exprs[name] = t[name]
+            else:
+                exprs[name] = t[name].cast(typ)
+        aligned.append(t.select(**exprs))
+    try:
+        return ibis.union(*aligned, distinct=False)
+    except Exception as exc:  # pragma: no cover - types are aligned above
+        raise DataError(
+            f"the sources of {model.name} cannot be combined: {exc}",
+            fix="map the same columns in every source",
+        ) from exc
+
+
 def _coerce(
-    source: ir.Value, dtype: dt.DataType, column: Column, fmt: str | None, backend: str
+    source: ir.Value,
+    dtype: dt.DataType,
+    column: Column,
+    fmt: str | None,
+    label: str,
+    header: str,
 ) -> tuple[ir.Value, bool]:
     """Return (typed expression, whether it was parsed from text and needs checking)."""
     kind = column.kind
     if kind == "text":
         return source.cast("string"), False
-    if kind == "id":
-        return _coerce_id(source, dtype, backend)
     if kind == "number":
-        if dtype.is_numeric():
+        if dtype.is_numeric() or dtype.is_boolean():
             return source.cast("float64"), False
         if dtype.is_string():
-            return source.strip().try_cast("float64"), True
-        raise _type_error(column, dtype)
+            return source.strip().nullif("").try_cast("float64"), True
+        raise _type_error(column, dtype, label, header)
     if kind == "timestamp":
         if dtype.is_timestamp():
             # tz-aware → naive in the session time zone (set from `timezone`).
@@ -103,84 +251,73 @@ def _coerce(
         if dtype.is_date():
             return source.cast(dt.Timestamp()), False
         if dtype.is_string():
-            text = source.strip()
-            parsed = text.as_timestamp(fmt) if fmt else text.try_cast(dt.Timestamp())
-            return parsed, True
-        raise _type_error(column, dtype)
+            return _parse_timestamp(source.strip().nullif(""), fmt), True
+        raise _type_error(column, dtype, label, header)
     if kind == "date":
         if dtype.is_date():
             return source, False
         if dtype.is_timestamp():
-            return source.date(), False
+            local = source.cast(dt.Timestamp()) if dtype.timezone else source
+            return local.date(), False
         if dtype.is_string():
-            text = source.strip()
-            parsed = text.as_timestamp(fmt).date() if fmt else text.try_cast(dt.date)
-            return parsed, True
-        raise _type_error(column, dtype)
+            text = source.strip().nullif("")
+            if fmt:
+                return text.as_timestamp(fmt).date(), True
+            # A date column may hold full timestamps; the calendar date is what counts.
+            return ibis.coalesce(text.try_cast(dt.date), _parse_timestamp(text, None).date()), True
+        raise _type_error(column, dtype, label, header)
     raise AssertionError(kind)
 
 
-def _coerce_id(source: ir.Value, dtype: dt.DataType, backend: str) -> tuple[ir.Value, bool]:
-    numeric = id_type(backend)
-    if dtype.is_integer():
-        return source.cast(numeric), False
-    if dtype.is_string():
-        # Text stays text here; numeric_ids() decides for the whole table after the union.
-        return source.strip(), False
-    if dtype.is_floating():
-        # Floats cannot hold large ids exactly; keep the text the engine prints.
-        return source.cast("int64").cast(numeric), False
-    return source.cast("string"), False
-
-
-def numeric_ids(table: ir.Table, columns: Sequence[str], backend: str) -> ir.Table:
-    """Cast text id columns to uint64 when every non-null value is a plain integer that fits."""
-    target = id_type(backend)
-    if target.is_string():
-        return table
-    candidates = [c for c in columns if c in table.columns and table[c].type().is_string()]
-    if not candidates:
-        return table
-    aggs = {}
-    for c in candidates:
-        col = table[c]
-        aggs[c] = (col.notnull() & (~col.re_search(r"^[0-9]{1,20}$") | col.try_cast(target).isnull())).sum()
-    bad = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
-    casts = {c: table[c].try_cast(target) for c in candidates if not bad[c]}
-    return table.mutate(**casts) if casts else table
+def _parse_timestamp(text: ir.StringValue, fmt: str | None) -> ir.Value:
+    if fmt:
+        return text.as_timestamp(fmt)
+    # Offsets ("+03:00", "Z") are honoured: the instant is converted to the session time
+    # zone. Without an offset the wall-clock time is kept as given.
+    aware = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+    return ibis.ifelse(text.re_search(_OFFSET), aware, text.try_cast(dt.Timestamp()))
 
 
 def _raise_on_unparseable(
     table: ir.Table,
-    checks: list[tuple[str, str, ir.Value, ir.Value, str]],
+    checks: Sequence[_ParseCheck],
+    counts: Mapping[str, int],
     label: str,
     table_name: str,
 ) -> None:
-    aggs = {
-        f"bad_{i}": (source.notnull() & (source.cast("string").strip() != "") & value.isnull()).sum()
-        for i, (_, _, source, value, _) in enumerate(checks)
-    }
-    aggs["rows"] = table.count()
-    counts: dict[str, Any] = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
-    for i, (name, header, source, value, expected) in enumerate(checks):
-        bad = int(counts[f"bad_{i}"] or 0)
+    for i, check in enumerate(checks):
+        bad = counts[f"bad_{i}"]
         if not bad:
             continue
-        cond = source.notnull() & (source.cast("string").strip() != "") & value.isnull()
-        examples = table.filter(cond).select(v=source.cast("string")).limit(5).to_pyarrow()["v"].to_pylist()
+        examples = (
+            table.filter(check.failed())
+            .select(v=check.source.cast("string"))
+            .limit(5)
+            .to_pyarrow()["v"]
+            .to_pylist()
+        )
+        if "timestamp" in check.expected or "date" in check.expected:
+            fix = (
+                'set timestamp_format = "%d.%m.%Y %H:%M" (your format, strptime codes) in the '
+                f"source, or map another column to {check.name} under [{table_name}] columns"
+            )
+        else:
+            comma = any("," in str(e) for e in examples)
+            fix = (
+                'the values use a decimal comma: set decimal = "," in the source'
+                if comma
+                else f"clean the column, or map another column to {check.name} "
+                f'under [{table_name}] columns = {{ {check.name} = "<column>" }}'
+            )
         raise DataError(
-            f"{bad:,} of {int(counts['rows']):,} values cannot be read as {expected}",
+            f"{bad:,} of {counts['rows']:,} values cannot be read as {check.expected}; "
+            "no rows were loaded",
             source=label,
-            column=header,
-            expected=expected,
+            column=check.header,
+            expected=check.expected,
             found="text such as " + ", ".join(repr(e) for e in examples[:3]),
             examples=examples,
-            fix=(
-                f"clean the column, map another column to {name} under [{table_name}] columns, "
-                "or set timestamp_format = \"%d-%m-%Y\" (your format) in the source"
-                if "timestamp" in expected or "date" in expected
-                else f"clean the column or map another column to {name} under [{table_name}] columns"
-            ),
+            fix=fix,
         )
 
 
@@ -191,13 +328,23 @@ def _expectation(column: Column, fmt: str | None) -> str:
     return f"{what} in the format {fmt!r}" if fmt else f"{what} (e.g. 2017-06-01 00:01:00)"
 
 
-def _type_error(column: Column, dtype: dt.DataType) -> DataError:
+def _type_error(column: Column, dtype: dt.DataType, label: str, header: str) -> DataError:
     return DataError(
-        f"column {column.name!r} has type {dtype}",
-        column=column.name,
+        f"the column mapped to {column.name!r} has type {dtype}",
+        source=label,
+        column=header,
         expected=_expectation(column, None),
         found=str(dtype),
+        fix=f"map a column of the right type to {column.name}, or convert it before loading",
     )
 
 
-__all__ = ["SOURCE_RANK", "canonicalize", "id_type", "numeric_ids", "unify_ids"]
+__all__ = [
+    "ID_COLUMNS",
+    "SOURCE_RANK",
+    "CanonicalSource",
+    "canonicalize",
+    "id_type",
+    "unify_ids",
+    "union_sources",
+]

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
+from pydantic import ValidationError
 
-from growthlens.config import Config, Settings, SourceSpec, TableSpec, make_settings
+from growthlens.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
 from growthlens.data import validate
-from growthlens.data.canonical import SOURCE_RANK, canonicalize, numeric_ids, unify_ids
+from growthlens.data.canonical import (
+    ID_COLUMNS,
+    SOURCE_RANK,
+    CanonicalSource,
+    canonicalize,
+    id_type,
+    unify_ids,
+    union_sources,
+)
 from growthlens.data.dataset import Dataset
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.model import TABLES, TableModel
-from growthlens.data.quality import Finding, QualityReport, TableCounts
+from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, read_object, read_spec
 from growthlens.engine import BackendLike, backend_name, connect
 from growthlens.errors import ConfigError, DataError
@@ -48,10 +60,17 @@ def load(
 
     Args:
         config: a ``growthlens.toml`` path, a parsed mapping or a :class:`Config`.
-        sessions, orders, costs, events, touchpoints, conversions_reference, customers,
-            assignments: each a path, ``{"path": ..., "columns": {...}}``, a list of those
-            (unioned), a pandas/Polars/Arrow frame or an Ibis table. They override the
-            config's table of the same name.
+        sessions: a table's source(s): a path, ``{"path": ..., "columns": {...}}``,
+            ``{"sources": [...], "duplicates": "first"}``, a list of those (unioned), a
+            pandas/Polars/Arrow frame or an Ibis table. It overrides the config's table
+            of the same name; paths are relative to the working directory.
+        orders: as ``sessions``.
+        costs: as ``sessions``.
+        events: as ``sessions``.
+        touchpoints: as ``sessions``.
+        conversions_reference: as ``sessions``.
+        customers: as ``sessions``.
+        assignments: as ``sessions``.
         backend: ``None``/``"duckdb"`` (default), ``"pyspark"``, an Ibis URL or backend.
         materialize: store typed tables in the backend (default: for row-oriented
             sources such as CSV; Parquet and database tables stay lazy).
@@ -68,7 +87,9 @@ def load(
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> visits = pd.DataFrame({"Uid": ["1", "2"], "Start Ts": ["2020-01-01 10:00", "2020-01-02 11:00"]})
+        >>> visits = pd.DataFrame(
+        ...     {"Uid": ["1", "2"], "Start Ts": ["2020-01-01 10:00", "2020-01-02 11:00"]}
+        ... )
         >>> ds = gl.load(sessions=visits)
         >>> ds.quality.table_counts("sessions").accepted
         2
@@ -86,16 +107,36 @@ def load(
         "customers": customers,
         "assignments": assignments,
     }
-    plan: dict[str, tuple[list[Any], str]] = {}
+    plan: dict[str, _TablePlan] = {}
     for name, spec in cfg.tables.items():
-        plan[name] = (list(spec.sources), spec.duplicates)
+        plan[name] = _TablePlan(list(spec.sources), spec.duplicates, cfg.base_dir)
     for name, value in inputs.items():
         if value is not None:
-            plan[name] = (_as_items(value), _policy_of(value))
+            # Paths given to gl.load are relative to the working directory, not the config.
+            items, policy = _as_items(name, value)
+            plan[name] = _TablePlan(items, policy, Path.cwd())
     if not plan:
-        raise ConfigError("no tables given: pass sessions=..., orders=..., costs=... or a config file")
+        raise ConfigError(
+            "no tables given: pass sessions=..., orders=..., costs=... or a config file "
+            "with a [sessions]/[orders]/[costs] section"
+        )
     con = connect(backend, timezone=resolved_settings.timezone)
-    return _Loader(con, resolved_settings, cfg.base_dir, materialize, progress).run(plan)
+    loader = _Loader(con, resolved_settings, materialize, progress)
+    try:
+        dataset = loader.run(plan)
+    except BaseException:
+        loader.cleanup()
+        raise
+    # Extracted zip members must outlive the load when a table reads them lazily.
+    weakref.finalize(dataset, shutil.rmtree, loader.workdir, True)
+    return dataset
+
+
+@dataclass(frozen=True)
+class _TablePlan:
+    items: list[Any]
+    policy: str
+    base_dir: Path
 
 
 def _config(config: str | Path | Config | Mapping[str, Any] | None) -> Config:
@@ -105,21 +146,31 @@ def _config(config: str | Path | Config | Mapping[str, Any] | None) -> Config:
         return config
     if isinstance(config, Mapping):
         return Config.from_mapping(config)
-    return Config.from_toml(config)
+    if isinstance(config, str | Path):
+        return Config.from_toml(config)
+    raise ConfigError(
+        f"config must be a path to growthlens.toml, a mapping or a Config; "
+        f"got {type(config).__name__}"
+    )
 
 
-def _as_items(value: Any) -> list[Any]:
+def _as_items(name: str, value: Any) -> tuple[list[Any], str]:
     if isinstance(value, list | tuple):
-        return list(value)
-    if isinstance(value, Mapping) and "sources" in value:
-        return list(TableSpec.model_validate(value).sources)
-    return [value]
-
-
-def _policy_of(value: Any) -> str:
-    if isinstance(value, Mapping) and "duplicates" in value:
-        return str(value["duplicates"])
-    return "auto"
+        return list(value), "auto"
+    if isinstance(value, Mapping):
+        sources = value.get("sources")
+        if isinstance(sources, list | tuple) and not all(
+            isinstance(s, str | Path | Mapping) for s in sources
+        ):
+            # Frames or Ibis tables among the sources: only the policy needs validating.
+            policy = TableSpec.model_validate({"sources": [], **value, "sources": []})
+            return list(sources), policy.duplicates
+        try:
+            spec = TableSpec.model_validate(value)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, name)) from exc
+        return list(spec.sources), spec.duplicates
+    return [value], "auto"
 
 
 class _Loader:
@@ -127,44 +178,44 @@ class _Loader:
         self,
         con: BaseBackend,
         settings: Settings,
-        base_dir: Path,
         materialize: bool | None,
         progress: Progress | None,
     ) -> None:
         self.con = con
         self.backend = backend_name(con)
         self.settings = settings
-        self.base_dir = base_dir
         self.materialize = materialize
         self.progress = progress or (lambda _step: None)
         self.workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
+        self.owned: list[str] = []
         zone = ZoneInfo(settings.timezone) if settings.timezone else ZoneInfo("UTC")
         self.now = datetime.now(zone).replace(tzinfo=None)
 
-    def run(self, plan: Mapping[str, tuple[list[Any], str]]) -> Dataset:
-        typed: dict[str, ir.Table] = {}
-        meta: dict[str, tuple[tuple[str, ...], Mapping[str, str], str | None, int, str]] = {}
-        for name, (items, policy) in plan.items():
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def run(self, plan: Mapping[str, _TablePlan]) -> Dataset:
+        read: dict[str, _ReadTable] = {}
+        for name, table_plan in plan.items():
             self.progress(f"reading {name}")
-            table, labels, mapping, preset, columnar = self._read_table(TABLES[name], items)
-            meta[name] = (labels, mapping, preset, len(items), policy)
-            typed[name] = (table, columnar)  # type: ignore[assignment]
-        tables = {n: t for n, (t, _) in typed.items()}  # type: ignore[misc]
-        tables = unify_ids(tables, self.backend)
+            read[name] = self._read_table(TABLES[name], table_plan)
+        tables = unify_ids({n: r.table for n, r in read.items()}, self.backend)
 
         self.progress("checking rows")
         reasoned: dict[str, ir.Table] = {}
         policies: dict[str, str] = {}
         for name, table in tables.items():
-            labels, _, _, n_sources, policy = meta[name]
             with_reason, policies[name] = validate.pre_window_reason(
-                table, TABLES[name], policy=policy, sources=n_sources, now=self.now
+                table,
+                TABLES[name],
+                policy=plan[name].policy,
+                sources=len(plan[name].items),
+                now=self.now,
             )
-            columnar = typed[name][1]  # type: ignore[index]
-            reasoned[name] = self._store(with_reason, columnar)
+            reasoned[name] = self._store(with_reason, read[name], name)
+        self._drop_owned()
 
-        ranges = {name: validate.time_range(t, TABLES[name]) for name, t in reasoned.items()}
-        window, window_source = self._window(ranges)
+        window, window_source = self._window(reasoned)
 
         counts: list[TableCounts] = []
         findings: list[Finding] = []
@@ -172,62 +223,79 @@ class _Loader:
         for name, table in reasoned.items():
             model = TABLES[name]
             final = validate.with_window(table, model, window)
-            by_reason = validate.count_reasons(final)
-            accepted = by_reason.pop(None, 0)
-            excluded = {str(k): v for k, v in by_reason.items()}
+            tally = validate.count_reasons(final, model)
+            excluded = dict(tally.excluded)
+            loaded = tally.accepted + sum(excluded.values())
             accepted_rows = final.filter(final[validate.REASON].isnull())
-            first, last = self._range(accepted_rows, model)
-            labels, mapping, preset, _, _ = meta[name]
             counts.append(
                 TableCounts(
                     table=name,
-                    sources=labels,
-                    loaded=accepted + sum(excluded.values()),
-                    accepted=accepted,
+                    sources=read[name].labels,
+                    loaded=loaded,
+                    accepted=tally.accepted,
                     excluded=sum(excluded.values()),
                     excluded_by_reason=excluded,
-                    first=first,
-                    last=last,
-                    columns=tuple(c for c in final.columns if c not in (validate.REASON, SOURCE_RANK)),
-                    mapping=mapping,
-                    preset=preset,
+                    first=tally.first,
+                    last=tally.last,
+                    columns=tuple(validate.data_columns(final)),
+                    mapping=read[name].mapping,
+                    preset=read[name].preset,
                 )
             )
-            total = accepted + sum(excluded.values())
-            for reason, n in sorted(excluded.items(), key=lambda kv: -kv[1]):
-                findings.append(self._exclusion_finding(name, reason, n, total, final, window, policies[name]))
+            for reason, n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0])):
+                findings.append(
+                    self._exclusion_finding(name, reason, n, loaded, final, window, policies[name])
+                )
             if policies[name] == "keep":
-                findings.extend(self._kept_duplicates(name, accepted_rows))
+                findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
 
         self.progress("cross-table checks")
-        findings.extend(validate.flag_findings(clean))
+        findings.extend(validate.flag_findings(clean, {c.table: c.accepted for c in counts}))
         quality = QualityReport(
-            counts=tuple(counts), findings=tuple(findings), window=window, window_source=window_source
+            counts=tuple(counts),
+            findings=tuple(findings),
+            window=window,
+            window_source=window_source,
         )
         return Dataset(tables=clean, backend=self.con, settings=self.settings, quality=quality)
 
-    def _read_table(
-        self, model: TableModel, items: Sequence[Any]
-    ) -> tuple[ir.Table, tuple[str, ...], Mapping[str, str], str | None, bool]:
-        parts: list[ir.Table] = []
+    def _read_table(self, model: TableModel, plan: _TablePlan) -> _ReadTable:
+        parts: list[CanonicalSource] = []
         labels: list[str] = []
         mappings: list[ColumnMapping] = []
         columnar = True
-        for rank, item in enumerate(items):
-            raw, mapping, spec = self._read_source(model, item, rank)
+        for rank, item in enumerate(plan.items):
+            raw, mapping, spec = self._read_source(model, item, plan.base_dir)
+            if raw.owned is not None:
+                self.owned.append(raw.owned)
             parts.append(canonicalize(raw, model, mapping, spec, rank=rank, backend=self.backend))
             labels.append(raw.label)
             mappings.append(mapping)
-            columnar = columnar and raw.columnar
-        table = _union(parts, model)
-        id_cols = [c.name for c in model.columns if c.kind == "id"]
-        table = numeric_ids(table, id_cols, self.backend)
-        mapping_view = dict(mappings[0].canonical)
-        preset = mappings[0].preset
-        return table, tuple(labels), mapping_view, preset, columnar
+            columnar = columnar and raw.columnar and raw.owned is None
+        table = union_sources(parts, model)
+        # An id column is numeric only when every source's ids are.
+        casts = {
+            column: table[column].try_cast(id_type(self.backend))
+            for column in ID_COLUMNS
+            if column in table.columns
+            and table[column].type().is_string()
+            and all(p.numeric_ids.get(column, False) for p in parts if column in p.table.columns)
+            and any(column in p.numeric_ids for p in parts)
+        }
+        if casts and not id_type(self.backend).is_string():
+            table = table.mutate(**casts)
+        return _ReadTable(
+            table=table,
+            labels=tuple(labels),
+            mapping=dict(mappings[0].canonical),
+            preset=mappings[0].preset,
+            lazy_source=columnar,
+        )
 
-    def _read_source(self, model: TableModel, item: Any, rank: int) -> tuple[RawSource, ColumnMapping, SourceSpec | None]:
+    def _read_source(
+        self, model: TableModel, item: Any, base_dir: Path
+    ) -> tuple[RawSource, ColumnMapping, SourceSpec | None]:
         spec: SourceSpec | None = None
         if isinstance(item, str | Path):
             spec = SourceSpec(path=str(item))
@@ -236,58 +304,91 @@ class _Loader:
         elif isinstance(item, Mapping):
             try:
                 spec = SourceSpec(**item)
-            except Exception as exc:
-                raise ConfigError(f"{model.name}: bad source {dict(item)!r}: {exc}") from exc
+            except ValidationError as exc:
+                raise ConfigError(_describe(exc, f"{model.name}.sources")) from exc
         id_kinds = {c.name for c in model.columns if c.kind == "id"}
         explicit = dict(spec.columns) if spec else {}
-        label = f"{model.name} {'frame' if spec is None else spec.path}"
+        label = f"{model.name} frame" if spec is None else Path(spec.path).name
 
         def id_headers(headers: Sequence[str]) -> list[str]:
             mapping = resolve(model, headers, explicit, source=label)
             return [h for c, h in mapping.canonical.items() if c in id_kinds]
 
         if spec is not None:
-            raw = read_spec(self.con, spec, base_dir=self.base_dir, id_headers=id_headers, workdir=self.workdir)
+            raw = read_spec(
+                self.con, spec, base_dir=base_dir, id_headers=id_headers, workdir=self.workdir
+            )
         else:
             raw = read_object(self.con, item, label=f"the {model.name} frame")
         mapping = resolve(model, raw.table.columns, explicit, source=raw.label)
         return raw, mapping, spec
 
-    def _store(self, table: ir.Table, columnar: bool) -> ir.Table:
-        keep = self.materialize if self.materialize is not None else not columnar
-        return table.cache() if keep else table
+    def _store(self, table: ir.Table, read: _ReadTable, name: str) -> ir.Table:
+        keep = self.materialize if self.materialize is not None else not read.lazy_source
+        if not keep:
+            return table
+        try:
+            return table.cache()
+        except Exception as exc:  # an engine error while typing rows; name the sources
+            raise DataError(
+                f"the {name} rows cannot be typed: {_first_line(exc)}",
+                source=", ".join(read.labels),
+                fix="check the mapped columns' values, or map other columns in growthlens.toml",
+            ) from exc
 
-    def _window(self, ranges: Mapping[str, tuple[date | None, date | None]]) -> tuple[tuple[date, date] | None, str]:
+    def _drop_owned(self) -> None:
+        """Drop the readers' raw copies once every table has its typed, cached copy."""
+        if self.materialize is False:
+            return
+        for name in self.owned:
+            with contextlib.suppress(Exception):  # a leftover temp table is harmless
+                self.con.drop_table(name, force=True)
+        self.owned.clear()
+
+    def _window(self, tables: Mapping[str, ir.Table]) -> tuple[tuple[date, date] | None, str]:
         if self.settings.window is not None:
             return self.settings.window, "setting"
+        ranges = {name: validate.time_range(t, TABLES[name]) for name, t in tables.items()}
         firsts = [f for f, _ in ranges.values() if f is not None]
         lasts = [last for _, last in ranges.values() if last is not None]
         if not firsts or not lasts:
             return None, "none"
         start, end = max(firsts), min(lasts)
         if start > end:
-            spans = ", ".join(f"{n} {f}..{last}" for n, (f, last) in ranges.items() if f)
+            spans = "; ".join(f"{n} {f} .. {last}" for n, (f, last) in ranges.items() if f)
             raise DataError(
                 "the tables do not overlap in time, so there is no data window",
                 expected="tables covering a common period",
                 found=spans,
-                fix="load matching exports or set window = [\"start\", \"end\"] in [settings]",
+                fix='load matching exports, or set window = ["YYYY-MM-DD", "YYYY-MM-DD"] '
+                "under [settings]",
             )
         return (start, end), "tables"
 
-    def _range(self, table: ir.Table, model: TableModel) -> tuple[date | None, date | None]:
-        if not model.time_column:
-            return None, None
-        return validate.time_range(table, model)
-
     def _exclusion_finding(
-        self, name: str, reason: str, n: int, total: int, table: ir.Table, window: tuple[date, date] | None, policy: str
+        self,
+        name: str,
+        reason: str,
+        n: int,
+        total: int,
+        table: ir.Table,
+        window: tuple[date, date] | None,
+        policy: str,
     ) -> Finding:
-        text = validate.EXCLUSION_TEXT.get(reason, reason)
+        text = validate.exclusion_text(reason)
         if reason == "out_of_window" and window:
             text = f"fall outside the data window {window[0]} – {window[1]}"
         if reason == "duplicate_key":
-            text = f"duplicate another row's key (policy '{policy}': one row per key kept)"
+            kept = "first source" if policy == "first" else "last source"
+            text = (
+                f"duplicate another row's key (policy '{policy}': one row per key kept, "
+                f"the {kept}'s)"
+            )
+        severity: Severity = (
+            "error"
+            if reason.startswith("missing_") or reason in validate.ERROR_REASONS
+            else "warning"
+        )
         return Finding(
             table=name,
             check=reason,
@@ -295,51 +396,42 @@ class _Loader:
             rows=n,
             action="excluded",
             effect="left out of every metric",
-            severity="error" if reason in ("missing_value", "negative_revenue", "negative_cost") else "warning",
+            severity=severity,
             examples=validate.reason_examples(table, reason),
         )
 
-    def _kept_duplicates(self, name: str, table: ir.Table) -> list[Finding]:
-        cols = [c for c in table.columns if c not in (validate.REASON, SOURCE_RANK)]
-        total = int(table.count().to_pyarrow().as_py())
-        distinct = int(table.select(*cols).distinct().count().to_pyarrow().as_py())
-        n = total - distinct
+    def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
+        model = TABLES[name]
+        n = validate.duplicate_count(table, model)
         if not n:
             return []
-        grouped = table.group_by(cols).aggregate(copies=table.count())
+        by_key = validate.key_columns(table, model) is not None
+        what = "share their key with another row" if by_key else "repeat another row exactly"
         return [
             Finding(
                 table=name,
-                check="identical_rows",
-                message=f"{n:,} of {total:,} {name} rows ({n / total:.1%}) repeat another row exactly.",
+                check="duplicate_key_kept" if by_key else "identical_rows",
+                message=f"{n:,} of {total:,} {name} rows ({n / total:.1%}) {what} "
+                "(policy 'keep': all kept).",
                 rows=n,
                 action="kept",
-                effect="kept (one export may hold identical real rows); set duplicates = \"first\" to drop them",
+                effect="kept in every metric (one export may hold identical real rows); "
+                'set duplicates = "first" to keep one per key',
                 severity="info",
-                examples=validate.examples(grouped.filter(grouped.copies > 1)),
+                examples=validate.duplicate_examples(table, model),
             )
         ]
 
 
-def _union(parts: list[ir.Table], model: TableModel) -> ir.Table:
-    if len(parts) == 1:
-        return parts[0]
-    # Align columns: a column missing from one source is null there.
-    columns: dict[str, Any] = {}
-    for p in parts:
-        for c, t in p.schema().items():
-            columns.setdefault(c, t)
-    aligned = []
-    for p in parts:
-        exprs = {}
-        for c, t in columns.items():
-            if c in p.columns:
-                col = p[c]
-                exprs[c] = col if col.type() == t else (col.cast("string") if t.is_string() else col.cast(t))
-            else:
-                exprs[c] = ibis.null(t)
-        aligned.append(p.select(**exprs))
-    try:
-        return ibis.union(*aligned, distinct=False)
-    except Exception as exc:
-        raise DataError(f"the sources of {model.name} cannot be combined: {exc}") from exc
+@dataclass(frozen=True)
+class _ReadTable:
+    table: ir.Table
+    labels: tuple[str, ...]
+    mapping: Mapping[str, str]
+    preset: str | None
+    lazy_source: bool
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -57,34 +58,45 @@ def resolve(
             cannot be found; the message lists the headers found and the config line to add.
     """
     found = list(headers)
-    unknown_targets = sorted(set(explicit) - {c.name for c in model.columns})
+    known = {c.name for c in model.columns}
+    unknown_targets = sorted(set(explicit) - known)
     if unknown_targets and model.name != "customers":
         raise DataError(
-            f"the mapping names unknown canonical column(s) {unknown_targets} for table {model.name!r}",
+            f"the mapping names unknown canonical column(s) {unknown_targets} "
+            f"for table {model.name!r}",
             source=source,
-            expected=", ".join(c.name for c in model.columns),
-            fix="use the canonical names on the left: columns = { user_id = \"Uid\" }",
+            expected="canonical names on the left: " + ", ".join(sorted(known)),
+            found=", ".join(unknown_targets),
+            fix='use the canonical names on the left, e.g. columns = { user_id = "Uid" }; '
+            "other columns are kept as extra dimensions without mapping",
         )
     for target, header in explicit.items():
         if header not in found:
+            close = difflib.get_close_matches(header, found, n=1, cutoff=0.5)
             raise DataError(
                 f"the mapping {target} = {header!r} names a column that is not there",
                 source=source,
                 column=header,
                 expected=f"one of the headers: {', '.join(found)}",
                 found=", ".join(found),
-                fix=f"correct `{target} = \"…\"` under [{model.name}] columns",
+                fix=f'correct `{target} = "{close[0] if close else "…"}"` under '
+                f"[{model.name}] columns",
             )
+    # Customer attributes are free-form: a mapping to a new name renames an extra.
+    renamed = {header: target for target, header in explicit.items() if target not in known}
+    explicit = {target: header for target, header in explicit.items() if target in known}
     canonical: dict[str, str] = dict(explicit)
     preset_name = None
     for name, layouts in PRESETS.items():
         layout = layouts.get(model.name)
         if layout and all(h in found for h in layout.values()):
+            used = set(canonical.values()) | set(renamed)
             for target, header in layout.items():
-                canonical.setdefault(target, header)
+                if target not in canonical and header not in used:
+                    canonical[target] = header
             preset_name = name
             break
-    taken = set(canonical.values())
+    taken = set(canonical.values()) | set(renamed)
     by_snake: dict[str, str] = {}
     for header in found:
         by_snake.setdefault(snake_case(header), header)
@@ -92,18 +104,29 @@ def resolve(
         if column.name in canonical:
             continue
         for candidate in (column.name, *column.aliases):
-            header = by_snake.get(candidate)
-            if header is not None and header not in taken:
-                canonical[column.name] = header
-                taken.add(header)
+            match = by_snake.get(candidate)
+            if match is not None and match not in taken:
+                canonical[column.name] = match
+                taken.add(match)
                 break
     missing = [name for name in model.required if name not in canonical]
     if missing:
         first = missing[0]
-        suggestion = next((h for h in found if h not in taken), "<source column>")
+        free = [h for h in found if h not in taken]
+        close = difflib.get_close_matches(first, [snake_case(h) for h in free], n=1, cutoff=0.3)
+        suggestion = next(
+            (h for h in free if close and snake_case(h) == close[0]),
+            free[0] if free else "<source column>",
+        )
         delimiter_hint = ""
-        if len(found) == 1 and any(sep in found[0] for sep in (";", "\t", "|")):
-            delimiter_hint = " (the file seems to use another delimiter: set delimiter = \";\")"
+        if len(found) == 1:
+            sep = next((s for s in (";", "\t", "|", ",") if s in found[0]), None)
+            if sep is not None:
+                shown = "\\t" if sep == "\t" else sep
+                delimiter_hint = (
+                    f" (the header {found[0]!r} looks like one column: the file seems to use "
+                    f'{shown!r} as delimiter; set delimiter = "{shown}" in the source)'
+                )
         raise DataError(
             f"required column {first!r} of table {model.name!r} not found{delimiter_hint}",
             source=source,
@@ -111,17 +134,19 @@ def resolve(
             expected=f"columns {', '.join(model.required)} (or a mapping to them)",
             found=", ".join(found) or "no columns",
             fix=(
-                f"map it in growthlens.toml: [{model.name}] columns = {{ {first} = \"{suggestion}\" }}"
-                f" (or pass {model.name}={{'path': ..., 'columns': {{'{first}': '{suggestion}'}}}} to gl.load)"
+                f"map it in growthlens.toml: [{model.name}] "
+                f'columns = {{ {first} = "{suggestion}" }} (or pass '
+                f"{model.name}={{'path': ..., 'columns': {{'{first}': '{suggestion}'}}}} "
+                "to gl.load)"
             ),
         )
     canonical_names = {c.name for c in model.columns}
     extras: dict[str, str] = {}
     used = set(canonical_names)
     for header in found:
-        if header in taken:
+        if header in taken and header not in renamed:
             continue
-        name = snake_case(header)
+        name = renamed.get(header) or snake_case(header)
         while name in used:
             name = f"{name}_extra"
         used.add(name)

@@ -2,16 +2,21 @@
 
 Readers return the table with its own headers; :mod:`growthlens.data.canonical` then maps
 and types it. Id columns are read as text so ids above 2**63 never pass through a float.
+
+Row-oriented files (CSV, JSON) are read once into a backend table, so a truncated gzip,
+a ragged line or a value the type sniffer did not expect fails here, naming the file,
+instead of inside a later query. Columnar sources (Parquet, DuckDB files, Ibis tables)
+stay lazy.
 """
 
 from __future__ import annotations
 
-import gzip
+import difflib
 import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -45,6 +50,7 @@ _SUFFIXES = {
     ".db": "sqlite",
     ".duckdb": "duckdb",
 }
+_SUFFIX_HELP = ".csv, .csv.gz, .tsv, .zip, .parquet, .json, .jsonl, .sqlite, .db or .duckdb"
 
 
 @dataclass(frozen=True)
@@ -53,14 +59,17 @@ class RawSource:
 
     Attributes:
         table: the rows with the source's own headers.
-        label: what messages call it (a file name, ``"orders frame"``).
-        columnar: reading it again is cheap (Parquet, database tables, Ibis tables),
-            so the load need not materialise it.
+        label: what messages call it (a file name, ``"the orders frame"``).
+        columnar: reading it again is cheap (Parquet, database tables, frames, Ibis
+            tables, row files already copied into the backend).
+        owned: name of a backend table the reader created for this source alone; the
+            loader may drop it once it has stored its own typed copy.
     """
 
     table: ir.Table
     label: str
     columnar: bool
+    owned: str | None = None
 
 
 HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
@@ -68,63 +77,140 @@ HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
 
 
 def read_spec(
-    con: BaseBackend, spec: SourceSpec, *, base_dir: Path, id_headers: HeaderResolver, workdir: Path
+    con: BaseBackend,
+    spec: SourceSpec,
+    *,
+    base_dir: Path,
+    id_headers: HeaderResolver,
+    workdir: Path,
 ) -> RawSource:
-    """Read a file source described by ``spec``."""
-    path = Path(spec.path)
+    """Read a file source described by ``spec``.
+
+    Raises:
+        DataError: the file is missing, empty, of an unknown format, unsafe (a zip member
+            escaping the folder) or unreadable (truncated gzip, malformed CSV).
+    """
+    path = Path(spec.path).expanduser()
     if not path.is_absolute():
         path = base_dir / path
     label = path.name
     if not path.exists():
-        raise DataError("file not found", source=str(path), fix="check the path (relative paths are resolved against the config file's folder)")
-    if path.is_file() and path.stat().st_size == 0:
-        raise DataError("the file is empty (0 bytes)", source=label, expected="a header line and rows", found="nothing", fix="re-export the table")
+        raise DataError(
+            "file not found",
+            source=str(path),
+            found=_nearby_files(path),
+            fix="check the path; in growthlens.toml relative paths are resolved against the "
+            "config file's folder, in gl.load(...) against the working directory",
+        )
+    if path.is_dir():
+        raise DataError(
+            "the path is a folder, not a file",
+            source=str(path),
+            found=_nearby_files(path / "x"),
+            fix="point the source at one file inside it",
+        )
+    if path.stat().st_size == 0:
+        raise DataError(
+            "the file is empty (0 bytes)",
+            source=label,
+            expected="a header line and rows",
+            found="nothing",
+            fix="re-export the table; no rows were loaded from it",
+        )
     fmt = spec.format or _format_of(path)
+    inner_table = spec.table
     if fmt == "zip":
-        path, fmt = _unzip(path, spec.table, workdir)
+        path, fmt, table_was_member = _unzip(path, spec.member, spec.table, workdir)
         label = f"{label}:{path.name}"
+        if table_was_member:
+            inner_table = None
     try:
         if fmt == "csv":
             return _read_csv(con, path, spec, label, id_headers)
         if fmt == "parquet":
-            return RawSource(_on_backend(con, lambda c: c.read_parquet(str(path)), label), label, True)
+            table = _on_backend(con, lambda c: c.read_parquet(str(path)), label)
+            return RawSource(table, label, columnar=True)
         if fmt == "json":
-            return RawSource(_on_backend(con, lambda c: c.read_json(str(path)), label), label, False)
+            return _read_json(con, path, label)
         if fmt == "sqlite":
-            return _read_sqlite(con, path, spec.table, label, id_headers)
+            return _read_sqlite(con, path, inner_table, label, id_headers)
         if fmt == "duckdb":
-            return _read_duckdb_file(con, path, spec.table, label)
+            return _read_duckdb_file(con, path, inner_table, label)
     except DataError:
         raise
-    except Exception as exc:  # engine errors: truncated gzip, bad quoting, corrupt parquet, …
-        raise DataError(f"cannot read the file as {fmt}: {_first_line(exc)}", source=label, fix="check that the file is complete and of the stated format") from exc
-    raise DataError(f"unknown format {fmt!r}", source=label, expected="csv, parquet, json, sqlite or duckdb")
+    except Exception as exc:  # engine errors: bad quoting, corrupt parquet, …
+        raise DataError(
+            f"cannot read the file as {fmt}: {_first_line(exc)}",
+            source=label,
+            fix="check that the file is complete and of the stated format "
+            '(set format = "csv" | "parquet" | "json" | "sqlite" | "duckdb" in its source)',
+        ) from exc
+    raise DataError(
+        f"unknown format {fmt!r}",
+        source=label,
+        expected="csv, parquet, json, sqlite or duckdb",
+        fix='set format = "csv" (or parquet, json, sqlite, duckdb) in the source',
+    )
 
 
 def read_object(con: BaseBackend, obj: Any, *, label: str) -> RawSource:
     """Read an in-memory frame (pandas, Polars, Arrow) or adopt an Ibis table."""
     if isinstance(obj, ir.Table):
-        return RawSource(obj, label, True)
+        return RawSource(obj, label, columnar=True)
     arrow = _to_arrow(obj, label)
+    if arrow.num_rows == 0:
+        raise DataError(
+            "the frame has no rows",
+            source=label,
+            found=", ".join(arrow.column_names) or "no columns",
+            fix="pass a frame with rows, or leave the table out",
+        )
     name = ibis.util.gen_name("growthlens_frame")
-    return RawSource(con.create_table(name, arrow, temp=_supports_temp(con)), label, True)
+    table = con.create_table(name, arrow, temp=_supports_temp(con))
+    return RawSource(table, label, columnar=True, owned=name)
 
 
 def _to_arrow(obj: Any, label: str) -> pa.Table:
     if isinstance(obj, pa.Table):
         return obj
+    if isinstance(obj, pa.RecordBatch):
+        return pa.Table.from_batches([obj])
     module = type(obj).__module__.split(".")[0]
-    if module == "pandas":
-        # preserve_index=False: a RangeIndex is not data.
-        return pa.Table.from_pandas(obj, preserve_index=False)
-    if module == "polars":
-        return obj.to_arrow()
+    try:
+        if module == "pandas" and hasattr(obj, "columns"):
+            # preserve_index=False: a RangeIndex is not data.
+            return pa.Table.from_pandas(obj, preserve_index=False)
+        if module == "polars" and hasattr(obj, "to_arrow"):
+            if hasattr(obj, "collect"):  # a LazyFrame
+                obj = obj.collect()
+            return obj.to_arrow()
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise DataError(
+            f"cannot convert the frame to Arrow: {_first_line(exc)}",
+            source=label,
+            fix="give every column one type (e.g. ids all text or all integers)",
+        ) from exc
     raise DataError(
         f"cannot use an object of type {type(obj).__name__} as a table",
         source=label,
-        expected="a path, a dict with 'path', a list of those, a pandas/Polars/Arrow frame or an Ibis table",
+        expected="a path, a dict with 'path', a list of those, "
+        "a pandas/Polars/Arrow frame or an Ibis table",
         found=type(obj).__name__,
+        fix="pass a file path or a DataFrame",
     )
+
+
+def _nearby_files(path: Path) -> str:
+    folder = path.parent
+    if not folder.is_dir():
+        return f"no folder {folder}"
+    names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    if not names:
+        return f"no files in {folder}"
+    close = difflib.get_close_matches(path.name, names, n=5, cutoff=0.4)
+    shown = close or names[:8]
+    more = "" if close or len(names) <= 8 else f" (and {len(names) - 8} more)"
+    return f"in {folder}: " + ", ".join(shown) + more
 
 
 def _format_of(path: Path) -> str:
@@ -138,40 +224,66 @@ def _format_of(path: Path) -> str:
     raise DataError(
         "cannot tell the file format from its name",
         source=path.name,
-        expected="a name ending in .csv, .csv.gz, .zip, .parquet, .json, .jsonl, .sqlite, .db or .duckdb",
-        fix="rename the file or set format = \"csv\" (or parquet, json, sqlite, duckdb) in its source",
+        expected=f"a name ending in {_SUFFIX_HELP}",
+        found=path.suffix or "no suffix",
+        fix='rename the file or set format = "csv" (or parquet, json, sqlite, duckdb) in its '
+        "source",
     )
 
 
-def _unzip(path: Path, member: str | None, workdir: Path) -> tuple[Path, str]:
-    """Extract one data member of a zip safely; return its path and format."""
+def _unzip(
+    path: Path, member: str | None, table: str | None, workdir: Path
+) -> tuple[Path, str, bool]:
+    """Extract one data member of a zip safely.
+
+    ``member`` names the member; without it ``table`` may name one (older configs) or a
+    table inside a zipped database. Returns the extracted path, its format and whether
+    ``table`` was used as the member name.
+    """
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise DataError("not a valid zip archive (truncated or corrupt)", source=path.name) from exc
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(
+            "not a valid zip archive (truncated or corrupt)",
+            source=path.name,
+            fix="download or export the archive again",
+        ) from exc
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         for info in infos:
             _check_member(info, path.name)
         total = sum(i.file_size for i in infos)
         packed = max(1, sum(i.compress_size for i in infos))
-        if total > MAX_UNZIPPED_BYTES or total / packed > MAX_RATIO and total > 100 * 1024**2:
+        if total > MAX_UNZIPPED_BYTES or (total / packed > MAX_RATIO and total > 100 * 1024**2):
             raise DataError(
-                f"the archive would inflate to {total:,} bytes from {packed:,}; refusing a possible zip bomb",
+                f"the archive would inflate to {total:,} bytes from {packed:,}; "
+                "refusing a possible zip bomb",
                 source=path.name,
                 fix="extract it yourself and point growthlens at the file",
             )
-        data = [i for i in infos if _member_format(i.filename) is not None and not i.filename.startswith("__MACOSX")]
+        data = [
+            i
+            for i in infos
+            if _member_format(i.filename) is not None and not i.filename.startswith("__MACOSX")
+        ]
+        table_was_member = False
         if member is not None:
-            data = [i for i in data if i.filename == member or PurePosixPath(i.filename).name == member]
+            data = [i for i in data if member in (i.filename, PurePosixPath(i.filename).name)]
+        elif table is not None:
+            named = [i for i in data if table in (i.filename, PurePosixPath(i.filename).name)]
+            if named:
+                data, table_was_member = named, True
         if len(data) != 1:
             names = [i.filename for i in infos]
             raise DataError(
-                "cannot choose the data file inside the archive" if data else "no data file inside the archive",
+                "cannot choose the data file inside the archive"
+                if data
+                else "no data file inside the archive",
                 source=path.name,
-                expected="exactly one .csv/.parquet/.json/.sqlite member, or `table = \"member name\"`",
+                expected="exactly one .csv/.parquet/.json/.sqlite/.duckdb member, "
+                'or member = "<name>" in the source',
                 found=", ".join(names) or "an empty archive",
-                fix="name the member with table = \"<member>\" in the source",
+                fix='name the member with member = "<name>" in the source',
             )
         info = data[0]
         target_dir = Path(tempfile.mkdtemp(dir=workdir))
@@ -180,10 +292,15 @@ def _unzip(path: Path, member: str | None, workdir: Path) -> tuple[Path, str]:
             with archive.open(info) as src, target.open("wb") as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise DataError(f"the archive member {info.filename!r} cannot be extracted: {exc}", source=path.name) from exc
+            raise DataError(
+                f"the archive member {info.filename!r} cannot be extracted: {exc}",
+                source=path.name,
+                fix="download or export the archive again",
+            ) from exc
         fmt = _member_format(info.filename)
-        assert fmt is not None
-        return target, fmt
+        if fmt is None:  # pragma: no cover - filtered above
+            raise AssertionError(info.filename)
+        return target, fmt, table_was_member
 
 
 def _check_member(info: zipfile.ZipInfo, label: str) -> None:
@@ -191,7 +308,8 @@ def _check_member(info: zipfile.ZipInfo, label: str) -> None:
     parts = PurePosixPath(name).parts
     if name.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
         raise DataError(
-            f"the archive has a member with an unsafe path {info.filename!r} (it would be written outside the extraction folder)",
+            f"the archive has a member with an unsafe path {info.filename!r} "
+            "(it would be written outside the extraction folder); nothing was extracted",
             source=label,
             fix="re-create the archive with plain relative member names",
         )
@@ -205,53 +323,85 @@ def _member_format(name: str) -> str | None:
     return None if fmt == "zip" else fmt
 
 
-def _read_csv(con: BaseBackend, path: Path, spec: SourceSpec, label: str, id_headers: HeaderResolver) -> RawSource:
+def _read_csv(
+    con: BaseBackend, path: Path, spec: SourceSpec, label: str, id_headers: HeaderResolver
+) -> RawSource:
     options: dict[str, Any] = {"header": True}
     if spec.delimiter:
         options["delim"] = spec.delimiter
-    elif path.suffix.lower() == ".tsv" or path.name.lower().endswith(".tsv.gz"):
+    elif path.name.lower().endswith((".tsv", ".tsv.gz")):
         options["delim"] = "\t"
-    if path.suffix.lower() == ".gz":
-        _check_gzip(path, label)
+    if spec.decimal:
+        options["decimal_separator"] = spec.decimal
     headers = _csv_headers(path, options, label)
     ids = {h: "VARCHAR" for h in id_headers(headers)}
+    try:
+        return _materialize(
+            con, lambda c: c.read_csv(str(path), types=ids or None, **options), label
+        )
+    except Exception as exc:
+        if not _is_conversion_error(exc):
+            raise
+    # The type sniffer looks at a sample; a later value that does not fit (text in a
+    # number column) fails the typed read. Read text and let the canonical typing
+    # report the exact column and examples.
+    return _materialize(con, lambda c: c.read_csv(str(path), all_varchar=True, **options), label)
 
-    table = _on_backend(con, lambda c: c.read_csv(str(path), types=ids or None, **options), label)
-    return RawSource(table, label, False)
+
+def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
+    return _materialize(con, lambda c: c.read_json(str(path)), label)
+
+
+def _materialize(
+    con: BaseBackend, read: Callable[[BaseBackend], ir.Table], label: str
+) -> RawSource:
+    """Copy a row-oriented file into a backend table: one full read, errors named here."""
+    name = ibis.util.gen_name("growthlens_raw")
+    if backend_name(con) == "duckdb":
+        table = con.create_table(name, read(con), temp=True)
+    else:
+        table = con.create_table(name, read(ibis.duckdb.connect()).to_pyarrow(), temp=False)
+    return RawSource(table, label, columnar=True, owned=name)
+
+
+def _is_conversion_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Conversion Error" in text or "Could not convert" in text
 
 
 def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
     import duckdb
 
+    # Headers only: the decimal separator does not matter for all-text columns.
+    probe_options = {k: v for k, v in options.items() if k not in ("delim", "decimal_separator")}
+    if "delim" in options:
+        probe_options["sep"] = options["delim"]
     probe = duckdb.connect()
     try:
-        rel = probe.read_csv(str(path), all_varchar=True, **{k: v for k, v in options.items() if k != "delim"}, **({"sep": options["delim"]} if "delim" in options else {}))
+        rel = probe.read_csv(str(path), all_varchar=True, **probe_options)
         headers = list(rel.columns)
         has_rows = rel.limit(1).fetchall()
     except duckdb.Error as exc:
-        raise DataError(f"cannot read the file as CSV: {_first_line(exc)}", source=label, fix="check that the file is complete CSV text (a gzip must not be truncated)") from exc
+        raise DataError(
+            f"cannot read the file as CSV: {_first_line(exc)}",
+            source=label,
+            fix="check that the file is complete CSV text (a gzip must not be truncated)",
+        ) from exc
     finally:
         probe.close()
     if not has_rows:
-        raise DataError("the file has a header but no rows", source=label, found=", ".join(headers), fix="re-export the table with its rows")
+        raise DataError(
+            "the file has a header but no rows",
+            source=label,
+            found="header " + ", ".join(headers),
+            fix="re-export the table with its rows, or leave the table out",
+        )
     return headers
 
 
-def _check_gzip(path: Path, label: str) -> None:
-    """Read the gzip stream to the end once: a truncated export must fail here, loudly."""
-    try:
-        with gzip.open(path, "rb") as stream:
-            while stream.read(8 * 1024 * 1024):
-                pass
-    except (EOFError, OSError, gzip.BadGzipFile) as exc:
-        raise DataError(
-            f"the gzip file is truncated or corrupt ({exc})",
-            source=label,
-            fix="download or export the file again; no rows were loaded from it",
-        ) from exc
-
-
-def _read_sqlite(con: BaseBackend, path: Path, table: str | None, label: str, id_headers: HeaderResolver) -> RawSource:
+def _read_sqlite(
+    con: BaseBackend, path: Path, table: str | None, label: str, id_headers: HeaderResolver
+) -> RawSource:
     # DuckDB's sqlite extension is downloaded at run time, which cannot be relied on;
     # stream the rows through Arrow batches with the standard library instead.
     try:
@@ -259,29 +409,96 @@ def _read_sqlite(con: BaseBackend, path: Path, table: str | None, label: str, id
     except sqlite3.Error as exc:
         raise DataError(f"cannot open the SQLite file: {exc}", source=label) from exc
     try:
-        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name")]
-    except sqlite3.DatabaseError as exc:
+        try:
+            names = [
+                r[0]
+                for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name"
+                )
+            ]
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"not a SQLite database: {exc}",
+                source=label,
+                fix='set format = "csv" (or the real format) in the source',
+            ) from exc
+        chosen = _choose_table(names, table, label)
+        columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
+        ids = set(id_headers(columns))
+        selects, schema = _sqlite_plan(db, chosen, columns, ids)
+        cursor = db.execute(f"SELECT {', '.join(selects)} FROM {_sqlite_ident(chosen)}")
+        batches = _sqlite_batches(cursor, schema)
+        first = next(batches, None)
+        if first is None:
+            raise DataError(
+                f"the table {chosen!r} has no rows",
+                source=label,
+                fix='choose another table with table = "<name>", or leave the table out',
+            )
+        name = ibis.util.gen_name("growthlens_sqlite")
+        result = con.create_table(name, pa.Table.from_batches([first]), temp=_supports_temp(con))
+        for batch in batches:
+            con.insert(name, pa.Table.from_batches([batch]))
+    finally:
         db.close()
-        raise DataError(f"not a SQLite database: {exc}", source=label) from exc
-    chosen = _choose_table(names, table, label)
-    columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
-    ids = set(id_headers(columns))
-    select = ", ".join(
-        f"CAST({_sqlite_ident(c)} AS TEXT) AS {_sqlite_ident(c)}" if c in ids else _sqlite_ident(c) for c in columns
-    )
-    cursor = db.execute(f"SELECT {select} FROM {_sqlite_ident(chosen)}")
-    batches = []
+    return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
+
+
+def _sqlite_plan(
+    db: sqlite3.Connection, table: str, columns: list[str], ids: set[str]
+) -> tuple[list[str], pa.Schema]:
+    """One SELECT expression and Arrow type per column, from the values actually stored.
+
+    SQLite columns can mix storage classes, so the declared type is not enough: one
+    aggregate pass counts each class, then a column becomes int64, float64 or text.
+    """
+    classes = ("integer", "real", "text", "blob")
+    probes = [f"sum(typeof({_sqlite_ident(c)}) = '{k}')" for c in columns for k in classes]
+    row = db.execute(f"SELECT {', '.join(probes)} FROM {_sqlite_ident(table)}").fetchone()
+    selects: list[str] = []
+    fields: list[pa.Field] = []
+    for i, column in enumerate(columns):
+        n_int, n_real, n_text, n_blob = (int(v or 0) for v in row[i * 4 : i * 4 + 4])
+        ident = _sqlite_ident(column)
+        if column in ids:
+            # Integral reals (ids written through a float) keep their digits as text.
+            expr = (
+                f"CASE WHEN typeof({ident}) = 'real' AND {ident} = CAST({ident} AS INTEGER) "
+                f"THEN CAST(CAST({ident} AS INTEGER) AS TEXT) ELSE CAST({ident} AS TEXT) END"
+            )
+            typ = pa.string()
+        elif n_text or n_blob or not (n_int or n_real):
+            expr, typ = f"CAST({ident} AS TEXT)", pa.string()
+        elif n_real:
+            expr, typ = f"CAST({ident} AS REAL)", pa.float64()
+        else:
+            expr, typ = ident, pa.int64()
+        selects.append(f"{expr} AS {ident}")
+        fields.append(pa.field(column, typ))
+    return selects, pa.schema(fields)
+
+
+def _sqlite_batches(cursor: sqlite3.Cursor, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     while rows := cursor.fetchmany(_SQLITE_BATCH):
-        batches.append(pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows]))
-    db.close()
-    if not batches:
-        raise DataError(f"the table {chosen!r} has no rows", source=label)
-    arrow = pa.concat_tables(batches, promote_options="permissive")
-    name = ibis.util.gen_name("growthlens_sqlite")
-    return RawSource(con.create_table(name, arrow, temp=_supports_temp(con)), f"{label}:{chosen}", True)
+        columns = list(zip(*rows, strict=True))
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: str) -> RawSource:
+    if backend_name(con) == "duckdb":
+        # Attach read-only: the table stays in the file and is scanned lazily.
+        alias = ibis.util.gen_name("growthlens_db")
+        con.raw_sql(f"ATTACH '{_sql_string(str(path))}' AS \"{alias}\" (READ_ONLY)")
+        found = con.raw_sql(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            f"WHERE table_catalog = '{alias}' ORDER BY 1, 2"
+        ).fetchall()
+        schemas = {name: schema for schema, name in found}
+        chosen = _choose_table(sorted(schemas), table, label)
+        attached = con.table(chosen, database=(alias, schemas[chosen]))
+        return RawSource(attached, f"{label}:{chosen}", columnar=True)
+
     import duckdb
 
     try:
@@ -289,32 +506,49 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
     except duckdb.Error as exc:
         raise DataError(f"cannot open the DuckDB file: {_first_line(exc)}", source=label) from exc
     try:
-        names = [r[0] for r in db.sql("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        names = [
+            r[0]
+            for r in db.sql(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
         chosen = _choose_table(names, table, label)
         arrow = db.table(chosen).to_arrow_table()
     finally:
         db.close()
     name = ibis.util.gen_name("growthlens_duckdb")
-    return RawSource(con.create_table(name, arrow, temp=_supports_temp(con)), f"{label}:{chosen}", True)
+    result = con.create_table(name, arrow, temp=_supports_temp(con))
+    return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
 
 
 def _choose_table(names: list[str], table: str | None, label: str) -> str:
     if table is not None:
         if table not in names:
-            raise DataError(f"no table {table!r} in the database", source=label, found=", ".join(names) or "no tables", fix="set table = \"<name>\" to one of the tables found")
+            raise DataError(
+                f"no table {table!r} in the database",
+                source=label,
+                found=", ".join(names) or "no tables",
+                fix='set table = "<name>" to one of the tables found',
+            )
         return table
     if len(names) != 1:
         raise DataError(
-            "the database holds several tables; say which one" if names else "the database holds no tables",
+            "the database holds several tables; say which one"
+            if names
+            else "the database holds no tables",
             source=label,
             found=", ".join(names) or "no tables",
-            fix="set table = \"<name>\" in the source",
+            fix='set table = "<name>" in the source',
         )
     return names[0]
 
 
 def _sqlite_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _on_backend(con: BaseBackend, read: Callable[[BaseBackend], ir.Table], label: str) -> ir.Table:

@@ -22,15 +22,24 @@ from growthlens.result import json_value
 REASON = "_growthlens_reason"
 EXAMPLES = 3
 
-# What each exclusion reason means, in words (used in findings and the report).
+# What each exclusion reason means, in words (used in findings and the report). Rows with
+# a null in a required column get ``missing_<column>``; see :func:`exclusion_text`.
 EXCLUSION_TEXT: dict[str, str] = {
-    "missing_value": "have no value in a required column",
     "negative_revenue": "have negative revenue (refunds are not modelled)",
     "negative_cost": "have a negative cost",
     "future_timestamp": "are dated after the time of loading",
     "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
     "out_of_window": "fall outside the data window",
 }
+# Which exclusions mean broken input (error) rather than an expected trim (warning).
+ERROR_REASONS = ("negative_revenue", "negative_cost")
+
+
+def exclusion_text(reason: str) -> str:
+    """Plain words for an exclusion reason."""
+    if reason.startswith("missing_"):
+        return f"have no value in the required column {reason.removeprefix('missing_')!r}"
+    return EXCLUSION_TEXT.get(reason, reason)
 
 
 @dataclass(frozen=True)
@@ -60,36 +69,72 @@ def key_columns(table: ir.Table, model: TableModel) -> tuple[str, ...] | None:
     return None
 
 
+def data_columns(table: ir.Table) -> list[str]:
+    """Columns that hold data (not the loader's bookkeeping)."""
+    from growthlens.data.canonical import SOURCE_RANK
+
+    return [c for c in table.columns if c not in (REASON, SOURCE_RANK)]
+
+
+def duplicate_partition(table: ir.Table, model: TableModel) -> list[ir.Value]:
+    """What makes two rows duplicates: the key, or the whole row.
+
+    A row whose key is null (an order without ``order_id``) is identified by all its
+    columns instead, so null keys are never merged into one "duplicate" group.
+    """
+    columns = data_columns(table)
+    key = key_columns(table, model)
+    if key is None:
+        return [table[c] for c in columns]
+    key_null: ir.BooleanValue = ibis.literal(False)
+    for k in key:
+        key_null = key_null | table[k].isnull()
+    rest = [
+        ibis.ifelse(key_null, table[c], ibis.null(table[c].type())).name(c)
+        for c in columns
+        if c not in key
+    ]
+    return [key_null.name("_key_null"), *[table[k] for k in key], *rest]
+
+
+def effective_policy(table: ir.Table, model: TableModel, *, policy: str, sources: int) -> str:
+    """``auto`` → ``first`` when the table has a key or several sources, else ``keep``."""
+    if policy != "auto":
+        return policy
+    return "first" if key_columns(table, model) is not None or sources > 1 else "keep"
+
+
 def pre_window_reason(
     table: ir.Table, model: TableModel, *, policy: str, sources: int, now: datetime
 ) -> tuple[ir.Table, str]:
     """Add the first exclusion reason that applies before the window is known.
 
-    Returns the table with a ``REASON`` column and the effective duplicate policy.
+    Reasons are tried in order: a missing required value, negative revenue/cost, a
+    future timestamp, then the duplicate policy. Duplicates are resolved among the rows
+    that survive the earlier checks, so a valid row is never dropped in favour of an
+    invalid copy. Returns the table with a ``REASON`` column and the effective policy.
     """
-    cases: list[tuple[ir.BooleanValue, str]] = [(missing_condition(table, model), "missing_value")]
+    from growthlens.data.canonical import SOURCE_RANK
+
+    cases: list[tuple[ir.BooleanValue, str]] = [
+        (table[name].isnull(), f"missing_{name}") for name in model.required
+    ]
     if "revenue" in table.columns and model.name in ("orders", "conversions_reference"):
         cases.append((table.revenue < 0, "negative_revenue"))
     if model.name == "costs":
         cases.append((table.cost < 0, "negative_cost"))
     if model.time_column and model.time_column in table.columns:
         cases.append((_as_date(table[model.time_column]) > now.date(), "future_timestamp"))
-    key = key_columns(table, model)
-    effective = policy
-    if policy == "auto":
-        effective = "first" if key is not None or sources > 1 else "keep"
+    reason: ir.StringValue = ibis.cases(*cases, else_=ibis.null("string"))
+    effective = effective_policy(table, model, policy=policy, sources=sources)
     if effective in ("first", "last"):
-        from growthlens.data.canonical import SOURCE_RANK
-
-        data_cols = [c for c in table.columns if c != SOURCE_RANK]
-        partition = list(key) if key is not None else data_cols
+        valid = reason.isnull()
         rank = table[SOURCE_RANK] if effective == "first" else -table[SOURCE_RANK]
         # Ties within a source break on every column as text: deterministic on any backend.
-        order = [rank, *[table[c].cast("string") for c in data_cols]]
-        row_number = ibis.row_number().over(group_by=[table[c] for c in partition], order_by=order)
-        valid = ~missing_condition(table, model)
-        cases.append((valid & (row_number > 0), "duplicate_key"))
-    reason = ibis.cases(*cases, else_=ibis.null("string"))
+        order = [rank, *[table[c].cast("string") for c in data_columns(table)]]
+        partition = [valid.name("_valid"), *duplicate_partition(table, model)]
+        row_number = ibis.row_number().over(group_by=partition, order_by=order)
+        reason = ibis.ifelse(valid & (row_number > 0), "duplicate_key", reason)
     return table.mutate(**{REASON: reason}), effective
 
 
@@ -98,7 +143,12 @@ def time_range(table: ir.Table, model: TableModel) -> tuple[date | None, date | 
     if not model.time_column:
         return None, None
     day = _as_date(table[model.time_column])
-    row = table.filter(table[REASON].isnull()).aggregate(first=day.min(), last=day.max()).to_pyarrow().to_pylist()[0]
+    row = (
+        table.filter(table[REASON].isnull())
+        .aggregate(first=day.min(), last=day.max())
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     return _to_date(row["first"]), _to_date(row["last"])
 
 
@@ -112,19 +162,63 @@ def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | 
     return table.mutate(**{REASON: reason})
 
 
-def count_reasons(table: ir.Table) -> dict[str | None, int]:
-    """Rows per reason (``None`` = accepted)."""
-    rows = table.group_by(REASON).aggregate(n=table.count()).to_pyarrow().to_pylist()
-    return {r[REASON]: int(r["n"]) for r in rows}
+@dataclass(frozen=True)
+class ReasonCounts:
+    """Rows per exclusion reason, and the date range of the accepted rows."""
+
+    accepted: int
+    excluded: Mapping[str, int]
+    first: date | None
+    last: date | None
 
 
-def examples(table: ir.Table, condition: ir.BooleanValue | None = None, *, columns: list[str] | None = None) -> tuple[dict[str, Any], ...]:
-    """A few rows (as JSON-ready dicts, ids as text) matching ``condition``."""
-    from growthlens.data.canonical import SOURCE_RANK
+def count_reasons(table: ir.Table, model: TableModel) -> ReasonCounts:
+    """Rows per reason (one query), with the accepted rows' first and last date."""
+    aggs: dict[str, ir.Value] = {"n": table.count()}
+    if model.time_column:
+        day = _as_date(table[model.time_column])
+        aggs |= {"first": day.min(), "last": day.max()}
+    rows = table.group_by(REASON).aggregate(**aggs).to_pyarrow().to_pylist()
+    accepted = next((r for r in rows if r[REASON] is None), None)
+    return ReasonCounts(
+        accepted=int(accepted["n"]) if accepted else 0,
+        excluded={str(r[REASON]): int(r["n"]) for r in rows if r[REASON] is not None},
+        first=_to_date(accepted.get("first")) if accepted else None,
+        last=_to_date(accepted.get("last")) if accepted else None,
+    )
 
+
+def duplicate_count(table: ir.Table, model: TableModel) -> int:
+    """Rows beyond the first of each duplicate group (key, or whole row without a key)."""
+    partition = duplicate_partition(table, model)
+    groups = table.group_by(partition).aggregate(copies=table.count())
+    value = groups.aggregate(extra=(groups.copies - 1).sum()).to_pyarrow().to_pylist()[0]
+    return int(value["extra"] or 0)
+
+
+def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
+    """A few rows that have a duplicate, with the number of copies."""
+    columns = data_columns(table)
+    partition = duplicate_partition(table, model)
+    # isnull() is never null, so its count is the number of rows in the group.
+    copies = table[columns[0]].isnull().count().over(group_by=partition)
+    counted = table.mutate(copies=copies)
+    ordered = counted.filter(counted.copies > 1).order_by([counted[c] for c in columns])
+    return examples(ordered, columns=[*columns, "copies"])
+
+
+def examples(
+    table: ir.Table,
+    condition: ir.BooleanValue | None = None,
+    *,
+    columns: list[str] | None = None,
+) -> tuple[dict[str, Any], ...]:
+    """A few rows (as JSON-ready dicts, large ids as text) matching ``condition``."""
     rows = table if condition is None else table.filter(condition)
-    keep = columns or [c for c in table.columns if c not in (REASON, SOURCE_RANK)]
-    sample = rows.select(*keep).limit(EXAMPLES).to_pyarrow().to_pylist()
+    keep = columns or data_columns(table)
+    selected = rows.select(*keep)
+    # Ordered, so the same data always shows the same examples.
+    sample = selected.order_by(list(keep)).limit(EXAMPLES).to_pyarrow().to_pylist()
     return tuple({k: _example_value(v) for k, v in r.items()} for r in sample)
 
 
@@ -133,8 +227,13 @@ def reason_examples(table: ir.Table, reason: str) -> tuple[dict[str, Any], ...]:
     return examples(table, table[REASON] == reason)
 
 
-def flag_findings(tables: Mapping[str, ir.Table]) -> list[Finding]:
-    """Run every kept-row check whose tables are present."""
+def flag_findings(tables: Mapping[str, ir.Table], totals: Mapping[str, int]) -> list[Finding]:
+    """Run every kept-row check whose tables are present.
+
+    Args:
+        tables: the accepted rows per table.
+        totals: accepted row count per table (already known; saves a count query each).
+    """
     findings: list[Finding] = []
     for table_name, rules in FLAG_RULES.items():
         if table_name not in tables:
@@ -145,12 +244,13 @@ def flag_findings(tables: Mapping[str, ir.Table]) -> list[Finding]:
             matched = rule.condition(tables)
             n = int(matched.count().to_pyarrow().as_py())
             if n:
-                total = int(tables[table_name].count().to_pyarrow().as_py())
+                total = totals[table_name]
+                share = f"{n / total:.1%}" if total else "n/a"
                 findings.append(
                     Finding(
                         table=table_name,
                         check=rule.check,
-                        message=f"{n:,} of {total:,} {table_name} rows ({n / total:.1%}) {rule.text}.",
+                        message=f"{n:,} of {total:,} {table_name} rows ({share}) {rule.text}.",
                         rows=n,
                         action=rule.action,
                         effect=rule.effect,
@@ -172,6 +272,11 @@ def _has_columns(tables: Mapping[str, ir.Table], rule: FlagRule) -> bool:
 def _end_before_start(t: Mapping[str, ir.Table]) -> ir.Table:
     s = t["sessions"]
     return s.filter(s.end_ts < s.start_ts)
+
+
+def _no_end(t: Mapping[str, ir.Table]) -> ir.Table:
+    s = t["sessions"]
+    return s.filter(s.end_ts.isnull())
 
 
 def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
@@ -209,6 +314,14 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("sessions",),
             _end_before_start,
             "end before they start",
+            "kept_flagged",
+            "counted as activity and first touch; left out of session-length statistics",
+        ),
+        FlagRule(
+            "session_without_end",
+            ("sessions",),
+            _no_end,
+            "have no end time",
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
         ),
@@ -272,4 +385,4 @@ def _example_value(value: Any) -> Any:
     return json_value(value)
 
 
-__all__ = ["EXCLUSION_TEXT", "FLAG_RULES", "REASON", "TABLES"]
+__all__ = ["EXCLUSION_TEXT", "FLAG_RULES", "REASON", "TABLES", "exclusion_text"]

@@ -32,7 +32,9 @@ def period_start(value: ir.Value, period: Period) -> ir.DateValue:
     """Start date of the period containing a timestamp or date expression."""
     if period == "day":
         return value if value.type().is_date() else value.date()
-    return value.truncate(_TRUNC[period]).date()
+    truncated = value.truncate(_TRUNC[period])
+    # Truncating a date column already gives a date; only timestamps need `.date()`.
+    return truncated if truncated.type().is_date() else truncated.date()
 
 
 def age(cohort: ir.DateValue, activity: ir.DateValue, period: Period) -> ir.IntegerValue:
@@ -102,14 +104,16 @@ def cell_observed(cohort: date, age_value: int, period: Period, window: tuple[da
     return start <= window[1]
 
 
-def first_rows(table: ir.Table, *, key: str, order: list[str]) -> ir.Table:
+def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = False) -> ir.Table:
     """One row per ``key``: the first by ``order``, ties broken by every other column as text.
 
     Deterministic on every backend (DESIGN §4: ties break by timestamp, then id, then
-    the remaining columns as text).
+    the remaining columns as text). ``latest=True`` takes the last by ``order`` instead
+    (ties still break ascending on the remaining columns).
     """
     rest = [c for c in table.columns if c not in (key, *order)]
-    ordering = [table[c] for c in order] + [table[c].cast("string") for c in rest]
+    ordered = [ibis.desc(table[c]) if latest else table[c] for c in order]
+    ordering = ordered + [table[c].cast("string") for c in rest]
     ranked = table.mutate(_rn=ibis.row_number().over(group_by=table[key], order_by=ordering))
     return ranked.filter(ranked._rn == 0).drop("_rn")
 

@@ -1,1 +1,7 @@
-"""Report sections, in report order. Each module has ``build(ds) -> Section | None``."""
+"""Report sections, in report order. Each module has ``build(ds) -> Section | None``.
+
+``SECTIONS`` lists the module names (in this package) in the order the report shows them;
+add a section by adding its module name here.
+"""
+
+SECTIONS: tuple[str, ...] = ("overview", "quality")

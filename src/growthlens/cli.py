@@ -1,0 +1,340 @@
+"""The ``growthlens`` command line: ``report``, ``check`` and ``demo``.
+
+Exit codes (one place, :func:`main`, maps errors to them):
+
+* 0 — success;
+* 1 — ``check`` found problems above the threshold;
+* 2 — usage error or bad input (:class:`~growthlens.errors.GrowthlensError`: a missing
+  file or column, a bad config), printed in red without a traceback;
+* 3 — an unexpected error (a bug); ``--debug`` shows the traceback.
+
+``--debug`` re-raises every error with its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from growthlens.errors import GrowthlensError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+app = typer.Typer(
+    name="growthlens",
+    help="Marketing and product analytics on your own data: one self-contained HTML report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _State:
+    debug = False
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+PathOption = Annotated[
+    list[Path] | None,
+    typer.Option(exists=True, dir_okay=False, readable=True, show_default=False),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", exists=True, dir_okay=False, readable=True, help="A growthlens.toml file."
+    ),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")]
+BackendOption = Annotated[
+    str | None, typer.Option("--backend", help="duckdb (default), pyspark or an Ibis URL.")
+]
+DemoOption = Annotated[bool, typer.Option("--demo", help="Use generated demo data instead of files.")]
+UsersOption = Annotated[int, typer.Option("--users", min=100, help="Demo: number of users.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Demo: random seed.")]
+MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months of data.")]
+
+
+@app.command()
+def report(
+    demo: DemoOption = False,
+    config: ConfigOption = None,
+    sessions: Annotated[PathOption, typer.Option("--sessions", "--visits", help="Sessions (visits) file; repeat to union several.")] = None,
+    orders: Annotated[PathOption, typer.Option("--orders", help="Orders file; repeat to union several.")] = None,
+    costs: Annotated[PathOption, typer.Option("--costs", help="Ad costs file; repeat to union several.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="HTML file to write.")] = Path("report.html"),
+    json_too: Annotated[bool, typer.Option("--json", help="Also write the JSON export next to the HTML.")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    users: UsersOption = 30_000,
+    seed: SeedOption = 0,
+    months: MonthsOption = 12,
+    backend: BackendOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Build the HTML report (and optionally its JSON export) from your data or the demo."""
+    _State.debug = debug
+    from growthlens.report.build import sections, write
+    from growthlens.report.sections import SECTIONS
+
+    ds = _dataset(demo=demo, config=config, sessions=sessions, orders=orders, costs=costs,
+                  users=users, seed=seed, months=months, backend=backend)
+    with _progress() as bar:
+        task = bar.add_task("Building sections", total=len(SECTIONS) + 1 + json_too)
+        built = sections(ds, progress=lambda name: _advance(bar, task, f"Section: {name}"))
+        _advance(bar, task, "Writing HTML")
+        html_path = write(ds, built, output, format="html", title=title)
+        json_path = None
+        if json_too:
+            _advance(bar, task, "Writing JSON")
+            json_path = write(ds, built, output.with_suffix(".json"), format="json", title=title)
+    out = _stdout()
+    findings = len(ds.quality.findings)
+    out.print(f"[bold green]Wrote[/] {html_path} ({_size(html_path)}; {len(built)} sections, "
+              f"{findings} data-quality finding{'s' * (findings != 1)}).", soft_wrap=True)
+    if json_path is not None:
+        out.print(f"[bold green]Wrote[/] {json_path} ({_size(json_path)}).", soft_wrap=True)
+    out.print("Open the HTML file in any browser; it needs no network connection.")
+
+
+@app.command()
+def check(
+    demo: DemoOption = False,
+    config: ConfigOption = None,
+    sessions: Annotated[PathOption, typer.Option("--sessions", "--visits", help="Sessions (visits) file.")] = None,
+    orders: Annotated[PathOption, typer.Option("--orders", help="Orders file.")] = None,
+    costs: Annotated[PathOption, typer.Option("--costs", help="Ad costs file.")] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            click_type=click.Choice(["error", "warning", "info", "none"]),
+            help="Exit 1 when a finding of this severity or worse exists.",
+        ),
+    ] = "warning",
+    max_excluded_share: Annotated[
+        float | None,
+        typer.Option("--max-excluded-share", min=0.0, max=1.0,
+                     help="Exit 1 when a table excludes more than this share of its rows (e.g. 0.01)."),
+    ] = None,
+    users: UsersOption = 30_000,
+    seed: SeedOption = 0,
+    months: MonthsOption = 12,
+    backend: BackendOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Check data quality only: print the load's findings; exit 1 when they pass a threshold."""
+    _State.debug = debug
+    from growthlens.metrics.overview import quality
+
+    ds = _dataset(demo=demo, config=config, sessions=sessions, orders=orders, costs=costs,
+                  users=users, seed=seed, months=months, backend=backend)
+    result = quality(ds)
+    out = _stdout()
+    counts = Table(title="Rows per table", title_justify="left")
+    for name in ("Table", "Loaded", "Accepted", "Excluded", "Excluded share"):
+        counts.add_column(name, justify="left" if name == "Table" else "right")
+    for c in ds.quality.counts:
+        share = c.excluded / c.loaded if c.loaded else 0.0
+        counts.add_row(c.table, f"{c.loaded:,}", f"{c.accepted:,}", f"{c.excluded:,}", _pct(share))
+    out.print(counts)
+    if ds.window:
+        out.print(f"Data window: {ds.window[0]} – {ds.window[1]} ({ds.quality.window_source})\n")
+    findings = Table(title="Findings", title_justify="left", show_lines=True)
+    findings.add_column("Severity")
+    findings.add_column("Table")
+    findings.add_column("Check")
+    findings.add_column("Rows", justify="right")
+    findings.add_column("Share", justify="right")
+    findings.add_column("What it means", ratio=1)
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for row, sentence in zip(result.table.itertuples(index=False), result.findings, strict=False):
+        colour = colours.get(str(row.severity), "white")
+        findings.add_row(f"[{colour}]{row.severity}[/]", str(row.table), str(row.check),
+                         f"{int(row.rows):,}", _pct(float(row.share)), sentence)
+    if len(result.table):
+        out.print(findings)
+    else:
+        out.print("[green]No findings: every row passed every check.[/]")
+
+    failures = []
+    if fail_on != "none":
+        threshold = SEVERITY_RANK[fail_on]
+        bad = [f for f in ds.quality.findings if SEVERITY_RANK[f.severity] >= threshold]
+        if bad:
+            failures.append(f"{len(bad)} finding{'s' * (len(bad) != 1)} of severity {fail_on} or worse")
+    if max_excluded_share is not None:
+        over = [c for c in ds.quality.counts if c.loaded and c.excluded / c.loaded > max_excluded_share]
+        failures.extend(
+            f"{c.table} excludes {_pct(c.excluded / c.loaded)} of its rows (limit {_pct(max_excluded_share)})"
+            for c in over
+        )
+    if failures:
+        out.print(f"[bold red]FAIL[/]: {'; '.join(failures)}.", soft_wrap=True)
+        raise typer.Exit(EXIT_FINDINGS)
+    out.print("[bold green]OK[/]: no finding passes the thresholds.")
+
+
+@app.command(name="demo")
+def demo_files(
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder to write into (created).")],
+    users: UsersOption = 30_000,
+    seed: SeedOption = 0,
+    months: MonthsOption = 12,
+    format: Annotated[
+        str, typer.Option("--format", click_type=click.Choice(["csv", "parquet"]), help="File format.")
+    ] = "csv",
+    debug: DebugOption = False,
+) -> None:
+    """Write the demo dataset (visits, orders, costs and the planted truth) as files."""
+    _State.debug = debug
+    from growthlens.data.demo import write_demo
+
+    with _progress() as bar:
+        bar.add_task(f"Writing demo data for {users:,} users", total=None)
+        files = write_demo(out, users=users, seed=seed, months=months, format=format)  # type: ignore[arg-type]
+    console = _stdout()
+    for name, path in files.items():
+        console.print(f"[bold green]Wrote[/] {name:<7} {path} ({_size(path)})", soft_wrap=True)
+    console.print(
+        "Next: growthlens report "
+        f"--sessions {files['visits']} --orders {files['orders']} --costs {files['costs']}",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+def _dataset(
+    *,
+    demo: bool,
+    config: Path | None,
+    sessions: Sequence[Path] | None,
+    orders: Sequence[Path] | None,
+    costs: Sequence[Path] | None,
+    users: int,
+    seed: int,
+    months: int,
+    backend: str | None,
+) -> Any:
+    tables = {"sessions": sessions, "orders": orders, "costs": costs}
+    given = {k: [str(p) for p in v] for k, v in tables.items() if v}
+    if demo and (config or given):
+        raise click.UsageError("--demo cannot be combined with --config or table files")
+    if not demo and not config and not given:
+        raise click.UsageError(
+            "no data: pass --demo, --config growthlens.toml, or --sessions/--orders/--costs files"
+        )
+    if demo:
+        from growthlens.data.demo import demo as make_demo
+
+        with _progress() as bar:
+            bar.add_task(f"Generating demo data for {users:,} users", total=None)
+            return make_demo(users=users, seed=seed, months=months, backend=backend)
+    import growthlens as gl
+
+    with _progress() as bar:
+        task = bar.add_task("Loading", total=None)
+        return gl.load(
+            str(config) if config else None,
+            backend=backend,
+            progress=lambda step: bar.update(task, description=f"Loading: {step}"),
+            **{k: (v[0] if len(v) == 1 else v) for k, v in given.items()},
+        )
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=_stderr(),
+        transient=True,
+    )
+    with bar:
+        yield bar
+
+
+def _advance(bar: Progress, task: Any, description: str) -> None:
+    bar.update(task, advance=1, description=description)
+
+
+def _size(path: Path) -> str:
+    size = float(path.stat().st_size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{size:,.1f} GB"
+
+
+def _pct(share: float) -> str:
+    from growthlens.metrics.overview import percent
+
+    return percent(share)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it).
+
+    Every error is mapped here, in one place: usage errors and growthlens errors → 2 with
+    a red message, ``check`` findings → 1, anything unexpected → 3. ``--debug`` re-raises.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    _State.debug = "--debug" in args
+    err = _stderr()
+    try:
+        code = app(args=args, prog_name="growthlens", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        if _State.debug:
+            raise
+        exc.show(file=sys.stderr)
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        err.print("[red]Aborted.[/]")
+        return EXIT_USAGE
+    except GrowthlensError as exc:
+        if _State.debug:
+            raise
+        err.print(f"[bold red]Error:[/] [red]{_escape(str(exc))}[/]", soft_wrap=True)
+        return EXIT_USAGE
+    except click.exceptions.ClickException as exc:
+        if _State.debug:
+            raise
+        exc.show(file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if _State.debug:
+            raise
+        err.print(
+            f"[bold red]Unexpected error[/] ({type(exc).__name__}): [red]{_escape(str(exc))}[/]\n"
+            "This is a bug in growthlens; rerun with --debug for the traceback and report it.",
+            soft_wrap=True,
+        )
+        return EXIT_BUG
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,850 @@
+"""The demo dataset: an Afisha-like event-ticket service with planted truths.
+
+:func:`write_demo` writes visits, orders and costs in the Yandex.Afisha export layout
+(recognised by the loader's ``yandex_afisha`` preset) plus ``truth.json``;
+:func:`demo` writes them to a temporary folder, loads them through :func:`growthlens.load`
+(so the quality report is a real one) and returns the Dataset with ``.truth`` set.
+
+The generative model (docs/demo.md has it in words) plants values an analysis must
+recover: monthly retention per (source, device), conversion per source, the
+conversion-lag mix, CAC per paid source exactly, and exact counts of anomalies.
+
+Scale: users are generated in blocks of :data:`BLOCK_USERS`, each from its own child
+seed ``SeedSequence(seed, spawn_key=(0, block))``, and written block group by block
+group, so memory stays bounded at any size and the files depend on ``seed``, ``users``
+and ``months`` only (not on the write chunk size).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import json
+import math
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from growthlens.data.dataset import Dataset
+from growthlens.data.load import load
+from growthlens.engine import BackendLike
+from growthlens.errors import ConfigError
+
+BLOCK_USERS = 10_000
+"""Users per seeding block: the unit of randomness (not of writing)."""
+
+WINDOW_START = date(2017, 6, 1)
+
+# ---- planted parameters -------------------------------------------------------------
+SOURCES = ("1", "2", "3", "4", "5", "6", "7", "9", "10")
+PAID_SOURCES = ("1", "2", "3", "4", "5", "9", "10")
+ORGANIC_SOURCES = ("7",)
+SESSIONLESS_SOURCES = ("6",)  # cost rows, no sessions: a campaign with broken tracking
+SESSION_SOURCES = ("1", "2", "3", "4", "5", "7", "9", "10")
+DEVICES = ("desktop", "touch")
+
+ACQUISITION_SHARE = {
+    "1": 0.10,
+    "2": 0.13,
+    "3": 0.23,
+    "4": 0.27,
+    "5": 0.17,
+    "7": 0.02,
+    "9": 0.045,
+    "10": 0.035,
+}
+TOUCH_SHARE = {
+    "1": 0.25,
+    "2": 0.30,
+    "3": 0.28,
+    "4": 0.30,
+    "5": 0.27,
+    "7": 0.35,
+    "9": 0.20,
+    "10": 0.35,
+}
+RETENTION_BASE = {
+    "1": 0.10,
+    "2": 0.08,
+    "3": 0.055,
+    "4": 0.06,
+    "5": 0.065,
+    "7": 0.05,
+    "9": 0.075,
+    "10": 0.045,
+}
+DEVICE_FACTOR = {"desktop": 1.0, "touch": 0.75}
+RETENTION_DECAY_EXPONENT = 0.4  # decay(k) = k ** -0.4
+EXTRA_SESSIONS_FIRST_MONTH = 0.35  # Poisson mean of sessions after the first, same month
+EXTRA_SESSIONS_ACTIVE_MONTH = 0.6  # an active later month has 1 + Poisson(0.6) sessions
+SESSION_SOURCE_STAY = 0.85  # a later session comes from the acquisition source
+SESSION_MEDIAN_S = 300.0
+SESSION_SIGMA = 1.2
+ZERO_LENGTH_SHARE = 0.09
+CONVERSION = {
+    "1": 0.24,
+    "2": 0.20,
+    "3": 0.14,
+    "4": 0.15,
+    "5": 0.17,
+    "7": 0.10,
+    "9": 0.11,
+    "10": 0.12,
+}
+LAG_BUCKETS: tuple[tuple[str, int, int, float], ...] = (
+    ("0d", 0, 0, 0.55),
+    ("1d", 1, 1, 0.06),
+    ("2-7d", 2, 7, 0.12),
+    ("8-30d", 8, 30, 0.13),
+    ("31-120d", 31, 120, 0.14),
+)
+REPEAT_ORDER_PROBABILITY = 0.5
+# With CAC below, sources 1 and 4 pay back, 2 and 5 about break even, 3, 9 and 10 do not.
+REVENUE_MEAN = {"1": 9.0, "2": 10.5, "3": 5.0, "4": 5.5, "5": 6.5, "7": 4.5, "9": 4.0, "10": 3.5}
+REVENUE_SIGMA = 1.0
+CAC = {"1": 7.19, "2": 12.21, "3": 13.52, "4": 5.93, "5": 7.47, "9": 5.07, "10": 4.38}
+SESSIONLESS_DAILY_COST = (0.40, 4.00)  # source 6: uniform cents in this range per day
+WEEKDAY_WEIGHTS = (1.0, 1.0, 1.0, 1.05, 1.1, 0.85, 0.8)  # Monday .. Sunday
+SEASONAL_AMPLITUDE = 0.3  # arrivals ∝ 1 + 0.3·cos(2π(day − Dec 1)/365.25)
+HOUR_WEIGHTS = (
+    0.6, 0.3, 0.2, 0.15, 0.15, 0.3, 0.8, 1.5, 2.5, 3.2, 3.6, 3.8,
+    4.0, 4.0, 3.9, 3.8, 3.9, 4.2, 4.6, 4.8, 4.5, 3.6, 2.4, 1.3,
+)  # fmt: skip
+OUT_OF_WINDOW_MINUTES = 2  # the lone order at window end + 1 day 00:02, like the real export
+
+Format = Literal["csv", "parquet"]
+
+_VISITS_SCHEMA = pa.schema(
+    [
+        ("Uid", pa.uint64()),
+        ("Device", pa.string()),
+        ("Start Ts", pa.timestamp("s")),
+        ("End Ts", pa.timestamp("s")),
+        ("Source Id", pa.int64()),
+    ]
+)
+_ORDERS_SCHEMA = pa.schema(
+    [("Buy Ts", pa.timestamp("s")), ("Revenue", pa.float64()), ("Uid", pa.uint64())]
+)
+_COSTS_SCHEMA = pa.schema([("source_id", pa.int64()), ("dt", pa.date32()), ("costs", pa.float64())])
+
+
+def anomaly_targets(users: int) -> dict[str, int]:
+    """Planted anomaly counts for a demo of ``users`` users (realised counts are in the truth)."""
+    return {
+        "end_before_start": max(2, users // 5_000),
+        "zero_revenue_orders": max(3, users // 1_000),
+        "negative_lag_orders": max(2, users // 5_000),
+    }
+
+
+def retention_probability(source: str, device: str, age: int) -> float:
+    """Planted probability that a user is active in calendar month ``age`` ≥ 1 after arrival.
+
+    ``r_k(source, device) = base(source) × factor(device) × k ** -0.4``.
+    """
+    return RETENTION_BASE[source] * DEVICE_FACTOR[device] * math.pow(age, -RETENTION_DECAY_EXPONENT)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The planted values of one generated demo (``ds.truth`` holds :meth:`to_dict`).
+
+    Probabilities are the model's parameters (recover them within a confidence
+    interval); ``cac``, ``anomalies``, ``totals``, ``buyers_by_source`` and
+    ``costs_by_source`` are exact properties of the written files.
+
+    Attributes:
+        seed: the generator seed.
+        users: users generated (every user has at least one session).
+        months: calendar months in the window.
+        window: first and last date of the data window (ISO strings).
+        sources: every source id that appears in sessions or costs.
+        paid_sources: sources with cost rows and sessions.
+        organic_sources: sources with sessions but no cost rows.
+        sessionless_sources: sources with cost rows but no sessions.
+        devices: device values.
+        acquisition_share: probability of each acquisition (first-session) source.
+        touch_share: probability that a user of a source is on ``touch``.
+        retention: source → device → ``[r_1, …, r_{months-1}]``, the probability of
+            being active in month k after the first-session month.
+        retention_model: the parts of ``retention`` (base, device factor, decay exponent).
+        extra_sessions: Poisson means of extra sessions (first month, active later month).
+        session_source_stay: probability that a later session keeps the acquisition source.
+        session_length: lognormal ``median_s`` and ``sigma`` of session lengths, and the
+            planted ``zero_share`` of zero-length sessions.
+        conversion: probability that a user of a source becomes a buyer.
+        lag_buckets: ``[{"name", "min_days", "max_days", "share"}]`` of the first order's
+            lag after the first visit (days uniform within a bucket).
+        repeat_order_probability: probability of one repeat order in an active month
+            after the first order's month.
+        revenue_mean: mean revenue per order by acquisition source (lognormal).
+        revenue_sigma: lognormal sigma of revenue.
+        cac: planted CAC per paid source (cost ÷ first-touch buyers, exact per month too).
+        cost_gap_date: the date with no cost rows (its money is on the next day).
+        out_of_window_order: timestamp of the lone order after the window end.
+        anomalies: realised exact counts: ``end_before_start``, ``zero_length_sessions``,
+            ``zero_revenue_orders``, ``negative_lag_orders``, ``out_of_window_orders``.
+        totals: ``users``, ``sessions``, ``orders`` (all rows written), ``orders_in_window``,
+            ``buyers`` (first order inside the window), ``cost_rows``.
+        buyers_by_source: buyers with a first order inside the window, by acquisition source.
+        costs_by_source: total cost per source over the window.
+        weekday_weights: relative arrival intensity Monday..Sunday.
+    """
+
+    seed: int
+    users: int
+    months: int
+    window: tuple[str, str]
+    sources: tuple[str, ...]
+    paid_sources: tuple[str, ...]
+    organic_sources: tuple[str, ...]
+    sessionless_sources: tuple[str, ...]
+    devices: tuple[str, ...]
+    acquisition_share: Mapping[str, float]
+    touch_share: Mapping[str, float]
+    retention: Mapping[str, Mapping[str, list[float]]]
+    retention_model: Mapping[str, Any]
+    extra_sessions: Mapping[str, float]
+    session_source_stay: float
+    session_length: Mapping[str, float]
+    conversion: Mapping[str, float]
+    lag_buckets: tuple[Mapping[str, Any], ...]
+    repeat_order_probability: float
+    revenue_mean: Mapping[str, float]
+    revenue_sigma: float
+    cac: Mapping[str, float]
+    cost_gap_date: str
+    out_of_window_order: str
+    anomalies: Mapping[str, int]
+    totals: Mapping[str, int]
+    buyers_by_source: Mapping[str, int]
+    costs_by_source: Mapping[str, float]
+    weekday_weights: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        result: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self)))
+        return result
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Truth:
+        """Rebuild from :meth:`to_dict` output (e.g. ``ds.truth`` or ``truth.json``)."""
+        values = dict(data)
+        for name in (
+            "window",
+            "sources",
+            "paid_sources",
+            "organic_sources",
+            "sessionless_sources",
+            "devices",
+        ):
+            values[name] = tuple(values[name])
+        values["lag_buckets"] = tuple(values["lag_buckets"])
+        values["weekday_weights"] = tuple(values["weekday_weights"])
+        return cls(**values)
+
+
+# ---- calendar -----------------------------------------------------------------------
+_EPOCH = datetime(1970, 1, 1)
+_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    months: int
+    n_days: int
+    base: int  # naive epoch seconds of the window's first midnight
+    month_first_day: NDArray[np.int64]  # day offset of each month's first day (months + 1)
+    month_of_day: NDArray[np.int64]  # month index of every day offset
+    day_weights: NDArray[np.float64]  # arrival probability of every day
+    gap_day: int
+
+    @classmethod
+    def of(cls, months: int) -> _Calendar:
+        firsts = [_add_months(WINDOW_START, m) for m in range(months + 1)]
+        offsets = np.array([(d - WINDOW_START).days for d in firsts], dtype=np.int64)
+        n_days = int(offsets[-1])
+        month_of_day = np.repeat(np.arange(months, dtype=np.int64), np.diff(offsets))
+        days = np.arange(n_days)
+        weekday = (WINDOW_START.weekday() + days) % 7
+        peak = (date(2017, 12, 1) - WINDOW_START).days
+        season = 1 + SEASONAL_AMPLITUDE * np.cos(2 * np.pi * (days - peak) / 365.25)
+        weights = np.asarray(WEEKDAY_WEIGHTS)[weekday] * season
+        # The cost gap: the first day of a month late in the window (2018-04-01 for 12
+        # months, like the real export's missing days); its money moves to the next day.
+        gap_month = min(months - 1, max(1, round(months * 10 / 12)))
+        base = int((datetime.combine(WINDOW_START, datetime.min.time()) - _EPOCH).total_seconds())
+        return cls(
+            months,
+            n_days,
+            base,
+            offsets,
+            month_of_day,
+            weights / weights.sum(),
+            int(offsets[gap_month]),
+        )
+
+    def day_seconds(self, day: NDArray[np.int64]) -> NDArray[np.int64]:
+        return self.base + day.astype(np.int64) * _DAY
+
+    def day_of(self, ts: NDArray[np.int64]) -> NDArray[np.int64]:
+        return (ts - self.base) // _DAY
+
+    def date_of(self, day: int) -> date:
+        return WINDOW_START + timedelta(days=day)
+
+
+def _add_months(day: date, months: int) -> date:
+    total = day.year * 12 + day.month - 1 + months
+    return date(total // 12, total % 12 + 1, 1)
+
+
+# ---- one block of users --------------------------------------------------------------
+_N_SRC = len(SESSION_SOURCES)
+_ACQ_P = np.array([ACQUISITION_SHARE[s] for s in SESSION_SOURCES])
+_TOUCH_P = np.array([TOUCH_SHARE[s] for s in SESSION_SOURCES])
+_CONV_P = np.array([CONVERSION[s] for s in SESSION_SOURCES])
+_REV_MEAN = np.array([REVENUE_MEAN[s] for s in SESSION_SOURCES])
+_SRC_INT = np.array([int(s) for s in SESSION_SOURCES], dtype=np.int64)
+_LAG_P = np.array([b[3] for b in LAG_BUCKETS])
+_LAG_LO = np.array([b[1] for b in LAG_BUCKETS], dtype=np.int64)
+_LAG_HI = np.array([b[2] for b in LAG_BUCKETS], dtype=np.int64)
+_HOUR_P = np.asarray(HOUR_WEIGHTS) / np.sum(HOUR_WEIGHTS)
+
+
+def _retention_array(months: int) -> NDArray[np.float64]:
+    """Shape (sources, devices, months − 1): r_k for k = 1 .. months − 1."""
+    return np.array(
+        [
+            [[retention_probability(s, d, k) for k in range(1, months)] for d in DEVICES]
+            for s in SESSION_SOURCES
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class _Block:
+    uid: NDArray[np.uint64]
+    s_owner: NDArray[np.int64]
+    s_start: NDArray[np.int64]
+    s_end: NDArray[np.int64]
+    s_source: NDArray[np.int64]
+    device: NDArray[np.int8]
+    o_owner: NDArray[np.int64]
+    o_ts: NDArray[np.int64]
+    o_revenue: NDArray[np.float64]
+    buyers: NDArray[np.int64]  # (sources, months): first order inside the window
+    anomalies: dict[str, int]
+
+
+def _time_of_day(rng: np.random.Generator, size: int) -> NDArray[np.int64]:
+    hour = rng.choice(24, size=size, p=_HOUR_P).astype(np.int64)
+    return hour * 3600 + rng.integers(0, 3600, size=size)
+
+
+def _user_ids(index: NDArray[np.uint64], key: np.uint64) -> NDArray[np.uint64]:
+    """Distinct 64-bit ids, spread over the whole unsigned range (about half above 2**63).
+
+    The splitmix64 finaliser is a bijection of 64-bit integers, so distinct user indexes
+    map to distinct ids without a global set of ids seen.
+    """
+    z = index + key + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return out
+
+
+def _pick(rng: np.random.Generator, candidates: NDArray[np.int64], quota: int) -> NDArray[np.int64]:
+    take = min(quota, len(candidates))
+    if take == 0:
+        return np.empty(0, dtype=np.int64)
+    chosen: NDArray[np.int64] = rng.choice(candidates, size=take, replace=False)
+    return chosen
+
+
+def _block(
+    block: int,
+    n: int,
+    *,
+    first_user: int,
+    last: bool,
+    seed: int,
+    key: np.uint64,
+    cal: _Calendar,
+    retention: NDArray[np.float64],
+    quotas: Mapping[str, int],
+) -> _Block:
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, block)))
+    months = cal.months
+    uid = _user_ids(np.arange(first_user, first_user + n, dtype=np.uint64), key)
+    src = rng.choice(_N_SRC, size=n, p=_ACQ_P).astype(np.int64)
+    device = (rng.random(n) < _TOUCH_P[src]).astype(np.int8)
+    day = rng.choice(cal.n_days, size=n, p=cal.day_weights).astype(np.int64)
+    # Pin the window's edges: user 0 arrives (and, below, buys) on the first day and the
+    # last user arrives on the last day, so the data window is the planned one at any size.
+    if first_user == 0:
+        day[0] = 0
+    if last:
+        day[-1] = cal.n_days - 1
+    first_start = cal.day_seconds(day) + _time_of_day(rng, n)
+    m0 = cal.month_of_day[day]
+    users = np.arange(n, dtype=np.int64)
+
+    # Extra sessions in the arrival month, strictly after the first session.
+    k0 = rng.poisson(EXTRA_SESSIONS_FIRST_MONTH, n)
+    owner0 = np.repeat(users, k0)
+    lo = first_start[owner0] + 1
+    hi = cal.day_seconds(cal.month_first_day[m0[owner0] + 1])
+    start0 = lo + np.floor(rng.random(len(owner0)) * (hi - lo)).astype(np.int64)
+    keep0 = hi > lo
+    owner0, start0 = owner0[keep0], start0[keep0]
+
+    # Later calendar months: active with probability r_k(source, device).
+    u = rng.random((n, months - 1))
+    ages = np.arange(1, months, dtype=np.int64)
+    cell_month_all = m0[:, None] + ages[None, :]
+    active = (cell_month_all < months) & (u < retention[src, device])
+    cell_user, cell_age = np.nonzero(active)
+    cell_user = cell_user.astype(np.int64)
+    cell_month = m0[cell_user] + cell_age + 1
+    per_cell = 1 + rng.poisson(EXTRA_SESSIONS_ACTIVE_MONTH, len(cell_user))
+    owner2 = np.repeat(cell_user, per_cell)
+    month2 = np.repeat(cell_month, per_cell)
+    month_len = cal.month_first_day[month2 + 1] - cal.month_first_day[month2]
+    day2 = cal.month_first_day[month2] + np.floor(rng.random(len(owner2)) * month_len).astype(
+        np.int64
+    )
+    start2 = cal.day_seconds(day2) + _time_of_day(rng, len(owner2))
+    cell_first_session = np.cumsum(per_cell) - per_cell
+
+    s_owner = np.concatenate([users, owner0, owner2])
+    s_start = np.concatenate([first_start, start0, start2])
+    later = len(s_owner) - n
+    stay = rng.random(later) < SESSION_SOURCE_STAY
+    other = rng.choice(_N_SRC, size=later, p=_ACQ_P).astype(np.int64)
+    s_source = np.concatenate([src, np.where(stay, src[s_owner[n:]], other)])
+
+    total = len(s_owner)
+    zero = rng.random(total) < ZERO_LENGTH_SHARE
+    length = np.maximum(
+        1, np.rint(rng.lognormal(np.log(SESSION_MEDIAN_S), SESSION_SIGMA, total))
+    ).astype(np.int64)
+    length[zero] = 0
+    ebs = _pick(rng, np.arange(total, dtype=np.int64), quotas["end_before_start"])
+    length[ebs] = -rng.integers(1, 601, size=len(ebs))
+    s_end = s_start + length
+
+    # Conversion: the first order's lag after the first visit from the bucket mix.
+    buyer = rng.random(n) < _CONV_P[src]
+    bucket = rng.choice(len(LAG_BUCKETS), size=n, p=_LAG_P)
+    if first_user == 0:
+        buyer[0], bucket[0] = True, 0
+    if last:
+        buyer[-1] = False  # it gets the lone order after the window instead
+    lag = rng.integers(_LAG_LO[bucket], _LAG_HI[bucket] + 1)
+    order_day = day + lag
+    day_end = cal.day_seconds(day) + _DAY
+    same_day = first_start + np.floor(rng.random(n) * (day_end - first_start)).astype(np.int64)
+    other_day = cal.day_seconds(order_day) + _time_of_day(rng, n)
+    first_ts = np.where(lag == 0, same_day, other_day)
+    converted = buyer & (order_day < cal.n_days)  # later first orders are past the window
+    first_month = cal.month_of_day[np.minimum(order_day, cal.n_days - 1)]
+
+    # A few first orders moved to 1-5 days before the first visit (negative lag).
+    negative = _pick(
+        rng, np.flatnonzero(converted & (day >= 7)).astype(np.int64), quotas["negative_lag_orders"]
+    )
+    back = rng.integers(1, 6, size=len(negative))
+    first_ts[negative] = cal.day_seconds(day[negative] - back) + _time_of_day(rng, len(negative))
+
+    # Repeat orders: in an active month after the first order's month, with probability p,
+    # during that month's first generated session (same day).
+    repeat = rng.random(len(cell_user)) < REPEAT_ORDER_PROBABILITY
+    repeat &= converted[cell_user] & (cell_month > first_month[cell_user])
+    r_start = start2[cell_first_session[repeat]]
+    r_room = np.minimum(1800, cal.day_seconds(cal.day_of(r_start)) + _DAY - r_start)
+    r_ts = r_start + np.floor(rng.random(len(r_start)) * r_room).astype(np.int64)
+
+    buyer_idx = np.flatnonzero(converted).astype(np.int64)
+    o_owner = np.concatenate([buyer_idx, cell_user[repeat]])
+    o_ts = np.concatenate([first_ts[buyer_idx], r_ts])
+    factor = rng.lognormal(-(REVENUE_SIGMA**2) / 2, REVENUE_SIGMA, len(o_owner))
+    revenue = np.maximum(0.01, np.round(_REV_MEAN[src[o_owner]] * factor, 2))
+    zero_rev = _pick(rng, np.arange(len(o_owner), dtype=np.int64), quotas["zero_revenue_orders"])
+    revenue[zero_rev] = 0.0
+    out_of_window = 0
+    if last:
+        lone_ts = (
+            cal.day_seconds(np.array([cal.n_days], dtype=np.int64)) + OUT_OF_WINDOW_MINUTES * 60
+        )
+        lone_rev = np.round(
+            _REV_MEAN[src[-1:]] * rng.lognormal(-(REVENUE_SIGMA**2) / 2, REVENUE_SIGMA, 1), 2
+        )
+        o_owner = np.concatenate([o_owner, [n - 1]])
+        o_ts = np.concatenate([o_ts, lone_ts])
+        revenue = np.concatenate([revenue, np.maximum(0.01, lone_rev)])
+        out_of_window = 1
+
+    buyers = np.zeros((_N_SRC, months), dtype=np.int64)
+    final_month = cal.month_of_day[cal.day_of(first_ts[buyer_idx])]
+    np.add.at(buyers, (src[buyer_idx], final_month), 1)
+    anomalies = {
+        "end_before_start": len(ebs),
+        "zero_length_sessions": int(np.sum(length == 0)),
+        "zero_revenue_orders": len(zero_rev),
+        "negative_lag_orders": len(negative),
+        "out_of_window_orders": out_of_window,
+    }
+    return _Block(
+        uid, s_owner, s_start, s_end, s_source, device, o_owner, o_ts, revenue, buyers, anomalies
+    )
+
+
+# ---- writing -------------------------------------------------------------------------
+def _timestamps(seconds: NDArray[np.int64]) -> pa.Array:
+    return pa.array(seconds.astype("datetime64[s]"), type=pa.timestamp("s"))
+
+
+def _visits_table(blocks: Sequence[_Block]) -> pa.Table:
+    uid = np.concatenate([b.uid[b.s_owner] for b in blocks])
+    device = np.concatenate([b.device[b.s_owner] for b in blocks])
+    devices = pa.DictionaryArray.from_arrays(pa.array(device), pa.array(DEVICES)).cast(pa.string())
+    return pa.Table.from_arrays(
+        [
+            pa.array(uid, type=pa.uint64()),
+            devices,
+            _timestamps(np.concatenate([b.s_start for b in blocks])),
+            _timestamps(np.concatenate([b.s_end for b in blocks])),
+            pa.array(_SRC_INT[np.concatenate([b.s_source for b in blocks])]),
+        ],
+        schema=_VISITS_SCHEMA,
+    )
+
+
+def _orders_table(blocks: Sequence[_Block]) -> pa.Table:
+    return pa.Table.from_arrays(
+        [
+            _timestamps(np.concatenate([b.o_ts for b in blocks])),
+            pa.array(np.concatenate([b.o_revenue for b in blocks])),
+            pa.array(np.concatenate([b.uid[b.o_owner] for b in blocks]), type=pa.uint64()),
+        ],
+        schema=_ORDERS_SCHEMA,
+    )
+
+
+def _costs(
+    buyers: NDArray[np.int64], cal: _Calendar, seed: int
+) -> tuple[pa.Table, dict[str, float]]:
+    """Daily costs whose monthly sums are exactly CAC × first-order buyers, in whole cents."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    gap = cal.gap_day
+    src_col: list[NDArray[np.int64]] = []
+    day_col: list[NDArray[np.int64]] = []
+    cents_col: list[NDArray[np.int64]] = []
+    for source in sorted(PAID_SOURCES + SESSIONLESS_SOURCES, key=int):
+        cents = np.zeros(cal.n_days, dtype=np.int64)
+        if source in CAC:
+            cac_cents = round(CAC[source] * 100)
+            row = buyers[SESSION_SOURCES.index(source)]
+            for m in range(cal.months):
+                first, stop = int(cal.month_first_day[m]), int(cal.month_first_day[m + 1])
+                month_total = cac_cents * int(row[m])
+                # Noisy daily split in whole cents that sums to the month's total exactly:
+                # cut points at the rounded cumulative shares, the last one pinned.
+                weights = rng.gamma(4.0, size=stop - first)
+                cuts = np.floor(month_total * np.cumsum(weights) / weights.sum()).astype(np.int64)
+                cuts = np.minimum(cuts, month_total)
+                cuts[-1] = month_total
+                cents[first:stop] = np.diff(cuts, prepend=0)
+        else:
+            lo, hi = (round(v * 100) for v in SESSIONLESS_DAILY_COST)
+            cents[:] = rng.integers(lo, hi + 1, size=cal.n_days)
+        # The gap day's money moves to the next day of the same month: sums stay exact.
+        cents[gap + 1] += cents[gap]
+        days = np.delete(np.arange(cal.n_days, dtype=np.int64), gap)
+        src_col.append(np.full(len(days), int(source), dtype=np.int64))
+        day_col.append(days)
+        cents_col.append(np.delete(cents, gap))
+    all_cents = np.concatenate(cents_col)
+    all_src = np.concatenate(src_col)
+    dates = (np.datetime64(WINDOW_START, "D") + np.concatenate(day_col)).astype("datetime64[D]")
+    table = pa.Table.from_arrays(
+        [pa.array(all_src), pa.array(dates, type=pa.date32()), pa.array(all_cents / 100.0)],
+        schema=_COSTS_SCHEMA,
+    )
+    totals = {
+        str(s): round(float(all_cents[all_src == s].sum()) / 100.0, 2) for s in np.unique(all_src)
+    }
+    return table, totals
+
+
+class _Writer:
+    """Appends tables to one CSV (Afisha-style unquoted header) or Parquet file."""
+
+    def __init__(self, path: Path, schema: pa.Schema, fmt: Format) -> None:
+        self.path = path
+        self.fmt = fmt
+        self._file: IO[bytes] | None = None
+        self._csv: pa_csv.CSVWriter | None = None
+        self._parquet: pq.ParquetWriter | None = None
+        if fmt == "csv":
+            self._file = path.open("wb")
+            self._file.write((",".join(schema.names) + "\n").encode())
+            # No value holds a comma or a quote, so write them bare, like the real export.
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+            self._csv = pa_csv.CSVWriter(self._file, schema, write_options=options)
+        else:
+            self._parquet = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def write(self, table: pa.Table) -> None:
+        if self._csv is not None:
+            self._csv.write_table(table)
+        elif self._parquet is not None:
+            self._parquet.write_table(table)
+
+    def close(self) -> None:
+        if self._csv is not None:
+            self._csv.close()
+        if self._file is not None:
+            self._file.close()
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+def write_demo(
+    out: Path | str,
+    *,
+    users: int,
+    seed: int = 0,
+    months: int = 12,
+    format: Format = "csv",
+    chunk_users: int = 200_000,
+) -> dict[str, Path]:
+    """Write the demo dataset in the Yandex.Afisha export layout, plus ``truth.json``.
+
+    Args:
+        out: folder to write into (created if missing).
+        users: number of users; sessions ≈ 1.6 × users (``truth.json`` has the exact totals).
+        seed: the files are a function of (``seed``, ``users``, ``months``) only.
+        months: calendar months in the window, starting 2017-06-01 (at least 2).
+        format: ``"csv"`` or ``"parquet"``.
+        chunk_users: users held in memory per write (rounded up to whole seeding blocks);
+            it changes memory use, not the data.
+
+    Returns:
+        ``{"visits": …, "orders": …, "costs": …, "truth": …}`` paths.
+
+    Raises:
+        ConfigError: ``users`` < 100, ``months`` < 2 or an unknown ``format``.
+
+    Example:
+        >>> import tempfile, json
+        >>> files = write_demo(tempfile.mkdtemp(), users=200, seed=1)
+        >>> sorted(files)
+        ['costs', 'orders', 'truth', 'visits']
+        >>> json.loads(files["truth"].read_text())["window"]
+        ['2017-06-01', '2018-05-31']
+    """
+    if users < 100:
+        raise ConfigError(f"the demo needs at least 100 users; got users={users}")
+    if months < 2:
+        raise ConfigError(
+            "the demo needs at least 2 months (retention needs a month after arrival); "
+            f"got months={months}"
+        )
+    if format not in ("csv", "parquet"):
+        raise ConfigError(f"format must be 'csv' or 'parquet'; got {format!r}")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    cal = _Calendar.of(months)
+    retention = _retention_array(months)
+    key = np.random.SeedSequence(seed, spawn_key=(3,)).generate_state(1, dtype=np.uint64)[0]
+
+    sizes = [min(BLOCK_USERS, users - start) for start in range(0, users, BLOCK_USERS)]
+    targets = anomaly_targets(users)
+    quota_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+    share = np.asarray(sizes) / users
+    quotas = {name: quota_rng.multinomial(count, share) for name, count in targets.items()}
+
+    paths = {
+        "visits": folder / f"visits.{format}",
+        "orders": folder / f"orders.{format}",
+        "costs": folder / f"costs.{format}",
+        "truth": folder / "truth.json",
+    }
+    visits = _Writer(paths["visits"], _VISITS_SCHEMA, format)
+    orders = _Writer(paths["orders"], _ORDERS_SCHEMA, format)
+    buyers = np.zeros((_N_SRC, months), dtype=np.int64)
+    anomalies: dict[str, int] = {}
+    sessions = order_rows = 0
+    per_write = max(1, -(-chunk_users // BLOCK_USERS))
+    try:
+        for group in range(0, len(sizes), per_write):
+            blocks = []
+            for b in range(group, min(group + per_write, len(sizes))):
+                blocks.append(
+                    _block(
+                        b,
+                        sizes[b],
+                        first_user=b * BLOCK_USERS,
+                        last=b == len(sizes) - 1,
+                        seed=seed,
+                        key=key,
+                        cal=cal,
+                        retention=retention,
+                        quotas={name: int(q[b]) for name, q in quotas.items()},
+                    )
+                )
+            visit_table, order_table = _visits_table(blocks), _orders_table(blocks)
+            visits.write(visit_table)
+            orders.write(order_table)
+            sessions += visit_table.num_rows
+            order_rows += order_table.num_rows
+            for blk in blocks:
+                buyers += blk.buyers
+                for name, count in blk.anomalies.items():
+                    anomalies[name] = anomalies.get(name, 0) + count
+            del blocks, visit_table, order_table
+    finally:
+        visits.close()
+        orders.close()
+
+    costs, costs_by_source = _costs(buyers, cal, seed)
+    cost_writer = _Writer(paths["costs"], _COSTS_SCHEMA, format)
+    try:
+        cost_writer.write(costs)
+    finally:
+        cost_writer.close()
+
+    truth = _truth(
+        seed=seed,
+        users=users,
+        cal=cal,
+        anomalies=anomalies,
+        totals={
+            "users": users,
+            "sessions": sessions,
+            "orders": order_rows,
+            "orders_in_window": order_rows - anomalies["out_of_window_orders"],
+            "buyers": int(buyers.sum()),
+            "cost_rows": costs.num_rows,
+        },
+        buyers=buyers,
+        costs_by_source=costs_by_source,
+    )
+    paths["truth"].write_text(json.dumps(truth.to_dict(), indent=2) + "\n")
+    return paths
+
+
+def _truth(
+    *,
+    seed: int,
+    users: int,
+    cal: _Calendar,
+    anomalies: Mapping[str, int],
+    totals: Mapping[str, int],
+    buyers: NDArray[np.int64],
+    costs_by_source: Mapping[str, float],
+) -> Truth:
+    months = cal.months
+    end = cal.date_of(cal.n_days - 1)
+    lone = datetime.combine(cal.date_of(cal.n_days), datetime.min.time()) + timedelta(
+        minutes=OUT_OF_WINDOW_MINUTES
+    )
+    return Truth(
+        seed=seed,
+        users=users,
+        months=months,
+        window=(WINDOW_START.isoformat(), end.isoformat()),
+        sources=SOURCES,
+        paid_sources=PAID_SOURCES,
+        organic_sources=ORGANIC_SOURCES,
+        sessionless_sources=SESSIONLESS_SOURCES,
+        devices=DEVICES,
+        acquisition_share=dict(ACQUISITION_SHARE),
+        touch_share=dict(TOUCH_SHARE),
+        retention={
+            s: {d: [retention_probability(s, d, k) for k in range(1, months)] for d in DEVICES}
+            for s in SESSION_SOURCES
+        },
+        retention_model={
+            "formula": "base[source] * device_factor[device] * k ** -decay_exponent",
+            "base": dict(RETENTION_BASE),
+            "device_factor": dict(DEVICE_FACTOR),
+            "decay_exponent": RETENTION_DECAY_EXPONENT,
+        },
+        extra_sessions={
+            "first_month": EXTRA_SESSIONS_FIRST_MONTH,
+            "active_month": EXTRA_SESSIONS_ACTIVE_MONTH,
+        },
+        session_source_stay=SESSION_SOURCE_STAY,
+        session_length={
+            "median_s": SESSION_MEDIAN_S,
+            "sigma": SESSION_SIGMA,
+            "zero_share": ZERO_LENGTH_SHARE,
+        },
+        conversion=dict(CONVERSION),
+        lag_buckets=tuple(
+            {"name": name, "min_days": lo, "max_days": hi, "share": p}
+            for name, lo, hi, p in LAG_BUCKETS
+        ),
+        repeat_order_probability=REPEAT_ORDER_PROBABILITY,
+        revenue_mean=dict(REVENUE_MEAN),
+        revenue_sigma=REVENUE_SIGMA,
+        cac=dict(CAC),
+        cost_gap_date=cal.date_of(cal.gap_day).isoformat(),
+        out_of_window_order=lone.isoformat(sep=" "),
+        anomalies=dict(anomalies),
+        totals=dict(totals),
+        buyers_by_source={s: int(buyers[i].sum()) for i, s in enumerate(SESSION_SOURCES)},
+        costs_by_source=dict(costs_by_source),
+        weekday_weights=WEEKDAY_WEIGHTS,
+    )
+
+
+def demo(
+    *, users: int = 30_000, seed: int = 0, months: int = 12, backend: BackendLike = None
+) -> Dataset:
+    """Generate the demo dataset, load it with :func:`growthlens.load`, attach the truth.
+
+    The files are Parquet in a private temporary folder (removed when Python exits),
+    read lazily, so memory stays bounded for large ``users``.
+
+    Args:
+        users: number of users (sessions ≈ 1.6 × users).
+        seed: random seed; the data is a function of the arguments.
+        months: calendar months in the window starting 2017-06-01.
+        backend: as for :func:`growthlens.load`.
+
+    Returns:
+        The Dataset; ``ds.truth`` is the planted values (:meth:`Truth.to_dict`).
+
+    Example:
+        >>> import growthlens as gl
+        >>> ds = gl.demo(users=500, seed=1)
+        >>> ds.truth["window"], str(ds.window[1])
+        (['2017-06-01', '2018-05-31'], '2018-05-31')
+    """
+    folder = Path(tempfile.mkdtemp(prefix="growthlens-demo-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
+    ds = load(
+        sessions=files["visits"], orders=files["orders"], costs=files["costs"], backend=backend
+    )
+    truth: dict[str, Any] = json.loads(files["truth"].read_text())
+    return dataclasses.replace(ds, truth=truth)
+
+
+__all__ = ["BLOCK_USERS", "Truth", "anomaly_targets", "demo", "retention_probability", "write_demo"]

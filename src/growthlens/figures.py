@@ -1,0 +1,339 @@
+"""Draw a :class:`~growthlens.result.FigureSpec` as a Plotly figure.
+
+One plain function per chart kind and one shared look (:func:`style`). The frame given
+is a small aggregate (a Result table); nothing here computes metrics. Pre-binned
+``histogram`` specs name the bin column as ``x`` and the count column as ``y``: row-level
+data never leaves the engine, so Plotly never bins anything itself.
+
+Text from the data (category names, legend entries) is HTML-escaped before it reaches
+Plotly, because Plotly interprets a few tags in its text; escaped, a source called
+``<b>x</b>`` shows literally.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from growthlens.result import FigureSpec
+
+UNKNOWN_LABEL = "(unknown)"
+FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+COLORWAY = (
+    "#2f6db5",
+    "#e07b39",
+    "#3a9e6b",
+    "#c9474f",
+    "#8062b8",
+    "#8c6d46",
+    "#d46fb5",
+    "#6f7781",
+    "#b3b536",
+    "#2fb0c4",
+)
+
+_AXIS = {
+    "gridcolor": "#e6e9ed",
+    "linecolor": "#b8bfc7",
+    "zerolinecolor": "#c9ced4",
+    "ticks": "outside",
+    "tickcolor": "#b8bfc7",
+    "title": {"standoff": 12},
+}
+# A small explicit template instead of "plotly_white": the same clean look without
+# embedding ~10 kB of unused trace defaults in every figure of the report.
+TEMPLATE = go.layout.Template(
+    layout={
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+        "hovermode": "closest",
+        "legend": {"bgcolor": "rgba(255,255,255,0.8)"},
+    }
+)
+
+
+def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    """Render ``spec`` from ``frame`` (the Result table it names).
+
+    Args:
+        spec: what to draw; ``x``, ``y``, ``z`` and ``color`` name columns of ``frame``.
+        frame: a small tidy table.
+
+    Returns:
+        A Plotly figure with the growthlens look.
+
+    Raises:
+        ValueError: a column the spec names is missing, or heatmap cells repeat.
+
+    Example:
+        >>> import pandas as pd
+        >>> from growthlens.result import FigureSpec
+        >>> spec = FigureSpec(kind="bar", x="source", y="users", title="Users by source")
+        >>> fig = render(spec, pd.DataFrame({"source": ["ads", "seo"], "users": [3, 5]}))
+        >>> fig.layout.title.text
+        'Users by source'
+    """
+    needed = [c for c in (spec.x, spec.y, spec.z, spec.color) if c is not None]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"chart {spec.title!r} needs column(s) {missing}; the table has {list(frame.columns)}"
+        )
+    fig = _DRAW[spec.kind](spec, frame)
+    style(fig, spec, frame)
+    if frame.empty:
+        fig.add_annotation(
+            text="No data", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font_size=16
+        )
+    return fig
+
+
+def label(spec: FigureSpec, column: str | None) -> str:
+    """Axis/legend title of ``column``: ``spec.labels`` or the column name in words."""
+    if column is None:
+        return ""
+    return spec.labels.get(column, column.replace("_", " ").capitalize())
+
+
+def format_value(value: Any, value_format: str | None) -> str:
+    """Format one number with a d3-style format (the subset the specs use).
+
+    Supports an optional ``,`` (thousands), ``.N`` precision and the types ``f``, ``%``,
+    ``d``, ``e``, ``g``, ``s``; ``~`` (trim zeros) and a leading ``$`` are accepted.
+    NaN and ``None`` give an empty string: an unobserved cell stays blank.
+
+    >>> format_value(0.1234, ".1%"), format_value(12345.6, ",.0f"), format_value(float("nan"), ".1%")
+    ('12.3%', '12,346', '')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if not isinstance(value, int | float | np.number) or isinstance(value, bool):
+        return str(value)
+    fmt = (value_format or "").replace("~", "")
+    prefix = ""
+    if fmt.startswith("$"):
+        prefix, fmt = "$", fmt[1:]
+    if fmt.endswith("s"):
+        fmt = fmt[:-1] + "g"
+    if fmt.endswith("d"):
+        fmt = fmt[:-1] + ".0f"
+    if not fmt:
+        fmt = ",.4g" if isinstance(value, float | np.floating) else ","
+    try:
+        return prefix + format(value, fmt)
+    except ValueError:
+        return prefix + str(value)
+
+
+def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
+    """Apply the shared look: title, axis titles with units, legend, fonts, date axes."""
+    fig.update_layout(
+        title={"text": html.escape(spec.title), "x": 0, "xanchor": "left", "font": {"size": 16}},
+        font={"family": FONT, "size": 13, "color": "#1f2933"},
+        colorway=list(COLORWAY),
+        template=TEMPLATE,
+        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        height=fig.layout.height or 420,
+        hoverlabel={"font_size": 12},
+        legend={"title": {"text": html.escape(label(spec, spec.color))}},
+        separators=".,",
+    )
+    x_title, y_title = label(spec, spec.x), label(spec, spec.y)
+    fig.update_xaxes(title_text=html.escape(x_title), automargin=True)
+    fig.update_yaxes(title_text=html.escape(y_title), automargin=True)
+    if spec.kind == "heatmap":
+        return
+    value_axis = fig.update_xaxes if spec.orientation == "h" and spec.kind != "line" else fig.update_yaxes
+    if spec.value_format:
+        value_axis(tickformat=spec.value_format.replace("$", ""))
+    if spec.x in frame.columns and _is_date(frame[spec.x]):
+        fig.update_xaxes(tickformat=_date_tick_format(frame[spec.x]), hoverformat="%Y-%m-%d")
+
+
+def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for name, part in _groups(frame, spec.color):
+        part = part.sort_values(spec.x, kind="stable")
+        fig.add_trace(
+            go.Scatter(
+                x=_axis_values(part[spec.x]),
+                y=part[spec.y],
+                mode="lines+markers" if len(part) <= 60 else "lines",
+                name=name,
+                hovertemplate=_hover(spec, name),
+            )
+        )
+    return fig
+
+
+def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go.Figure:
+    fig = go.Figure()
+    horizontal = spec.orientation == "h"
+    for name, part in _groups(frame, spec.color):
+        x, y = _axis_values(part[spec.x]), _axis_values(part[spec.y])
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=y,
+                orientation=spec.orientation,
+                name=name,
+                hovertemplate=_hover(spec, name, value_axis="x" if horizontal else "y"),
+            )
+        )
+    fig.update_layout(barmode=barmode, showlegend=spec.color is not None)
+    category = spec.y if horizontal else spec.x
+    if not _is_date(frame[category]) and not pd.api.types.is_numeric_dtype(frame[category]):
+        # Categories keep the table's order (analyses sort meaningfully), across traces too.
+        order = list(dict.fromkeys(_axis_values(frame[category])))
+        axis = fig.update_yaxes if horizontal else fig.update_xaxes
+        axis(type="category", categoryorder="array", categoryarray=order)
+        if horizontal:
+            # First row on top; height follows the number of bars so few bars stay slim.
+            fig.update_yaxes(autorange="reversed")
+            fig.update_layout(height=max(280, min(1000, 150 + 34 * len(order))))
+    return fig
+
+
+def _stacked_bar(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    return _bar(spec, frame, barmode="stack")
+
+
+def _histogram(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    fig = _bar(spec, frame, barmode="overlay" if spec.color else "group")
+    fig.update_layout(bargap=0.02)
+    if spec.color:
+        fig.update_traces(opacity=0.6)
+    return fig
+
+
+def _scatter(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    for name, part in _groups(frame, spec.color):
+        fig.add_trace(
+            go.Scatter(
+                x=_axis_values(part[spec.x]),
+                y=part[spec.y],
+                mode="markers",
+                marker={"size": 9, "opacity": 0.8},
+                name=name,
+                hovertemplate=_hover(spec, name),
+            )
+        )
+    fig.update_layout(showlegend=spec.color is not None)
+    return fig
+
+
+def _heatmap(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    if spec.z is None:
+        raise ValueError(f"heatmap {spec.title!r} needs z (the value column)")
+    if frame.duplicated([spec.y, spec.x]).any():
+        raise ValueError(f"heatmap {spec.title!r}: more than one row per ({spec.y}, {spec.x}) cell")
+    # Pivot without aggregating: a cell absent from the long table stays NaN (blank),
+    # never 0 — an unobserved cell is not a zero.
+    matrix = frame.set_index([spec.y, spec.x])[spec.z].unstack(spec.x)
+    matrix = matrix.sort_index(axis=0).sort_index(axis=1)
+    values = matrix.to_numpy(dtype=float, na_value=np.nan)
+    text = [[format_value(v, spec.value_format) for v in row] for row in values]
+    z = [[None if math.isnan(v) else float(v) for v in row] for row in values]
+    fmt = f":{spec.value_format}" if spec.value_format else ""
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[_category(v) for v in matrix.columns],
+            y=[_category(v) for v in matrix.index],
+            text=text,
+            texttemplate="%{text}" if values.size <= 600 else None,
+            colorscale="Blues",
+            hoverongaps=False,
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": html.escape(label(spec, spec.z))}, "tickformat": (spec.value_format or "").replace("$", "")},
+            hovertemplate=(
+                f"{html.escape(label(spec, spec.y))}: %{{y}}<br>{html.escape(label(spec, spec.x))}: %{{x}}"
+                f"<br>{html.escape(label(spec, spec.z))}: %{{z{fmt}}}<extra></extra>"
+            ),
+        )
+    )
+    fig.update_xaxes(type="category", side="bottom")
+    fig.update_yaxes(type="category", autorange="reversed")
+    rows = len(matrix.index)
+    fig.update_layout(height=max(420, min(1200, 120 + 26 * rows)))
+    return fig
+
+
+_DRAW: dict[str, Callable[[FigureSpec, pd.DataFrame], go.Figure]] = {
+    "line": _line,
+    "bar": _bar,
+    "stacked_bar": _stacked_bar,
+    "heatmap": _heatmap,
+    "histogram": _histogram,
+    "scatter": _scatter,
+}
+
+
+def _groups(frame: pd.DataFrame, color: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if color is None:
+        return [("", frame)]
+    keys = frame[color].astype("object").where(frame[color].notna(), UNKNOWN_LABEL)
+    # Legend order follows the table's first appearance, which analyses sort meaningfully.
+    order: list[Hashable] = list(dict.fromkeys(keys.tolist()))
+    return [(_category(k), frame[keys == k]) for k in order]
+
+
+def _hover(spec: FigureSpec, name: str, *, value_axis: str = "y") -> str:
+    fmt = f":{spec.value_format}" if spec.value_format else ""
+    category_axis = "y" if value_axis == "x" else "x"
+    category_col, value_col = (spec.y, spec.x) if value_axis == "x" else (spec.x, spec.y)
+    lines = [
+        f"{html.escape(label(spec, category_col))}: %{{{category_axis}}}",
+        f"{html.escape(label(spec, value_col))}: %{{{value_axis}{fmt}}}",
+    ]
+    return "<br>".join(lines) + f"<extra>{html.escape(name) if name else ''}</extra>"
+
+
+def _axis_values(values: pd.Series) -> list[Any]:
+    if _is_date(values):
+        return [pd.Timestamp(v).to_pydatetime() if pd.notna(v) else None for v in values]
+    if pd.api.types.is_numeric_dtype(values):
+        return [None if pd.isna(v) else v for v in values.tolist()]
+    return [_category(v) for v in values]
+
+
+def _category(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return UNKNOWN_LABEL
+    if isinstance(value, pd.Timestamp | datetime):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return html.escape(str(value), quote=False)
+
+
+def _is_date(values: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return True
+    if values.dtype == object:
+        sample = values.dropna()
+        return bool(len(sample)) and all(isinstance(v, date) for v in sample.iloc[:20])
+    return False
+
+
+def _date_tick_format(values: pd.Series) -> str:
+    stamps = pd.to_datetime(pd.Series(values).dropna())
+    if stamps.empty:
+        return "%Y-%m-%d"
+    if (stamps.dt.day == 1).all() and stamps.dt.normalize().eq(stamps).all():
+        return "%b %Y"
+    return "%d %b %Y"

@@ -1,0 +1,69 @@
+"""Who a buyer is: first order, cohort and acquisition source (DESIGN §4, Marketing).
+
+One definition shared by conversion lag, LTV, CAC and ROMI, so "buyers of source 3 in
+the June cohort" means the same thing in every table.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+
+from growthlens.data.dataset import Dataset
+from growthlens.metrics.periods import Period, dimension, first_rows, first_sessions, period_start
+
+AcquisitionModel = Literal["first_touch", "last_touch"]
+_NOT_DIMENSIONS = ("user_id", "start_ts", "end_ts", "session_id")
+
+
+def session_dimensions(ds: Dataset) -> tuple[str, ...]:
+    """Columns of the sessions table usable as ``by=`` dimensions (source, device, extras)."""
+    if not ds.has("sessions"):
+        return ()
+    return tuple(c for c in ds.table("sessions").columns if c not in _NOT_DIMENSIONS)
+
+
+def first_orders(ds: Dataset) -> ir.Table:
+    """Each buyer's first order: ``user_id``, ``first_order_ts`` (ties: ts, then order_id)."""
+    orders = ds.table("orders")
+    order = ["ts"] + (["order_id"] if "order_id" in orders.columns else [])
+    first = first_rows(orders, key="user_id", order=order)
+    return first.select("user_id", first_order_ts=first.ts)
+
+
+def buyers(
+    ds: Dataset, *, period: Period = "month", acquisition: AcquisitionModel | None = None
+) -> ir.Table:
+    """One row per buyer with cohort and acquisition attributes.
+
+    Columns: ``user_id``, ``first_order_ts``, ``cohort`` (period start of the first
+    order), ``first_visit_ts`` (null without sessions) and every session dimension
+    (``source``, ``device``, …) of the acquiring session as text, ``(unknown)`` when
+    the buyer has no session or the value is null.
+
+    ``acquisition``: ``first_touch`` (default, the user's first session) or
+    ``last_touch`` (the last session starting at or before the first order; buyers whose
+    sessions all come later fall back to their first session).
+    """
+    model = acquisition or ds.settings.acquisition
+    first = first_orders(ds)
+    first = first.mutate(cohort=period_start(first.first_order_ts, period))
+    dims = session_dimensions(ds)
+    if not ds.has("sessions"):
+        return first.mutate(first_visit_ts=ibis.null("timestamp"))
+    sessions = ds.table("sessions")
+    visits = sessions.group_by("user_id").aggregate(first_visit_ts=sessions.start_ts.min())
+    touch = first_sessions(sessions)
+    if model == "last_touch":
+        before = sessions.inner_join(first, "user_id").filter(lambda t: t.start_ts <= t.first_order_ts)
+        before = before.select(*sessions.columns)
+        order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
+        last = first_rows(before, key="user_id", order=order, latest=True)
+        touch = last.union(touch.anti_join(last, "user_id"))
+    joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
+    joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
+        joined, *[touch[d] for d in dims]
+    )
+    return joined.mutate(**{d: dimension(joined[d]) for d in dims})

@@ -1,0 +1,130 @@
+"""Compose the report: run each section module in order, then write HTML or JSON.
+
+The report computes nothing itself: section modules call the analyses and return
+:class:`~growthlens.report.model.Section` objects; this module orders them and hands them
+to a renderer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from growthlens.data.dataset import Dataset
+from growthlens.errors import ConfigError, GrowthlensError
+from growthlens.report.model import Section
+from growthlens.report.sections import SECTIONS
+
+Progress = Callable[[str], None]
+ReportFormat = Literal["html", "json"]
+
+
+def sections(ds: Dataset, progress: Progress | None = None) -> tuple[Section, ...]:
+    """Build every section whose data is present, in the order of ``SECTIONS``.
+
+    A section module returns ``None`` when its tables are absent. A section that raises a
+    growthlens error (e.g. a table it needs is missing) is kept as a heading whose
+    "Not shown" note carries the error message, so nothing disappears without a word.
+
+    Args:
+        ds: the loaded Dataset.
+        progress: called with the section's module name before it is built.
+    """
+    built: list[Section] = []
+    for name in SECTIONS:
+        if progress is not None:
+            progress(name)
+        module = importlib.import_module(f"growthlens.report.sections.{name}")
+        try:
+            section = module.build(ds)
+        except GrowthlensError as exc:
+            section = Section(id=name, title=name.replace("_", " ").capitalize(), results=(), skipped=(str(exc),))
+        if section is not None:
+            built.append(section)
+    return tuple(built)
+
+
+def report(
+    ds: Dataset,
+    path: str | Path,
+    *,
+    format: ReportFormat = "html",
+    title: str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Write the report for ``ds`` to ``path``.
+
+    Args:
+        ds: the loaded Dataset.
+        path: output file.
+        format: ``"html"`` (one self-contained file with interactive charts, opens offline)
+            or ``"json"`` (every table of every section; shape in docs/report.md).
+        title: heading of the report (default ``"growthlens report"``).
+        progress: called with a short step name before each section and before writing.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ConfigError: an unknown ``format``.
+    """
+    if format not in ("html", "json"):
+        raise ConfigError(f"format must be 'html' or 'json'; got {format!r}")
+    built = sections(ds, progress=progress)
+    if progress is not None:
+        progress(f"writing {format}")
+    return write(ds, built, path, format=format, title=title)
+
+
+def write(
+    ds: Dataset,
+    built: tuple[Section, ...],
+    path: str | Path,
+    *,
+    format: ReportFormat = "html",
+    title: str | None = None,
+) -> Path:
+    """Render already built sections to ``path`` (lets the CLI build once, write twice)."""
+    from growthlens.report import html, json
+
+    path = Path(path)
+    title = title or default_title(ds)
+    generated_at = datetime.now().astimezone()
+    if format == "json":
+        text = json.render_json(ds, built, title=title, generated_at=generated_at)
+    else:
+        text = html.render_html(
+            built,
+            title=title,
+            header=header_lines(ds),
+            currency=ds.settings.currency,
+            generated_at=generated_at,
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def default_title(ds: Dataset) -> str:
+    """``growthlens report`` (``… — demo data`` for generated data)."""
+    return "growthlens report — demo data" if ds.truth is not None else "growthlens report"
+
+
+def header_lines(ds: Dataset) -> tuple[tuple[str, str], ...]:
+    """Label/value lines for the report header: data, window, backend, settings."""
+    window = ds.window
+    tables = ", ".join(f"{c.table} {c.accepted:,}" for c in ds.quality.counts)
+    sources = "; ".join(", ".join(c.sources) for c in ds.quality.counts)
+    lines = [
+        ("Data", sources),
+        ("Rows accepted", tables),
+        ("Window", f"{window[0]} – {window[1]}" if window else "none"),
+        ("Backend", ds.backend_name),
+        ("Currency", ds.settings.currency),
+    ]
+    if ds.settings.margin != 1.0:
+        lines.append(("Margin", f"{ds.settings.margin:.0%}"))
+    return tuple(lines)

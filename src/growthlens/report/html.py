@@ -1,0 +1,244 @@
+"""Render report sections as ONE self-contained HTML file (and Results as notebook fragments).
+
+Safety: the Jinja environment autoescapes, and no data value is ever marked safe. Figures
+travel as JSON inside ``<script type="application/json">`` blocks; :func:`script_json`
+escapes ``<``, ``>``, ``&`` and U+2028/U+2029 as ``\\uXXXX`` so no string from the data can
+close the script element. Plotly's JavaScript is inlined once, so the file opens offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from growthlens.figures import render
+from growthlens.report import format as fmt
+from growthlens.report.model import Section
+from growthlens.result import Result
+
+TABLE_ROWS = 20
+FRAGMENT_ROWS = 10
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table ready for the template: formatted cell text, alignment, truncation note."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    names: tuple[str, ...]
+    numeric: tuple[bool, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """One chart: the container id and its escaped JSON."""
+
+    element_id: str
+    title: str
+    payload: Markup
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """One Result laid out: cards, charts, tables, findings, notes."""
+
+    anchor: str
+    title: str
+    cards: tuple[tuple[str, str, str], ...]
+    figures: tuple[FigureView, ...]
+    tables: tuple[TableView, ...]
+    findings: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One section laid out."""
+
+    id: str
+    title: str
+    intro: str
+    results: tuple[ResultView, ...]
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+
+
+def script_json(payload: str) -> Markup:
+    """Make JSON text safe inside a ``<script>`` element (see the module docstring).
+
+    >>> str(script_json('{"a": "</script><b>&"}'))
+    '{"a": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    """
+    for raw, escaped in _SCRIPT_ESCAPES.items():
+        payload = payload.replace(raw, escaped)
+    # The escaping above is what makes this safe to emit unescaped by Jinja.
+    return Markup(payload)
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("growthlens.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+@cache
+def _plotly_js() -> Markup:
+    from plotly.offline import get_plotlyjs
+
+    js = str(get_plotlyjs())
+    if "</script" in js.lower():  # would end the inline script early
+        raise RuntimeError("the Plotly bundle contains '</script'; cannot inline it safely")
+    # Library code we ship, not data: it is inlined as is.
+    return Markup(js)
+
+
+def _css() -> Markup:
+    from importlib.resources import files
+
+    return Markup(files("growthlens.report").joinpath("templates/report.css").read_text(encoding="utf-8"))
+
+
+def render_html(
+    sections: tuple[Section, ...],
+    *,
+    title: str,
+    header: tuple[tuple[str, str], ...],
+    currency: str,
+    generated_at: datetime,
+) -> str:
+    """The whole report as one HTML document.
+
+    Args:
+        sections: the sections, in order.
+        title: report title (shown escaped).
+        header: label → value lines under the title (dataset, window, backend, …).
+        currency: currency for money values.
+        generated_at: generation time shown in the header.
+    """
+    counter = _Counter()
+    views = tuple(_section_view(s, currency=currency, counter=counter) for s in sections)
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=title,
+        header=header,
+        generated_at=generated_at.strftime("%Y-%m-%d %H:%M"),
+        sections=views,
+        css=_css(),
+        plotly_js=_plotly_js(),
+    )
+
+
+def render_result_fragment(result: Result, *, currency: str = "USD") -> str:
+    """A small escaped HTML view of one Result for notebooks: summary, findings, table head."""
+    view = _result_view(result, section_id="nb", currency=currency, counter=None, rows=FRAGMENT_ROWS)
+    main = _table_view("main", result.table, currency=currency, rows=FRAGMENT_ROWS, section_id="", result=result)
+    template = _environment().get_template("fragment.html.j2")
+    return template.render(result=view, table=main)
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+
+def _section_view(section: Section, *, currency: str, counter: _Counter) -> SectionView:
+    return SectionView(
+        id=section.id,
+        title=section.title,
+        intro=section.intro,
+        results=tuple(
+            _result_view(r, section_id=section.id, currency=currency, counter=counter, rows=TABLE_ROWS)
+            for r in section.results
+        ),
+        skipped=section.skipped,
+    )
+
+
+def _result_view(
+    result: Result, *, section_id: str, currency: str, counter: _Counter | None, rows: int
+) -> ResultView:
+    cards = tuple(
+        (fmt.label(k), fmt.format_value(k, v, currency=currency), k) for k, v in result.summary.items()
+    )
+    figures: list[FigureView] = []
+    if counter is not None:
+        for spec in result.figures:
+            number = counter.next()
+            fig = render(spec, result.frame(spec.table))
+            figures.append(FigureView(f"figure-{number}", spec.title, script_json(fig.to_json())))
+    tables: list[TableView] = []
+    if counter is not None:
+        # Tables that only feed a chart are shown as the chart (and are in the JSON export);
+        # the main table is always shown.
+        charted = {s.table for s in result.figures}
+        keys = ["main", *(k for k in result.tables if k not in charted)]
+        tables = [
+            _table_view(k, result.frame(k), currency=currency, rows=rows, section_id=section_id, result=result)
+            for k in keys
+        ]
+    return ResultView(
+        anchor=f"{section_id}-{result.name}",
+        title=result.title,
+        cards=cards,
+        figures=tuple(figures),
+        tables=tuple(tables),
+        findings=result.findings,
+        notes=result.notes,
+    )
+
+
+def _table_view(
+    key: str, frame: pd.DataFrame, *, currency: str, rows: int, section_id: str, result: Result
+) -> TableView:
+    columns = tuple(str(c) for c in frame.columns)
+    numeric = tuple(
+        bool(pd.api.types.is_numeric_dtype(frame[c])) and not pd.api.types.is_bool_dtype(frame[c])
+        for c in frame.columns
+    )
+    head = frame.head(rows)
+    body = tuple(
+        tuple(fmt.format_value(c, v, currency=currency) for c, v in zip(columns, row, strict=True))
+        for row in head.itertuples(index=False, name=None)
+    )
+    note = ""
+    if len(frame) > rows:
+        where = f'sections.{section_id}.tables["{result.name}.{key}"]' if section_id else f'tables["{key}"]'
+        note = (
+            f"Showing the first {rows:,} of {len(frame):,} rows; the full table is in the JSON "
+            f"export (growthlens report --json) under {where}."
+        )
+    title = result.title if key == "main" else fmt.label(key.replace(".", " ").replace(" ", "_"))
+    return TableView(
+        key=key,
+        title=title,
+        columns=tuple(fmt.label(c) for c in columns),
+        names=columns,
+        numeric=numeric,
+        rows=body,
+        note=note,
+    )
+

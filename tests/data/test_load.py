@@ -1,0 +1,280 @@
+"""Config, presets, multi-source unions with their duplicate policy, time zones, windows."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pytest
+import sqlglot
+
+import growthlens as gl
+
+
+def test_ibis_create_and_drop_table_with_pinned_sqlglot() -> None:
+    """ibis 12.0.0 + sqlglot >= 30.18 emits `DROP VIEW IF EXISTS` without a name."""
+    assert ibis.__version__ == "12.0.0"
+    assert sqlglot.__version__.startswith("30.17.")
+    con = ibis.duckdb.connect()
+    table = con.create_table("pinned_pair", pa.table({"a": [1, 2]}))
+    assert table.count().to_pyarrow().as_py() == 2
+    con.create_table("pinned_pair", pa.table({"a": [3]}), overwrite=True)
+    assert con.table("pinned_pair").count().to_pyarrow().as_py() == 1
+    con.drop_table("pinned_pair")
+    with pytest.raises(Exception, match="pinned_pair"):
+        con.table("pinned_pair")
+
+
+def test_preset_loads_afisha_layout_without_mapping(afisha_files: dict[str, Path]) -> None:
+    ds = gl.load(
+        sessions=afisha_files["visits"], orders=afisha_files["orders"], costs=afisha_files["costs"]
+    )
+    for name in ("sessions", "orders", "costs"):
+        assert ds.quality.table_counts(name).preset == "yandex_afisha"
+    sessions = ds.table("sessions")
+    assert set(sessions.columns) == {"user_id", "start_ts", "end_ts", "source", "device"}
+    ids = sorted(str(v) for v in sessions.user_id.to_pyarrow().to_pylist())
+    assert ids == sorted(["18446744073709551615", "9223372036854775808", "42"])
+    checks = {f.check: f for f in ds.quality.findings}
+    # Session 2 ends a minute before it starts: kept, flagged, out of length statistics.
+    assert checks["end_before_start"].rows == 1
+    assert checks["end_before_start"].action == "kept_flagged"
+    assert checks["zero_revenue"].rows == 1
+    assert ds.window == (date(2017, 6, 1), date(2017, 6, 3))
+
+
+def test_toml_config_with_mapping_relative_paths_and_settings(tmp_path: Path) -> None:
+    data = tmp_path / "exports"
+    data.mkdir()
+    (data / "visits.csv").write_text(
+        "who,when,medium\n1,2020-01-01 10:00:00,ads\n2,2020-01-02 10:00:00,seo\n"
+    )
+    (data / "buys.csv").write_text(
+        "client;paid_at;amount\n1;2020-01-01 11:00:00;10\n2;2020-01-02 12:00:00;30\n"
+    )
+    config = tmp_path / "conf" / "growthlens.toml"
+    config.parent.mkdir()
+    config.write_text(
+        """
+[settings]
+timezone = "Europe/Moscow"
+currency = "EUR"
+margin = 0.5
+
+[sessions]
+path = "../exports/visits.csv"
+columns = { user_id = "who", start_ts = "when", source = "medium" }
+
+[orders]
+path = "../exports/buys.csv"
+delimiter = ";"
+columns = { user_id = "client", ts = "paid_at", revenue = "amount" }
+"""
+    )
+    ds = gl.load(config)
+    assert ds.settings.timezone == "Europe/Moscow"
+    assert ds.settings.currency == "EUR"
+    assert ds.settings.margin == 0.5
+    assert ds.table("orders").revenue.sum().to_pyarrow().as_py() == 40
+    assert ds.table("sessions").source.to_pyarrow().to_pylist() in (["ads", "seo"], ["seo", "ads"])
+    assert ds.quality.table_counts("orders").mapping == {
+        "user_id": "client",
+        "ts": "paid_at",
+        "revenue": "amount",
+    }
+    # Keyword settings override the file's.
+    assert gl.load(config, margin=0.25).settings.margin == 0.25
+
+
+def test_tz_aware_timestamps_converted_to_timezone_setting() -> None:
+    """10:00 UTC is 13:00 in Moscow (UTC+3, no DST since 2014); naive input is kept as is."""
+    aware = pd.DataFrame(
+        {
+            "user_id": ["a", "b"],
+            "start_ts": pd.to_datetime(["2020-01-01 10:00", "2020-06-01 23:30"]).tz_localize(
+                "UTC"
+            ),
+        }
+    )
+    ds = gl.load(sessions=aware, timezone="Europe/Moscow")
+    got = sorted(ds.table("sessions").start_ts.to_pyarrow().to_pylist())
+    assert got == [datetime(2020, 1, 1, 13, 0), datetime(2020, 6, 2, 2, 30)]
+    naive = aware.assign(start_ts=aware.start_ts.dt.tz_localize(None))
+    ds = gl.load(sessions=naive, timezone="Europe/Moscow")
+    got = sorted(ds.table("sessions").start_ts.to_pyarrow().to_pylist())
+    assert got == [datetime(2020, 1, 1, 10, 0), datetime(2020, 6, 1, 23, 30)]
+
+
+def test_text_timestamps_with_offsets_are_converted(tmp_path: Path) -> None:
+    """`+03:00` and `Z` are honoured; a naive text timestamp stays as written."""
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "user_id,start_ts\n"
+        "1,2020-01-01T10:00:00+03:00\n"
+        "2,2020-01-01T10:00:00Z\n"
+        "3,2020-01-01 10:00:00\n"
+    )
+    # Mixed text: the sniffer keeps it as text and the offset rule decides per value.
+    ds = gl.load(sessions=path, timezone="Asia/Tokyo")  # UTC+9
+    rows = ds.table("sessions").order_by("user_id").to_pyarrow().to_pylist()
+    assert [r["start_ts"] for r in rows] == [
+        datetime(2020, 1, 1, 16, 0),
+        datetime(2020, 1, 1, 19, 0),
+        datetime(2020, 1, 1, 10, 0),
+    ]
+
+
+def _orders_db(path: Path, rows: list[tuple[str, str, float, str]]) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE orders (order_id TEXT, ts TEXT, revenue REAL, user_id TEXT)")
+    db.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
+@pytest.fixture
+def two_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """A database table and a recovered .csv.gz: o2 is in both (with different revenue).
+
+    database: o1 10.0, o2 20.0, o3 30.0
+    recovered: o2 25.0, o4 40.0, o4 40.0 (an exact repeat)
+    """
+    db = tmp_path / "shop.sqlite"
+    _orders_db(
+        db,
+        [
+            ("o1", "2020-01-01 10:00:00", 10.0, "u1"),
+            ("o2", "2020-01-02 10:00:00", 20.0, "u2"),
+            ("o3", "2020-01-03 10:00:00", 30.0, "u3"),
+        ],
+    )
+    recovered = tmp_path / "recovered.csv.gz"
+    recovered.write_bytes(
+        gzip.compress(
+            b"order_id,ts,revenue,user_id\n"
+            b"o2,2020-01-02 10:00:00,25.0,u2\n"
+            b"o4,2020-01-04 10:00:00,40.0,u4\n"
+            b"o4,2020-01-04 10:00:00,40.0,u4\n"
+        )
+    )
+    return db, recovered
+
+
+@pytest.mark.parametrize(
+    ("policy", "accepted", "revenue", "excluded"),
+    [
+        # first: o1 10 + o2 20 (database) + o3 30 + o4 40 once; o2 (csv) and one o4 dropped.
+        ("first", 4, 100.0, 2),
+        # last: o2 25 from the csv wins; o4 still once.
+        ("last", 4, 105.0, 2),
+        # keep: all six rows, 10+20+30+25+40+40 = 165; two rows share a key (reported, kept).
+        ("keep", 6, 165.0, 0),
+    ],
+)
+def test_union_of_sources_with_duplicate_policy(
+    two_sources: tuple[Path, Path], policy: str, accepted: int, revenue: float, excluded: int
+) -> None:
+    db, recovered = two_sources
+    ds = gl.load(orders={"sources": [str(db), str(recovered)], "duplicates": policy})
+    counts = ds.quality.table_counts("orders")
+    assert counts.loaded == 6
+    assert counts.accepted == accepted
+    assert counts.excluded == excluded
+    assert counts.loaded == counts.accepted + counts.excluded
+    assert ds.table("orders").revenue.sum().to_pyarrow().as_py() == pytest.approx(revenue)
+    assert counts.sources == ("shop.sqlite:orders", "recovered.csv.gz")
+    findings = {f.check: f for f in ds.quality.findings}
+    if policy == "keep":
+        assert findings["duplicate_key_kept"].rows == 2
+        assert findings["duplicate_key_kept"].action == "kept"
+        assert "duplicate_key" not in counts.excluded_by_reason
+    else:
+        assert counts.excluded_by_reason == {"duplicate_key": 2}
+        assert findings["duplicate_key"].rows == 2
+        assert findings["duplicate_key"].action == "excluded"
+        assert policy in findings["duplicate_key"].message
+
+
+def test_duplicate_policy_keeps_the_valid_copy(tmp_path: Path) -> None:
+    """If the first copy of a key is invalid (negative revenue), the valid later copy is kept."""
+    a = tmp_path / "a.csv"
+    a.write_text("order_id,ts,revenue,user_id\no1,2020-01-01 10:00:00,-5,u1\n")
+    b = tmp_path / "b.csv"
+    b.write_text("order_id,ts,revenue,user_id\no1,2020-01-01 10:00:00,5,u1\n")
+    ds = gl.load(orders=[a, b])
+    counts = ds.quality.table_counts("orders")
+    assert counts.excluded_by_reason == {"negative_revenue": 1}
+    assert ds.table("orders").revenue.to_pyarrow().to_pylist() == [5.0]
+
+
+def test_null_keys_are_not_duplicates_of_each_other(tmp_path: Path) -> None:
+    """Orders without an order_id are identified by the whole row, not merged by a null key."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,ts,revenue,user_id\n"
+        ",2020-01-01 10:00:00,5,u1\n"
+        ",2020-01-01 11:00:00,6,u2\n"
+        "o3,2020-01-01 12:00:00,7,u3\n"
+    )
+    ds = gl.load(orders=path)
+    counts = ds.quality.table_counts("orders")
+    assert (counts.loaded, counts.accepted) == (3, 3)
+
+
+def test_explicit_window_overrides_and_excludes(afisha_files: dict[str, Path]) -> None:
+    """window = (2017-06-02, 2017-06-02): one visit, one order and one cost row remain."""
+    ds = gl.load(
+        sessions=afisha_files["visits"],
+        orders=afisha_files["orders"],
+        costs=afisha_files["costs"],
+        window=("2017-06-02", "2017-06-02"),
+    )
+    assert ds.window == (date(2017, 6, 2), date(2017, 6, 2))
+    assert ds.quality.window_source == "setting"
+    for name in ("sessions", "orders", "costs"):
+        counts = ds.quality.table_counts(name)
+        assert (counts.loaded, counts.accepted) == (3, 1)
+        assert counts.excluded_by_reason == {"out_of_window": 2}
+        assert counts.first == counts.last == date(2017, 6, 2)
+
+
+def test_ids_with_leading_zeros_stay_text(tmp_path: Path) -> None:
+    """"007" and "7" are different users; making them uint64 would merge them."""
+    path = tmp_path / "visits.csv"
+    path.write_text("user_id,start_ts\n007,2020-01-01 10:00:00\n7,2020-01-01 11:00:00\n")
+    ds = gl.load(sessions=path)
+    assert ds.table("sessions").user_id.type().is_string()
+    assert sorted(ds.table("sessions").user_id.to_pyarrow().to_pylist()) == ["007", "7"]
+
+
+def test_text_ids_in_one_table_make_all_ids_text(afisha_files: dict[str, Path]) -> None:
+    orders = pd.DataFrame(
+        {"user_id": ["u1"], "ts": [pd.Timestamp("2017-06-02 10:00")], "revenue": [1.0]}
+    )
+    ds = gl.load(
+        sessions=afisha_files["visits"], orders=orders, window=("2017-06-01", "2017-06-03")
+    )
+    assert ds.table("sessions").user_id.type().is_string()
+    assert ds.table("orders").user_id.type().is_string()
+    assert "18446744073709551615" in ds.table("sessions").user_id.to_pyarrow().to_pylist()
+
+
+def test_customers_attributes_can_be_renamed(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("Uid,Age Years,City\n1,30,Moscow\n")
+    ds = gl.load(customers={"path": str(path), "columns": {"age": "Age Years"}})
+    assert ds.table("customers").columns == ("user_id", "age", "city")
+
+
+def test_accounting_identity_in_every_table(afisha_files: dict[str, Path]) -> None:
+    ds = gl.load(
+        sessions=afisha_files["visits"], orders=afisha_files["orders"], costs=afisha_files["costs"]
+    )
+    for counts in ds.quality.counts:
+        assert counts.loaded == counts.accepted + counts.excluded
+        assert counts.accepted == ds.table(counts.table).count().to_pyarrow().as_py()

@@ -1,0 +1,247 @@
+"""Spend, CAC, ROMI and payback on hand-computed fixtures (docs/metrics.md "Marketing").
+
+The shared fixture ``shop`` (window 2020-01-01 – 2020-03-31, three complete months,
+margin 0.5):
+
+    sessions  u1 2020-01-05 10:00 ads; u1 2020-02-01 seo (later: not the first touch)
+              u2 2020-01-10 ads;  u3 2020-01-20 seo;  u4 2020-02-03 ads
+              u5 2020-03-01 tv;   u6 2020-01-15 ads (first visit in Jan, first order in Feb)
+              u7 has no session → source (unknown)
+    orders    u1 01-05 12:00 10, 02-10 20, 03-05 30;  u2 01-11 5;  u3 01-21 8
+              u4 02-04 40;  u5 03-02 15, 03-20 25;  u6 02-01 12;  u7 01-25 6
+    costs     monthly rows (all on the 1st → monthly cost series):
+              ads 01-01 60, 03-01 30 (February missing: a gap, counted as 0)
+              tv 02-01 45, 03-01 15;  radio 01-01 25 (spend, never a buyer)
+              seo has no cost rows → organic
+
+Buyers (cohort = first-order month, source = first session's):
+    Jan: u1 ads, u2 ads, u3 seo, u7 (unknown);  Feb: u4 ads, u6 ads;  Mar: u5 tv
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens.errors import ConfigError
+from growthlens.metrics.marketing import costs, payback
+
+J, F, M = pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01"), pd.Timestamp("2020-03-01")
+
+
+def _sessions() -> pd.DataFrame:
+    rows = [
+        ("u1", "2020-01-05 10:00", "ads"),
+        ("u1", "2020-02-01 09:00", "seo"),
+        ("u2", "2020-01-10 10:00", "ads"),
+        ("u3", "2020-01-20 10:00", "seo"),
+        ("u4", "2020-02-03 10:00", "ads"),
+        ("u5", "2020-03-01 10:00", "tv"),
+        ("u6", "2020-01-15 10:00", "ads"),
+    ]
+    return pd.DataFrame(rows, columns=["user_id", "start_ts", "source"])
+
+
+def _orders() -> pd.DataFrame:
+    rows = [
+        ("u1", "2020-01-05 12:00", 10.0),
+        ("u1", "2020-02-10 12:00", 20.0),
+        ("u1", "2020-03-05 12:00", 30.0),
+        ("u2", "2020-01-11 12:00", 5.0),
+        ("u3", "2020-01-21 12:00", 8.0),
+        ("u4", "2020-02-04 12:00", 40.0),
+        ("u5", "2020-03-02 12:00", 15.0),
+        ("u5", "2020-03-20 12:00", 25.0),
+        ("u6", "2020-02-01 12:00", 12.0),
+        ("u7", "2020-01-25 12:00", 6.0),
+    ]
+    return pd.DataFrame(rows, columns=["user_id", "ts", "revenue"])
+
+
+def _costs() -> pd.DataFrame:
+    rows = [
+        ("2020-01-01", "ads", 60.0),
+        ("2020-03-01", "ads", 30.0),
+        ("2020-02-01", "tv", 45.0),
+        ("2020-03-01", "tv", 15.0),
+        ("2020-01-01", "radio", 25.0),
+    ]
+    return pd.DataFrame(rows, columns=["date", "source", "cost"])
+
+
+@pytest.fixture(scope="module")
+def shop() -> gl.Dataset:
+    return gl.load(
+        sessions=_sessions(),
+        orders=_orders(),
+        costs=_costs(),
+        window=("2020-01-01", "2020-03-31"),
+        margin=0.5,
+    )
+
+
+def _row(frame: pd.DataFrame, **match: object) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in match.items():
+        mask &= frame[column] == value
+    rows = frame[mask]
+    assert len(rows) == 1, f"expected one row for {match}, got {len(rows)}"
+    return rows.iloc[0]
+
+
+# ----------------------------------------------------------------------------- spend
+
+
+def test_costs_per_month_and_shares(shop: gl.Dataset) -> None:
+    """Jan: ads 60 + radio 25 = 85 (ads share 60/85); Feb: tv 45 (ads 0: the gap);
+    Mar: ads 30 + tv 15 = 45. Total 175; ads 90 (90/175 = 0.514286), tv 60, radio 25."""
+    r = costs(shop)
+    t = r.table
+    assert _row(t, period=J, source="ads")["cost"] == 60.0
+    assert _row(t, period=J, source="ads")["share"] == pytest.approx(60 / 85)
+    assert _row(t, period=F, source="ads")["cost"] == 0.0
+    assert _row(t, period=F, source="tv")["share"] == pytest.approx(1.0)
+    assert _row(t, period=M, source="tv")["share"] == pytest.approx(15 / 45)
+    assert len(t) == 9  # 3 months × 3 paid sources (seo has no cost rows: not listed)
+    assert r.summary["cost"] == pytest.approx(175.0)
+    src = r.tables["sources"]
+    assert list(src["source"]) == ["ads", "tv", "radio"]  # largest spend first
+    assert src["share_of_spend"].tolist() == pytest.approx([90 / 175, 60 / 175, 25 / 175])
+    assert r.tables["totals"]["cost"].tolist() == pytest.approx([85.0, 45.0, 45.0])
+
+
+def test_monthly_cost_series_gap_is_a_month(shop: gl.Dataset) -> None:
+    """All cost rows fall on the 1st, so the series is monthly: ads has Jan and Mar, so Feb
+    is a gap; tv (Feb, Mar) and radio (one month) have none."""
+    r = costs(shop)
+    assert r.summary["gap_unit"] == "month"
+    gaps = r.tables["gaps"]
+    assert gaps.to_dict("records") == [{"date": F, "source": "ads"}]
+    assert any(f.startswith("No cost rows for 2020-02 for source ads.") for f in r.findings)
+
+
+def test_daily_gaps_listed_by_date() -> None:
+    """a: 01-01, 01-02, 01-04 → 01-03 missing; b: 01-01..01-04 every day; c: 01-01, 01-03
+    → 01-02 missing. Gap rows (01-02, c), (01-03, a): two source-days, counted as 0."""
+    c = pd.DataFrame(
+        {
+            "date": ["2021-01-01", "2021-01-02", "2021-01-04"] + [f"2021-01-0{d}" for d in range(1, 5)]
+            + ["2021-01-01", "2021-01-03"],
+            "source": ["a"] * 3 + ["b"] * 4 + ["c"] * 2,
+            "cost": [1.0, 2.0, 4.0, 1.0, 1.0, 1.0, 1.0, 5.0, 7.0],
+        }
+    )
+    r = costs(gl.load(costs=c), period="day")
+    gaps = r.tables["gaps"]
+    assert list(zip(gaps["date"].dt.strftime("%Y-%m-%d"), gaps["source"], strict=True)) == [
+        ("2021-01-02", "c"),
+        ("2021-01-03", "a"),
+    ]
+    day3 = _row(r.table, period=pd.Timestamp("2021-01-03"), source="a")
+    assert day3["cost"] == 0.0
+    assert r.summary["gap_rows"] == 2
+    sentence = next(f for f in r.findings if f.startswith("No cost rows"))
+    assert "2021-01-02 for source c; for 2021-01-03 for source a" in sentence
+    assert "2 source-days" in sentence
+
+
+def test_costs_rejects_unknown_dimension(shop: gl.Dataset) -> None:
+    with pytest.raises(ConfigError, match="by='device'"):
+        costs(shop, by="device")
+
+
+# ----------------------------------------------------------------------------- CAC
+
+
+def test_cac_per_source_with_organic_and_no_buyer_sources(shop: gl.Dataset) -> None:
+    """ads: (60 + 0 + 30) ÷ buyers {u1, u2, u4, u6} = 90 / 4 = 22.5; tv: 60 / 1 (u5) = 60;
+    radio: 25 spent, 0 buyers → NaN plus a finding; seo: no cost rows → organic, CAC NaN
+    although it has a buyer (u3); (unknown): u7, CAC NaN.
+    Overall CAC = 175 ÷ 7 buyers = 25; paid CAC = 175 ÷ 5 buyers of paid sources = 35."""
+    r = gl.cac(shop)
+    t = r.table
+    assert _row(t, source="ads")["cac"] == pytest.approx(22.5)
+    assert _row(t, source="tv")["cac"] == pytest.approx(60.0)
+    radio = _row(t, source="radio")
+    assert radio["buyers"] == 0 and math.isnan(radio["cac"]) and radio["status"] == "paid"
+    seo = _row(t, source="seo")
+    assert seo["status"] == "organic" and seo["buyers"] == 1 and math.isnan(seo["cac"])
+    unknown = _row(t, source="(unknown)")
+    assert unknown["status"] == "unknown" and unknown["buyers"] == 1 and math.isnan(unknown["cac"])
+    assert not t["cac"].isin([math.inf, -math.inf]).any()
+    assert r.summary["cac"] == pytest.approx(25.0)
+    assert r.summary["cac_paid"] == pytest.approx(35.0)
+    assert (r.summary["buyers_paid"], r.summary["buyers_organic"], r.summary["buyers_unknown"]) == (5, 1, 1)
+    assert _row(t, source="ads")["share_of_spend"] == pytest.approx(90 / 175)
+    assert _row(t, source="ads")["buyer_share"] == pytest.approx(4 / 7)
+    assert any("radio ($25.00) spent money but acquired no buyer" in f for f in r.findings)
+    assert any(f.startswith("Source seo has no cost rows: treated as unpaid (organic), 1 buyers") for f in r.findings)
+
+
+def test_cac_by_cohort_and_source(shop: gl.Dataset) -> None:
+    """Jan ads 60 / 2 (u1, u2) = 30; Feb ads 0 (gap) / 2 (u4, u6) = 0; Mar ads 30 / 0 → NaN
+    (finding); Feb tv 45 / 0 → NaN (finding); Mar tv 15 / 1 = 15; Jan seo: organic NaN.
+    Per cohort (all sources): Jan 85 / 4 = 21.25; Feb 45 / 2 = 22.5; Mar 45 / 1 = 45."""
+    r = gl.cac(shop)
+    cells = r.tables["by_cohort"]
+    assert _row(cells, cohort=J, source="ads")["cac"] == pytest.approx(30.0)
+    assert _row(cells, cohort=F, source="ads")["cac"] == 0.0
+    assert math.isnan(_row(cells, cohort=M, source="ads")["cac"])
+    assert math.isnan(_row(cells, cohort=F, source="tv")["cac"])
+    assert _row(cells, cohort=M, source="tv")["cac"] == pytest.approx(15.0)
+    assert math.isnan(_row(cells, cohort=J, source="seo")["cac"])
+    assert cells["complete"].all()
+    cohorts = r.tables["cohorts"]
+    assert cohorts["cac"].tolist() == pytest.approx([21.25, 22.5, 45.0])
+    assert cohorts["buyers"].tolist() == [4, 2, 1]
+    sentence = next(f for f in r.findings if "cohort × source cells have spend but no new buyers" in f)
+    assert sentence.startswith("2 cohort × source cells") and "source tv in 2020-02" in sentence
+    assert "source ads in 2020-03" in sentence
+
+
+def test_cac_first_visit_cohorts(shop: gl.Dataset) -> None:
+    """cohort_by="first_visit": u6 moves to January (first visit 01-15); u7 has no session and
+    keeps its first-order month (January) with a finding. Jan ads: 60 / 3 (u1, u2, u6) = 20;
+    Feb ads: 0 / 1 (u4) = 0. Per cohort: Jan 85 / 5 = 17; Feb 45 / 1 = 45; Mar 45 / 1 = 45."""
+    r = gl.cac(shop, cohort_by="first_visit")
+    cells = r.tables["by_cohort"]
+    assert _row(cells, cohort=J, source="ads")["cac"] == pytest.approx(20.0)
+    assert _row(cells, cohort=F, source="ads")["buyers"] == 1
+    assert r.tables["cohorts"]["cac"].tolist() == pytest.approx([17.0, 45.0, 45.0])
+    assert _row(r.table, source="ads")["cac"] == pytest.approx(22.5)  # window CAC unchanged
+    assert any("1 buyers have no session" in f for f in r.findings)
+
+
+def test_cac_without_dimension_is_per_cohort(shop: gl.Dataset) -> None:
+    r = gl.cac(shop, by=None)
+    assert list(r.table.columns) == ["cohort", "cost", "buyers", "cac", "complete"]
+    assert r.table["cac"].tolist() == pytest.approx([21.25, 22.5, 45.0])
+
+
+def test_cac_rejects_bad_options(shop: gl.Dataset) -> None:
+    with pytest.raises(ConfigError, match="cohort_by"):
+        gl.cac(shop, cohort_by="first_click")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="period"):
+        gl.cac(shop, period="year")  # type: ignore[arg-type]
+
+
+def test_cac_without_sessions_cannot_attribute() -> None:
+    """Orders and costs only: every buyer's source is (unknown); per-cohort CAC still holds:
+    Jan 85 / 4 = 21.25 (u1, u2, u3, u7)."""
+    ds = gl.load(orders=_orders(), costs=_costs(), window=("2020-01-01", "2020-03-31"))
+    r = gl.cac(ds)
+    assert r.summary["attributed"] is False
+    assert r.tables["cohorts"]["cac"].iloc[0] == pytest.approx(21.25)
+    assert any("cannot be attributed" in f for f in r.findings)
+    assert not any("acquired no buyer" in f for f in r.findings)
+
+
+def test_payback_rule() -> None:
+    """First age with ROMI ≥ 0 (exactly 0 counts); else "not yet" with the last value;
+    no defined value → "undefined"."""
+    assert payback([0, 1, 2], [-0.2, 0.0, 0.5])[:2] == (1, "age 1")
+    assert payback([0, 1], [-0.5, float("nan")])[1] == "not yet (last −0.50 at age 0)"
+    assert payback([0], [float("nan")])[1] == "undefined"

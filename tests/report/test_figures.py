@@ -1,0 +1,76 @@
+"""growthlens.figures.render: every kind draws, heatmaps keep unobserved cells blank."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from growthlens.figures import format_value, render
+from growthlens.result import FigureSpec
+
+LONG = pd.DataFrame(
+    {
+        "cohort": [date(2020, 1, 1), date(2020, 1, 1), date(2020, 2, 1)],
+        "age": [0, 1, 0],
+        "retention": [1.0, 0.25, 1.0],
+    }
+)
+
+
+def test_heatmap_pivots_and_leaves_missing_cells_blank() -> None:
+    """Cohort 2020-02 has no age-1 cell: z must be None (blank) and its text empty, never 0."""
+    spec = FigureSpec(kind="heatmap", x="age", y="cohort", z="retention", title="Retention", value_format=".1%")
+    trace = render(spec, LONG).data[0]
+    assert list(trace.y) == ["2020-01-01", "2020-02-01"]
+    assert list(trace.x) == ["0", "1"]
+    assert [list(r) for r in trace.z] == [[1.0, 0.25], [1.0, None]]
+    assert [list(r) for r in trace.text] == [["100.0%", "25.0%"], ["100.0%", ""]]
+
+
+def test_heatmap_rejects_repeated_cells() -> None:
+    spec = FigureSpec(kind="heatmap", x="age", y="cohort", z="retention", title="R")
+    with pytest.raises(ValueError, match="more than one row"):
+        render(spec, pd.concat([LONG, LONG]))
+
+
+@pytest.mark.parametrize("kind", ["line", "bar", "stacked_bar", "histogram", "scatter"])
+def test_every_kind_renders_with_labels(kind: str) -> None:
+    frame = pd.DataFrame({"month": pd.to_datetime(["2020-01-01", "2020-02-01"] * 2), "device": ["a", "a", "b", "b"],
+                          "users": [3, 4, 5, 6]})
+    spec = FigureSpec(kind=kind, x="month", y="users", color="device", title="Users", labels={"users": "Users (count)"},  # type: ignore[arg-type]
+                      value_format=",.0f")
+    fig = render(spec, frame)
+    assert fig.layout.title.text == "Users"
+    assert fig.layout.yaxis.title.text == "Users (count)"
+    assert fig.layout.xaxis.title.text == "Month"
+    assert [t.name for t in fig.data] == ["a", "b"]
+    assert fig.layout.xaxis.tickformat == "%b %Y"
+    if kind == "stacked_bar":
+        assert fig.layout.barmode == "stack"
+
+
+def test_horizontal_bar_keeps_table_order_and_escapes_names() -> None:
+    frame = pd.DataFrame({"source": ["<b>x</b>", "ads", None], "users": [5, 3, 1]})
+    spec = FigureSpec(kind="bar", x="users", y="source", orientation="h", title="By source")
+    fig = render(spec, frame)
+    assert list(fig.layout.yaxis.categoryarray) == ["&lt;b&gt;x&lt;/b&gt;", "ads", "(unknown)"]
+
+
+def test_missing_column_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="needs column"):
+        render(FigureSpec(kind="line", x="a", y="nope", title="T"), pd.DataFrame({"a": [1]}))
+
+
+def test_empty_frame_renders_a_no_data_note() -> None:
+    fig = render(FigureSpec(kind="bar", x="a", y="b", title="T"), pd.DataFrame({"a": [], "b": []}))
+    assert fig.layout.annotations[0].text == "No data"
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "text"),
+    [(0.1234, ".1%", "12.3%"), (1234.5, ",.0f", "1,234"), (3, "d", "3"), (float("nan"), ".1%", ""), (None, None, "")],
+)
+def test_format_value(value: object, fmt: str | None, text: str) -> None:
+    assert format_value(value, fmt) == text

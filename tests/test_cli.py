@@ -1,0 +1,113 @@
+"""The growthlens CLI: commands, files written and exit codes (0 ok, 1 findings, 2 usage/data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens.cli import main
+from tests.report.conftest import tiny_frames
+
+
+@pytest.fixture
+def tiny_files(tmp_path: Path) -> dict[str, Path]:
+    """The tiny report fixture as CSVs: orders has 1 negative revenue (error) and 1 out-of-window
+    row, sessions one end-before-start row (warning)."""
+    paths = {}
+    for name, frame in tiny_frames().items():
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    return paths
+
+
+@pytest.fixture
+def clean_files(tmp_path: Path) -> dict[str, Path]:
+    path = tmp_path / "clean_sessions.csv"
+    pd.DataFrame({"user_id": [1, 2], "start_ts": ["2020-01-01 10:00", "2020-01-02 10:00"]}).to_csv(path, index=False)
+    return {"sessions": path}
+
+
+def test_report_demo_writes_html_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out" / "report.html"
+    code = main(["report", "--demo", "--users", "200", "--seed", "1", "-o", str(out), "--json"])
+    assert code == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Plotly.newPlot" in html
+    data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert {"overview", "quality"} <= set(data["sections"])
+    assert data["dataset"]["window"] == ["2017-06-01", "2018-05-31"]
+    stdout = capsys.readouterr().out
+    assert "Wrote" in stdout and "report.html" in stdout
+
+
+def test_report_from_files(tiny_files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    code = main(["report", "--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"]), "-o", str(out)])
+    assert code == 0 and out.stat().st_size > 1_000_000
+
+
+def test_demo_writes_files(tmp_path: Path) -> None:
+    code = main(["demo", "--out", str(tmp_path / "d"), "--users", "200", "--format", "csv"])
+    assert code == 0
+    assert {p.name for p in (tmp_path / "d").iterdir()} >= {"visits.csv", "orders.csv", "costs.csv", "truth.json"}
+
+
+def test_check_exit_codes(tiny_files: dict[str, Path], clean_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    files = ["--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
+    assert main(["check", *files]) == 1  # default --fail-on warning; there are errors and warnings
+    assert "FAIL" in capsys.readouterr().out
+    assert main(["check", *files, "--fail-on", "error"]) == 1  # negative revenue is an error
+    assert main(["check", *files, "--fail-on", "none"]) == 0
+    # orders exclude 2 of 3 rows: over a 1% limit
+    assert main(["check", *files, "--fail-on", "none", "--max-excluded-share", "0.01"]) == 1
+    out = capsys.readouterr().out
+    assert "orders excludes 66.7% of its rows" in out
+    assert main(["check", *files, "--fail-on", "none", "--max-excluded-share", "0.7"]) == 0
+    assert main(["check", "--sessions", str(clean_files["sessions"])]) == 0
+    assert "No findings" in capsys.readouterr().out
+
+
+def test_check_prints_findings_as_a_table(tiny_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", "--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])])
+    out = capsys.readouterr().out
+    for word in ("Rows per table", "Findings", "negative_revenue", "out_of_window", "end_before_start"):
+        assert word in out
+
+
+def test_missing_file_is_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no_such_visits.csv"
+    assert main(["report", "--sessions", str(missing)]) == 2
+    assert "no_such_visits.csv" in capsys.readouterr().err
+
+
+def test_no_data_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report"]) == 2
+    assert "no data" in capsys.readouterr().err
+    assert main(["report", "--bogus"]) == 2
+
+
+def test_data_error_is_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "visits.csv"
+    pd.DataFrame({"who": [1], "when": ["2020-01-01"]}).to_csv(bad, index=False)
+    assert main(["check", "--sessions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "Error" in err and "visits.csv" in err
+    assert "Traceback" not in err
+
+
+def test_debug_reraises(tmp_path: Path) -> None:
+    bad = tmp_path / "visits.csv"
+    pd.DataFrame({"who": [1], "when": ["2020-01-01"]}).to_csv(bad, index=False)
+    with pytest.raises(gl.DataError):
+        main(["check", "--sessions", str(bad), "--debug"])
+
+
+def test_bad_config_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "growthlens.toml"
+    config.write_text("[settings]\nmargin = 7\n", encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 2
+    assert "margin" in capsys.readouterr().err
