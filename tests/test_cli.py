@@ -27,11 +27,15 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def clean_files(tmp_path: Path) -> dict[str, Path]:
     path = tmp_path / "clean_sessions.csv"
-    pd.DataFrame({"user_id": [1, 2], "start_ts": ["2020-01-01 10:00", "2020-01-02 10:00"]}).to_csv(path, index=False)
+    pd.DataFrame({"user_id": [1, 2], "start_ts": ["2020-01-01 10:00", "2020-01-02 10:00"]}).to_csv(
+        path, index=False
+    )
     return {"sessions": path}
 
 
-def test_report_demo_writes_html_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_demo_writes_html_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out" / "report.html"
     code = main(["report", "--demo", "--users", "200", "--seed", "1", "-o", str(out), "--json"])
     assert code == 0
@@ -46,17 +50,34 @@ def test_report_demo_writes_html_and_json(tmp_path: Path, capsys: pytest.Capture
 
 def test_report_from_files(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    code = main(["report", "--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"]), "-o", str(out)])
+    code = main(
+        [
+            "report",
+            "--sessions",
+            str(tiny_files["sessions"]),
+            "--orders",
+            str(tiny_files["orders"]),
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0 and out.stat().st_size > 1_000_000
 
 
 def test_demo_writes_files(tmp_path: Path) -> None:
     code = main(["demo", "--out", str(tmp_path / "d"), "--users", "200", "--format", "csv"])
     assert code == 0
-    assert {p.name for p in (tmp_path / "d").iterdir()} >= {"visits.csv", "orders.csv", "costs.csv", "truth.json"}
+    assert {p.name for p in (tmp_path / "d").iterdir()} >= {
+        "visits.csv",
+        "orders.csv",
+        "costs.csv",
+        "truth.json",
+    }
 
 
-def test_check_exit_codes(tiny_files: dict[str, Path], clean_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_exit_codes(
+    tiny_files: dict[str, Path], clean_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     files = ["--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
     assert main(["check", *files]) == 1  # default --fail-on warning; there are errors and warnings
     assert "FAIL" in capsys.readouterr().out
@@ -71,14 +92,27 @@ def test_check_exit_codes(tiny_files: dict[str, Path], clean_files: dict[str, Pa
     assert "No findings" in capsys.readouterr().out
 
 
-def test_check_prints_findings_as_a_table(tiny_files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    main(["check", "--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])])
+def test_check_prints_findings_as_a_table(
+    tiny_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(
+        ["check", "--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
+    )
     out = capsys.readouterr().out
-    for word in ("Rows per table", "Findings", "negative_revenue", "out_of_window", "end_before_start"):
+    for word in (
+        "Rows per table",
+        "Findings",
+        "negative_revenue",
+        "out_of_window",
+        "end_before_start",
+    ):
         assert word in out
 
 
-def test_missing_file_is_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_file_is_exit_2_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # keep the long temporary path on one line
     missing = tmp_path / "no_such_visits.csv"
     assert main(["report", "--sessions", str(missing)]) == 2
     assert "no_such_visits.csv" in capsys.readouterr().err
@@ -90,7 +124,9 @@ def test_no_data_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--bogus"]) == 2
 
 
-def test_data_error_is_exit_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_error_is_exit_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "visits.csv"
     pd.DataFrame({"who": [1], "when": ["2020-01-01"]}).to_csv(bad, index=False)
     assert main(["check", "--sessions", str(bad)]) == 2

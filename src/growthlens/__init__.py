@@ -16,9 +16,11 @@ from growthlens.errors import (
     MissingExtraError,
     MissingTableError,
 )
+from growthlens.metrics.marketing import cac, costs, romi
 from growthlens.metrics.overview import overview, quality
 from growthlens.report.build import report
 from growthlens.result import FigureSpec, Result
+from growthlens.stats.budget import recommend_budget
 
 __version__ = "0.1.0"
 
@@ -34,9 +36,13 @@ __all__ = [
     "Result",
     "Settings",
     "__version__",
+    "cac",
+    "costs",
     "demo",
     "load",
     "overview",
     "quality",
+    "recommend_budget",
     "report",
+    "romi",
 ]

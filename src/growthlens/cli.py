@@ -16,10 +16,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -39,6 +39,22 @@ app = typer.Typer(
 )
 
 
+class FailOn(StrEnum):
+    """Severity from which ``check`` exits 1."""
+
+    error = "error"
+    warning = "warning"
+    info = "info"
+    none = "none"
+
+
+class FileFormat(StrEnum):
+    """File format of ``demo``."""
+
+    csv = "csv"
+    parquet = "parquet"
+
+
 class _State:
     debug = False
 
@@ -51,10 +67,13 @@ def _stdout() -> Console:
     return Console(highlight=False)
 
 
-PathOption = Annotated[
-    list[Path] | None,
-    typer.Option(exists=True, dir_okay=False, readable=True, show_default=False),
-]
+def _files(*names: str, help: str) -> Any:
+    # Existing, readable files; a missing one is a usage error naming the path (exit 2).
+    return typer.Option(
+        *names, exists=True, dir_okay=False, readable=True, show_default=False, help=help
+    )
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -65,7 +84,9 @@ DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks
 BackendOption = Annotated[
     str | None, typer.Option("--backend", help="duckdb (default), pyspark or an Ibis URL.")
 ]
-DemoOption = Annotated[bool, typer.Option("--demo", help="Use generated demo data instead of files.")]
+DemoOption = Annotated[
+    bool, typer.Option("--demo", help="Use generated demo data instead of files.")
+]
 UsersOption = Annotated[int, typer.Option("--users", min=100, help="Demo: number of users.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Demo: random seed.")]
 MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months of data.")]
@@ -75,11 +96,22 @@ MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months
 def report(
     demo: DemoOption = False,
     config: ConfigOption = None,
-    sessions: Annotated[PathOption, typer.Option("--sessions", "--visits", help="Sessions (visits) file; repeat to union several.")] = None,
-    orders: Annotated[PathOption, typer.Option("--orders", help="Orders file; repeat to union several.")] = None,
-    costs: Annotated[PathOption, typer.Option("--costs", help="Ad costs file; repeat to union several.")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="HTML file to write.")] = Path("report.html"),
-    json_too: Annotated[bool, typer.Option("--json", help="Also write the JSON export next to the HTML.")] = False,
+    sessions: Annotated[
+        list[Path] | None,
+        _files("--sessions", "--visits", help="Sessions (visits) file; repeat to union several."),
+    ] = None,
+    orders: Annotated[
+        list[Path] | None, _files("--orders", help="Orders file; repeat to union several.")
+    ] = None,
+    costs: Annotated[
+        list[Path] | None, _files("--costs", help="Ad costs file; repeat to union several.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", dir_okay=False, help="HTML file to write.")
+    ] = Path("report.html"),
+    json_too: Annotated[
+        bool, typer.Option("--json", help="Also write the JSON export next to the HTML.")
+    ] = False,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
@@ -92,8 +124,17 @@ def report(
     from growthlens.report.build import sections, write
     from growthlens.report.sections import SECTIONS
 
-    ds = _dataset(demo=demo, config=config, sessions=sessions, orders=orders, costs=costs,
-                  users=users, seed=seed, months=months, backend=backend)
+    ds = _dataset(
+        demo=demo,
+        config=config,
+        sessions=sessions,
+        orders=orders,
+        costs=costs,
+        users=users,
+        seed=seed,
+        months=months,
+        backend=backend,
+    )
     with _progress() as bar:
         task = bar.add_task("Building sections", total=len(SECTIONS) + 1 + json_too)
         built = sections(ds, progress=lambda name: _advance(bar, task, f"Section: {name}"))
@@ -105,10 +146,16 @@ def report(
             json_path = write(ds, built, output.with_suffix(".json"), format="json", title=title)
     out = _stdout()
     findings = len(ds.quality.findings)
-    out.print(f"[bold green]Wrote[/] {html_path} ({_size(html_path)}; {len(built)} sections, "
-              f"{findings} data-quality finding{'s' * (findings != 1)}).", soft_wrap=True)
+    out.print(
+        f"[bold green]Wrote[/] {_escape(str(html_path))} "
+        f"({_size(html_path)}; {len(built)} sections, "
+        f"{findings} data-quality finding{'s' * (findings != 1)}).",
+        soft_wrap=True,
+    )
     if json_path is not None:
-        out.print(f"[bold green]Wrote[/] {json_path} ({_size(json_path)}).", soft_wrap=True)
+        out.print(
+            f"[bold green]Wrote[/] {_escape(str(json_path))} ({_size(json_path)}).", soft_wrap=True
+        )
     out.print("Open the HTML file in any browser; it needs no network connection.")
 
 
@@ -116,21 +163,23 @@ def report(
 def check(
     demo: DemoOption = False,
     config: ConfigOption = None,
-    sessions: Annotated[PathOption, typer.Option("--sessions", "--visits", help="Sessions (visits) file.")] = None,
-    orders: Annotated[PathOption, typer.Option("--orders", help="Orders file.")] = None,
-    costs: Annotated[PathOption, typer.Option("--costs", help="Ad costs file.")] = None,
+    sessions: Annotated[
+        list[Path] | None, _files("--sessions", "--visits", help="Sessions (visits) file.")
+    ] = None,
+    orders: Annotated[list[Path] | None, _files("--orders", help="Orders file.")] = None,
+    costs: Annotated[list[Path] | None, _files("--costs", help="Ad costs file.")] = None,
     fail_on: Annotated[
-        str,
-        typer.Option(
-            "--fail-on",
-            click_type=click.Choice(["error", "warning", "info", "none"]),
-            help="Exit 1 when a finding of this severity or worse exists.",
-        ),
-    ] = "warning",
+        FailOn,
+        typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
+    ] = FailOn.warning,
     max_excluded_share: Annotated[
         float | None,
-        typer.Option("--max-excluded-share", min=0.0, max=1.0,
-                     help="Exit 1 when a table excludes more than this share of its rows (e.g. 0.01)."),
+        typer.Option(
+            "--max-excluded-share",
+            min=0.0,
+            max=1.0,
+            help="Exit 1 when a table excludes more than this share of its rows (e.g. 0.01).",
+        ),
     ] = None,
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
@@ -142,8 +191,17 @@ def check(
     _State.debug = debug
     from growthlens.metrics.overview import quality
 
-    ds = _dataset(demo=demo, config=config, sessions=sessions, orders=orders, costs=costs,
-                  users=users, seed=seed, months=months, backend=backend)
+    ds = _dataset(
+        demo=demo,
+        config=config,
+        sessions=sessions,
+        orders=orders,
+        costs=costs,
+        users=users,
+        seed=seed,
+        months=months,
+        backend=backend,
+    )
     result = quality(ds)
     out = _stdout()
     counts = Table(title="Rows per table", title_justify="left")
@@ -163,25 +221,43 @@ def check(
     findings.add_column("Share", justify="right")
     findings.add_column("What it means", ratio=1)
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
-    for row, sentence in zip(result.table.itertuples(index=False), result.findings, strict=False):
-        colour = colours.get(str(row.severity), "white")
-        findings.add_row(f"[{colour}]{row.severity}[/]", str(row.table), str(row.check),
-                         f"{int(row.rows):,}", _pct(float(row.share)), sentence)
+    totals = {c.table: c for c in ds.quality.counts}
+    for finding, sentence in zip(ds.quality.findings, result.findings, strict=False):
+        counts_of = totals.get(finding.table)
+        base = (
+            (counts_of.loaded if finding.action == "excluded" else counts_of.accepted)
+            if counts_of
+            else 0
+        )
+        colour = colours.get(finding.severity, "white")
+        findings.add_row(
+            f"[{colour}]{finding.severity}[/]",
+            _escape(finding.table),
+            _escape(finding.check),
+            f"{finding.rows:,}",
+            _pct(finding.rows / base) if base else "n/a",
+            _escape(sentence),  # text from the data must not be read as Rich markup
+        )
     if len(result.table):
         out.print(findings)
     else:
         out.print("[green]No findings: every row passed every check.[/]")
 
     failures = []
-    if fail_on != "none":
-        threshold = SEVERITY_RANK[fail_on]
+    if fail_on is not FailOn.none:
+        threshold = SEVERITY_RANK[fail_on.value]
         bad = [f for f in ds.quality.findings if SEVERITY_RANK[f.severity] >= threshold]
         if bad:
-            failures.append(f"{len(bad)} finding{'s' * (len(bad) != 1)} of severity {fail_on} or worse")
+            failures.append(
+                f"{len(bad)} finding{'s' * (len(bad) != 1)} of severity {fail_on.value} or worse"
+            )
     if max_excluded_share is not None:
-        over = [c for c in ds.quality.counts if c.loaded and c.excluded / c.loaded > max_excluded_share]
+        over = [
+            c for c in ds.quality.counts if c.loaded and c.excluded / c.loaded > max_excluded_share
+        ]
         failures.extend(
-            f"{c.table} excludes {_pct(c.excluded / c.loaded)} of its rows (limit {_pct(max_excluded_share)})"
+            f"{c.table} excludes {_pct(c.excluded / c.loaded)} of its rows "
+            f"(limit {_pct(max_excluded_share)})"
             for c in over
         )
     if failures:
@@ -192,13 +268,13 @@ def check(
 
 @app.command(name="demo")
 def demo_files(
-    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder to write into (created).")],
+    out: Annotated[
+        Path, typer.Option("--out", file_okay=False, help="Folder to write into (created).")
+    ],
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
     months: MonthsOption = 12,
-    format: Annotated[
-        str, typer.Option("--format", click_type=click.Choice(["csv", "parquet"]), help="File format.")
-    ] = "csv",
+    format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.csv,
     debug: DebugOption = False,
 ) -> None:
     """Write the demo dataset (visits, orders, costs and the planted truth) as files."""
@@ -207,10 +283,12 @@ def demo_files(
 
     with _progress() as bar:
         bar.add_task(f"Writing demo data for {users:,} users", total=None)
-        files = write_demo(out, users=users, seed=seed, months=months, format=format)  # type: ignore[arg-type]
+        files = write_demo(out, users=users, seed=seed, months=months, format=format.value)
     console = _stdout()
     for name, path in files.items():
-        console.print(f"[bold green]Wrote[/] {name:<7} {path} ({_size(path)})", soft_wrap=True)
+        console.print(
+            f"[bold green]Wrote[/] {name:<7} {_escape(str(path))} ({_size(path)})", soft_wrap=True
+        )
     console.print(
         "Next: growthlens report "
         f"--sessions {files['visits']} --orders {files['orders']} --costs {files['costs']}",
@@ -234,9 +312,9 @@ def _dataset(
     tables = {"sessions": sessions, "orders": orders, "costs": costs}
     given = {k: [str(p) for p in v] for k, v in tables.items() if v}
     if demo and (config or given):
-        raise click.UsageError("--demo cannot be combined with --config or table files")
+        raise typer.BadParameter("--demo cannot be combined with --config or table files")
     if not demo and not config and not given:
-        raise click.UsageError(
+        raise typer.BadParameter(
             "no data: pass --demo, --config growthlens.toml, or --sessions/--orders/--costs files"
         )
     if demo:
@@ -253,8 +331,17 @@ def _dataset(
             str(config) if config else None,
             backend=backend,
             progress=lambda step: bar.update(task, description=f"Loading: {step}"),
-            **{k: (v[0] if len(v) == 1 else v) for k, v in given.items()},
+            sessions=_one_or_many(given.get("sessions")),
+            orders=_one_or_many(given.get("orders")),
+            costs=_one_or_many(given.get("costs")),
         )
+
+
+def _one_or_many(paths: list[str] | None) -> str | list[str] | None:
+    # Several files for one table are unioned by gl.load.
+    if not paths:
+        return None
+    return paths[0] if len(paths) == 1 else paths
 
 
 @contextmanager
@@ -300,24 +387,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     _State.debug = "--debug" in args
     err = _stderr()
     try:
-        code = app(args=args, prog_name="growthlens", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        if _State.debug:
-            raise
-        exc.show(file=sys.stderr)
-        return EXIT_USAGE
-    except click.exceptions.Abort:
-        err.print("[red]Aborted.[/]")
-        return EXIT_USAGE
+        # Standalone mode lets Typer print usage errors itself; it ends with SystemExit(2).
+        app(args=args, prog_name="growthlens", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)
     except GrowthlensError as exc:
         if _State.debug:
             raise
         err.print(f"[bold red]Error:[/] [red]{_escape(str(exc))}[/]", soft_wrap=True)
-        return EXIT_USAGE
-    except click.exceptions.ClickException as exc:
-        if _State.debug:
-            raise
-        exc.show(file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         if _State.debug:
@@ -328,13 +406,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             soft_wrap=True,
         )
         return EXIT_BUG
-    return code if isinstance(code, int) else EXIT_OK
+    return EXIT_OK
 
 
 def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

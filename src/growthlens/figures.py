@@ -111,8 +111,10 @@ def format_value(value: Any, value_format: str | None) -> str:
     ``d``, ``e``, ``g``, ``s``; ``~`` (trim zeros) and a leading ``$`` are accepted.
     NaN and ``None`` give an empty string: an unobserved cell stays blank.
 
-    >>> format_value(0.1234, ".1%"), format_value(12345.6, ",.0f"), format_value(float("nan"), ".1%")
-    ('12.3%', '12,346', '')
+    >>> format_value(0.1234, ".1%"), format_value(12345.6, ",.0f")
+    ('12.3%', '12,346')
+    >>> format_value(float("nan"), ".1%")
+    ''
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return ""
@@ -152,7 +154,9 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
     fig.update_yaxes(title_text=html.escape(y_title), automargin=True)
     if spec.kind == "heatmap":
         return
-    value_axis = fig.update_xaxes if spec.orientation == "h" and spec.kind != "line" else fig.update_yaxes
+    value_axis = (
+        fig.update_xaxes if spec.orientation == "h" and spec.kind != "line" else fig.update_yaxes
+    )
     if spec.value_format:
         value_axis(tickformat=spec.value_format.replace("$", ""))
     if spec.x in frame.columns and _is_date(frame[spec.x]):
@@ -199,7 +203,7 @@ def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go
         if horizontal:
             # First row on top; height follows the number of bars so few bars stay slim.
             fig.update_yaxes(autorange="reversed")
-            fig.update_layout(height=max(280, min(1000, 150 + 34 * len(order))))
+            fig.update_layout(height=max(300, min(1100, 190 + 40 * len(order))))
     return fig
 
 
@@ -256,9 +260,13 @@ def _heatmap(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
             hoverongaps=False,
             xgap=1,
             ygap=1,
-            colorbar={"title": {"text": html.escape(label(spec, spec.z))}, "tickformat": (spec.value_format or "").replace("$", "")},
+            colorbar={
+                "title": {"text": html.escape(label(spec, spec.z))},
+                "tickformat": (spec.value_format or "").replace("$", ""),
+            },
             hovertemplate=(
-                f"{html.escape(label(spec, spec.y))}: %{{y}}<br>{html.escape(label(spec, spec.x))}: %{{x}}"
+                f"{html.escape(label(spec, spec.y))}: %{{y}}"
+                f"<br>{html.escape(label(spec, spec.x))}: %{{x}}"
                 f"<br>{html.escape(label(spec, spec.z))}: %{{z{fmt}}}<extra></extra>"
             ),
         )
@@ -313,7 +321,9 @@ def _category(value: Any) -> str:
         return UNKNOWN_LABEL
     if isinstance(value, pd.Timestamp | datetime):
         stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+        return (
+            stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -44,9 +44,7 @@ def test_mapping_to_absent_column(tmp_path: Path) -> None:
 
 def test_non_numeric_revenue(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
-    path.write_text(
-        "Buy Ts,Revenue,Uid\n2017-06-01 10:00:00,1.5,1\n2017-06-02 10:00:00,twelve,2\n"
-    )
+    path.write_text("Buy Ts,Revenue,Uid\n2017-06-01 10:00:00,1.5,1\n2017-06-02 10:00:00,twelve,2\n")
     with pytest.raises(gl.DataError) as err:
         gl.load(orders=path)
     text = _message(err)

@@ -96,9 +96,7 @@ def test_tz_aware_timestamps_converted_to_timezone_setting() -> None:
     aware = pd.DataFrame(
         {
             "user_id": ["a", "b"],
-            "start_ts": pd.to_datetime(["2020-01-01 10:00", "2020-06-01 23:30"]).tz_localize(
-                "UTC"
-            ),
+            "start_ts": pd.to_datetime(["2020-01-01 10:00", "2020-06-01 23:30"]).tz_localize("UTC"),
         }
     )
     ds = gl.load(sessions=aware, timezone="Europe/Moscow")
@@ -244,7 +242,7 @@ def test_explicit_window_overrides_and_excludes(afisha_files: dict[str, Path]) -
 
 
 def test_ids_with_leading_zeros_stay_text(tmp_path: Path) -> None:
-    """"007" and "7" are different users; making them uint64 would merge them."""
+    """ "007" and "7" are different users; making them uint64 would merge them."""
     path = tmp_path / "visits.csv"
     path.write_text("user_id,start_ts\n007,2020-01-01 10:00:00\n7,2020-01-01 11:00:00\n")
     ds = gl.load(sessions=path)
@@ -278,3 +276,20 @@ def test_accounting_identity_in_every_table(afisha_files: dict[str, Path]) -> No
     for counts in ds.quality.counts:
         assert counts.loaded == counts.accepted + counts.excluded
         assert counts.accepted == ds.table(counts.table).count().to_pyarrow().as_py()
+
+
+def test_frames_as_sources_with_policy() -> None:
+    """Two frames unioned; o1 is in both, policy "last" keeps the second frame's 7.0."""
+    first = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "ts": ["2020-01-01", "2020-01-02"],
+            "revenue": [5.0, 1.0],
+            "user_id": ["1", "2"],
+        }
+    )
+    second = first.iloc[:1].assign(revenue=7.0)
+    ds = gl.load(orders={"sources": [first, second], "duplicates": "last"})
+    counts = ds.quality.table_counts("orders")
+    assert (counts.loaded, counts.accepted, counts.excluded) == (3, 2, 1)
+    assert ds.table("orders").revenue.sum().to_pyarrow().as_py() == 8.0

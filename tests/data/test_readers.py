@@ -33,9 +33,7 @@ def check_orders(ds: gl.Dataset) -> None:
     counts = ds.quality.table_counts("orders")
     assert (counts.loaded, counts.accepted, counts.excluded) == (3, 3, 0)
     got = ds.table("orders").to_pyarrow().to_pylist()
-    assert sorted(str(r["user_id"]) for r in got) == sorted(
-        [str(BIG), "9223372036854775808", "42"]
-    )
+    assert sorted(str(r["user_id"]) for r in got) == sorted([str(BIG), "9223372036854775808", "42"])
     assert sum(r["revenue"] for r in got) == pytest.approx(7.75)
     assert min(r["ts"] for r in got) == pd.Timestamp("2017-06-01 10:03:00")
     assert ds.table("orders").user_id.type().is_unsigned_integer()
@@ -183,9 +181,7 @@ def test_tsv_and_semicolon_are_detected(tmp_path: Path) -> None:
 
 def test_decimal_comma(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
-    path.write_text(
-        "Buy Ts;Revenue;Uid\n2017-06-01 10:00:00;1,5;1\n2017-06-02 10:00:00;2,25;2\n"
-    )
+    path.write_text("Buy Ts;Revenue;Uid\n2017-06-01 10:00:00;1,5;1\n2017-06-02 10:00:00;2,25;2\n")
     with pytest.raises(gl.DataError) as err:
         gl.load(orders=path)
     assert 'decimal = ","' in str(err.value)

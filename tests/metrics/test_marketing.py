@@ -20,7 +20,9 @@ Buyers (cohort = first-order month, source = first session's):
 
 from __future__ import annotations
 
+import functools
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -128,7 +130,8 @@ def test_daily_gaps_listed_by_date() -> None:
     → 01-02 missing. Gap rows (01-02, c), (01-03, a): two source-days, counted as 0."""
     c = pd.DataFrame(
         {
-            "date": ["2021-01-01", "2021-01-02", "2021-01-04"] + [f"2021-01-0{d}" for d in range(1, 5)]
+            "date": ["2021-01-01", "2021-01-02", "2021-01-04"]
+            + [f"2021-01-0{d}" for d in range(1, 5)]
             + ["2021-01-01", "2021-01-03"],
             "source": ["a"] * 3 + ["b"] * 4 + ["c"] * 2,
             "cost": [1.0, 2.0, 4.0, 1.0, 1.0, 1.0, 1.0, 5.0, 7.0],
@@ -174,11 +177,18 @@ def test_cac_per_source_with_organic_and_no_buyer_sources(shop: gl.Dataset) -> N
     assert not t["cac"].isin([math.inf, -math.inf]).any()
     assert r.summary["cac"] == pytest.approx(25.0)
     assert r.summary["cac_paid"] == pytest.approx(35.0)
-    assert (r.summary["buyers_paid"], r.summary["buyers_organic"], r.summary["buyers_unknown"]) == (5, 1, 1)
+    assert (r.summary["buyers_paid"], r.summary["buyers_organic"], r.summary["buyers_unknown"]) == (
+        5,
+        1,
+        1,
+    )
     assert _row(t, source="ads")["share_of_spend"] == pytest.approx(90 / 175)
     assert _row(t, source="ads")["buyer_share"] == pytest.approx(4 / 7)
     assert any("radio ($25.00) spent money but acquired no buyer" in f for f in r.findings)
-    assert any(f.startswith("Source seo has no cost rows: treated as unpaid (organic), 1 buyers") for f in r.findings)
+    assert any(
+        f.startswith("Source seo has no cost rows: treated as unpaid (organic), 1 buyers")
+        for f in r.findings
+    )
 
 
 def test_cac_by_cohort_and_source(shop: gl.Dataset) -> None:
@@ -197,7 +207,9 @@ def test_cac_by_cohort_and_source(shop: gl.Dataset) -> None:
     cohorts = r.tables["cohorts"]
     assert cohorts["cac"].tolist() == pytest.approx([21.25, 22.5, 45.0])
     assert cohorts["buyers"].tolist() == [4, 2, 1]
-    sentence = next(f for f in r.findings if "cohort × source cells have spend but no new buyers" in f)
+    sentence = next(
+        f for f in r.findings if "cohort × source cells have spend but no new buyers" in f
+    )
     assert sentence.startswith("2 cohort × source cells") and "source tv in 2020-02" in sentence
     assert "source ads in 2020-03" in sentence
 
@@ -245,3 +257,248 @@ def test_payback_rule() -> None:
     assert payback([0, 1, 2], [-0.2, 0.0, 0.5])[:2] == (1, "age 1")
     assert payback([0, 1], [-0.5, float("nan")])[1] == "not yet (last −0.50 at age 0)"
     assert payback([0], [float("nan")])[1] == "undefined"
+
+
+# ----------------------------------------------------------------------------- oracle
+
+SEEDS = (1, 2, 3)
+
+
+@functools.cache
+def _random(seed: int) -> tuple[gl.Dataset, object]:
+    from tests.oracle.random_data import random_frames
+
+    frames = random_frames(seed, users=250, days=100)
+    ds = gl.load(sessions=frames.sessions, orders=frames.orders, costs=frames.costs, margin=0.7)
+    return ds, frames
+
+
+def _compare(
+    engine: pd.DataFrame, oracle: pd.DataFrame, keys: list[str], values: list[str]
+) -> None:
+    merged = engine.merge(
+        oracle, on=keys, how="outer", suffixes=("_engine", "_oracle"), indicator=True
+    )
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+    for column in values:
+        left = merged[f"{column}_engine"].astype(float).to_numpy()
+        right = merged[f"{column}_oracle"].astype(float).to_numpy()
+        assert len(left) > 0
+        pd.testing.assert_series_equal(
+            pd.Series(left, name=column), pd.Series(right, name=column), rtol=1e-9, atol=1e-9
+        )
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("period", "cohort_by"), [("month", "first_order"), ("week", "first_visit")]
+)
+def test_cac_matches_pandas_oracle(seed: int, period: str, cohort_by: str) -> None:
+    from tests.oracle import marketing as oracle
+
+    ds, frames = _random(seed)
+    assert ds.window is not None
+    by_cohort, sources, cohorts = oracle.cac_tables(
+        frames.sessions,
+        frames.orders,
+        frames.costs,
+        ds.window,
+        period,
+        cohort_by,  # type: ignore[attr-defined]
+    )
+    r = gl.cac(ds, period=period, cohort_by=cohort_by)  # type: ignore[arg-type]
+    _compare(r.tables["by_cohort"], by_cohort, ["cohort", "source"], ["cost", "buyers", "cac"])
+    _compare(r.table, sources, ["source"], ["cost", "buyers", "cac"])
+    _compare(r.tables["cohorts"], cohorts, ["cohort"], ["cost", "buyers", "cac"])
+    assert r.tables["cohorts"]["complete"].tolist() == cohorts["complete"].tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gaps_match_pandas_oracle(seed: int) -> None:
+    from tests.oracle import marketing as oracle
+
+    ds, frames = _random(seed)
+    assert ds.window is not None
+    _, _, costs_in = oracle.in_window(frames.sessions, frames.orders, frames.costs, ds.window)  # type: ignore[attr-defined]
+    expected = oracle.cost_gaps(costs_in)
+    gaps = costs(ds).tables["gaps"]
+    assert set(zip(gaps["date"], gaps["source"], strict=True)) == expected
+    assert expected  # random_frames plants gaps in the last paid source
+
+
+# ----------------------------------------------------------------------------- real data
+
+AFISHA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "yandex_afisha"
+
+
+@pytest.fixture(scope="module")
+def afisha() -> gl.Dataset:
+    if not (AFISHA / "orders_log_us.csv").exists():
+        pytest.skip(
+            f"real Yandex.Afisha exports not found at {AFISHA} (only in the project workspace)"
+        )
+    return gl.load(orders=AFISHA / "orders_log_us.csv", costs=AFISHA / "costs_us.csv")
+
+
+@pytest.mark.realdata
+def test_afisha_cac_per_cohort_matches_pandas(afisha: gl.Dataset) -> None:
+    """Independent pandas: monthly spend ÷ buyers whose first order (inside the window
+    2017-06-01 – 2018-05-31) falls in that month; Uid read as text (ids exceed int64)."""
+    orders = pd.read_csv(AFISHA / "orders_log_us.csv", dtype={"Uid": str}, parse_dates=["Buy Ts"])
+    orders = orders[orders["Buy Ts"] < "2018-06-01"]
+    first = orders.groupby("Uid")["Buy Ts"].min().dt.to_period("M").dt.to_timestamp()
+    buyers = first.value_counts().sort_index()
+    spend = pd.read_csv(AFISHA / "costs_us.csv", parse_dates=["dt"])
+    monthly = spend.groupby(spend["dt"].dt.to_period("M").dt.to_timestamp())["costs"].sum()
+    expected = (monthly / buyers).sort_index()
+
+    r = gl.cac(afisha)
+    cohorts = r.tables["cohorts"].set_index("cohort")
+    assert list(cohorts.index) == list(expected.index)
+    assert cohorts["buyers"].tolist() == buyers.tolist()
+    assert cohorts["cac"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-9)
+    assert r.summary["buyers"] == 36_522 and r.summary["attributed"] is False
+    assert any("cannot be attributed" in f for f in r.findings)
+
+
+@pytest.mark.realdata
+def test_afisha_cost_gaps(afisha: gl.Dataset) -> None:
+    r = costs(afisha)
+    sentence = next(f for f in r.findings if f.startswith("No cost rows"))
+    assert sentence.startswith(
+        "No cost rows for 2018-03-31 for sources 1, 2, 3, 4, 9, 10; "
+        "for 2018-04-01 for sources 1, 2, 3, 4, 5, 9, 10."
+    )
+    assert r.summary["gap_rows"] == 13
+    assert r.summary["cost"] == pytest.approx(329_131.62, abs=0.01)
+
+
+# ----------------------------------------------------------------------------- ROMI
+
+
+def test_romi_per_cohort_all_sources(shop: gl.Dataset) -> None:
+    """Gross profit = revenue × 0.5. Jan cohort (u1, u2, u3, u7; CAC(Jan) = 85 / 4 = 21.25):
+    age 0 (10 + 5 + 8 + 6) × 0.5 / 4 = 3.625 → 3.625 / 21.25 − 1 = −0.829412;
+    age 1 + 20 × 0.5 / 4 → 6.125 → −0.711765; age 2 + 30 × 0.5 / 4 → 9.875 → −0.535294.
+    Feb (u4, u6; CAC 22.5): (40 + 12) × 0.5 / 2 = 13 at ages 0 and 1 → −0.422222.
+    Mar (u5; CAC 45): (15 + 25) × 0.5 = 20 → −0.555556. Window: 171 × 0.5 / 175 − 1."""
+    r = gl.romi(shop, horizon=2)
+    cohorts = r.tables["cohorts"]
+    assert list(zip(cohorts["cohort"], cohorts["age"], strict=True)) == [
+        (J, 0), (J, 1), (J, 2), (F, 0), (F, 1), (M, 0)
+    ]  # fmt: skip
+    assert cohorts["ltv"].tolist() == pytest.approx([3.625, 6.125, 9.875, 13.0, 13.0, 20.0])
+    expected = [
+        3.625 / 21.25 - 1,
+        6.125 / 21.25 - 1,
+        9.875 / 21.25 - 1,
+        13 / 22.5 - 1,
+        13 / 22.5 - 1,
+        20 / 45 - 1,
+    ]
+    assert cohorts["romi"].tolist() == pytest.approx(expected, rel=1e-12)
+    assert r.summary["romi"] == pytest.approx(85.5 / 175 - 1)
+    # 2-month ROMI: mean of age-1 cells of complete cohorts Jan and Feb (Mar has no age 1)
+    assert r.summary["romi_n"] == pytest.approx((expected[1] + expected[4]) / 2)
+    assert r.summary["cohorts_used"] == 2
+    assert r.summary["payback"] == "not yet (last −0.54 at age 2)"
+    assert r.summary["payback_age"] is None
+    one = gl.romi(shop, horizon=1)
+    assert one.summary["romi_n"] == pytest.approx((expected[0] + expected[3] + expected[5]) / 3)
+    assert one.summary["cohorts_used"] == 3
+
+
+def test_romi_per_source_cells(shop: gl.Dataset) -> None:
+    """ads Jan: LTV (10 + 5) × 0.5 / 2 = 3.75, then + 10 / 2 → 8.75, + 15 / 2 → 16.25; CAC 30
+    → −0.875, −0.708333, −0.458333. ads Feb: CAC 0 (no spend) → ROMI NaN plus a finding.
+    tv Mar: LTV 20, CAC 15 → +0.333333. seo (organic) and (unknown): LTV defined, ROMI NaN."""
+    r = gl.romi(shop, horizon=1)
+    t = r.table
+    ads_jan = t[(t["source"] == "ads") & (t["cohort"] == J)].sort_values("age")
+    assert ads_jan["ltv"].tolist() == pytest.approx([3.75, 8.75, 16.25])
+    assert ads_jan["romi"].tolist() == pytest.approx([3.75 / 30 - 1, 8.75 / 30 - 1, 16.25 / 30 - 1])
+    ads_feb = t[(t["source"] == "ads") & (t["cohort"] == F)]
+    assert ads_feb["cac"].eq(0).all() and ads_feb["romi"].isna().all()
+    assert _row(t, source="tv", cohort=M, age=0)["romi"] == pytest.approx(20 / 15 - 1)
+    assert math.isnan(_row(t, source="seo", cohort=J, age=0)["romi"])
+    assert _row(t, source="seo", cohort=J, age=0)["ltv"] == pytest.approx(4.0)
+    assert math.isnan(_row(t, source="(unknown)", cohort=J, age=0)["romi"])
+    assert not t["romi"].isin([math.inf, -math.inf]).any()
+    assert any(
+        f.startswith("1 cohort × source cells have buyers but no spend (CAC 0)")
+        and "ads in 2020-02" in f
+        for f in r.findings
+    )
+
+
+def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
+    """Window ROMI = gross profit of the source's buyers ÷ its cost − 1:
+    ads (60 + 5 + 40 + 12) × 0.5 = 58.5 / 90 − 1 = −0.35; tv 20 / 60 − 1 = −0.666667;
+    radio 0 / 25 − 1 = −1; seo and (unknown): NaN. 1-month ROMI (age 0, complete, defined):
+    tv +0.333 (1 cohort), ads −0.875 (Jan only; Feb undefined), radio none.
+    Payback on the mean curve: tv "age 0"; ads "not yet (last −0.46 at age 2)"; radio and seo
+    "undefined"."""
+    r = gl.romi(shop, horizon=1)
+    s = r.tables["sources"]
+    assert s["source"].tolist() == ["tv", "ads", "radio", "seo", "(unknown)"]
+    assert s["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert _row(s, source="ads")["romi"] == pytest.approx(-0.35)
+    assert _row(s, source="tv")["romi"] == pytest.approx(20 / 60 - 1)
+    assert _row(s, source="radio")["romi"] == pytest.approx(-1.0)
+    assert math.isnan(_row(s, source="seo")["romi"]) and math.isnan(
+        _row(s, source="(unknown)")["romi"]
+    )
+    assert _row(s, source="seo")["gross_profit"] == pytest.approx(4.0)
+    assert _row(s, source="tv")["romi_n"] == pytest.approx(1 / 3)
+    assert _row(s, source="ads")["romi_n"] == pytest.approx(-0.875)
+    assert _row(s, source="ads")["cohorts_used"] == 1
+    assert math.isnan(_row(s, source="radio")["romi_n"])
+    assert _row(s, source="tv")["payback"] == "age 0" and _row(s, source="tv")["payback_age"] == 0
+    assert _row(s, source="ads")["payback"] == "not yet (last −0.46 at age 2)"
+    assert _row(s, source="radio")["payback"] == "undefined"
+    assert _row(s, source="seo")["payback"] == "undefined"
+    per_cohort = r.tables["payback"]
+    assert _row(per_cohort, source="ads", cohort=F)["payback"] == "undefined"
+    assert _row(per_cohort, source="tv", cohort=M)["payback_age"] == 0
+    assert (
+        _row(per_cohort, source="(all sources)", cohort=J)["payback"]
+        == "not yet (last −0.54 at age 2)"
+    )
+    assert any(f.startswith("Source ads took 51% of spend") for f in r.findings)
+
+
+def test_romi_figures_render(shop: gl.Dataset) -> None:
+    r = gl.romi(shop, horizon=1)
+    titles = [spec.title for spec in r.figures]
+    assert "ROMI by cohort and age — source ads" in titles
+    for i in range(len(r.figures)):
+        assert r.figure(i).data  # every chart has at least one trace
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_romi_matches_pandas_oracle(seed: int) -> None:
+    from tests.oracle import marketing as oracle
+
+    ds, frames = _random(seed)
+    assert ds.window is not None
+    cells, overall, per_source = oracle.romi_tables(
+        frames.sessions,
+        frames.orders,
+        frames.costs,
+        ds.window,
+        "month",
+        0.7,
+        2,  # type: ignore[attr-defined]
+    )
+    r = gl.romi(ds, horizon=2)
+    _compare(r.table, cells, ["cohort", "age", "source"], ["buyers", "ltv", "cac", "romi"])
+    assert (r.table.sort_values(["cohort", "age", "source"])["complete"].tolist()
+            == cells.sort_values(["cohort", "age", "source"])["complete"].tolist())  # fmt: skip
+    _compare(r.tables["cohorts"], overall, ["cohort", "age"], ["buyers", "ltv", "cac", "romi"])
+    expected = pd.DataFrame([{"source": k, **v} for k, v in per_source.items()])
+    _compare(
+        r.tables["sources"],
+        expected,
+        ["source"],
+        ["gross_profit", "romi", "romi_n", "cohorts_used"],
+    )

@@ -19,7 +19,7 @@ def start_of(ts: pd.Series, period: str) -> pd.Series:
     if period == "day":
         return days
     if period == "week":
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     return days - pd.to_timedelta(days.dt.day - 1, unit="D")
 
 
@@ -50,7 +50,9 @@ def periods_of(window: tuple[date, date], period: str) -> list[tuple[pd.Timestam
     return out
 
 
-def in_window(sessions: pd.DataFrame, orders: pd.DataFrame, costs: pd.DataFrame, window: tuple[date, date]):
+def in_window(
+    sessions: pd.DataFrame, orders: pd.DataFrame, costs: pd.DataFrame, window: tuple[date, date]
+):
     lo, hi = pd.Timestamp(window[0]), pd.Timestamp(window[1]) + pd.Timedelta(days=1)
     s = sessions[(sessions.start_ts >= lo) & (sessions.start_ts < hi)].copy()
     o = orders[(orders.ts >= lo) & (orders.ts < hi)].copy()
@@ -62,7 +64,9 @@ def in_window(sessions: pd.DataFrame, orders: pd.DataFrame, costs: pd.DataFrame,
 
 def acquired_buyers(sessions: pd.DataFrame, orders: pd.DataFrame, period: str) -> pd.DataFrame:
     """user_id, first_order_ts, cohort, first_visit_ts, source (first touch)."""
-    first_order = orders.groupby("user_id", as_index=False).ts.min().rename(columns={"ts": "first_order_ts"})
+    first_order = (
+        orders.groupby("user_id", as_index=False).ts.min().rename(columns={"ts": "first_order_ts"})
+    )
     s = sessions.copy()
     # first session: earliest start, ties broken by the remaining columns as text (nulls last)
     s["_end"] = s["end_ts"].astype(str)
@@ -98,8 +102,10 @@ def cac_tables(sessions, orders, costs, window, period="month", cohort_by="first
     s, o, c = in_window(sessions, orders, costs, window)
     b = acquired_buyers(s, o, period)
     if cohort_by == "first_visit":
-        visit = start_of(b["first_visit_ts"].fillna(b["first_order_ts"]), period)
-        b["cohort"] = visit
+        # no session → no first visit: the buyer keeps the first-order period
+        pairs = zip(b["first_visit_ts"], b["first_order_ts"], strict=True)
+        visit = [v if pd.notna(v) else o for v, o in pairs]
+        b["cohort"] = start_of(pd.Series(pd.to_datetime(visit), index=b.index), period)
     paid = sorted(c["source"].unique())
     spend = spend_per_period(c, period)
     spend_of = {(r.period, r.source): r.cost for r in spend.itertuples()}
@@ -112,11 +118,17 @@ def cac_tables(sessions, orders, costs, window, period="month", cohort_by="first
             if source not in paid and n == 0:
                 continue
             cost = float(spend_of.get((start, source), 0.0))
-            if source in paid:
-                cac = cost / n if n > 0 else np.nan
-            else:
-                cac = np.nan
-            rows.append({"cohort": start, "source": source, "cost": cost, "buyers": n, "cac": cac, "complete": complete})
+            cac = (cost / n if n > 0 else np.nan) if source in paid else np.nan
+            rows.append(
+                {
+                    "cohort": start,
+                    "source": source,
+                    "cost": cost,
+                    "buyers": n,
+                    "cac": cac,
+                    "complete": complete,
+                }
+            )
     by_cohort = pd.DataFrame(rows)
     src_rows = []
     for source in all_sources:
@@ -129,7 +141,15 @@ def cac_tables(sessions, orders, costs, window, period="month", cohort_by="first
     for start, complete in periods_of(window, period):
         cost = float(sum(v for (p, _), v in spend_of.items() if p == start))
         n = int((b["cohort"] == start).sum())
-        coh_rows.append({"cohort": start, "cost": cost, "buyers": n, "cac": cost / n if n else np.nan, "complete": complete})
+        coh_rows.append(
+            {
+                "cohort": start,
+                "cost": cost,
+                "buyers": n,
+                "cac": cost / n if n else np.nan,
+                "complete": complete,
+            }
+        )
     return by_cohort, sources, pd.DataFrame(coh_rows)
 
 
@@ -156,8 +176,10 @@ def ltv_cells(sessions, orders, window, period="month", margin=1.0, by_source=Tr
             activity = cohort
             for _ in range(k):
                 activity = pd.Timestamp(next_start(activity.date(), period))
-            row = dict(zip(groups, key))
-            row.update(age=k, buyers=size, ltv=cumulative / size, complete=complete_of.get(activity, False))
+            row = dict(zip(groups, key, strict=True))
+            row.update(
+                age=k, buyers=size, ltv=cumulative / size, complete=complete_of.get(activity, False)
+            )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -168,12 +190,14 @@ def romi_tables(sessions, orders, costs, window, period="month", margin=1.0, hor
     cells = ltv_cells(sessions, orders, window, period, margin, by_source=True)
     cells = cells.merge(by_cohort[["cohort", "source", "cac"]], on=["cohort", "source"], how="left")
     cells["romi"] = [
-        (ltv / cac - 1) if (cac == cac and cac > 0) else np.nan for ltv, cac in zip(cells.ltv, cells.cac)
+        (ltv / cac - 1) if (cac == cac and cac > 0) else np.nan
+        for ltv, cac in zip(cells.ltv, cells.cac, strict=True)
     ]
     overall = ltv_cells(sessions, orders, window, period, margin, by_source=False)
     overall = overall.merge(cohorts[["cohort", "cac"]], on="cohort", how="left")
     overall["romi"] = [
-        (ltv / cac - 1) if (cac == cac and cac > 0) else np.nan for ltv, cac in zip(overall.ltv, overall.cac)
+        (ltv / cac - 1) if (cac == cac and cac > 0) else np.nan
+        for ltv, cac in zip(overall.ltv, overall.cac, strict=True)
     ]
     s, o, c = in_window(sessions, orders, costs, window)
     b = acquired_buyers(s, o, period)
@@ -183,7 +207,12 @@ def romi_tables(sessions, orders, costs, window, period="month", margin=1.0, hor
     for row in sources.itertuples():
         gp = float(revenue.get(row.source, 0.0)) * margin
         window_romi = gp / row.cost - 1 if (row.source in paid and row.cost > 0) else np.nan
-        at_n = cells[(cells.source == row.source) & (cells.age == horizon - 1) & cells.complete & cells.romi.notna()]
+        at_n = cells[
+            (cells.source == row.source)
+            & (cells.age == horizon - 1)
+            & cells.complete
+            & cells.romi.notna()
+        ]
         per_source[row.source] = {
             "gross_profit": gp,
             "romi": window_romi,

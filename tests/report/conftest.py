@@ -24,8 +24,18 @@ def tiny_frames() -> dict[str, pd.DataFrame]:
     sessions = pd.DataFrame(
         {
             "user_id": [1, 2, 3, 1],
-            "start_ts": ["2020-01-01 10:00", "2020-01-02 10:00", "2020-01-03 10:00", "2020-01-05 10:00"],
-            "end_ts": ["2020-01-01 10:05", "2020-01-02 10:01", "2020-01-03 09:00", "2020-01-05 10:00"],
+            "start_ts": [
+                "2020-01-01 10:00",
+                "2020-01-02 10:00",
+                "2020-01-03 10:00",
+                "2020-01-05 10:00",
+            ],
+            "end_ts": [
+                "2020-01-01 10:05",
+                "2020-01-02 10:01",
+                "2020-01-03 09:00",
+                "2020-01-05 10:00",
+            ],
             "source": ["ads", "seo", "ads", "ads"],
         }
     )
@@ -55,5 +65,7 @@ def hostile() -> Dataset:
     sessions.loc[sessions.index[5:9], "device"] = HOSTILE_VALUE
     # An end-before-start row carrying both values, so they also appear in finding examples.
     sessions.loc[sessions.index[0], "device"] = HOSTILE_VALUE
-    sessions.loc[sessions.index[0], "end_ts"] = sessions.loc[sessions.index[0], "start_ts"] - pd.Timedelta(minutes=5)
+    sessions.loc[sessions.index[0], "end_ts"] = sessions.loc[
+        sessions.index[0], "start_ts"
+    ] - pd.Timedelta(minutes=5)
     return gl.load(sessions=sessions, orders=frames.orders, costs=frames.costs)

@@ -21,7 +21,9 @@ LONG = pd.DataFrame(
 
 def test_heatmap_pivots_and_leaves_missing_cells_blank() -> None:
     """Cohort 2020-02 has no age-1 cell: z must be None (blank) and its text empty, never 0."""
-    spec = FigureSpec(kind="heatmap", x="age", y="cohort", z="retention", title="Retention", value_format=".1%")
+    spec = FigureSpec(
+        kind="heatmap", x="age", y="cohort", z="retention", title="Retention", value_format=".1%"
+    )
     trace = render(spec, LONG).data[0]
     assert list(trace.y) == ["2020-01-01", "2020-02-01"]
     assert list(trace.x) == ["0", "1"]
@@ -37,10 +39,22 @@ def test_heatmap_rejects_repeated_cells() -> None:
 
 @pytest.mark.parametrize("kind", ["line", "bar", "stacked_bar", "histogram", "scatter"])
 def test_every_kind_renders_with_labels(kind: str) -> None:
-    frame = pd.DataFrame({"month": pd.to_datetime(["2020-01-01", "2020-02-01"] * 2), "device": ["a", "a", "b", "b"],
-                          "users": [3, 4, 5, 6]})
-    spec = FigureSpec(kind=kind, x="month", y="users", color="device", title="Users", labels={"users": "Users (count)"},  # type: ignore[arg-type]
-                      value_format=",.0f")
+    frame = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2020-01-01", "2020-02-01"] * 2),
+            "device": ["a", "a", "b", "b"],
+            "users": [3, 4, 5, 6],
+        }
+    )
+    spec = FigureSpec(
+        kind=kind,
+        x="month",
+        y="users",
+        color="device",
+        title="Users",
+        labels={"users": "Users (count)"},  # type: ignore[arg-type]
+        value_format=",.0f",
+    )
     fig = render(spec, frame)
     assert fig.layout.title.text == "Users"
     assert fig.layout.yaxis.title.text == "Users (count)"
@@ -70,7 +84,13 @@ def test_empty_frame_renders_a_no_data_note() -> None:
 
 @pytest.mark.parametrize(
     ("value", "fmt", "text"),
-    [(0.1234, ".1%", "12.3%"), (1234.5, ",.0f", "1,234"), (3, "d", "3"), (float("nan"), ".1%", ""), (None, None, "")],
+    [
+        (0.1234, ".1%", "12.3%"),
+        (1234.5, ",.0f", "1,234"),
+        (3, "d", "3"),
+        (float("nan"), ".1%", ""),
+        (None, None, ""),
+    ],
 )
 def test_format_value(value: object, fmt: str | None, text: str) -> None:
     assert format_value(value, fmt) == text

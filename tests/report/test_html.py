@@ -48,11 +48,15 @@ def test_script_json_cannot_close_the_script_element() -> None:
     assert json.loads(text) == {"a": "</script><!-- & \u2028 \u2029"}
 
 
-def test_report_embeds_plotly_once_and_every_figure_as_escaped_json(hostile: Dataset, tmp_path: Path) -> None:
+def test_report_embeds_plotly_once_and_every_figure_as_escaped_json(
+    hostile: Dataset, tmp_path: Path
+) -> None:
     path = gl.report(hostile, tmp_path / "r.html", title=f"Shop {EVIL}")
     html = path.read_text(encoding="utf-8")
     scripts = re.findall(r"<script[^>]*>", html)
-    blocks = re.findall(r'<script type="application/json" data-figure="(figure-\d+)">(.*?)</script>', html, re.S)
+    blocks = re.findall(
+        r'<script type="application/json" data-figure="(figure-\d+)">(.*?)</script>', html, re.S
+    )
     charts = re.findall(r'<div class="chart" id="(figure-\d+)"', html)
     # one Plotly bundle + one JSON block per chart + the runner; nothing else
     assert len(scripts) == 1 + len(blocks) + 1
@@ -80,11 +84,21 @@ def test_long_tables_are_truncated_with_a_pointer_to_the_json(tmp_path: Path) ->
 
     long = Result(name="big", title="Big", table=pd.DataFrame({"n": range(TABLE_ROWS + 5)}))
     html = render_html(
-        (Section(id="s", title="S", results=(long,), skipped=("Funnel needs events; there are none.",)),),
-        title="t", header=(), currency="USD", generated_at=pd.Timestamp("2024-01-01").to_pydatetime(),
+        (
+            Section(
+                id="s",
+                title="S",
+                results=(long,),
+                skipped=("Funnel needs events; there are none.",),
+            ),
+        ),
+        title="t",
+        header=(),
+        currency="USD",
+        generated_at=pd.Timestamp("2024-01-01").to_pydatetime(),
     )
     assert f"Showing the first {TABLE_ROWS} of {TABLE_ROWS + 5} rows" in html
-    assert 'sections.s.tables[&#34;big.main&#34;]' in html
+    assert "sections.s.tables[&#34;big.main&#34;]" in html
     assert html.count("<tr>") == 1 + TABLE_ROWS
     assert "Funnel needs events; there are none." in html
 

@@ -42,7 +42,10 @@ def test_report_renders_offline_and_safely(hostile: Dataset, tmp_path: Path) -> 
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda m: errors.append(m.text) if m.type in ("error", "warning") else None,
+            )
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("request", lambda r: requests.append(r.url))
 
@@ -54,7 +57,8 @@ def test_report_renders_offline_and_safely(hostile: Dataset, tmp_path: Path) -> 
             page.goto(url, wait_until="load")
             try:  # every chart container gets Plotly's SVG once rendering finished
                 page.wait_for_function(
-                    "Array.from(document.querySelectorAll('div.chart')).every(el => el.querySelector('svg.main-svg'))",
+                    "Array.from(document.querySelectorAll('div.chart'))"
+                    ".every(el => el.querySelector('svg.main-svg'))",
                     timeout=20_000,
                 )
             except Exception as exc:  # the assertions below say which part failed
@@ -68,7 +72,8 @@ def test_report_renders_offline_and_safely(hostile: Dataset, tmp_path: Path) -> 
             images = page.locator("img").count()
             # hostile text also inside a chart (axis tick labels are SVG text)
             chart_text = page.evaluate(
-                "Array.from(document.querySelectorAll('div.chart svg text')).map(t => t.textContent).join('\\n')"
+                "Array.from(document.querySelectorAll('div.chart svg text'))"
+                ".map(t => t.textContent).join('\\n')"
             )
         finally:
             browser.close()

@@ -24,7 +24,9 @@ def strict_load(path: Path) -> dict:
 
 def assert_records_equal(records: list[dict], frame: pd.DataFrame) -> None:
     assert len(records) == len(frame)
-    assert (list(records[0]) if records else list(map(str, frame.columns))) == list(map(str, frame.columns))
+    assert (list(records[0]) if records else list(map(str, frame.columns))) == list(
+        map(str, frame.columns)
+    )
     for column in frame.columns:
         got = [r[str(column)] for r in records]
         want = frame[column]
@@ -43,7 +45,9 @@ def assert_records_equal(records: list[dict], frame: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("fixture", ["tiny", "hostile"])
-def test_json_has_every_table_of_every_section(fixture: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_json_has_every_table_of_every_section(
+    fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     ds: Dataset = request.getfixturevalue(fixture)
     path = gl.report(ds, tmp_path / "r.json", format="json")
     data = strict_load(path)

@@ -21,11 +21,19 @@ def test_overview_counts_by_hand(tiny: Dataset) -> None:
     """
     result = gl.overview(tiny)
     table = result.table.set_index("table")
-    assert table.loc["sessions", ["rows_loaded", "rows_accepted", "rows_excluded"]].tolist() == [4, 4, 0]
+    assert table.loc["sessions", ["rows_loaded", "rows_accepted", "rows_excluded"]].tolist() == [
+        4,
+        4,
+        0,
+    ]
     assert table.loc["sessions", "users"] == 3
     assert str(table.loc["sessions", "first_date"]) == "2020-01-01"
     assert str(table.loc["sessions", "last_date"]) == "2020-01-05"
-    assert table.loc["orders", ["rows_loaded", "rows_accepted", "rows_excluded"]].tolist() == [3, 1, 2]
+    assert table.loc["orders", ["rows_loaded", "rows_accepted", "rows_excluded"]].tolist() == [
+        3,
+        1,
+        2,
+    ]
     assert table.loc["orders", "excluded_share"] == pytest.approx(2 / 3)
     assert table.loc["orders", "users"] == 1
     assert result.summary["window_start"] == "2020-01-01"
@@ -48,7 +56,12 @@ def test_overview_values_and_daily_rows(tiny: Dataset) -> None:
     daily = result.tables["daily"]
     sessions = daily[daily.table == "sessions"]
     assert sessions.rows.tolist() == [1, 1, 1, 1]
-    assert [d.date().isoformat() for d in sessions.date] == ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-05"]
+    assert [d.date().isoformat() for d in sessions.date] == [
+        "2020-01-01",
+        "2020-01-02",
+        "2020-01-03",
+        "2020-01-05",
+    ]
     columns = result.tables["columns"]
     row = columns[(columns.table == "sessions") & (columns.column == "user_id")].iloc[0]
     assert (row.nulls, row.distinct) == (0, 3)
@@ -74,9 +87,12 @@ def test_quality_findings_and_sentences(tiny: Dataset) -> None:
         "and is excluded from every metric."
     ) in result.findings
     assert (
-        "1 of 3 orders (33.3%) has negative revenue (refunds are not modelled) and is excluded from every metric."
+        "1 of 3 orders (33.3%) has negative revenue (refunds are not modelled) "
+        "and is excluded from every metric."
     ) in result.findings
-    assert any(s.startswith("1 of 4 sessions (25%) ends before it starts — ") for s in result.findings)
+    assert any(
+        s.startswith("1 of 4 sessions (25%) ends before it starts — ") for s in result.findings
+    )
     summary = result.summary
     assert summary["findings"] == len(result.table) == len(tiny.quality.findings)
     assert summary["errors"] + summary["warnings"] + summary["info"] == summary["findings"]
@@ -86,11 +102,16 @@ def test_quality_findings_and_sentences(tiny: Dataset) -> None:
     assert summary["max_excluded_share"] == pytest.approx(2 / 3)
     counts = result.tables["counts"].set_index("table")
     assert counts.loc["orders", ["negative_revenue", "out_of_window"]].tolist() == [1, 1]
-    assert counts.loc["orders", "rows_excluded"] == counts.loc["orders", ["negative_revenue", "out_of_window"]].sum()
+    assert (
+        counts.loc["orders", "rows_excluded"]
+        == counts.loc["orders", ["negative_revenue", "out_of_window"]].sum()
+    )
 
 
 def test_quality_without_findings_says_so() -> None:
-    ds = gl.load(sessions=pd.DataFrame({"user_id": [1, 2], "start_ts": ["2020-01-01", "2020-01-02"]}))
+    ds = gl.load(
+        sessions=pd.DataFrame({"user_id": [1, 2], "start_ts": ["2020-01-01", "2020-01-02"]})
+    )
     result = gl.quality(ds)
     assert result.table.empty
     assert result.summary["findings"] == 0
@@ -100,7 +121,14 @@ def test_quality_without_findings_says_so() -> None:
 
 @pytest.mark.parametrize(
     ("share", "text"),
-    [(1 / 50_415, "0.002%"), (0.057, "5.7%"), (1 / 3, "33.3%"), (0.5, "50%"), (0.0, "0%"), (1.0, "100%")],
+    [
+        (1 / 50_415, "0.002%"),
+        (0.057, "5.7%"),
+        (1 / 3, "33.3%"),
+        (0.5, "50%"),
+        (0.0, "0%"),
+        (1.0, "100%"),
+    ],
 )
 def test_percent_shows_small_shares(share: float, text: str) -> None:
     assert percent(share) == text
@@ -108,6 +136,6 @@ def test_percent_shows_small_shares(share: float, text: str) -> None:
 
 def test_percent_is_never_zero_for_a_positive_share() -> None:
     for k in range(1, 9):
-        share = 10.0 ** -k
+        share = 10.0**-k
         assert percent(share) != "0%"
         assert math.isclose(float(percent(share).rstrip("%")), share * 100, rel_tol=0.5)

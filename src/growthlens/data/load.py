@@ -163,7 +163,7 @@ def _as_items(name: str, value: Any) -> tuple[list[Any], str]:
             isinstance(s, str | Path | Mapping) for s in sources
         ):
             # Frames or Ibis tables among the sources: only the policy needs validating.
-            policy = TableSpec.model_validate({"sources": [], **value, "sources": []})
+            policy = TableSpec.model_validate({**value, "sources": []})
             return list(sources), policy.duplicates
         try:
             spec = TableSpec.model_validate(value)

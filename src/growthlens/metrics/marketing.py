@@ -132,7 +132,8 @@ def _check_by(ds: Dataset, by: str | None) -> None:
     usable = [c for c, t in costs.schema().items() if t.is_string() and c not in ("date", "cost")]
     if by not in usable:
         raise ConfigError(
-            f"by={by!r} is not a text column of the costs table; usable: {', '.join(usable) or 'none'}"
+            f"by={by!r} is not a text column of the costs table; usable: "
+            f"{', '.join(usable) or 'none'}"
         )
 
 
@@ -153,6 +154,12 @@ def _window(ds: Dataset) -> tuple[Any, Any]:
     if window is None:  # costs always carry dates, so only a hand-built Dataset lands here
         raise ConfigError("marketing metrics need a data window; set window = [start, end]")
     return window
+
+
+def fetch(expr: ir.Table) -> pd.DataFrame:
+    """Run an aggregate expression and return it as pandas (via Arrow: exact types)."""
+    frame: pd.DataFrame = expr.to_pyarrow().to_pandas()
+    return frame
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -197,12 +204,14 @@ def spend(ds: Dataset, *, period: Period, by: str) -> Spend:
     """Cost per period and source, per day and source, and the gaps of each paid series."""
     costs = ds.table("costs")
     key = dimension(costs[by])
-    daily = costs.group_by(date=costs.date, **{by: key}).aggregate(cost=costs.cost.sum()).execute()
+    daily: pd.DataFrame = (
+        costs.group_by(date=costs.date, **{by: key}).aggregate(cost=costs.cost.sum()).pipe(fetch)
+    )
     daily["date"] = _dates(daily["date"])
-    per = (
+    per: pd.DataFrame = (
         costs.group_by(period=period_start(costs.date, period), **{by: key})
         .aggregate(cost=costs.cost.sum())
-        .execute()
+        .pipe(fetch)
     )
     per["period"] = _dates(per["period"])
     paid = tuple(sorted(daily[by].unique().tolist(), key=natural_key))
@@ -214,7 +223,9 @@ def spend(ds: Dataset, *, period: Period, by: str) -> Spend:
     return Spend(by=by, per_period=per_period, daily=daily, paid=paid, gaps=gaps, unit=unit)
 
 
-def _gaps(daily: pd.DataFrame, by: str, paid: tuple[str, ...]) -> tuple[pd.DataFrame, Literal["day", "month"]]:
+def _gaps(
+    daily: pd.DataFrame, by: str, paid: tuple[str, ...]
+) -> tuple[pd.DataFrame, Literal["day", "month"]]:
     dates = daily["date"]
     # A monthly cost export (every row on the 1st) has month gaps, not 29 missing days.
     unit: Literal["day", "month"] = (
@@ -237,7 +248,7 @@ def _sort_key(column: pd.Series) -> pd.Series:
 
 
 def gap_sentence(spend_: Spend) -> str | None:
-    """"No cost rows for 2018-03-31 for sources 1, 2, …" — or ``None`` without gaps.
+    """The gap finding ("No cost rows for 2018-03-31 for sources 1, 2, …"), or ``None``.
 
     Dates missing for the same set of sources are listed together.
     """
@@ -249,7 +260,7 @@ def gap_sentence(spend_: Spend) -> str | None:
     groups: dict[tuple[str, ...], list[str]] = {}
     for day, part in gaps.groupby("date", sort=True):
         names = tuple(sorted(part[by].astype(str).tolist(), key=natural_key))
-        groups.setdefault(names, []).append(pd.Timestamp(day).strftime(fmt))
+        groups.setdefault(names, []).append(pd.Timestamp(str(day)).strftime(fmt))
     parts = []
     for names, days in list(groups.items())[:MAX_LISTED]:
         noun = by if len(names) == 1 else f"{by}s"
@@ -287,7 +298,9 @@ def costs(ds: Dataset, *, period: Period = "month", by: str = "source") -> Resul
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> c = pd.DataFrame({"date": ["2020-01-01", "2020-01-03"], "source": ["a", "a"], "cost": [5.0, 7.0]})
+        >>> c = pd.DataFrame(
+        ...     {"date": ["2020-01-01", "2020-01-03"], "source": ["a", "a"], "cost": [5.0, 7.0]}
+        ... )
         >>> r = gl.costs(gl.load(costs=c))
         >>> r.summary["cost"], r.summary["gap_rows"]
         (12.0, 1)
@@ -298,16 +311,22 @@ def costs(ds: Dataset, *, period: Period = "month", by: str = "source") -> Resul
     sp = spend(ds, period=period, by=by)
     currency = ds.settings.currency
     main = sp.per_period.copy()
-    totals = main.groupby("period", as_index=False).agg(cost=("cost", "sum"), complete=("complete", "first"))
+    totals = main.groupby("period", as_index=False).agg(
+        cost=("cost", "sum"), complete=("complete", "first")
+    )
     main = main.merge(totals[["period", "cost"]].rename(columns={"cost": "_total"}), on="period")
-    main["share"] = main["cost"].where(main["_total"] > 0) / main["_total"].where(main["_total"] > 0)
+    main["share"] = main["cost"].where(main["_total"] > 0) / main["_total"].where(
+        main["_total"] > 0
+    )
     main = main[["period", by, "cost", "share", "complete"]]
     main = main.sort_values(["period", by], key=_sort_key).reset_index(drop=True)
     total = float(main["cost"].sum())
     sources = _source_spend(sp, total)
     findings: list[str] = []
     if not sp.paid:
-        findings.append("The costs table has no rows inside the data window, so there is no spend to analyse.")
+        findings.append(
+            "The costs table has no rows inside the data window, so there is no spend to analyse."
+        )
     else:
         findings.extend(_spend_sentences(sources, totals, by, total, currency, period))
     gap = gap_sentence(sp)
@@ -373,19 +392,32 @@ def _source_spend(sp: Spend, total: float) -> pd.DataFrame:
     by = sp.by
     daily = sp.daily
     grouped = daily.groupby(by, as_index=False).agg(
-        cost=("cost", "sum"), first_date=("date", "min"), last_date=("date", "max"), days_with_rows=("date", "nunique")
+        cost=("cost", "sum"),
+        first_date=("date", "min"),
+        last_date=("date", "max"),
+        days_with_rows=("date", "nunique"),
     )
     missing = sp.gaps.groupby(by).size().rename("missing")
     grouped = grouped.merge(missing, left_on=by, right_index=True, how="left")
     grouped["missing"] = grouped["missing"].fillna(0).astype(int)
     grouped["share_of_spend"] = grouped["cost"] / total if total > 0 else math.nan
-    grouped = grouped[[by, "cost", "share_of_spend", "first_date", "last_date", "days_with_rows", "missing"]]
-    order = sorted(range(len(grouped)), key=lambda i: (-grouped["cost"].iloc[i], natural_key(grouped[by].iloc[i])))
+    grouped = grouped[
+        [by, "cost", "share_of_spend", "first_date", "last_date", "days_with_rows", "missing"]
+    ]
+    order = sorted(
+        range(len(grouped)),
+        key=lambda i: (-grouped["cost"].iloc[i], natural_key(grouped[by].iloc[i])),
+    )
     return grouped.iloc[order].reset_index(drop=True)
 
 
 def _spend_sentences(
-    sources: pd.DataFrame, totals: pd.DataFrame, by: str, total: float, currency: str, period: Period
+    sources: pd.DataFrame,
+    totals: pd.DataFrame,
+    by: str,
+    total: float,
+    currency: str,
+    period: Period,
 ) -> list[str]:
     out = []
     shares = [
@@ -397,8 +429,8 @@ def _spend_sentences(
     out.append(f"{lead}; the largest: {', '.join(shares)}." if shares else f"{lead}.")
     complete = totals[totals["complete"]]
     if len(complete) >= 2:
-        low = complete.loc[complete["cost"].idxmin()]
-        high = complete.loc[complete["cost"].idxmax()]
+        low = complete.iloc[int(complete["cost"].to_numpy().argmin())]
+        high = complete.iloc[int(complete["cost"].to_numpy().argmax())]
         out.append(
             f"Spend per complete {period} ranged from {money(float(low['cost']), currency)} "
             f"({_period_label(low['period'], period)}) to {money(float(high['cost']), currency)} "
@@ -428,10 +460,10 @@ def _acquired(ds: Dataset, *, period: Period, by: str | None, cohort_by: CohortB
     if cohort_by == "first_visit":
         # Buyers without a session have no first visit; they keep their first-order period.
         cohort = period_start(b.first_visit_ts, period).coalesce(b.cohort)
-    frame = (
+    frame: pd.DataFrame = (
         b.group_by(cohort=cohort, **{name: key})
         .aggregate(buyers=b.count(), without_session=b.first_visit_ts.isnull().sum())
-        .execute()
+        .pipe(fetch)
     )
     frame["cohort"] = _dates(frame["cohort"])
     frame["buyers"] = frame["buyers"].astype(int)
@@ -477,9 +509,12 @@ def acquisition_costs(
     currency = ds.settings.currency
     findings: list[str] = []
 
-    spend_total = sp.per_period.groupby("period", as_index=False)["cost"].sum().rename(columns={"period": "cohort"})
-    buyers_total = acquired.groupby("cohort", as_index=False)["buyers"].sum()
-    cohorts = periods.merge(spend_total, on="cohort", how="left").merge(buyers_total, on="cohort", how="left")
+    spend_total = sp.per_period.groupby("period", as_index=False).agg(cost=("cost", "sum"))
+    spend_total = spend_total.rename(columns={"period": "cohort"})
+    buyers_total = acquired.groupby("cohort", as_index=False).agg(buyers=("buyers", "sum"))
+    cohorts = periods.merge(spend_total, on="cohort", how="left").merge(
+        buyers_total, on="cohort", how="left"
+    )
     cohorts["cost"] = cohorts["cost"].fillna(0.0)
     cohorts["buyers"] = cohorts["buyers"].fillna(0).astype(int)
     cohorts["cac"] = _ratio(cohorts["cost"], cohorts["buyers"])
@@ -509,7 +544,7 @@ def acquisition_costs(
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """numerator ÷ denominator with NaN (never inf) where the denominator is 0 or missing."""
+    """Numerator ÷ denominator with NaN (never inf) where the denominator is 0 or missing."""
     den = denominator.astype(float)
     return numerator.astype(float).where(den > 0) / den.where(den > 0)
 
@@ -531,9 +566,13 @@ def _per_source(
     by_cohort = cells[["cohort", by, "cost", "buyers", "cac", "paid", "complete"]]
     by_cohort = by_cohort.sort_values(["cohort", by], key=_sort_key).reset_index(drop=True)
 
-    grouped = by_cohort.groupby(by, as_index=False).agg(cost=("cost", "sum"), buyers=("buyers", "sum"))
+    grouped = by_cohort.groupby(by, as_index=False).agg(
+        cost=("cost", "sum"), buyers=("buyers", "sum")
+    )
     grouped["paid"] = grouped[by].isin(paid)
-    grouped["status"] = np.where(grouped["paid"], "paid", np.where(grouped[by] == UNKNOWN, "unknown", "organic"))
+    grouped["status"] = np.where(
+        grouped["paid"], "paid", np.where(grouped[by] == UNKNOWN, "unknown", "organic")
+    )
     grouped["cac"] = _ratio(grouped["cost"], grouped["buyers"]).where(grouped["paid"])
     total_cost = float(grouped["cost"].sum())
     total_buyers = int(grouped["buyers"].sum())
@@ -570,7 +609,8 @@ def _cac_sentences(
     if len(priced) >= 2:
         low, high = priced.iloc[0], priced.iloc[-1]
         out.append(
-            f"{by.capitalize()} {low[by]} acquires buyers cheapest (CAC {money(low['cac'], currency)}, "
+            f"{by.capitalize()} {low[by]} acquires buyers cheapest (CAC "
+            f"{money(low['cac'], currency)}, "
             f"{share_text(low['share_of_spend'])} of spend) and {by} {high[by]} dearest "
             f"(CAC {money(high['cac'], currency)}, {share_text(high['share_of_spend'])} of spend)."
         )
@@ -585,7 +625,9 @@ def _cac_sentences(
     cells = by_cohort[by_cohort["paid"] & (by_cohort["buyers"] == 0) & (by_cohort["cost"] > 0)]
     cells = cells[~cells[by].isin(barren[by])]
     if len(cells):
-        examples = [f"{by} {r[by]} in {_period_label(r['cohort'], period)}" for _, r in cells.iterrows()]
+        examples = [
+            f"{by} {r[by]} in {_period_label(r['cohort'], period)}" for _, r in cells.iterrows()
+        ]
         out.append(
             f"{len(cells)} cohort × {by} cells have spend but no new buyers, so their CAC is "
             f"undefined (NaN): {listing(examples)}."
@@ -595,7 +637,8 @@ def _cac_sentences(
         names = sorted(organic[by].astype(str).tolist(), key=natural_key)
         noun = by if len(names) == 1 else f"{by}s"
         out.append(
-            f"{noun.capitalize()} {listing(names)} {'has' if len(names) == 1 else 'have'} no cost rows: "
+            f"{noun.capitalize()} {listing(names)} {'has' if len(names) == 1 else 'have'} no cost "
+            "rows: "
             f"treated as unpaid (organic), {int(organic['buyers'].sum()):,} buyers; CAC and ROMI "
             f"are not defined for them."
         )
@@ -648,8 +691,12 @@ def cac(
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> o = pd.DataFrame({"user_id": [1, 2], "ts": ["2020-01-01 10:00", "2020-01-02 09:00"], "revenue": [9.0, 3.0]})
-        >>> c = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]})
+        >>> o = pd.DataFrame(
+        ...     {"user_id": [1, 2], "ts": ["2020-01-01 10:00", "2020-01-02"], "revenue": [9.0, 3.0]}
+        ... )
+        >>> c = pd.DataFrame(
+        ...     {"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]}
+        ... )
         >>> gl.cac(gl.load(orders=o, costs=c), by=None).summary["cac"]
         6.0
     """
@@ -678,7 +725,8 @@ def cac(
         findings.append("There are no buyers in the window, so CAC is undefined (NaN).")
     complete = cohorts[cohorts["complete"] & cohorts["cac"].notna()]
     if len(complete) >= 2:
-        low, high = complete.loc[complete["cac"].idxmin()], complete.loc[complete["cac"].idxmax()]
+        low = complete.iloc[int(complete["cac"].to_numpy().argmin())]
+        high = complete.iloc[int(complete["cac"].to_numpy().argmax())]
         findings.append(
             f"CAC per complete cohort ranged from {money(low['cac'], currency)} "
             f"({_period_label(low['cohort'], period)}) to {money(high['cac'], currency)} "
@@ -773,7 +821,7 @@ def gross_profit_by(ds: Dataset, *, by: str | None) -> pd.DataFrame:
     key: ir.Value = b[by] if by is not None and by in b.columns else ibis.literal(UNKNOWN)
     orders = ds.table("orders")
     joined = orders.inner_join(b.select("user_id", **{name: key}), "user_id")
-    frame = joined.group_by(name).aggregate(revenue=joined.revenue.sum()).execute()
+    frame: pd.DataFrame = joined.group_by(name).aggregate(revenue=joined.revenue.sum()).pipe(fetch)
     frame["gross_profit"] = frame["revenue"].astype(float) * ds.settings.margin
     return frame[[name, "gross_profit"]]
 
@@ -798,7 +846,11 @@ def buyer_gross_profit(
     orders = ds.table("orders")
     joined = orders.inner_join(b, "user_id")
     joined = joined.filter(age(joined.cohort, period_start(joined.ts, period), period) < horizon)
-    frame = joined.group_by(["user_id", "cohort", by]).aggregate(revenue=joined.revenue.sum()).execute()
+    frame: pd.DataFrame = (
+        joined.group_by(["user_id", "cohort", by])
+        .aggregate(revenue=joined.revenue.sum())
+        .pipe(fetch)
+    )
     frame["cohort"] = _dates(frame["cohort"])
     frame["gross_profit"] = frame["revenue"].astype(float) * ds.settings.margin
     return frame[["user_id", "cohort", by, "gross_profit"]]
@@ -814,7 +866,9 @@ def _with_romi(cells: pd.DataFrame, cac_cells: pd.DataFrame, keys: list[str]) ->
 def mean_curve(cells: pd.DataFrame, group: list[str]) -> pd.DataFrame:
     """Unweighted mean of ROMI over complete, defined cells per ``group`` + age, with count."""
     used = cells[cells["complete"].astype(bool) & cells["romi"].notna()]
-    curve = used.groupby([*group, "age"], as_index=False).agg(romi=("romi", "mean"), cells=("romi", "size"))
+    curve = used.groupby([*group, "age"], as_index=False).agg(
+        romi=("romi", "mean"), cells=("romi", "size")
+    )
     return curve
 
 
@@ -845,9 +899,18 @@ def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:
     rows = []
     for keys, part in curve.sort_values("age").groupby(group, sort=False):
         key_values = keys if isinstance(keys, tuple) else (keys,)
-        found, text, last, last_age = payback(part["age"].astype(int).tolist(), part["romi"].astype(float).tolist())
-        rows.append({**dict(zip(group, key_values, strict=True)), "payback_age": found, "payback": text,
-                     "last_age": last_age, "last_romi": last})
+        found, text, last, last_age = payback(
+            part["age"].astype(int).tolist(), part["romi"].astype(float).tolist()
+        )
+        rows.append(
+            {
+                **dict(zip(group, key_values, strict=True)),
+                "payback_age": found,
+                "payback": text,
+                "last_age": last_age,
+                "last_romi": last,
+            }
+        )
     frame = pd.DataFrame(rows, columns=[*group, "payback_age", "payback", "last_age", "last_romi"])
     frame["payback_age"] = frame["payback_age"].astype("Int64")
     frame["last_age"] = frame["last_age"].astype("Int64")
@@ -858,13 +921,15 @@ def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:
 def _ltv_table(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
     from growthlens.metrics.revenue import ltv
 
-    table = ltv(ds, period=period, by=by).table.copy()
+    table: pd.DataFrame = ltv(ds, period=period, by=by).table.copy()
     table["cohort"] = _dates(table["cohort"])
     table["age"] = table["age"].astype(int)
     return table
 
 
-def romi(ds: Dataset, *, period: Period = "month", by: str | None = "source", horizon: int = 6) -> Result:
+def romi(
+    ds: Dataset, *, period: Period = "month", by: str | None = "source", horizon: int = 6
+) -> Result:
     """Return on marketing investment by cohort × age (per source), over the window, payback.
 
     Definitions: docs/metrics.md, "Marketing" → "ROMI and payback". ROMI(c, k) =
@@ -898,8 +963,12 @@ def romi(ds: Dataset, *, period: Period = "month", by: str | None = "source", ho
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> o = pd.DataFrame({"user_id": [1, 2], "ts": ["2020-01-01 10:00", "2020-01-02 09:00"], "revenue": [9.0, 3.0]})
-        >>> c = pd.DataFrame({"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]})
+        >>> o = pd.DataFrame(
+        ...     {"user_id": [1, 2], "ts": ["2020-01-01 10:00", "2020-01-02"], "revenue": [9.0, 3.0]}
+        ... )
+        >>> c = pd.DataFrame(
+        ...     {"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]}
+        ... )
         >>> gl.romi(gl.load(orders=o, costs=c), by=None).summary["romi"]
         0.0
     """
@@ -992,7 +1061,8 @@ def romi(ds: Dataset, *, period: Period = "month", by: str | None = "source", ho
     all_curve = overall_curve.rename(columns={"_group": by})
     curves = pd.concat([all_curve, curves], ignore_index=True)[[by, "age", "romi", "cells"]]
     payback_cells = pd.concat(
-        [overall_payback.assign(**{by: ALL_SOURCES}), _cohort_payback(main, [by])], ignore_index=True
+        [overall_payback.assign(**{by: ALL_SOURCES}), _cohort_payback(main, [by])],
+        ignore_index=True,
     )[["cohort", by, "payback_age", "payback", "last_age", "last_romi"]]
     tables: dict[str, pd.DataFrame] = {
         "sources": sources,
@@ -1001,25 +1071,17 @@ def romi(ds: Dataset, *, period: Period = "month", by: str | None = "source", ho
         "payback": payback_cells,
     }
     figures = [_heatmap_spec("cohorts", "ROMI by cohort and age (all sources)", period)]
-    ranked_paid = sources[sources["status"] == "paid"].sort_values("cost", ascending=False, kind="stable")
+    ranked_paid = sources[sources["status"] == "paid"].sort_values(
+        "cost", ascending=False, kind="stable"
+    )
     for source in ranked_paid[by].head(MAX_HEATMAPS):
         key = f"heatmap:{source}"
-        part = main[main[by] == source][["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]]
+        part = main[main[by] == source][
+            ["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]
+        ]
         tables[key] = part.reset_index(drop=True)
         figures.append(_heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period))
     figures.append(_curve_spec("curves", by, period))
-    figures.append(
-        FigureSpec(
-            kind="bar",
-            x="romi_n",
-            y=by,
-            orientation="h",
-            table="sources",
-            title=f"{n_label} ROMI by {by.replace('_', ' ')}",
-            labels={"romi_n": f"{n_label} ROMI (0 = paid back)", by: by.replace("_", " ").capitalize()},
-            value_format=".0%",
-        )
-    )
     return Result(
         name="romi",
         title="Return on marketing investment (ROMI)",
@@ -1042,7 +1104,9 @@ def _cohort_payback(cells: pd.DataFrame, group: list[str]) -> pd.DataFrame:
     return frame.sort_values([*group, "cohort"], key=_sort_key).reset_index(drop=True)
 
 
-def _romi_sources(ds: Dataset, acq: Acquisition, curves: pd.DataFrame, horizon: int, by: str) -> pd.DataFrame:
+def _romi_sources(
+    ds: Dataset, acq: Acquisition, curves: pd.DataFrame, horizon: int, by: str
+) -> pd.DataFrame:
     sources = acq.sources.copy()
     profit = gross_profit_by(ds, by=by).rename(columns={by: by})
     sources = sources.merge(profit, on=by, how="left")
@@ -1076,16 +1140,35 @@ def _romi_sources(ds: Dataset, acq: Acquisition, curves: pd.DataFrame, horizon: 
     sources = sources.iloc[order].reset_index(drop=True)
     sources.insert(0, "rank", range(1, len(sources) + 1))
     return sources[
-        ["rank", by, "status", "cost", "share_of_spend", "buyers", "cac", "gross_profit", "romi",
-         "romi_n", "cohorts_used", "payback_age", "payback"]
+        [
+            "rank",
+            by,
+            "status",
+            "cost",
+            "share_of_spend",
+            "buyers",
+            "cac",
+            "gross_profit",
+            "romi",
+            "romi_n",
+            "cohorts_used",
+            "payback_age",
+            "payback",
+        ]
     ]
 
 
 def _finite_or(value: Any, default: float) -> float:
-    return float(value) if value is not None and not pd.isna(value) and math.isfinite(float(value)) else default
+    return (
+        float(value)
+        if value is not None and not pd.isna(value) and math.isfinite(float(value))
+        else default
+    )
 
 
-def _overall_romi_sentences(summary: dict[str, SummaryValue], n_label: str, period: Period) -> list[str]:
+def _overall_romi_sentences(
+    summary: dict[str, SummaryValue], n_label: str, period: Period
+) -> list[str]:
     out = []
     romi_w = float(summary["romi"])  # type: ignore[arg-type]
     if math.isfinite(romi_w):
@@ -1097,16 +1180,22 @@ def _overall_romi_sentences(summary: dict[str, SummaryValue], n_label: str, peri
     cells = int(summary["cohorts_used"])  # type: ignore[arg-type]
     if math.isfinite(romi_n):
         out.append(
-            f"After {n_label.replace('-', ' ')}s, cohorts have returned {share_text(romi_n + 1)} of their "
-            f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of {cells} complete "
+            f"After {n_label.replace('-', ' ')}s, cohorts have returned {share_text(romi_n + 1)} "
+            "of their "
+            f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of {cells} "
+            "complete "
             f"cohort{'s' if cells != 1 else ''})."
         )
     else:
-        out.append(f"No cohort is complete at the {n_label} horizon yet, so the {n_label} ROMI is undefined.")
+        out.append(
+            f"No cohort is complete at the {n_label} horizon yet, so the {n_label} ROMI is "
+            "undefined."
+        )
     if summary["payback_age"] is not None:
         k = int(summary["payback_age"])  # type: ignore[arg-type]
         out.append(
-            f"On average, cohorts pay back at age {k}, i.e. within {k + 1} {_age_unit(period, k + 1)} "
+            f"On average, cohorts pay back at age {k}, i.e. within {k + 1} "
+            f"{_age_unit(period, k + 1)} "
             "of their first order."
         )
     elif summary["payback"] != "undefined":
@@ -1128,16 +1217,23 @@ def _source_romi_sentences(
     for _, row in paid.head(3).iterrows():
         lead = f"{by.capitalize()} {row[by]} took {share_text(row['share_of_spend'])} of spend"
         if math.isfinite(row["romi_n"]):
-            out.append(f"{lead}; its buyers have returned {share_text(row['romi_n'] + 1)} of their cost after {span}.")
+            out.append(
+                f"{lead}; its buyers have returned {share_text(row['romi_n'] + 1)} of their cost "
+                f"after {span}."
+            )
         elif math.isfinite(row["romi"]):
             out.append(
-                f"{lead}; over the window its buyers have returned {share_text(row['romi'] + 1)} of its "
+                f"{lead}; over the window its buyers have returned {share_text(row['romi'] + 1)} "
+                "of its "
                 f"cost (no complete cohort at {span} yet)."
             )
     back = paid[paid["payback_age"].notna()].sort_values("payback_age", kind="stable")
     if len(back):
         first = back.iloc[0]
-        out.append(f"{by.capitalize()} {first[by]} pays back fastest: its mean ROMI reaches 0 at age {first['payback_age']}.")
+        out.append(
+            f"{by.capitalize()} {first[by]} pays back fastest: its mean ROMI reaches 0 at age "
+            f"{first['payback_age']}."
+        )
     never = paid[paid["payback"].str.startswith("not yet")]
     if len(never):
         names = [f"{r[by]} ({r['payback']})" for _, r in never.iterrows()]

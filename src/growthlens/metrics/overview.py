@@ -39,6 +39,7 @@ ROW_NOUN: dict[str, str] = {
 MAX_DIMENSION_VALUES = 50
 TOP_VALUES = 10
 SEVERITIES = ("error", "warning", "info")
+CHARTED_TABLES = ("sessions", "events", "customers")
 
 _WINDOW_SOURCE_TEXT = {
     "setting": "set by the window setting",
@@ -66,7 +67,9 @@ def overview(ds: Dataset) -> Result:
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> visits = pd.DataFrame({"user_id": [1, 1, 2], "start_ts": ["2020-01-01", "2020-01-02", "2020-01-02"]})
+        >>> visits = pd.DataFrame(
+        ...     {"user_id": [1, 1, 2], "start_ts": ["2020-01-01", "2020-01-02", "2020-01-02"]}
+        ... )
         >>> int(gl.overview(gl.load(sessions=visits)).table.loc[0, "users"])
         2
     """
@@ -102,8 +105,16 @@ def overview(ds: Dataset) -> Result:
     main = pd.DataFrame(
         rows,
         columns=[
-            "table", "sources", "rows_loaded", "rows_accepted", "rows_excluded", "excluded_share",
-            "first_date", "last_date", "users", "preset",
+            "table",
+            "sources",
+            "rows_loaded",
+            "rows_accepted",
+            "rows_excluded",
+            "excluded_share",
+            "first_date",
+            "last_date",
+            "users",
+            "preset",
         ],
     ).astype({"users": "Int64"})
     columns = pd.DataFrame(
@@ -144,8 +155,10 @@ def overview(ds: Dataset) -> Result:
             value_format=",.0f",
         )
     ]
-    dims = values.drop_duplicates(["table", "column"])
-    for _, dim in dims.head(4).iterrows():
+    # Charts for who the users are (sessions, events, customers); spend tables list their
+    # values in the table only, since "rows per source" of a cost export says little.
+    dims = values[values.table.isin(CHARTED_TABLES)].drop_duplicates(["table", "column"])
+    for _, dim in dims.head(3).iterrows():
         key = f"values.{dim['table']}.{dim['column']}"
         figures.append(
             FigureSpec(
@@ -155,13 +168,18 @@ def overview(ds: Dataset) -> Result:
                 orientation="h",
                 table=key,
                 title=f"{dim['table'].capitalize()} by {dim['column']} (top {TOP_VALUES})",
-                labels={"rows": ROW_NOUN[dim["table"]].capitalize(), "value": str(dim["column"]).capitalize()},
+                labels={
+                    "rows": ROW_NOUN[dim["table"]].capitalize(),
+                    "value": str(dim["column"]).capitalize(),
+                },
                 value_format=",.0f",
             )
         )
     extra = {"columns": columns, "values": values, "daily": daily}
-    for (table_name, column), part in values.groupby(["table", "column"], sort=False):
-        extra[f"values.{table_name}.{column}"] = part.reset_index(drop=True)
+    for spec in figures[1:]:
+        _, table_name, column = spec.table.split(".", 2)
+        part = values[(values.table == table_name) & (values.column == column)]
+        extra[spec.table] = part.reset_index(drop=True)
     return Result(
         name="overview",
         title="Data overview",
@@ -196,9 +214,11 @@ def quality(ds: Dataset) -> Result:
 
     Example:
         >>> import pandas as pd, growthlens as gl
-        >>> orders = pd.DataFrame({"user_id": [1, 2], "ts": ["2020-01-01", "2020-01-02"], "revenue": [5.0, -1.0]})
-        >>> gl.quality(gl.load(orders=orders)).findings[0]
-        '1 of 2 orders (50%) has negative revenue (refunds are not modelled) and is excluded from every metric.'
+        >>> orders = pd.DataFrame(
+        ...     {"user_id": [1, 2], "ts": ["2020-01-01", "2020-01-02"], "revenue": [5.0, -1.0]}
+        ... )
+        >>> print(gl.quality(gl.load(orders=orders)).findings[0][:57])
+        1 of 2 orders (50%) has negative revenue (refunds are not
     """
     report = ds.quality
     totals = {c.table: c for c in report.counts}
@@ -221,7 +241,8 @@ def quality(ds: Dataset) -> Result:
         )
         sentences.append(finding_sentence(finding, base))
     main = pd.DataFrame(
-        rows, columns=["table", "check", "rows", "share", "action", "effect", "severity", "examples"]
+        rows,
+        columns=["table", "check", "rows", "share", "action", "effect", "severity", "examples"],
     )
     reasons = sorted({r for c in report.counts for r in c.excluded_by_reason})
     counts = pd.DataFrame(
@@ -241,15 +262,22 @@ def quality(ds: Dataset) -> Result:
     excluded = sum(c.excluded for c in report.counts)
     summary: dict[str, SummaryValue] = {
         "findings": len(report.findings),
-        **{f"{s}s" if s != "info" else "info": sum(f.severity == s for f in report.findings) for s in SEVERITIES},
+        **{
+            f"{s}s" if s != "info" else "info": sum(f.severity == s for f in report.findings)
+            for s in SEVERITIES
+        },
         "rows_loaded": loaded,
         "rows_excluded": excluded,
         "excluded_share": excluded / loaded if loaded else math.nan,
-        "max_excluded_share": max((c.excluded / c.loaded for c in report.counts if c.loaded), default=0.0),
+        "max_excluded_share": max(
+            (c.excluded / c.loaded for c in report.counts if c.loaded), default=0.0
+        ),
     }
     if not report.findings:
         sentences.append("No problems found: every row loaded passed every check.")
-    chart = main.assign(finding=main.table + ": " + main.check).sort_values("share", ascending=False, kind="stable")
+    chart = main.assign(finding=main.table + ": " + main.check).sort_values(
+        "share", ascending=False, kind="stable"
+    )
     return Result(
         name="quality",
         title="Data quality",
@@ -266,7 +294,11 @@ def quality(ds: Dataset) -> Result:
                 orientation="h",
                 table="chart",
                 title="Share of rows concerned by each finding",
-                labels={"share": "Share of the table's rows", "finding": "Finding", "action": "Action"},
+                labels={
+                    "share": "Share of the table's rows",
+                    "finding": "Finding",
+                    "action": "Action",
+                },
                 value_format=".1%",
             ),
         )
@@ -356,7 +388,9 @@ def _lower_first(text: str) -> str:
 def _examples_text(finding: Finding) -> str:
     # One example row per line, as column=value pairs (JSON-quoted text values).
     return "\n".join(
-        ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in dict(e).items())
+        ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in dict(e).items()
+        )
         for e in finding.examples
     )
 
@@ -374,7 +408,9 @@ def _column_stats(table: ir.Table) -> dict[str, dict[str, int]]:
     }
 
 
-def _columns_of(counts: TableCounts, table: ir.Table | None, stats: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+def _columns_of(
+    counts: TableCounts, table: ir.Table | None, stats: dict[str, dict[str, int]]
+) -> list[dict[str, Any]]:
     schema = table.schema() if table is not None else {}
     out = []
     for column in counts.columns:
@@ -391,7 +427,9 @@ def _columns_of(counts: TableCounts, table: ir.Table | None, stats: dict[str, di
     return out
 
 
-def _top_values(name: str, table: ir.Table, stats: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+def _top_values(
+    name: str, table: ir.Table, stats: dict[str, dict[str, int]]
+) -> list[dict[str, Any]]:
     model = TABLES[name]
     out: list[dict[str, Any]] = []
     for column, dtype in table.schema().items():
@@ -402,8 +440,16 @@ def _top_values(name: str, table: ir.Table, stats: dict[str, dict[str, int]]) ->
             continue
         value = table[column].fill_null("(unknown)")
         grouped = table.group_by(value=value).aggregate(rows=table.count())
-        top = grouped.order_by([ibis.desc("rows"), "value"]).limit(TOP_VALUES).to_pyarrow().to_pylist()
-        out.extend({"table": name, "column": column, "value": r["value"], "rows": int(r["rows"])} for r in top)
+        top = (
+            grouped.order_by([ibis.desc("rows"), "value"])
+            .limit(TOP_VALUES)
+            .to_pyarrow()
+            .to_pylist()
+        )
+        out.extend(
+            {"table": name, "column": column, "value": r["value"], "rows": int(r["rows"])}
+            for r in top
+        )
     return out
 
 
@@ -417,7 +463,8 @@ def _daily_rows(name: str, table: ir.Table) -> pd.DataFrame | None:
     frame = frame.sort_values("date").reset_index(drop=True)
     frame["date"] = pd.to_datetime(frame["date"])
     frame.insert(1, "table", name)
-    return frame[["date", "table", "rows"]]
+    out: pd.DataFrame = frame[["date", "table", "rows"]]
+    return out
 
 
 def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[str]:
@@ -429,9 +476,11 @@ def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[str]:
         out.append(f"The data window is {window[0]} – {window[1]} ({days:,} days; {origin}).")
     for row in rows:
         users = f" from {row['users']:,} users" if row["users"] is not None else ""
-        text = f"{row['table'].capitalize()}: {row['rows_accepted']:,} of {row['rows_loaded']:,} rows accepted{users}"
+        accepted = f"{row['rows_accepted']:,} of {row['rows_loaded']:,} rows accepted"
+        text = f"{row['table'].capitalize()}: {accepted}{users}"
         if row["rows_excluded"]:
-            text += f"; {row['rows_excluded']:,} excluded ({percent(row['excluded_share'])}), see Data quality"
+            share = percent(row["excluded_share"])
+            text += f"; {row['rows_excluded']:,} excluded ({share}), see Data quality"
         out.append(text + ".")
     return out
 

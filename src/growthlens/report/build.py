@@ -41,7 +41,9 @@ def sections(ds: Dataset, progress: Progress | None = None) -> tuple[Section, ..
         try:
             section = module.build(ds)
         except GrowthlensError as exc:
-            section = Section(id=name, title=name.replace("_", " ").capitalize(), results=(), skipped=(str(exc),))
+            section = Section(
+                id=name, title=name.replace("_", " ").capitalize(), results=(), skipped=(str(exc),)
+            )
         if section is not None:
             built.append(section)
     return tuple(built)

@@ -17,27 +17,67 @@ import pandas as pd
 
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
-    {"share", "rate", "retention", "romi", "sticky", "ctr", "margin", "churn", "pct", "percent", "uplift"}
+    {
+        "share",
+        "rate",
+        "retention",
+        "romi",
+        "sticky",
+        "ctr",
+        "margin",
+        "churn",
+        "pct",
+        "percent",
+        "uplift",
+    }
 )
 MONEY_TOKENS = frozenset(
     {
-        "revenue", "cost", "costs", "ltv", "cac", "aov", "cpc", "cpa", "cpm", "profit",
-        "spend", "arpu", "arppu", "budget", "check", "money",
+        "revenue",
+        "cost",
+        "costs",
+        "ltv",
+        "cac",
+        "aov",
+        "cpc",
+        "cpa",
+        "cpm",
+        "profit",
+        "spend",
+        "arpu",
+        "arppu",
+        "budget",
+        "check",
+        "money",
     }
 )
 PLAIN_TOKENS = frozenset({"id", "age", "year", "k", "horizon", "seed"})
 # A key ending in one of these counts things, whatever precedes it ("costs_rows").
 COUNT_TOKENS = frozenset(
-    {"rows", "users", "buyers", "orders", "sessions", "count", "n", "findings", "errors", "warnings", "info"}
+    {
+        "rows",
+        "users",
+        "buyers",
+        "orders",
+        "sessions",
+        "count",
+        "n",
+        "findings",
+        "errors",
+        "warnings",
+        "info",
+    }
 )
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
 
 
 def kind_of(name: str) -> str:
-    """The kind of number a column or summary key holds: percent, money, seconds, days, plain, number.
+    """The kind of number a name holds: percent, money, seconds, days, plain or number.
 
-    >>> kind_of("retention_1"), kind_of("ltv_6"), kind_of("session_length_mean_s"), kind_of("user_id")
-    ('percent', 'money', 'seconds', 'plain')
+    >>> kind_of("retention_1"), kind_of("ltv_6"), kind_of("session_length_mean_s")
+    ('percent', 'money', 'seconds')
+    >>> kind_of("user_id")
+    'plain'
     >>> kind_of("costs_rows"), kind_of("cost")
     ('number', 'money')
     """
@@ -60,8 +100,8 @@ def kind_of(name: str) -> str:
 def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
     """Format ``value`` for display according to the kind its ``name`` implies.
 
-    >>> format_value("retention_1", 0.4567), format_value("ltv_6", 1234.5), format_value("users", 12345)
-    ('45.7%', '$1,234.50', '12,345')
+    >>> format_value("retention_1", 0.4567), format_value("ltv_6", 1234.5), format_value("n", 1e4)
+    ('45.7%', '$1,234.50', '10,000')
     >>> format_value("session_length_mean_s", 605.0), format_value("romi", float("nan"))
     ('10 min 5 s', '—')
     """
@@ -73,7 +113,11 @@ def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
         return "yes" if value else "no"
     if isinstance(value, pd.Timestamp | datetime):
         stamp = pd.Timestamp(value)
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        return (
+            stamp.strftime("%Y-%m-%d")
+            if stamp == stamp.normalize()
+            else stamp.strftime("%Y-%m-%d %H:%M:%S")
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, pd.Period):
@@ -102,7 +146,7 @@ def number(value: int | float) -> str:
     >>> number(1234567), number(1234.567), number(3.14159), number(0.012345)
     ('1,234,567', '1,235', '3.14', '0.0123')
     """
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
         return f"{value:,.0f}"
     magnitude = abs(value)
     if magnitude >= 1000:
@@ -141,7 +185,11 @@ def money(value: float, currency: str) -> str:
 def duration(seconds: float) -> str:
     """Seconds in words: ``45 s``, ``10 min 5 s``, ``2 h 3 min``."""
     if abs(seconds) < 60:
-        return f"{seconds:.0f} s" if float(seconds).is_integer() or abs(seconds) >= 10 else f"{seconds:.1f} s"
+        return (
+            f"{seconds:.0f} s"
+            if float(seconds).is_integer() or abs(seconds) >= 10
+            else f"{seconds:.1f} s"
+        )
     whole = round(seconds)
     minutes, secs = divmod(abs(whole), 60)
     sign = "-" if whole < 0 else ""
@@ -161,6 +209,19 @@ def label(name: str) -> str:
     if name.endswith("_s"):
         name = name[:-2] + " (s)"
     text = name.replace("_", " ")
-    for short in ("dau", "wau", "mau", "ltv", "cac", "aov", "romi", "cpc", "cpa", "cpm", "ctr", "roas"):
+    for short in (
+        "dau",
+        "wau",
+        "mau",
+        "ltv",
+        "cac",
+        "aov",
+        "romi",
+        "cpc",
+        "cpa",
+        "cpm",
+        "ctr",
+        "roas",
+    ):
         text = " ".join(w.upper() if w == short else w for w in text.split(" "))
     return text[:1].upper() + text[1:]

@@ -1,9 +1,10 @@
-"""Render report sections as ONE self-contained HTML file (and Results as notebook fragments).
+r"""Render report sections as ONE self-contained HTML file (and Results as notebook fragments).
 
 Safety: the Jinja environment autoescapes, and no data value is ever marked safe. Figures
 travel as JSON inside ``<script type="application/json">`` blocks; :func:`script_json`
-escapes ``<``, ``>``, ``&`` and U+2028/U+2029 as ``\\uXXXX`` so no string from the data can
-close the script element. Plotly's JavaScript is inlined once, so the file opens offline.
+escapes ``<``, ``>``, ``&`` and U+2028/U+2029 as JSON escapes (``\u003c``) so no string
+from the data can close the script element. Plotly's JavaScript is inlined once, so the
+file opens offline.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class FigureView:
     element_id: str
     title: str
     payload: Markup
+    height: int
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,10 @@ class SectionView:
 
 
 def script_json(payload: str) -> Markup:
-    """Make JSON text safe inside a ``<script>`` element (see the module docstring).
+    r"""Make JSON text safe inside a ``<script>`` element (see the module docstring).
 
     >>> str(script_json('{"a": "</script><b>&"}'))
-    '{"a": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    '{"a": "\\u003c/script\\u003e\\u003cb\\u003e\\u0026"}'
     """
     for raw, escaped in _SCRIPT_ESCAPES.items():
         payload = payload.replace(raw, escaped)
@@ -115,7 +117,9 @@ def _plotly_js() -> Markup:
 def _css() -> Markup:
     from importlib.resources import files
 
-    return Markup(files("growthlens.report").joinpath("templates/report.css").read_text(encoding="utf-8"))
+    return Markup(
+        files("growthlens.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    )
 
 
 def render_html(
@@ -150,8 +154,12 @@ def render_html(
 
 def render_result_fragment(result: Result, *, currency: str = "USD") -> str:
     """A small escaped HTML view of one Result for notebooks: summary, findings, table head."""
-    view = _result_view(result, section_id="nb", currency=currency, counter=None, rows=FRAGMENT_ROWS)
-    main = _table_view("main", result.table, currency=currency, rows=FRAGMENT_ROWS, section_id="", result=result)
+    view = _result_view(
+        result, section_id="nb", currency=currency, counter=None, rows=FRAGMENT_ROWS
+    )
+    main = _table_view(
+        "main", result.table, currency=currency, rows=FRAGMENT_ROWS, section_id="", result=result
+    )
     template = _environment().get_template("fragment.html.j2")
     return template.render(result=view, table=main)
 
@@ -171,7 +179,9 @@ def _section_view(section: Section, *, currency: str, counter: _Counter) -> Sect
         title=section.title,
         intro=section.intro,
         results=tuple(
-            _result_view(r, section_id=section.id, currency=currency, counter=counter, rows=TABLE_ROWS)
+            _result_view(
+                r, section_id=section.id, currency=currency, counter=counter, rows=TABLE_ROWS
+            )
             for r in section.results
         ),
         skipped=section.skipped,
@@ -182,14 +192,20 @@ def _result_view(
     result: Result, *, section_id: str, currency: str, counter: _Counter | None, rows: int
 ) -> ResultView:
     cards = tuple(
-        (fmt.label(k), fmt.format_value(k, v, currency=currency), k) for k, v in result.summary.items()
+        (fmt.label(k), fmt.format_value(k, v, currency=currency), k)
+        for k, v in result.summary.items()
     )
     figures: list[FigureView] = []
     if counter is not None:
         for spec in result.figures:
             number = counter.next()
             fig = render(spec, result.frame(spec.table))
-            figures.append(FigureView(f"figure-{number}", spec.title, script_json(fig.to_json())))
+            # The container gets the figure's height: Plotly's responsive mode sizes the
+            # plot to its container, which would otherwise collapse on the first resize.
+            height = int(fig.layout.height or 420)
+            figures.append(
+                FigureView(f"figure-{number}", spec.title, script_json(fig.to_json()), height)
+            )
     tables: list[TableView] = []
     if counter is not None:
         # Tables that only feed a chart are shown as the chart (and are in the JSON export);
@@ -197,7 +213,14 @@ def _result_view(
         charted = {s.table for s in result.figures}
         keys = ["main", *(k for k in result.tables if k not in charted)]
         tables = [
-            _table_view(k, result.frame(k), currency=currency, rows=rows, section_id=section_id, result=result)
+            _table_view(
+                k,
+                result.frame(k),
+                currency=currency,
+                rows=rows,
+                section_id=section_id,
+                result=result,
+            )
             for k in keys
         ]
     return ResultView(
@@ -226,7 +249,11 @@ def _table_view(
     )
     note = ""
     if len(frame) > rows:
-        where = f'sections.{section_id}.tables["{result.name}.{key}"]' if section_id else f'tables["{key}"]'
+        where = (
+            f'sections.{section_id}.tables["{result.name}.{key}"]'
+            if section_id
+            else f'tables["{key}"]'
+        )
         note = (
             f"Showing the first {rows:,} of {len(frame):,} rows; the full table is in the JSON "
             f"export (growthlens report --json) under {where}."
@@ -241,4 +268,3 @@ def _table_view(
         rows=body,
         note=note,
     )
-

@@ -57,7 +57,9 @@ def section_dict(section: Section) -> dict[str, Any]:
     }
 
 
-def report_dict(ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime) -> dict[str, Any]:
+def report_dict(
+    ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime
+) -> dict[str, Any]:
     """The whole export as a dict."""
     from growthlens import __version__
 
@@ -78,7 +80,9 @@ def report_dict(ds: Dataset, sections: tuple[Section, ...], *, title: str, gener
     }
 
 
-def render_json(ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime) -> str:
+def render_json(
+    ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime
+) -> str:
     """The export as strict JSON text (``allow_nan=False``: a NaN left anywhere is a bug)."""
     payload = report_dict(ds, sections, title=title, generated_at=generated_at)
     return json.dumps(payload, ensure_ascii=False, allow_nan=False, indent=1)

@@ -1,0 +1,52 @@
+"""Report section "Marketing": spend, CAC and ROMI per source and cohort, payback.
+
+Present whenever the dataset has costs. Without sessions (or without a source on them) no
+buyer can be matched to the spend of a source: CAC and ROMI are then shown per cohort over
+all sources, and the per-source analyses are listed as skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from growthlens.data.dataset import Dataset
+from growthlens.metrics.marketing import attributable, cac, costs, romi
+from growthlens.report.model import Section
+from growthlens.result import Result
+
+BY = "source"
+
+
+def build(ds: Dataset) -> Section | None:
+    """The marketing section, or ``None`` without a costs table."""
+    if not ds.has("costs"):
+        return None
+    period = ds.settings.period
+    horizon = ds.settings.horizon
+    results: list[Result] = [costs(ds, period=period, by=BY)]
+    skipped: list[str] = []
+    if not ds.has("orders"):
+        skipped.append("CAC, ROMI and payback need orders; this dataset has costs but no orders.")
+    elif attributable(ds, by=BY):
+        results.append(cac(ds, period=period, by=BY))
+        results.append(romi(ds, period=period, by=BY, horizon=horizon))
+    else:
+        results.append(cac(ds, period=period, by=None))
+        results.append(romi(ds, period=period, by=None, horizon=horizon))
+        why = (
+            "the dataset has no sessions"
+            if not ds.has("sessions")
+            else f"no session carries a {BY} that a buyer can be matched on"
+        )
+        skipped.append(
+            f"CAC, ROMI and payback per {BY}: {why}, so no buyer can be attributed to a {BY}'s "
+            f"spend. CAC and ROMI are shown per cohort over all {BY}s instead."
+        )
+    return Section(
+        id="marketing",
+        title="Marketing: spend, CAC and ROMI",
+        results=tuple(results),
+        intro=(
+            "Where the marketing money went, what a buyer cost to acquire, and how much of that "
+            "cost each cohort's gross profit has returned so far (ROMI 0 = paid back)."
+        ),
+        skipped=tuple(skipped),
+    )
