@@ -44,7 +44,7 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     day = visits.start_ts.dt.normalize()
     days = pd.date_range(start, end, freq="D")
     dau = visits.assign(day=day).groupby("day").user_id.nunique().reindex(days, fill_value=0)
-    week = (day - pd.to_timedelta(day.dt.weekday, unit="D"))
+    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D"))
     wau = visits.assign(week=week).groupby("week").user_id.nunique()
     weeks = pd.date_range(start - pd.Timedelta(days=start.weekday()), end, freq="7D")
     wau = wau.reindex(weeks, fill_value=0)

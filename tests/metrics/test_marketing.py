@@ -502,3 +502,85 @@ def test_romi_matches_pandas_oracle(seed: int) -> None:
         ["source"],
         ["gross_profit", "romi", "romi_n", "cohorts_used"],
     )
+
+
+# ---------------------------------------------------------------- demo truth and report
+
+
+@pytest.fixture(scope="module")
+def demo() -> gl.Dataset:
+    return gl.demo(users=6000, seed=3)
+
+
+def test_demo_planted_cac_is_recovered(demo: gl.Dataset) -> None:
+    """The generator plants CAC per paid source = its spend ÷ its buyers (rounded to cents),
+    buyers per source, an organic source and a paid source without sessions."""
+    truth = demo.truth
+    assert truth is not None
+    r = gl.cac(demo)
+    t = r.table.set_index("source")
+    for source, planted in truth["cac"].items():
+        assert t.loc[source, "cac"] == pytest.approx(planted, abs=0.005), source
+        assert t.loc[source, "buyers"] == truth["buyers_by_source"][source]
+    for source in truth["organic_sources"]:
+        assert t.loc[source, "status"] == "organic" and math.isnan(t.loc[source, "cac"])
+    for source in truth["sessionless_sources"]:
+        assert t.loc[source, "buyers"] == 0 and math.isnan(t.loc[source, "cac"])
+    gaps = costs(demo).tables["gaps"]
+    assert set(gaps["date"].dt.strftime("%Y-%m-%d")) == {truth["cost_gap_date"]}
+
+
+def test_marketing_section(demo: gl.Dataset) -> None:
+    from growthlens.report.sections import marketing as section
+
+    built = section.build(demo)
+    assert built is not None
+    assert [r.name for r in built.results] == ["costs", "cac", "romi"]
+    assert built.skipped == ()
+    assert "sources" in built.results[2].tables
+
+
+def test_marketing_section_without_sessions_or_costs() -> None:
+    """Orders + costs only: per-cohort CAC and ROMI, per-source analyses skipped with the
+    reason; no costs: no section."""
+    from growthlens.report.sections import marketing as section
+
+    ds = gl.load(orders=_orders(), costs=_costs(), window=("2020-01-01", "2020-03-31"))
+    built = section.build(ds)
+    assert built is not None
+    assert [r.name for r in built.results] == ["costs", "cac", "romi"]
+    assert "source" not in built.results[1].table.columns  # per cohort
+    assert built.results[2].table["romi"].notna().any()
+    assert len(built.skipped) == 1 and "no sessions" in built.skipped[0]
+    assert section.build(gl.load(orders=_orders())) is None
+
+
+# ----------------------------------------------------------------------------- backend parity
+
+
+@pytest.mark.spark
+def test_same_tables_on_pyspark() -> None:
+    """DuckDB and PySpark give the same spend, CAC and ROMI tables (to 1e-9)."""
+    pytest.importorskip(
+        "pyspark", reason="pyspark is not installed (pip install 'growthlens[spark]')"
+    )
+    from tests.oracle.random_data import random_frames
+
+    frames = random_frames(5, users=150, days=70)
+    tables = {"sessions": frames.sessions, "orders": frames.orders, "costs": frames.costs}
+    duck = gl.load(**tables, margin=0.7)
+    spark = gl.load(**tables, margin=0.7, backend="pyspark")
+    for run in (
+        lambda ds: costs(ds),
+        lambda ds: gl.cac(ds, cohort_by="first_visit"),
+        lambda ds: gl.romi(ds, horizon=2),
+    ):
+        left, right = run(duck), run(spark)
+        for key in ["main", *left.tables]:
+            pd.testing.assert_frame_equal(
+                left.frame(key).reset_index(drop=True),
+                right.frame(key).reset_index(drop=True),
+                check_dtype=False,
+                rtol=1e-9,
+            )
+        assert left.findings == right.findings

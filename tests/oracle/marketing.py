@@ -217,6 +217,6 @@ def romi_tables(sessions, orders, costs, window, period="month", margin=1.0, hor
             "gross_profit": gp,
             "romi": window_romi,
             "romi_n": float(at_n.romi.mean()) if len(at_n) else np.nan,
-            "romi_n_cells": len(at_n),
+            "cohorts_used": len(at_n),
         }
     return cells, overall, per_source

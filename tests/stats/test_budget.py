@@ -16,6 +16,7 @@ an hour before; costs are one row per source on the 1st of each month:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -99,7 +100,7 @@ def test_figures_behind_the_actions(advice: gl.Result) -> None:
         "2-month ROMI 4.00 (95% CI" in good["reason"]
         and "120 buyers in 3 complete cohorts" in good["reason"]
     )
-    assert bad["payback"] == "not yet (last −0.75 at age 1)"
+    assert bad["payback"] == "not yet (last −0.75 at age 3)"  # Jan is complete up to April
 
 
 def test_too_little_data_reasons(advice: gl.Result, market: gl.Dataset) -> None:
@@ -140,11 +141,21 @@ def test_move_arithmetic(advice: gl.Result) -> None:
 
 
 def test_deterministic_by_seed(market: gl.Dataset, advice: gl.Result) -> None:
+    """Same data and seed → the same table; another seed moves the interval bounds only."""
     again = gl.recommend_budget(market, horizon=2, resamples=500)
     pd.testing.assert_frame_equal(again.table, advice.table)
     other = gl.recommend_budget(market, horizon=2, resamples=500, seed=7)
-    assert _row(other.table, "meh")["romi_n_low"] != _row(advice.table, "meh")["romi_n_low"]
     assert other.table["action"].tolist() == advice.table["action"].tolist()
+    assert other.table["romi_n"].equals(advice.table["romi_n"])
+    values = np.random.default_rng(0).lognormal(size=(2, 50))
+    groups = [(values[0], 2.0), (values[1], 1.5)]
+
+    def interval(seed: int) -> tuple[float, float]:
+        iv = bootstrap_romi(groups, resamples=400, confidence=0.95, rng=np.random.default_rng(seed))
+        return iv.low, iv.high
+
+    assert interval(1) == interval(1)
+    assert interval(1) != interval(2)
 
 
 def test_bootstrap_of_constant_values_is_exact() -> None:
@@ -179,3 +190,47 @@ def test_without_sessions_nothing_is_recommended() -> None:
     assert advice.tables["moves"].empty
     assert not advice.table["action"].isin(["grow", "hold", "cut"]).any()
     assert advice.findings[0].startswith("No buyer's acquisition source is known")
+
+
+def test_recommendation_section(market: gl.Dataset) -> None:
+    from growthlens.report.sections import recommendation as section
+
+    built = section.build(
+        dataclasses.replace(market, settings=market.settings.model_copy(update={"horizon": 2}))
+    )
+    assert built is not None and built.skipped == ()
+    (result,) = built.results
+    assert _row(result.table, "good")["action"] == "grow"
+    assert not result.tables["moves"].empty
+
+
+def test_recommendation_section_without_sources_or_costs() -> None:
+    from growthlens.report.sections import recommendation as section
+
+    sessions, orders, costs = _frames()
+    ds = gl.load(orders=orders, costs=costs, window=("2021-01-01", "2021-04-30"))
+    built = section.build(ds)
+    assert built is not None and built.results == ()
+    assert "no sessions" in built.skipped[0] and "Nothing is recommended" in built.skipped[0]
+    assert section.build(gl.load(sessions=sessions, orders=orders)) is None
+
+
+@pytest.mark.spark
+def test_same_recommendation_on_pyspark(advice: gl.Result) -> None:
+    """The per-buyer frame and every aggregate come out the same on PySpark."""
+    pytest.importorskip(
+        "pyspark", reason="pyspark is not installed (pip install 'growthlens[spark]')"
+    )
+    sessions, orders, costs = _frames()
+    spark = gl.load(
+        sessions=sessions,
+        orders=orders,
+        costs=costs,
+        window=("2021-01-01", "2021-04-30"),
+        backend="pyspark",
+    )
+    again = gl.recommend_budget(spark, horizon=2, resamples=500)
+    pd.testing.assert_frame_equal(again.table, advice.table, check_dtype=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(
+        again.tables["moves"], advice.tables["moves"], check_dtype=False, rtol=1e-9
+    )

@@ -34,6 +34,8 @@ import pandas as pd
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import buyers, session_dimensions
+from growthlens.metrics.fetch import dates as _dates
+from growthlens.metrics.fetch import fetch
 from growthlens.metrics.periods import (
     UNKNOWN,
     Period,
@@ -156,16 +158,6 @@ def _window(ds: Dataset) -> tuple[Any, Any]:
     return window
 
 
-def fetch(expr: ir.Table) -> pd.DataFrame:
-    """Run an aggregate expression and return it as pandas (via Arrow: exact types)."""
-    frame: pd.DataFrame = expr.to_pyarrow().to_pandas()
-    return frame
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    # Backends return dates as datetime64 of various units or as date objects; one dtype
-    # keeps merges between engine frames exact.
-    return pd.to_datetime(values).astype("datetime64[ns]")
 
 
 def _periods(ds: Dataset, period: Period) -> pd.DataFrame:
@@ -853,6 +845,9 @@ def buyer_gross_profit(
     )
     frame["cohort"] = _dates(frame["cohort"])
     frame["gross_profit"] = frame["revenue"].astype(float) * ds.settings.margin
+    # Engines return rows in any order; the bootstrap indexes buyers by position, so a fixed
+    # order (cohort, source, user) is what makes its intervals reproducible.
+    frame = frame.sort_values(["cohort", by, "user_id"], kind="stable").reset_index(drop=True)
     return frame[["user_id", "cohort", by, "gross_profit"]]
 
 
@@ -1071,7 +1066,7 @@ def romi(
         "payback": payback_cells,
     }
     figures = [_heatmap_spec("cohorts", "ROMI by cohort and age (all sources)", period)]
-    ranked_paid = sources[sources["status"] == "paid"].sort_values(
+    ranked_paid = sources[(sources["status"] == "paid") & (sources["buyers"] > 0)].sort_values(
         "cost", ascending=False, kind="stable"
     )
     for source in ranked_paid[by].head(MAX_HEATMAPS):
@@ -1236,7 +1231,7 @@ def _source_romi_sentences(
         )
     never = paid[paid["payback"].str.startswith("not yet")]
     if len(never):
-        names = [f"{r[by]} ({r['payback']})" for _, r in never.iterrows()]
+        names = [f"{r[by]} ({r['payback'].removeprefix('not yet (')}" for _, r in never.iterrows()]
         out.append(f"Not paid back on average: {by}s {listing(names)}.")
     return out
 
