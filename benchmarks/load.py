@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
-import sys
 import textwrap
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "benchmarks" / "data"
-DOCS = ROOT / "docs" / "benchmarks.md"
+from common import DATA, child, machine, write_section
+
 HEADING = "## Loading (demo, 10M sessions)"
 # The demo model averages 1.698 sessions per user (1.70M sessions from 1M users, seed 0).
 USERS_10M = 5_890_000
@@ -68,17 +63,6 @@ _LOAD = textwrap.dedent(
 )
 
 
-def _child(code: str, *args: str) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"child failed:\n{done.stderr}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def generate(folder: Path, users: int, fmt: str) -> dict[str, Any]:
     """Generate once; a later run reuses the files and reports the recorded generation."""
     record = folder / "generation.json"
@@ -88,7 +72,7 @@ def generate(folder: Path, users: int, fmt: str) -> dict[str, Any]:
         if truth["users"] == users and truth["seed"] == SEED:
             reused: dict[str, Any] = json.loads(record.read_text())
             return reused
-    measured = _child(_GENERATE, str(folder), str(users), str(SEED), fmt)
+    measured = child(_GENERATE, str(folder), str(users), str(SEED), fmt)
     record.write_text(json.dumps(measured))
     return measured
 
@@ -100,7 +84,7 @@ def run(users: int, repeat: int) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
         gen = generate(folder, users, fmt)
         truth = json.loads((folder / "truth.json").read_text())
-        loads = [_child(_LOAD, str(folder), fmt) for _ in range(repeat)]
+        loads = [child(_LOAD, str(folder), fmt) for _ in range(repeat)]
         for measured in loads:
             counts = measured["counts"]
             # The benchmark is only meaningful if the load saw every generated row.
@@ -113,17 +97,6 @@ def run(users: int, repeat: int) -> dict[str, Any]:
     return results
 
 
-def _machine() -> str:
-    import duckdb
-    import ibis
-
-    return (
-        f"2 cores, 24 GB RAM (shared with other jobs while measured); {platform.system()} "
-        f"{platform.machine()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
-        f"Ibis {ibis.__version__}"
-    )
-
-
 def _mb(value: float) -> str:
     return f"{value:,.0f} MB"
 
@@ -132,7 +105,7 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         HEADING,
         "",
-        f"Measured {date.today().isoformat()} with `python benchmarks/load.py` on: {_machine()}.",
+        f"Measured {date.today().isoformat()} with `python benchmarks/load.py` on: {machine()}.",
         "",
         f"Data: `write_demo(users={results['users']:,}, seed={results['seed']})` — "
         f"{results['sessions']:,} sessions, {results['orders']:,} orders, "
@@ -166,26 +139,6 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this benchmark's section, leaving the rest of the file alone."""
-    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
-    if start is None:
-        body = current.rstrip("\n") + "\n\n" + text
-    else:
-        stop = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        body = (
-            "".join(lines[:start])
-            + text
-            + ("\n" if stop < len(lines) else "")
-            + "".join(lines[stop:])
-        )
-    DOCS.write_text(body.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=USERS_10M)
@@ -195,7 +148,7 @@ def main() -> None:
     results = run(args.users, args.repeat)
     print(json.dumps(results, indent=2))
     if args.users == USERS_10M and not args.no_docs:
-        write_section(render(results))
+        write_section(HEADING, render(results))
 
 
 if __name__ == "__main__":

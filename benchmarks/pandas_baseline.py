@@ -25,7 +25,15 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     visits = pd.read_parquet(folder / "visits.parquet")
     orders = pd.read_parquet(folder / "orders.parquet")
     costs = pd.read_parquet(folder / "costs.parquet")
-    visits = visits.rename(columns={"Uid": "user_id", "Device": "device", "Start Ts": "start_ts", "End Ts": "end_ts", "Source Id": "source"})
+    visits = visits.rename(
+        columns={
+            "Uid": "user_id",
+            "Device": "device",
+            "Start Ts": "start_ts",
+            "End Ts": "end_ts",
+            "Source Id": "source",
+        }
+    )
     orders = orders.rename(columns={"Buy Ts": "ts", "Revenue": "revenue", "Uid": "user_id"})
     costs = costs.rename(columns={"source_id": "source", "dt": "date", "costs": "cost"})
     visits["source"] = visits["source"].astype(str)
@@ -35,8 +43,14 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     # Data window: latest first date .. earliest last date.
     start = max(visits.start_ts.min().normalize(), orders.ts.min().normalize(), costs.date.min())
     end = min(visits.start_ts.max().normalize(), orders.ts.max().normalize(), costs.date.max())
-    visits = visits[(visits.start_ts.dt.normalize() >= start) & (visits.start_ts.dt.normalize() <= end)]
-    orders = orders[(orders.ts.dt.normalize() >= start) & (orders.ts.dt.normalize() <= end) & (orders.revenue >= 0)]
+    visits = visits[
+        (visits.start_ts.dt.normalize() >= start) & (visits.start_ts.dt.normalize() <= end)
+    ]
+    orders = orders[
+        (orders.ts.dt.normalize() >= start)
+        & (orders.ts.dt.normalize() <= end)
+        & (orders.revenue >= 0)
+    ]
     costs = costs[(costs.date >= start) & (costs.date <= end)]
 
     out: dict[str, Any] = {}
@@ -44,7 +58,7 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     day = visits.start_ts.dt.normalize()
     days = pd.date_range(start, end, freq="D")
     dau = visits.assign(day=day).groupby("day").user_id.nunique().reindex(days, fill_value=0)
-    week = (day - pd.to_timedelta(day.dt.day_of_week, unit="D"))
+    week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     wau = visits.assign(week=week).groupby("week").user_id.nunique()
     weeks = pd.date_range(start - pd.Timedelta(days=start.weekday()), end, freq="7D")
     wau = wau.reindex(weeks, fill_value=0)
@@ -54,7 +68,11 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     mau = mau.reindex(months, fill_value=0)
     out["dau"], out["wau"], out["mau"] = dau.mean(), wau.mean(), mau.mean()
     out["sticky_wau"], out["sticky_mau"] = out["dau"] / out["wau"], out["dau"] / out["mau"]
-    per_day = visits.assign(day=day).groupby("day").agg(sessions=("user_id", "size"), users=("user_id", "nunique"))
+    per_day = (
+        visits.assign(day=day)
+        .groupby("day")
+        .agg(sessions=("user_id", "size"), users=("user_id", "nunique"))
+    )
     out["sessions_per_user_per_day"] = (per_day.sessions / per_day.users).mean()
     length = (visits.end_ts - visits.start_ts).dt.total_seconds()
     length = length[length >= 0]
@@ -67,20 +85,27 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     # Retention (monthly cohorts of first session)
     first = visits.sort_values(["user_id", "start_ts"]).drop_duplicates("user_id")
     cohort = _month(first.set_index("user_id").start_ts)
-    act = pd.DataFrame({"user_id": visits.user_id.to_numpy(), "month": month.to_numpy()}).drop_duplicates()
+    act = pd.DataFrame(
+        {"user_id": visits.user_id.to_numpy(), "month": month.to_numpy()}
+    ).drop_duplicates()
     act["cohort"] = act.user_id.map(cohort)
     act["age"] = act.month - act.cohort
     sizes = cohort.value_counts()
-    retention = act.groupby(["cohort", "age"]).user_id.nunique() / sizes.reindex(
-        act.groupby(["cohort", "age"]).size().index.get_level_values(0)
-    ).to_numpy()
+    retention = (
+        act.groupby(["cohort", "age"]).user_id.nunique()
+        / sizes.reindex(act.groupby(["cohort", "age"]).size().index.get_level_values(0)).to_numpy()
+    )
     out["retention_cells"] = int(retention.size)
     out["retention_age1_mean"] = float(retention.xs(1, level="age").mean())
 
     # Conversion lag
-    first_order = orders.sort_values(["user_id", "ts"]).drop_duplicates("user_id").set_index("user_id")
+    first_order = (
+        orders.sort_values(["user_id", "ts"]).drop_duplicates("user_id").set_index("user_id")
+    )
     visit = first.set_index("user_id")
-    lag = (first_order.ts.dt.normalize() - visit.start_ts.reindex(first_order.index).dt.normalize()).dt.days
+    lag = (
+        first_order.ts.dt.normalize() - visit.start_ts.reindex(first_order.index).dt.normalize()
+    ).dt.days
     out["lag_share_0d"] = float((lag == 0).sum() / len(lag))
 
     # LTV by monthly buyer cohort
@@ -94,7 +119,9 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
 
     # CAC and ROMI by acquisition (first-touch) source
     source = visit.source
-    b = pd.DataFrame({"cohort": buyer_cohort, "source": source.reindex(buyer_cohort.index).fillna("(unknown)")})
+    b = pd.DataFrame(
+        {"cohort": buyer_cohort, "source": source.reindex(buyer_cohort.index).fillna("(unknown)")}
+    )
     buyers_by_source = b.groupby("source").size()
     cost_by_source = costs.groupby("source").cost.sum()
     cac = cost_by_source / buyers_by_source.reindex(cost_by_source.index)

@@ -17,7 +17,9 @@ from growthlens.errors import ConfigError, MissingExtraError
 BackendLike = BaseBackend | str | None
 
 
-def connect(backend: BackendLike = None, *, timezone: str | None = None) -> BaseBackend:
+def connect(
+    backend: BackendLike = None, *, timezone: str | None = None, memory_limit: str | None = None
+) -> BaseBackend:
     """Return an Ibis backend.
 
     Args:
@@ -26,12 +28,18 @@ def connect(backend: BackendLike = None, *, timezone: str | None = None) -> Base
             already connected Ibis backend, used as is.
         timezone: session time zone used when converting tz-aware timestamps to naive
             ones (UTC when ``None``).
+        memory_limit: DuckDB only: cap on its memory (e.g. ``"3GB"``); above it DuckDB
+            spills to disk instead of growing. ``None`` keeps DuckDB's default (80% of RAM).
     """
     zone = timezone or "UTC"
     if backend is None or backend == "duckdb":
         # Out-of-core: let DuckDB spill to a private temp dir instead of failing.
         con = ibis.duckdb.connect(temp_directory=tempfile.mkdtemp(prefix="growthlens-duckdb-"))
         con.raw_sql(f"SET TimeZone = '{_quote(zone)}'")
+        # DuckDB draws its own progress bar on stdout for long queries; ours is the CLI's.
+        con.raw_sql("SET enable_progress_bar = false")
+        if memory_limit is not None:
+            con.raw_sql(f"SET memory_limit = '{_quote(memory_limit)}'")
         return con
     if backend == "pyspark":
         return _local_spark(zone)

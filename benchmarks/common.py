@@ -1,0 +1,57 @@
+"""Helpers shared by the benchmarks: child processes, machine line, docs sections."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+DOCS = ROOT / "docs" / "benchmarks.md"
+
+
+def child(code: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"child failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def machine() -> str:
+    import duckdb
+    import ibis
+
+    return (
+        f"2 cores, 24 GB RAM (shared with other jobs while measured); {platform.system()} "
+        f"{platform.machine()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"Ibis {ibis.__version__}"
+    )
+
+
+def write_section(heading: str, text: str) -> None:
+    """Replace (or append) this benchmark's section, leaving the rest of the file alone."""
+    current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    lines = current.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    if start is None:
+        body = current.rstrip("\n") + "\n\n" + text
+    else:
+        stop = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        body = (
+            "".join(lines[:start])
+            + text
+            + ("\n" if stop < len(lines) else "")
+            + "".join(lines[stop:])
+        )
+    DOCS.write_text(body.rstrip("\n") + "\n")
