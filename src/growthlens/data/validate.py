@@ -191,6 +191,13 @@ def count_reasons(table: ir.Table, model: TableModel) -> ReasonCounts:
 def duplicate_count(table: ir.Table, model: TableModel) -> int:
     """Rows beyond the first of each duplicate group (key, or whole row without a key)."""
     partition = duplicate_partition(table, model)
+    narrow = [c for c in model.required if c in table.columns]
+    if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
+        # Identical rows share their required columns: find candidate groups on those
+        # narrow columns first (cheap), then compare whole rows only within them.
+        candidates = table.group_by(narrow).aggregate(_copies=table.count())
+        candidates = candidates.filter(candidates._copies > 1).drop("_copies")
+        table = table.semi_join(candidates, narrow)
     groups = table.group_by(partition).aggregate(copies=table.count())
     value = groups.aggregate(extra=(groups.copies - 1).sum()).to_pyarrow().to_pylist()[0]
     return int(value["extra"] or 0)
@@ -285,7 +292,11 @@ def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
 
 
 def _first_visits(t: Mapping[str, ir.Table]) -> ir.Table:
-    s = t["sessions"]
+    # Only buyers matter here: filtering sessions to them first keeps the per-user hash
+    # table small (a few buyers among many visitors).
+    s, o = t["sessions"], t["orders"]
+    buyers = o.select(buyer=o.user_id).distinct()
+    s = s.semi_join(buyers, s.user_id == buyers.buyer)
     return s.group_by(first_user=s.user_id).aggregate(first_visit=s.start_ts.min())
 
 
@@ -298,7 +309,8 @@ def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
 
 def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
     o, s = t["orders"], t["sessions"]
-    return o.anti_join(s, o.user_id == s.user_id)
+    visitors = s.select(visitor=s.user_id).distinct()
+    return o.anti_join(visitors, o.user_id == visitors.visitor)
 
 
 def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:

@@ -158,8 +158,6 @@ def _window(ds: Dataset) -> tuple[Any, Any]:
     return window
 
 
-
-
 def _periods(ds: Dataset, period: Period) -> pd.DataFrame:
     frame = window_periods(_window(ds), period)[["period", "complete"]]
     frame["period"] = _dates(frame["period"])
