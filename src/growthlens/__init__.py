@@ -16,8 +16,12 @@ from growthlens.errors import (
     MissingExtraError,
     MissingTableError,
 )
+from growthlens.metrics.activity import activity
+from growthlens.metrics.conversion import conversion_lag
 from growthlens.metrics.marketing import cac, costs, romi
 from growthlens.metrics.overview import overview, quality
+from growthlens.metrics.retention import retention
+from growthlens.metrics.revenue import aov, ltv, orders_per_buyer
 from growthlens.report.build import report
 from growthlens.result import FigureSpec, Result
 from growthlens.stats.budget import recommend_budget
@@ -36,13 +40,19 @@ __all__ = [
     "Result",
     "Settings",
     "__version__",
+    "activity",
+    "aov",
     "cac",
+    "conversion_lag",
     "costs",
     "demo",
     "load",
+    "ltv",
+    "orders_per_buyer",
     "overview",
     "quality",
     "recommend_budget",
     "report",
+    "retention",
     "romi",
 ]

@@ -4,4 +4,11 @@
 add a section by adding its module name here.
 """
 
-SECTIONS: tuple[str, ...] = ("overview", "quality")
+SECTIONS: tuple[str, ...] = (
+    "overview",
+    "quality",
+    "product",
+    "sales",
+    "marketing",
+    "recommendation",
+)

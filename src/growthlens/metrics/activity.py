@@ -1,0 +1,326 @@
+"""Product activity: DAU/WAU/MAU, sticky factor, sessions per user, session length.
+
+Definitions in docs/metrics.md, "Product". All counting runs in the engine from one
+per-user-per-day aggregate; only per-period counts come back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from growthlens.data.dataset import Dataset
+from growthlens.errors import ConfigError
+from growthlens.metrics.acquisition import session_dimensions
+from growthlens.metrics.fetch import dates, fetch
+from growthlens.metrics.periods import PERIODS, Period, dimension, period_start, window_periods
+from growthlens.result import FigureSpec, Result, SummaryValue
+
+_LABEL = {"day": "DAU", "week": "WAU", "month": "MAU"}
+_HISTOGRAM_BINS = 40
+
+
+def active_users(
+    ds: Dataset, *, by: str | None = None
+) -> dict[Period, pd.DataFrame]:
+    """Distinct active users (and sessions) per day, week and month [× by].
+
+    Every period intersecting the window is present (0 where nobody was active), with
+    ``complete`` (the period lies wholly inside the window).
+    """
+    window = ds.window
+    if window is None:
+        raise ConfigError("activity needs a data window; set window = [start, end]")
+    sessions = ds.table("sessions")
+    keys = [by] if by else []
+    dims = {by: dimension(sessions[by])} if by else {}
+    # One pass over the sessions: a user's sessions per day (per dimension value).
+    user_days = sessions.group_by(
+        user_id=sessions.user_id, day=sessions.start_ts.date(), **dims
+    ).aggregate(sessions=sessions.count())
+    out: dict[Period, pd.DataFrame] = {}
+    for period in PERIODS:
+        start = user_days.day if period == "day" else period_start(user_days.day, period)
+        counts = fetch(
+            user_days.group_by(start=start, **{k: user_days[k] for k in keys}).aggregate(
+                users=user_days.user_id.nunique() if period != "day" else user_days.count(),
+                sessions=user_days.sessions.sum(),
+            )
+        )
+        counts["start"] = dates(counts["start"])
+        grid = window_periods(window, period).rename(columns={"period": "start"})[["start", "complete"]]
+        grid["start"] = dates(grid["start"])
+        if keys:
+            values = counts[keys].drop_duplicates()
+            grid = grid.merge(values, how="cross")
+        table = grid.merge(counts, on=["start", *keys], how="left")
+        table["users"] = table["users"].fillna(0).astype("int64")
+        table["sessions"] = table["sessions"].fillna(0).astype("int64")
+        table.insert(0, "period", period)
+        out[period] = table[["period", "start", *keys, "users", "sessions", "complete"]]
+    return out
+
+
+def _means(tables: dict[Period, pd.DataFrame], complete_only: bool, keys: list[str]) -> pd.DataFrame:
+    rows = []
+    for period, table in tables.items():
+        used = table[table["complete"]] if complete_only and period != "day" else table
+        grouped = used.groupby(keys) if keys else [((), used)]
+        for key, part in grouped:
+            key = key if isinstance(key, tuple) else (key,)
+            active = part[part["users"] > 0]
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "period": period,
+                    "mean_users": float(part["users"].mean()) if len(part) else math.nan,
+                    "periods": len(part),
+                    "sessions_per_user": float((active["sessions"] / active["users"]).mean())
+                    if len(active)
+                    else math.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def session_length(ds: Dataset, *, by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Session-length statistics and a histogram, over sessions with a non-negative length.
+
+    Returns ``None`` when the sessions have no ``end_ts``.
+    """
+    sessions = ds.table("sessions")
+    if "end_ts" not in sessions.columns:
+        return None
+    keys = [by] if by else []
+    # Microsecond difference: exact duration (a second-level DATE_DIFF counts boundaries).
+    seconds = sessions.end_ts.delta(sessions.start_ts, unit="microsecond") / 1_000_000
+    valid = sessions.mutate(length_s=seconds, **({by: dimension(sessions[by])} if by else {}))
+    valid = valid.filter(valid.length_s.notnull() & (valid.length_s >= 0))
+    group = [valid[k] for k in keys]
+    stats = fetch(
+        valid.group_by(group).aggregate(
+            sessions=valid.count(),
+            mean_s=valid.length_s.mean(),
+            median_s=valid.length_s.median(),
+            p90_s=valid.length_s.quantile(0.9),
+            zero=(valid.length_s == 0).sum(),
+        )
+        if keys
+        else valid.aggregate(
+            sessions=valid.count(),
+            mean_s=valid.length_s.mean(),
+            median_s=valid.length_s.median(),
+            p90_s=valid.length_s.quantile(0.9),
+            zero=(valid.length_s == 0).sum(),
+        )
+    )
+    floored = valid.mutate(second=valid.length_s.floor().cast("int64"))
+    modes = fetch(floored.group_by([*[floored[k] for k in keys], floored.second]).aggregate(n=floored.count()))
+    # Mode: the most frequent whole second; ties → the smallest.
+    modes = modes.sort_values([*keys, "n", "second"], ascending=[*([True] * len(keys)), False, True])
+    mode = modes.drop_duplicates(keys or None, keep="first") if keys else modes.head(1)
+    mode = mode.rename(columns={"second": "mode_s"})[[*keys, "mode_s"]]
+    stats = stats.merge(mode, on=keys, how="left") if keys else stats.assign(mode_s=mode["mode_s"].iloc[0] if len(mode) else math.nan)
+    stats["zero_length_share"] = stats["zero"] / stats["sessions"].where(stats["sessions"] > 0)
+    stats = stats.drop(columns="zero")
+    histogram = pd.DataFrame(columns=["bin_start_s", "bin", "sessions"])
+    if not keys and len(modes):
+        p90 = float(stats["p90_s"].iloc[0])
+        width = _nice_width(max(p90 * 2, 1.0) / _HISTOGRAM_BINS)
+        counts = modes.groupby((modes["second"] // width).clip(upper=_HISTOGRAM_BINS))["n"].sum()
+        histogram = pd.DataFrame({"bin_start_s": counts.index.astype("int64") * width, "sessions": counts.to_numpy()})
+        last = _HISTOGRAM_BINS * width
+        histogram["bin"] = [
+            f"≥ {_duration(s)}" if s >= last else f"{_duration(s)}–{_duration(s + width)}" for s in histogram["bin_start_s"]
+        ]
+        histogram = histogram[["bin_start_s", "bin", "sessions"]]
+    return stats, histogram
+
+
+def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | None = None) -> Result:
+    """DAU, WAU, MAU, sticky factor, sessions per user per day and session length.
+
+    DAU/WAU/MAU = mean over every period intersecting the window (0 for a period with no
+    activity) of distinct users with ≥1 session starting in it; ``complete_periods=True``
+    drops partial first/last weeks and months. With ``by`` (a session dimension), a user
+    active on e.g. a device in a period counts for that device (so one user can count for
+    two devices). See docs/metrics.md, "Product".
+    """
+    ds.require("sessions")
+    if by is not None and by not in session_dimensions(ds):
+        raise ConfigError(
+            f"cannot break down by {by!r}: not a session dimension "
+            f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
+        )
+    complete_only = ds.settings.complete_periods if complete_periods is None else complete_periods
+    tables = active_users(ds)
+    means = _means(tables, complete_only, [])
+    mean = dict(zip(means["period"], means["mean_users"], strict=True))
+    spud = float(means.loc[means["period"] == "day", "sessions_per_user"].iloc[0])
+    length = session_length(ds)
+    summary: dict[str, SummaryValue] = {
+        "dau": mean["day"],
+        "wau": mean["week"],
+        "mau": mean["month"],
+        "sticky_wau": mean["day"] / mean["week"] if mean["week"] else math.nan,
+        "sticky_mau": mean["day"] / mean["month"] if mean["month"] else math.nan,
+        "sessions_per_user_per_day": spud,
+        "days": int(means.loc[means["period"] == "day", "periods"].iloc[0]),
+        "weeks": int(means.loc[means["period"] == "week", "periods"].iloc[0]),
+        "months": int(means.loc[means["period"] == "month", "periods"].iloc[0]),
+        "complete_periods": complete_only,
+    }
+    extra: dict[str, pd.DataFrame] = {}
+    notes = [
+        "DAU/WAU/MAU = mean over all days/weeks/months of the window (0 when nobody was active) "
+        "of distinct users with ≥1 session starting in the period. "
+        + (
+            "Partial first/last weeks and months are left out (complete_periods)."
+            if complete_only
+            else "Partial first/last weeks and months are included and flagged (complete = false)."
+        ),
+        "Sticky factor = DAU ÷ WAU and DAU ÷ MAU.",
+    ]
+    if length is None:
+        summary.update(
+            session_length_mean_s=math.nan,
+            session_length_median_s=math.nan,
+            session_length_mode_s=math.nan,
+            session_length_p90_s=math.nan,
+            zero_length_share=math.nan,
+        )
+        notes.append("Session length is unavailable: the sessions have no end_ts.")
+    else:
+        stats, histogram = length
+        row = stats.iloc[0] if len(stats) else pd.Series(dtype=float)
+        summary.update(
+            session_length_mean_s=float(row.get("mean_s", math.nan)),
+            session_length_median_s=float(row.get("median_s", math.nan)),
+            session_length_mode_s=float(row.get("mode_s", math.nan)),
+            session_length_p90_s=float(row.get("p90_s", math.nan)),
+            zero_length_share=float(row.get("zero_length_share", math.nan)),
+        )
+        extra["session_length"] = histogram
+        notes.append(
+            "Session length = end_ts − start_ts over sessions with a non-negative length; mode on "
+            "whole seconds (ties → the smallest); p90 by linear interpolation."
+        )
+    if by is not None:
+        by_tables = active_users(ds, by=by)
+        per = _means(by_tables, complete_only, [by]).pivot(index=by, columns="period", values="mean_users")
+        per = per.rename(columns={"day": "dau", "week": "wau", "month": "mau"}).reset_index()
+        per["sticky_mau"] = per["dau"] / per["mau"].where(per["mau"] > 0)
+        spu = _means(by_tables, complete_only, [by])
+        spu = spu[spu["period"] == "day"][[by, "sessions_per_user"]].rename(
+            columns={"sessions_per_user": "sessions_per_user_per_day"}
+        )
+        per = per.merge(spu, on=by, how="left")
+        if length is not None:
+            stats_by, _ = session_length(ds, by=by) or (pd.DataFrame(), pd.DataFrame())
+            per = per.merge(
+                stats_by[[by, "mean_s", "median_s", "mode_s"]].rename(
+                    columns={
+                        "mean_s": "session_length_mean_s",
+                        "median_s": "session_length_median_s",
+                        "mode_s": "session_length_mode_s",
+                    }
+                ),
+                on=by,
+                how="left",
+            )
+        extra["by"] = per.sort_values("dau", ascending=False).reset_index(drop=True)
+    main = pd.concat(tables.values(), ignore_index=True)
+    findings = _findings(summary, extra.get("by"), by)
+    figures = [
+        FigureSpec(
+            kind="line",
+            x="start",
+            y="users",
+            color="period",
+            title="Active users per day, week and month",
+            labels={"start": "Period start", "users": "Active users", "period": "Period"},
+            value_format=",.0f",
+        )
+    ]
+    if "session_length" in extra and len(extra["session_length"]):
+        figures.append(
+            FigureSpec(
+                kind="histogram",
+                x="bin",
+                y="sessions",
+                table="session_length",
+                title="Session length distribution",
+                labels={"bin": "Session length", "sessions": "Sessions"},
+                value_format=",.0f",
+            )
+        )
+    if by is not None:
+        figures.append(
+            FigureSpec(
+                kind="bar",
+                x=by,
+                y="dau",
+                table="by",
+                title=f"DAU by {by}",
+                labels={by: by.capitalize(), "dau": "Daily active users (mean)"},
+                value_format=",.1f",
+            )
+        )
+    return Result(
+        name="activity" if by is None else f"activity_by_{by}",
+        title="Product activity" if by is None else f"Product activity by {by}",
+        table=main,
+        summary=summary,
+        findings=tuple(findings),
+        tables=extra,
+        figures=tuple(figures),
+        notes=tuple(notes),
+    )
+
+
+def _findings(summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: str | None) -> list[str]:
+    dau, wau, mau = (float(summary[k]) for k in ("dau", "wau", "mau"))  # type: ignore[arg-type]
+    out = [
+        f"On an average day {dau:,.0f} people use the product, {wau:,.0f} in a week and "
+        f"{mau:,.0f} in a month; sticky factor {float(summary['sticky_wau']):.1%} of weekly and "  # type: ignore[arg-type]
+        f"{float(summary['sticky_mau']):.1%} of monthly users come on a given day."  # type: ignore[arg-type]
+    ]
+    mean = summary.get("session_length_mean_s")
+    if isinstance(mean, float) and not math.isnan(mean):
+        out.append(
+            f"A session lasts {_duration(mean)} on average (median {_duration(float(summary['session_length_median_s']))}, "  # type: ignore[arg-type]
+            f"most often {_duration(float(summary['session_length_mode_s']))}); "  # type: ignore[arg-type]
+            f"{float(summary['zero_length_share']):.1%} of sessions have zero length."  # type: ignore[arg-type]
+        )
+    if per is not None and by is not None and len(per) > 1:
+        top = per.iloc[0]
+        share = top["dau"] / per["dau"].sum() if per["dau"].sum() else math.nan
+        out.append(
+            f"{by.capitalize()} {top[by]} has the most daily users ({top['dau']:,.0f}, "
+            f"{share:.0%} of the daily user-{by} pairs)."
+        )
+    return out
+
+
+def _nice_width(raw: float) -> int:
+    for step in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
+        if raw <= step:
+            return step
+    return int(math.ceil(raw / 3600) * 3600)
+
+
+def _duration(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "n/a"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(round(seconds), 3600)
+    return f"{hours} h {rest // 60} min"
+
+
+

@@ -1,0 +1,139 @@
+"""Retention by cohort of first session (docs/metrics.md, "Retention")."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from growthlens.data.dataset import Dataset
+from growthlens.errors import ConfigError
+from growthlens.metrics.acquisition import session_dimensions
+from growthlens.metrics.cohorts import horizon_mean, observed_grid
+from growthlens.metrics.fetch import dates, fetch
+from growthlens.metrics.periods import Period, age, check_period, dimension, first_sessions, period_start
+from growthlens.result import FigureSpec, Result, SummaryValue
+
+AGES = (1, 2, 3)
+
+
+def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -> Result:
+    """retention(c, k) = users of cohort c active in period c + k ÷ size of c.
+
+    Cohort = period of a user's first session; ``by`` splits cohorts by the first
+    session's dimension (null → ``(unknown)``). Cells past the window do not exist;
+    observed cells without activity are 0.
+
+    Example:
+        >>> import pandas as pd, growthlens as gl
+        >>> s = pd.DataFrame({"user_id": [1, 2, 1], "start_ts": pd.to_datetime(
+        ...     ["2020-01-03", "2020-01-20", "2020-02-05"])})
+        >>> r = gl.retention(gl.load(sessions=s, window=("2020-01-01", "2020-02-29")))
+        >>> r.table[["age", "users", "retention"]].values.tolist()
+        [[0, 2, 1.0], [1, 2, 0.5]]
+    """
+    ds.require("sessions")
+    period = check_period(period)
+    window = ds.window
+    if window is None:
+        raise ConfigError("retention needs a data window; set window = [start, end]")
+    keys = [by] if by else []
+    if by is not None and by not in session_dimensions(ds):
+        raise ConfigError(
+            f"cannot break down by {by!r}: not a session dimension "
+            f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
+        )
+    sessions = ds.table("sessions")
+    if by is None:
+        # Only the cohort is needed: a min per user, no ordering of rows.
+        users = sessions.group_by("user_id").aggregate(first=sessions.start_ts.min())
+        cohorts = users.select("user_id", cohort=period_start(users.first, period))
+    else:
+        first = first_sessions(sessions)
+        cohorts = first.select("user_id", cohort=period_start(first.start_ts, period), **{by: dimension(first[by])})
+    active = sessions.select(sessions.user_id, active=period_start(sessions.start_ts, period)).distinct()
+    joined = active.inner_join(cohorts, "user_id")
+    cell_age = age(joined.cohort, joined.active, period).name("age")
+    cells = fetch(
+        joined.group_by([joined.cohort, *[joined[k] for k in keys], cell_age]).aggregate(
+            active_users=joined.count()
+        )
+    )
+    sizes = fetch(cohorts.group_by(["cohort", *keys]).aggregate(users=cohorts.count()))
+    sizes["cohort"] = dates(sizes["cohort"])
+    cells["cohort"] = dates(cells["cohort"])
+    grid = observed_grid(sizes, window=window, period=period, keys=keys)
+    table = grid.merge(cells, on=["cohort", *keys, "age"], how="left", validate="one_to_one")
+    table["active_users"] = table["active_users"].fillna(0).astype("int64")
+    table["retention"] = table["active_users"] / table["users"]
+    table = table[["cohort", *keys, "age", "users", "active_users", "retention", "complete"]]
+
+    summary: dict[str, SummaryValue] = {"users": int(sizes["users"].sum()), "cohorts": int(sizes["cohort"].nunique())}
+    for k in AGES:
+        mean = horizon_mean(table, "retention", horizon=k + 1)
+        summary[f"retention_{k}"] = float(mean["retention"].iloc[0])
+        summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
+    curve = table[table["complete"]].groupby([*keys, "age"])["retention"].agg(["mean", "size"]).reset_index()
+    curve = curve.rename(columns={"mean": "retention", "size": "cells"})
+    findings = _findings(summary, curve, by, period)
+    unit = period
+    figures = [
+        FigureSpec(
+            kind="heatmap",
+            x="age",
+            y="cohort",
+            z="retention",
+            title=f"Retention by {period}ly cohort and age" + (f" ({by}: see curves)" if by else ""),
+            labels={"age": f"Age ({unit}s)", "cohort": "Cohort (first session)", "retention": "Retention"},
+            value_format=".1%",
+        ),
+        FigureSpec(
+            kind="line",
+            x="age",
+            y="retention",
+            table="curve",
+            color=by,
+            title="Mean retention by age (complete cohorts)" + (f" by {by}" if by else ""),
+            labels={"age": f"Age ({unit}s)", "retention": "Retention", **({by: by.capitalize()} if by else {})},
+            value_format=".1%",
+        ),
+    ]
+    if by is not None:
+        # A heatmap mixing segments is unreadable; the curves carry the breakdown.
+        figures = figures[1:]
+    return Result(
+        name="retention" if by is None else f"retention_by_{by}",
+        title=f"Retention ({period}ly cohorts)" + (f" by first-session {by}" if by else ""),
+        table=table,
+        summary=summary,
+        findings=tuple(findings),
+        tables={"curve": curve},
+        figures=tuple(figures),
+        notes=(
+            "retention(c, k) = distinct users of cohort c with a session in period c + k ÷ "
+            "cohort size; cohort = period of the user's first session.",
+            "Age-k summaries average complete cells only and state how many cells they used.",
+        ),
+    )
+
+
+def _findings(summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period) -> list[str]:
+    r1 = summary["retention_1"]
+    out: list[str] = []
+    if isinstance(r1, float) and not math.isnan(r1):
+        out.append(
+            f"{r1:.1%} of users come back in their second {period} (mean over "
+            f"{summary['cells_1']} complete cohorts); {float(summary['retention_3']):.1%} "  # type: ignore[arg-type]
+            f"are still active in their fourth."
+        )
+    else:
+        out.append(f"No complete cohort has a second {period} yet.")
+    if by is not None:
+        age1 = curve[curve["age"] == 1].sort_values("retention", ascending=False)
+        if len(age1) > 1:
+            best, worst = age1.iloc[0], age1.iloc[-1]
+            out.append(
+                f"By first-session {by}, {by} {best[by]} returns most ({best['retention']:.1%} in "
+                f"the second {period}) and {by} {worst[by]} least ({worst['retention']:.1%})."
+            )
+    return out

@@ -1,0 +1,292 @@
+"""Sales per buyer cohort: orders per buyer, average check and LTV (docs/metrics.md, Sales).
+
+One grouped aggregation of orders joined to buyer cohorts runs in the engine; cumulative
+values are taken on the small (cohort × age) frame, laid on the grid of observed cells.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from growthlens.data.dataset import Dataset
+from growthlens.errors import ConfigError
+from growthlens.metrics.acquisition import buyers, session_dimensions
+from growthlens.metrics.cohorts import horizon_mean, observed_grid
+from growthlens.metrics.fetch import dates, fetch
+from growthlens.metrics.periods import Period, age, check_period, period_start, window_periods
+from growthlens.result import FigureSpec, Result, SummaryValue
+
+
+def cohort_orders(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
+    """Cumulative orders and revenue per buyer cohort × age [× by], every observed cell.
+
+    Columns: ``cohort``, [``by``], ``buyers``, ``age``, ``complete``, ``orders``,
+    ``revenue`` (in that age), ``cum_orders``, ``cum_revenue``.
+    """
+    period = check_period(period)
+    window = ds.window
+    if window is None:
+        raise ConfigError("cohort metrics need a data window; set window = [start, end]")
+    keys = _by(ds, by)
+    b = buyers(ds, period=period)
+    orders = ds.table("orders")
+    joined = orders.inner_join(b, "user_id")
+    cell_age = age(joined.cohort, period_start(joined.ts, period), period)
+    grouped = joined.group_by([joined.cohort, *[joined[k] for k in keys], cell_age.name("age")])
+    cells = fetch(grouped.aggregate(orders=joined.count(), revenue=joined.revenue.sum()))
+    sizes = fetch(b.group_by(["cohort", *keys]).aggregate(buyers=b.count()))
+    sizes["cohort"] = dates(sizes["cohort"])
+    cells["cohort"] = dates(cells["cohort"])
+    grid = observed_grid(sizes, window=window, period=period, keys=keys)
+    out = grid.merge(cells, on=["cohort", *keys, "age"], how="left", validate="one_to_one")
+    out["orders"] = out["orders"].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0).astype(float)
+    group = out.groupby(["cohort", *keys], sort=False)
+    out["cum_orders"] = group["orders"].cumsum()
+    out["cum_revenue"] = group["revenue"].cumsum()
+    return out
+
+
+def ltv(
+    ds: Dataset, *, period: Period = "month", margin: float | None = None, by: str | None = None
+) -> Result:
+    """LTV(c, k): cumulative gross profit of cohort c's buyers over ages 0..k ÷ its buyers.
+
+    Gross profit = revenue × margin (``margin`` or the dataset setting). Buyer cohort =
+    period of the first order. See docs/metrics.md, "LTV".
+
+    Returns:
+        Result whose table has ``cohort``, ``age``, ``buyers``, ``ltv``, ``complete`` (and
+        ``by``); summary ``ltv_<N>`` = mean over complete cohorts at age N−1.
+
+    Example:
+        >>> import pandas as pd, growthlens as gl
+        >>> orders = pd.DataFrame({"user_id": [1, 1, 2], "revenue": [10.0, 5.0, 4.0],
+        ...     "ts": pd.to_datetime(["2020-01-05", "2020-02-03", "2020-01-20"])})
+        >>> r = gl.ltv(gl.load(orders=orders, window=("2020-01-01", "2020-02-29")))
+        >>> r.table[["age", "buyers", "ltv"]].values.tolist()
+        [[0, 2, 7.0], [1, 2, 9.5]]
+    """
+    margin = ds.settings.margin if margin is None else _check_margin(margin)
+    keys = _by(ds, by)
+    cells = cohort_orders(ds, period=period, by=by)
+    table = cells[["cohort", *keys, "age", "buyers", "complete"]].copy()
+    table["gross_profit"] = cells["cum_revenue"] * margin
+    table["ltv"] = table["gross_profit"] / table["buyers"]
+    table = table[["cohort", *keys, "age", "buyers", "ltv", "gross_profit", "complete"]]
+    horizon = ds.settings.horizon
+    overall = horizon_mean(table, "ltv", horizon=horizon)
+    value = float(overall["ltv"].iloc[0])
+    used = int(overall["cells"].iloc[0])
+    curve = _mean_curve(table, "ltv", keys)
+    unit = _unit(period)
+    summary: dict[str, SummaryValue] = {
+        f"ltv_{horizon}": value,
+        f"ltv_{horizon}_cells": used,
+        "buyers": int(table.drop_duplicates(["cohort", *keys])["buyers"].sum()),
+        "margin": margin,
+        "currency": ds.settings.currency,
+    }
+    findings = []
+    if used:
+        findings.append(
+            f"A buyer brings {_money(value, ds.settings.currency)} of gross profit in their first "
+            f"{horizon} {unit}s on average (mean over {used} complete cohort"
+            f"{'s' if used != 1 else ''}, margin {margin:.0%})."
+        )
+    else:
+        findings.append(
+            f"No cohort is old enough for a {horizon}-{unit} LTV yet: the window holds no "
+            f"complete cohort at age {horizon - 1}."
+        )
+    if keys and used:
+        per = horizon_mean(table, "ltv", horizon=horizon, group=keys).dropna(subset=["ltv"])
+        if len(per) > 1:
+            best, worst = per.loc[per["ltv"].idxmax()], per.loc[per["ltv"].idxmin()]
+            findings.append(
+                f"{horizon}-{unit} LTV ranges from {_money(worst['ltv'], ds.settings.currency)} "
+                f"({by} {worst[keys[0]]}) to {_money(best['ltv'], ds.settings.currency)} "
+                f"({by} {best[keys[0]]})."
+            )
+    return Result(
+        name="ltv",
+        title="Lifetime value (LTV) by buyer cohort",
+        table=table,
+        summary=summary,
+        findings=tuple(findings),
+        tables={"curve": curve},
+        figures=(
+            FigureSpec(
+                kind="heatmap",
+                x="age",
+                y="cohort",
+                z="ltv",
+                title=f"LTV by cohort and age ({unit}s), {ds.settings.currency} per buyer",
+                labels={"age": f"Age ({unit}s)", "cohort": "Cohort (first order)", "ltv": "LTV"},
+                value_format=",.2f",
+            ),
+            FigureSpec(
+                kind="line",
+                x="age",
+                y="ltv",
+                table="curve",
+                color=keys[0] if keys else None,
+                title="Mean LTV curve over cohorts",
+                labels={"age": f"Age ({unit}s)", "ltv": f"LTV ({ds.settings.currency} per buyer)"},
+                value_format=",.2f",
+            ),
+        ),
+        notes=(
+            "LTV(c, k) = cumulative gross profit (revenue × margin) of cohort c's buyers over "
+            "ages 0..k ÷ cohort buyers; cohort = period of the first order.",
+            "Cells past the data window do not exist; `complete` marks cells whose period lies "
+            f"wholly inside it. The {horizon}-{unit} LTV averages complete cohorts only.",
+        ),
+    )
+
+
+def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
+    """orders_per_buyer(c, k) = cumulative orders of cohort c over ages 0..k ÷ its buyers.
+
+    See docs/metrics.md, "Orders per buyer".
+    """
+    cells = cohort_orders(ds, period=period, by=None)
+    table = cells[["cohort", "age", "buyers", "complete"]].copy()
+    table["orders_per_buyer"] = cells["cum_orders"] / cells["buyers"]
+    table = table[["cohort", "age", "buyers", "orders_per_buyer", "complete"]]
+    horizon = ds.settings.horizon
+    overall = horizon_mean(table, "orders_per_buyer", horizon=horizon)
+    value = float(overall["orders_per_buyer"].iloc[0])
+    used = int(overall["cells"].iloc[0])
+    unit = _unit(period)
+    first = table[table["age"] == 0]
+    repeat = float((first["orders_per_buyer"] * first["buyers"]).sum() / first["buyers"].sum())
+    findings = [
+        f"In their first {unit} buyers place {repeat:.2f} orders each on average."
+        if len(first)
+        else "No buyers."
+    ]
+    if used:
+        findings.append(
+            f"After {horizon} {unit}s a buyer has placed {value:.2f} orders on average "
+            f"(mean over {used} complete cohort{'s' if used != 1 else ''})."
+        )
+    return Result(
+        name="orders_per_buyer",
+        title="Orders per buyer by cohort",
+        table=table,
+        summary={
+            f"orders_per_buyer_{horizon}": value,
+            f"orders_per_buyer_{horizon}_cells": used,
+            "orders_per_buyer_first_period": repeat,
+        },
+        findings=tuple(findings),
+        tables={"curve": _mean_curve(table, "orders_per_buyer", [])},
+        figures=(
+            FigureSpec(
+                kind="heatmap",
+                x="age",
+                y="cohort",
+                z="orders_per_buyer",
+                title=f"Cumulative orders per buyer by cohort and age ({unit}s)",
+                labels={"age": f"Age ({unit}s)", "cohort": "Cohort (first order)", "orders_per_buyer": "Orders per buyer"},
+                value_format=".2f",
+            ),
+        ),
+        notes=(
+            "orders_per_buyer(c, k) = orders of cohort c's buyers in ages 0..k ÷ cohort buyers.",
+        ),
+    )
+
+
+def aov(ds: Dataset, *, period: Period = "month") -> Result:
+    """Average check: revenue ÷ orders, per period and overall (docs/metrics.md, "AOV")."""
+    period = check_period(period)
+    window = ds.window
+    if window is None:
+        raise ConfigError("aov needs a data window; set window = [start, end]")
+    orders = ds.table("orders")
+    per = fetch(
+        orders.group_by(period=period_start(orders.ts, period)).aggregate(
+            orders=orders.count(), revenue=orders.revenue.sum()
+        )
+    )
+    per["period"] = dates(per["period"])
+    frame = window_periods(window, period)[["period", "complete"]]
+    frame["period"] = dates(frame["period"])
+    table = frame.merge(per, on="period", how="left")
+    table["orders"] = table["orders"].fillna(0).astype("int64")
+    table["revenue"] = table["revenue"].fillna(0.0).astype(float)
+    table["aov"] = table["revenue"] / table["orders"].where(table["orders"] > 0)
+    table = table[["period", "orders", "revenue", "aov", "complete"]]
+    n, revenue = int(table["orders"].sum()), float(table["revenue"].sum())
+    overall = revenue / n if n else math.nan
+    currency = ds.settings.currency
+    findings = []
+    if n:
+        findings.append(
+            f"The average check is {_money(overall, currency)} over {n:,} orders."
+        )
+        full = table[table["complete"] & table["aov"].notna()]
+        if len(full) > 1:
+            lo, hi = full.loc[full["aov"].idxmin()], full.loc[full["aov"].idxmax()]
+            findings.append(
+                f"By {period} it ranges from {_money(lo['aov'], currency)} "
+                f"({lo['period']:%Y-%m-%d}) to {_money(hi['aov'], currency)} ({hi['period']:%Y-%m-%d})."
+            )
+    return Result(
+        name="aov",
+        title="Average check (AOV)",
+        table=table,
+        summary={"aov": overall, "orders": n, "revenue": revenue, "currency": currency},
+        findings=tuple(findings),
+        figures=(
+            FigureSpec(
+                kind="line",
+                x="period",
+                y="aov",
+                title=f"Average check per {period}",
+                labels={"period": period.capitalize(), "aov": f"Average check ({currency})"},
+                value_format=",.2f",
+            ),
+        ),
+        notes=("AOV = revenue ÷ orders; zero-revenue orders count as orders.",),
+    )
+
+
+def _mean_curve(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFrame:
+    """Unweighted mean over cohorts per age (complete cells only), with cells used."""
+    full = table[table["complete"] & table[value].notna()]
+    curve = full.groupby([*keys, "age"])[value].agg(["mean", "size"]).reset_index()
+    return curve.rename(columns={"mean": value, "size": "cells"})
+
+
+def _by(ds: Dataset, by: str | None) -> list[str]:
+    if by is None:
+        return []
+    dims = session_dimensions(ds)
+    if by not in dims:
+        raise ConfigError(
+            f"cannot break down by {by!r}: it is not a session dimension of this dataset "
+            f"(dimensions: {', '.join(dims) or 'none: the dataset has no sessions'})"
+        )
+    return [by]
+
+
+def _check_margin(margin: float) -> float:
+    if not 0 < margin <= 1:
+        raise ConfigError(f"margin must be in (0, 1]; got {margin}")
+    return float(margin)
+
+
+def _unit(period: Period) -> str:
+    return period
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+__all__ = ["aov", "cohort_orders", "ltv", "orders_per_buyer"]
