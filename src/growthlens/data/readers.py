@@ -171,6 +171,18 @@ def read_object(con: BaseBackend, obj: Any, *, label: str) -> RawSource:
 
 
 def _to_arrow(obj: Any, label: str) -> pa.Table:
+    return _without_null_types(_as_arrow(obj, label))
+
+
+def _without_null_types(table: pa.Table) -> pa.Table:
+    """An all-empty column has Arrow type null, which engines cannot store: make it text."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    return table
+
+
+def _as_arrow(obj: Any, label: str) -> pa.Table:
     if isinstance(obj, pa.Table):
         return obj
     if isinstance(obj, pa.RecordBatch):
