@@ -7,14 +7,14 @@ backend the Dataset lives in.
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from typing import Any, TypeAlias
 
 import ibis
 from ibis.backends import BaseBackend
 
 from growthlens.errors import ConfigError, MissingExtraError
 
-BackendLike = BaseBackend | str | None
+BackendLike: TypeAlias = "BaseBackend | str | None"
 
 
 def connect(
@@ -51,7 +51,8 @@ def connect(
     if isinstance(backend, BaseBackend):
         return backend
     raise ConfigError(
-        f"backend must be None, 'duckdb', 'pyspark', an Ibis URL or an Ibis backend; got {type(backend).__name__}"
+        "backend must be None, 'duckdb', 'pyspark', an Ibis URL or an Ibis backend; "
+        f"got {type(backend).__name__}"
     )
 
 

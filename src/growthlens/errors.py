@@ -83,6 +83,5 @@ class MissingExtraError(GrowthlensError):
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
         super().__init__(
-            f"{feature} needs the optional package {package!r}: "
-            f"pip install 'growthlens[{extra}]'"
+            f"{feature} needs the optional package {package!r}: pip install 'growthlens[{extra}]'"
         )

@@ -83,7 +83,9 @@ class Result:
         try:
             return self.tables[key]
         except KeyError:
-            raise KeyError(f"{self.name} has no table {key!r}; tables: main, {', '.join(self.tables)}") from None
+            raise KeyError(
+                f"{self.name} has no table {key!r}; tables: main, {', '.join(self.tables)}"
+            ) from None
 
     def figure(self, which: int | str = 0) -> go.Figure:
         """Render one chart as a Plotly figure (by position or title)."""
@@ -94,7 +96,9 @@ class Result:
         if isinstance(which, str):
             matches = [f for f in self.figures if f.title == which]
             if not matches:
-                raise ValueError(f"no chart titled {which!r}; charts: {[f.title for f in self.figures]}")
+                raise ValueError(
+                    f"no chart titled {which!r}; charts: {[f.title for f in self.figures]}"
+                )
             spec = matches[0]
         else:
             spec = self.figures[which]
@@ -136,4 +140,6 @@ def json_value(value: Any) -> Any:
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-ready dicts."""
-    return [{str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [
+        {str(k): json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]

@@ -101,7 +101,9 @@ def test_retention_hand_worked() -> None:
     t = gl.retention(ds).table
     got = [
         (str(c.date()), a, u, r, k)
-        for c, a, u, r, k in t[["cohort", "age", "users", "retention", "complete"]].itertuples(index=False)
+        for c, a, u, r, k in t[["cohort", "age", "users", "retention", "complete"]].itertuples(
+            index=False
+        )
     ]
     assert got == [
         ("2021-01-01", 0, 2, 1.0, True),
@@ -146,7 +148,9 @@ def test_retention_matches_oracle(seed: int, period: str) -> None:
     assert (ours["cohort"].to_numpy() == expected["cohort"].to_numpy()).all()
     assert ours["age"].tolist() == expected["age"].tolist()
     assert ours["users"].tolist() == expected["users"].tolist()
-    assert ours["retention"].to_numpy() == pytest.approx(expected["retention"].to_numpy(), abs=1e-12)
+    assert ours["retention"].to_numpy() == pytest.approx(
+        expected["retention"].to_numpy(), abs=1e-12
+    )
 
 
 def test_retention_recovers_planted_truth() -> None:

@@ -55,7 +55,13 @@ def test_conversion_lag_hand_worked() -> None:
     r = gl.conversion_lag(_dataset())
     buckets = r.tables["buckets"].set_index("bucket")
     assert buckets["buyers"].to_dict() == {
-        "negative": 1, "0d": 1, "1d": 2, "2–7d": 0, "8–30d": 0, "30d+": 0, "(no session)": 1
+        "negative": 1,
+        "0d": 1,
+        "1d": 2,
+        "2–7d": 0,
+        "8–30d": 0,
+        "30d+": 0,
+        "(no session)": 1,
     }
     assert buckets["share"].sum() == pytest.approx(1.0)
     assert r.table[["lag_days", "buyers"]].values.tolist() == [[-2, 1], [0, 1], [1, 2]]

@@ -35,7 +35,9 @@ def activity(sessions: pd.DataFrame, window: tuple[date, date]) -> dict[str, flo
         out[name] = counts.reindex(_all_periods(window, period), fill_value=0).mean()
     out["sticky_wau"] = out["dau"] / out["wau"]
     out["sticky_mau"] = out["dau"] / out["mau"]
-    per_day = s.groupby(s["start_ts"].dt.normalize()).agg(n=("user_id", "size"), u=("user_id", "nunique"))
+    per_day = s.groupby(s["start_ts"].dt.normalize()).agg(
+        n=("user_id", "size"), u=("user_id", "nunique")
+    )
     out["sessions_per_user_per_day"] = (per_day["n"] / per_day["u"]).mean()
     length = (s["end_ts"] - s["start_ts"]).dt.total_seconds()
     length = length[length >= 0]
@@ -60,5 +62,7 @@ def retention(sessions: pd.DataFrame, window: tuple[date, date], period: str) ->
         later = [p for p in periods if p >= cohort]
         for k, p in enumerate(later):
             active = s[(s["cohort"] == cohort) & (s["p"] == p)]["user_id"].nunique()
-            rows.append({"cohort": cohort, "age": k, "users": int(size), "retention": active / size})
+            rows.append(
+                {"cohort": cohort, "age": k, "users": int(size), "retention": active / size}
+            )
     return pd.DataFrame(rows).sort_values(["cohort", "age"]).reset_index(drop=True)

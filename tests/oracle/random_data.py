@@ -45,10 +45,18 @@ def random_frames(
         dev = rng.choice(["desktop", "touch", None], p=[0.6, 0.35, 0.05])
         n = int(rng.geometric(0.35))
         for k in range(n):
-            ts = first if k == 0 else first + pd.Timedelta(minutes=int(rng.integers(0, days * 24 * 60)))
+            ts = (
+                first
+                if k == 0
+                else first + pd.Timedelta(minutes=int(rng.integers(0, days * 24 * 60)))
+            )
             if ts > t0 + horizon:
                 continue
-            length = int(rng.choice([0, rng.integers(1, 3600), -int(rng.integers(1, 600))], p=[0.1, 0.85, 0.05]))
+            length = int(
+                rng.choice(
+                    [0, rng.integers(1, 3600), -int(rng.integers(1, 600))], p=[0.1, 0.85, 0.05]
+                )
+            )
             rows.append(
                 {
                     "user_id": uid,
@@ -59,7 +67,15 @@ def random_frames(
                 }
             )
         if rng.random() < 0.05:  # a tie: two sessions at the same first timestamp
-            rows.append({"user_id": uid, "start_ts": first, "end_ts": first, "source": "social", "device": "touch"})
+            rows.append(
+                {
+                    "user_id": uid,
+                    "start_ts": first,
+                    "end_ts": first,
+                    "source": "social",
+                    "device": "touch",
+                }
+            )
     sessions = pd.DataFrame(rows)
     orders_rows = []
     buyers = rng.choice(np.arange(1, users + 1), size=users // 3, replace=False)
@@ -74,13 +90,17 @@ def random_frames(
                 revenue = 0.0 if rng.random() < 0.03 else round(float(rng.lognormal(1.5, 0.8)), 2)
                 orders_rows.append({"user_id": int(uid), "ts": ts, "revenue": revenue})
     for extra in range(3):  # buyers with no session at all
-        orders_rows.append({"user_id": users + 1 + extra, "ts": t0 + pd.Timedelta(days=3 + extra), "revenue": 5.0})
+        orders_rows.append(
+            {"user_id": users + 1 + extra, "ts": t0 + pd.Timedelta(days=3 + extra), "revenue": 5.0}
+        )
     orders = pd.DataFrame(orders_rows)
     cost_rows = []
     for src in paid:
         for d in pd.date_range(t0, periods=days, freq="D"):
             if src == paid[-1] and rng.random() < 0.05:
                 continue  # a gap in the cost series
-            cost_rows.append({"date": d.date(), "source": src, "cost": round(float(rng.uniform(5, 50)), 2)})
+            cost_rows.append(
+                {"date": d.date(), "source": src, "cost": round(float(rng.uniform(5, 50)), 2)}
+            )
     costs = pd.DataFrame(cost_rows)
     return Frames(sessions=sessions, orders=orders, costs=costs)

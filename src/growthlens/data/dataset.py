@@ -43,14 +43,17 @@ class Dataset:
     def table(self, name: str) -> ir.Table:
         """The canonical table ``name``; raises :class:`MissingTableError` if absent."""
         if name not in TABLES:
-            raise MissingTableError(f"unknown table {name!r}; canonical tables: {', '.join(TABLES)}")
+            raise MissingTableError(
+                f"unknown table {name!r}; canonical tables: {', '.join(TABLES)}"
+            )
         try:
             return self.tables[name]
         except KeyError:
             have = ", ".join(self.tables) or "none"
             raise MissingTableError(
                 f"this analysis needs the {name!r} table, which the dataset does not have "
-                f"(it has: {have}); pass {name}=... to gl.load or add a [{name}] section to the config"
+                f"(it has: {have}); pass {name}=... to gl.load or add a [{name}] section "
+                "to the config"
             ) from None
 
     def require(self, *names: str) -> None:

@@ -73,9 +73,16 @@ TABLES: dict[str, TableModel] = {
                     True,
                     ("start", "session_start", "start_time", "started_at", "visit_start"),
                 ),
-                Column("end_ts", "timestamp", False, ("end", "session_end", "end_time", "ended_at")),
+                Column(
+                    "end_ts", "timestamp", False, ("end", "session_end", "end_time", "ended_at")
+                ),
                 Column("session_id", "id", False, ("visit_id", "sessionid")),
-                Column("source", "text", False, ("source_id", "utm_source", "channel", "traffic_source")),
+                Column(
+                    "source",
+                    "text",
+                    False,
+                    ("source_id", "utm_source", "channel", "traffic_source"),
+                ),
                 Column("device", "text", False, ("device_type", "platform")),
                 Column("campaign", "text", False, ("campaign_id", "utm_campaign")),
                 Column("country", "text", False, ("region", "country_code")),
@@ -89,7 +96,10 @@ TABLES: dict[str, TableModel] = {
             (
                 _USER,
                 Column(
-                    "ts", "timestamp", True, ("buy_ts", "order_ts", "purchase_ts", "created_at", "order_date")
+                    "ts",
+                    "timestamp",
+                    True,
+                    ("buy_ts", "order_ts", "purchase_ts", "created_at", "order_date"),
                 ),
                 Column("revenue", "number", True, ("amount", "order_value", "value", "price")),
                 Column("order_id", "id", False, ("conversion_id", "transaction_id")),
@@ -115,7 +125,12 @@ TABLES: dict[str, TableModel] = {
             "events",
             (
                 _USER,
-                Column("ts", "timestamp", True, ("event_ts", "event_time", "timestamp", "event_timestamp")),
+                Column(
+                    "ts",
+                    "timestamp",
+                    True,
+                    ("event_ts", "event_time", "timestamp", "event_timestamp"),
+                ),
                 Column("event", "text", True, ("event_name", "event_type", "action")),
                 Column("session_id", "id", False, ()),
             ),

@@ -62,10 +62,13 @@ class TableCounts:
         # The invariant the whole report relies on; break loudly, never silently.
         if self.loaded != self.accepted + self.excluded:
             raise AssertionError(
-                f"{self.table}: loaded {self.loaded} != accepted {self.accepted} + excluded {self.excluded}"
+                f"{self.table}: loaded {self.loaded} != accepted {self.accepted} "
+                f"+ excluded {self.excluded}"
             )
         if sum(self.excluded_by_reason.values()) != self.excluded:
-            raise AssertionError(f"{self.table}: exclusion reasons do not add up to {self.excluded}")
+            raise AssertionError(
+                f"{self.table}: exclusion reasons do not add up to {self.excluded}"
+            )
 
 
 @dataclass(frozen=True)

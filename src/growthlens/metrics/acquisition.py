@@ -57,7 +57,9 @@ def buyers(
     visits = sessions.group_by("user_id").aggregate(first_visit_ts=sessions.start_ts.min())
     touch = first_sessions(sessions)
     if model == "last_touch":
-        before = sessions.inner_join(first, "user_id").filter(lambda t: t.start_ts <= t.first_order_ts)
+        before = sessions.inner_join(first, "user_id").filter(
+            lambda t: t.start_ts <= t.first_order_ts
+        )
         before = before.select(*sessions.columns)
         order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
         last = first_rows(before, key="user_id", order=order, latest=True)

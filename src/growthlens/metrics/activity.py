@@ -21,9 +21,7 @@ _LABEL = {"day": "DAU", "week": "WAU", "month": "MAU"}
 _HISTOGRAM_BINS = 40
 
 
-def active_users(
-    ds: Dataset, *, by: str | None = None
-) -> dict[Period, pd.DataFrame]:
+def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataFrame]:
     """Distinct active users (and sessions) per day, week and month [× by].
 
     Every period intersecting the window is present (0 where nobody was active), with
@@ -49,7 +47,9 @@ def active_users(
             )
         )
         counts["start"] = dates(counts["start"])
-        grid = window_periods(window, period).rename(columns={"period": "start"})[["start", "complete"]]
+        grid = window_periods(window, period).rename(columns={"period": "start"})[
+            ["start", "complete"]
+        ]
         grid["start"] = dates(grid["start"])
         if keys:
             values = counts[keys].drop_duplicates()
@@ -62,7 +62,9 @@ def active_users(
     return out
 
 
-def _means(tables: dict[Period, pd.DataFrame], complete_only: bool, keys: list[str]) -> pd.DataFrame:
+def _means(
+    tables: dict[Period, pd.DataFrame], complete_only: bool, keys: list[str]
+) -> pd.DataFrame:
     rows = []
     for period, table in tables.items():
         used = table[table["complete"]] if complete_only and period != "day" else table
@@ -84,7 +86,9 @@ def _means(tables: dict[Period, pd.DataFrame], complete_only: bool, keys: list[s
     return pd.DataFrame(rows)
 
 
-def session_length(ds: Dataset, *, by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+def session_length(
+    ds: Dataset, *, by: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Session-length statistics and a histogram, over sessions with a non-negative length.
 
     Returns ``None`` when the sessions have no ``end_ts``.
@@ -116,12 +120,20 @@ def session_length(ds: Dataset, *, by: str | None = None) -> tuple[pd.DataFrame,
         )
     )
     floored = valid.mutate(second=valid.length_s.floor().cast("int64"))
-    modes = fetch(floored.group_by([*[floored[k] for k in keys], floored.second]).aggregate(n=floored.count()))
+    modes = fetch(
+        floored.group_by([*[floored[k] for k in keys], floored.second]).aggregate(n=floored.count())
+    )
     # Mode: the most frequent whole second; ties → the smallest.
-    modes = modes.sort_values([*keys, "n", "second"], ascending=[*([True] * len(keys)), False, True])
+    modes = modes.sort_values(
+        [*keys, "n", "second"], ascending=[*([True] * len(keys)), False, True]
+    )
     mode = modes.drop_duplicates(keys or None, keep="first") if keys else modes.head(1)
     mode = mode.rename(columns={"second": "mode_s"})[[*keys, "mode_s"]]
-    stats = stats.merge(mode, on=keys, how="left") if keys else stats.assign(mode_s=mode["mode_s"].iloc[0] if len(mode) else math.nan)
+    stats = (
+        stats.merge(mode, on=keys, how="left")
+        if keys
+        else stats.assign(mode_s=mode["mode_s"].iloc[0] if len(mode) else math.nan)
+    )
     stats["zero_length_share"] = stats["zero"] / stats["sessions"].where(stats["sessions"] > 0)
     stats = stats.drop(columns="zero")
     histogram = pd.DataFrame(columns=["bin_start_s", "bin", "sessions"])
@@ -129,10 +141,13 @@ def session_length(ds: Dataset, *, by: str | None = None) -> tuple[pd.DataFrame,
         p90 = float(stats["p90_s"].iloc[0])
         width = _nice_width(max(p90 * 2, 1.0) / _HISTOGRAM_BINS)
         counts = modes.groupby((modes["second"] // width).clip(upper=_HISTOGRAM_BINS))["n"].sum()
-        histogram = pd.DataFrame({"bin_start_s": counts.index.astype("int64") * width, "sessions": counts.to_numpy()})
+        histogram = pd.DataFrame(
+            {"bin_start_s": counts.index.astype("int64") * width, "sessions": counts.to_numpy()}
+        )
         last = _HISTOGRAM_BINS * width
         histogram["bin"] = [
-            f"≥ {_duration(s)}" if s >= last else f"{_duration(s)}–{_duration(s + width)}" for s in histogram["bin_start_s"]
+            f"≥ {_duration(s)}" if s >= last else f"{_duration(s)}–{_duration(s + width)}"
+            for s in histogram["bin_start_s"]
         ]
         histogram = histogram[["bin_start_s", "bin", "sessions"]]
     return stats, histogram
@@ -208,7 +223,9 @@ def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | Non
         )
     if by is not None:
         by_tables = active_users(ds, by=by)
-        per = _means(by_tables, complete_only, [by]).pivot(index=by, columns="period", values="mean_users")
+        per = _means(by_tables, complete_only, [by]).pivot(
+            index=by, columns="period", values="mean_users"
+        )
         per = per.rename(columns={"day": "dau", "week": "wau", "month": "mau"}).reset_index()
         per["sticky_mau"] = per["dau"] / per["mau"].where(per["mau"] > 0)
         spu = _means(by_tables, complete_only, [by])
@@ -279,7 +296,9 @@ def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | Non
     )
 
 
-def _findings(summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: str | None) -> list[str]:
+def _findings(
+    summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: str | None
+) -> list[str]:
     dau, wau, mau = (float(summary[k]) for k in ("dau", "wau", "mau"))  # type: ignore[arg-type]
     out = [
         f"On an average day {dau:,.0f} people use the product, {wau:,.0f} in a week and "
@@ -289,7 +308,8 @@ def _findings(summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: st
     mean = summary.get("session_length_mean_s")
     if isinstance(mean, float) and not math.isnan(mean):
         out.append(
-            f"A session lasts {_duration(mean)} on average (median {_duration(float(summary['session_length_median_s']))}, "  # type: ignore[arg-type]
+            f"A session lasts {_duration(mean)} on average "
+            f"(median {_duration(float(summary['session_length_median_s']))}, "  # type: ignore[arg-type]
             f"most often {_duration(float(summary['session_length_mode_s']))}); "  # type: ignore[arg-type]
             f"{float(summary['zero_length_share']):.1%} of sessions have zero length."  # type: ignore[arg-type]
         )
@@ -321,6 +341,3 @@ def _duration(seconds: float) -> str:
         return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     hours, rest = divmod(round(seconds), 3600)
     return f"{hours} h {rest // 60} min"
-
-
-

@@ -70,7 +70,7 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
     cells["bucket"] = [bucket(v) for v in cells["lag_days"]]
     total = int(cells["buyers"].sum())
 
-    dist = cells.dropna(subset=["lag_days"]).groupby("lag_days", as_index=False)["buyers"].sum()
+    dist = cells.dropna(subset=["lag_days"]).groupby("lag_days")["buyers"].sum().reset_index()
     dist["lag_days"] = dist["lag_days"].astype("int64")
     dist["share"] = dist["buyers"] / total
     dist = dist.sort_values("lag_days").reset_index(drop=True)
@@ -113,11 +113,12 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
             f"{count['(no session)']:,} buyers have no session, so no conversion lag "
             f"({share['(no session)']:.1%} of buyers)."
         )
-    if keys:
-        per = tables["by_" + by]  # type: ignore[operator]
+    if by is not None:
+        per = tables["by_" + by]
         zero = per[(per["bucket"] == "0d") & (per[by] != UNKNOWN)]
         if len(zero) > 1:
-            fast, slow = zero.loc[zero["share"].idxmax()], zero.loc[zero["share"].idxmin()]
+            ranked = zero.sort_values("share")
+            fast, slow = ranked.iloc[-1], ranked.iloc[0]
             findings.append(
                 f"Same-day buying is most common for {by} {fast[by]} ({fast['share']:.0%}) and "
                 f"least for {by} {slow[by]} ({slow['share']:.0%})."
@@ -180,11 +181,16 @@ def _bucket_table(cells: pd.DataFrame, keys: list[str], total: int | None) -> pd
         grid = pd.DataFrame({"bucket": BUCKETS})
     out = grid.merge(counts, on=[*keys, "bucket"], how="left")
     out["buyers"] = out["buyers"].fillna(0).astype("int64")
-    denominator = out.groupby(keys)["buyers"].transform("sum") if keys else pd.Series(total or out["buyers"].sum(), index=out.index)
+    denominator = (
+        out.groupby(keys)["buyers"].transform("sum")
+        if keys
+        else pd.Series(total or out["buyers"].sum(), index=out.index)
+    )
     out["share"] = out["buyers"] / denominator.where(denominator > 0)
     order = {name: i for i, name in enumerate(BUCKETS)}
     out["_order"] = out["bucket"].map(order)
-    return out.sort_values([*keys, "_order"]).drop(columns="_order").reset_index(drop=True)
+    ordered: pd.DataFrame = out.sort_values([*keys, "_order"]).drop(columns="_order")
+    return ordered.reset_index(drop=True)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

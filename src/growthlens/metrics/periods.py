@@ -97,7 +97,7 @@ def cell_complete(cohort: date, age_value: int, period: Period, window: tuple[da
 
 
 def cell_observed(cohort: date, age_value: int, period: Period, window: tuple[date, date]) -> bool:
-    """Whether the activity period ``cohort + age`` starts inside the window (else: not observed)."""
+    """Whether the activity period ``cohort + age`` starts inside the window (is observed)."""
     start = cohort
     for _ in range(age_value):
         start = py_next_period(start, period)

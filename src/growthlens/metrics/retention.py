@@ -11,14 +11,21 @@ from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import Period, age, check_period, dimension, first_sessions, period_start
+from growthlens.metrics.periods import (
+    Period,
+    age,
+    check_period,
+    dimension,
+    first_sessions,
+    period_start,
+)
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 AGES = (1, 2, 3)
 
 
 def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -> Result:
-    """retention(c, k) = users of cohort c active in period c + k ÷ size of c.
+    """Retention: users of cohort c active in period c + k ÷ size of c.
 
     Cohort = period of a user's first session; ``by`` splits cohorts by the first
     session's dimension (null → ``(unknown)``). Cells past the window do not exist;
@@ -50,8 +57,12 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
         cohorts = users.select("user_id", cohort=period_start(users.first, period))
     else:
         first = first_sessions(sessions)
-        cohorts = first.select("user_id", cohort=period_start(first.start_ts, period), **{by: dimension(first[by])})
-    active = sessions.select(sessions.user_id, active=period_start(sessions.start_ts, period)).distinct()
+        cohorts = first.select(
+            "user_id", cohort=period_start(first.start_ts, period), **{by: dimension(first[by])}
+        )
+    active = sessions.select(
+        sessions.user_id, active=period_start(sessions.start_ts, period)
+    ).distinct()
     joined = active.inner_join(cohorts, "user_id")
     cell_age = age(joined.cohort, joined.active, period).name("age")
     cells = fetch(
@@ -68,12 +79,20 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
     table["retention"] = table["active_users"] / table["users"]
     table = table[["cohort", *keys, "age", "users", "active_users", "retention", "complete"]]
 
-    summary: dict[str, SummaryValue] = {"users": int(sizes["users"].sum()), "cohorts": int(sizes["cohort"].nunique())}
+    summary: dict[str, SummaryValue] = {
+        "users": int(sizes["users"].sum()),
+        "cohorts": int(sizes["cohort"].nunique()),
+    }
     for k in AGES:
         mean = horizon_mean(table, "retention", horizon=k + 1)
         summary[f"retention_{k}"] = float(mean["retention"].iloc[0])
         summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
-    curve = table[table["complete"]].groupby([*keys, "age"])["retention"].agg(["mean", "size"]).reset_index()
+    curve = (
+        table[table["complete"]]
+        .groupby([*keys, "age"])["retention"]
+        .agg(["mean", "size"])
+        .reset_index()
+    )
     curve = curve.rename(columns={"mean": "retention", "size": "cells"})
     findings = _findings(summary, curve, by, period)
     unit = period
@@ -83,8 +102,13 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
             x="age",
             y="cohort",
             z="retention",
-            title=f"Retention by {period}ly cohort and age" + (f" ({by}: see curves)" if by else ""),
-            labels={"age": f"Age ({unit}s)", "cohort": "Cohort (first session)", "retention": "Retention"},
+            title=f"Retention by {period}ly cohort and age"
+            + (f" ({by}: see curves)" if by else ""),
+            labels={
+                "age": f"Age ({unit}s)",
+                "cohort": "Cohort (first session)",
+                "retention": "Retention",
+            },
             value_format=".1%",
         ),
         FigureSpec(
@@ -94,7 +118,11 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
             table="curve",
             color=by,
             title="Mean retention by age (complete cohorts)" + (f" by {by}" if by else ""),
-            labels={"age": f"Age ({unit}s)", "retention": "Retention", **({by: by.capitalize()} if by else {})},
+            labels={
+                "age": f"Age ({unit}s)",
+                "retention": "Retention",
+                **({by: by.capitalize()} if by else {}),
+            },
             value_format=".1%",
         ),
     ]
@@ -117,7 +145,9 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
     )
 
 
-def _findings(summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period) -> list[str]:
+def _findings(
+    summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period
+) -> list[str]:
     r1 = summary["retention_1"]
     out: list[str] = []
     if isinstance(r1, float) and not math.isnan(r1):

@@ -104,7 +104,8 @@ def ltv(
     if keys and used:
         per = horizon_mean(table, "ltv", horizon=horizon, group=keys).dropna(subset=["ltv"])
         if len(per) > 1:
-            best, worst = per.loc[per["ltv"].idxmax()], per.loc[per["ltv"].idxmin()]
+            ranked = per.sort_values("ltv")
+            best, worst = ranked.iloc[-1], ranked.iloc[0]
             findings.append(
                 f"{horizon}-{unit} LTV ranges from {_money(worst['ltv'], ds.settings.currency)} "
                 f"({by} {worst[keys[0]]}) to {_money(best['ltv'], ds.settings.currency)} "
@@ -148,7 +149,7 @@ def ltv(
 
 
 def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
-    """orders_per_buyer(c, k) = cumulative orders of cohort c over ages 0..k ÷ its buyers.
+    """Orders per buyer: cumulative orders of cohort c over ages 0..k ÷ its buyers.
 
     See docs/metrics.md, "Orders per buyer".
     """
@@ -191,7 +192,11 @@ def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
                 y="cohort",
                 z="orders_per_buyer",
                 title=f"Cumulative orders per buyer by cohort and age ({unit}s)",
-                labels={"age": f"Age ({unit}s)", "cohort": "Cohort (first order)", "orders_per_buyer": "Orders per buyer"},
+                labels={
+                    "age": f"Age ({unit}s)",
+                    "cohort": "Cohort (first order)",
+                    "orders_per_buyer": "Orders per buyer",
+                },
                 value_format=".2f",
             ),
         ),
@@ -226,15 +231,15 @@ def aov(ds: Dataset, *, period: Period = "month") -> Result:
     currency = ds.settings.currency
     findings = []
     if n:
-        findings.append(
-            f"The average check is {_money(overall, currency)} over {n:,} orders."
-        )
+        findings.append(f"The average check is {_money(overall, currency)} over {n:,} orders.")
         full = table[table["complete"] & table["aov"].notna()]
         if len(full) > 1:
-            lo, hi = full.loc[full["aov"].idxmin()], full.loc[full["aov"].idxmax()]
+            ranked = full.sort_values("aov")
+            lo, hi = ranked.iloc[0], ranked.iloc[-1]
             findings.append(
                 f"By {period} it ranges from {_money(lo['aov'], currency)} "
-                f"({lo['period']:%Y-%m-%d}) to {_money(hi['aov'], currency)} ({hi['period']:%Y-%m-%d})."
+                f"({lo['period']:%Y-%m-%d}) to {_money(hi['aov'], currency)} "
+                f"({hi['period']:%Y-%m-%d})."
             )
     return Result(
         name="aov",

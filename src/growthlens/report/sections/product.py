@@ -23,9 +23,7 @@ def build(ds: Dataset) -> Section | None:
     results.append(retention(ds, period="month"))
     results.append(retention(ds, period="week"))
     results += [retention(ds, period="month", by=d) for d in splits]
-    skipped = [
-        f"Splits by {d}: the sessions have no {d} column." for d in SPLITS if d not in dims
-    ]
+    skipped = [f"Splits by {d}: the sessions have no {d} column." for d in SPLITS if d not in dims]
     return Section(
         id="product",
         title="Product: activity and retention",
