@@ -73,6 +73,7 @@ def _local_spark(zone: str) -> BaseBackend:
         .config("spark.sql.session.timeZone", zone)
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.driver.memory", "2g")
         .getOrCreate()

@@ -82,7 +82,7 @@ def canonicalize(
         source = table[header]
         dtype = schema[header]
         if column.kind == "id":
-            text, bad = _id_profile(source, dtype)
+            text, bad = _id_profile(source, dtype, backend)
             id_probes[column.name] = (text, bad)
             exprs[column.name] = text
             continue
@@ -137,11 +137,16 @@ def _profile(
     return {k: int(v or 0) for k, v in row.items()}
 
 
-def _id_profile(source: ir.Value, dtype: dt.DataType) -> tuple[ir.Value, ir.BooleanValue | None]:
+def _id_profile(
+    source: ir.Value, dtype: dt.DataType, backend: str
+) -> tuple[ir.Value, ir.BooleanValue | None]:
     """Return (the ids as text, "this value is not a plain non-negative integer").
 
     ``None`` instead of the condition: every value is one, no need to look.
     """
+    # A type wide enough for any uint64 id: the type itself where the backend has it,
+    # else a 20-digit decimal (Spark, Postgres have no unsigned integers).
+    wide = dt.uint64 if backend in _UINT64_BACKENDS else dt.Decimal(20, 0)
     if dtype.is_unsigned_integer():
         return source.cast("string"), None
     if dtype.is_integer():
@@ -149,12 +154,10 @@ def _id_profile(source: ir.Value, dtype: dt.DataType) -> tuple[ir.Value, ir.Bool
     if dtype.is_floating():
         # Integral floats (ids that went through a float column) keep their digits.
         integral = (source == source.floor()) & (source >= 0) & (source < 2.0**64)
-        as_text = ibis.ifelse(
-            integral, source.try_cast(dt.uint64).cast("string"), source.cast("string")
-        )
+        as_text = ibis.ifelse(integral, source.try_cast(wide).cast("string"), source.cast("string"))
         return as_text, source.notnull() & ~integral
     text = source.cast("string").strip().nullif("")
-    plain = text.re_search(_PLAIN_INTEGER) & text.try_cast(dt.uint64).notnull()
+    plain = text.re_search(_PLAIN_INTEGER) & text.try_cast(wide).notnull()
     return text, text.notnull() & ~plain
 
 

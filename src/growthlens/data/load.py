@@ -338,7 +338,8 @@ class _Loader:
 
     def _drop_owned(self) -> None:
         """Drop the readers' raw copies once every table has its typed, cached copy."""
-        if self.materialize is False:
+        # Only DuckDB's cache is eager; Spark's is lazy and still reads the raw table.
+        if self.materialize is False or self.backend != "duckdb":
             return
         for name in self.owned:
             with contextlib.suppress(Exception):  # a leftover temp table is harmless

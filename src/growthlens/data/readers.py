@@ -166,7 +166,7 @@ def read_object(con: BaseBackend, obj: Any, *, label: str) -> RawSource:
             fix="pass a frame with rows, or leave the table out",
         )
     name = ibis.util.gen_name("growthlens_frame")
-    table = con.create_table(name, arrow, temp=_supports_temp(con))
+    table = upload(con, name, arrow)
     return RawSource(table, label, columnar=True, owned=name)
 
 
@@ -372,7 +372,7 @@ def _materialize(
     if backend_name(con) == "duckdb":
         table = con.create_table(name, read(con), temp=True)
     else:
-        table = con.create_table(name, read(ibis.duckdb.connect()).to_pyarrow(), temp=False)
+        table = upload(con, name, read(ibis.duckdb.connect()).to_pyarrow())
     return RawSource(table, label, columnar=True, owned=name)
 
 
@@ -529,7 +529,7 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
     finally:
         db.close()
     name = ibis.util.gen_name("growthlens_duckdb")
-    result = con.create_table(name, arrow, temp=_supports_temp(con))
+    result = upload(con, name, arrow)
     return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
 
 
@@ -571,6 +571,18 @@ def _on_backend(con: BaseBackend, read: Callable[[BaseBackend], ir.Table], label
     arrow = read(local).to_pyarrow()
     # Backends without unsigned integers (Spark, Postgres) get ids as text later anyway.
     name = ibis.util.gen_name("growthlens_src")
+    return upload(con, name, arrow)
+
+
+def upload(con: BaseBackend, name: str, arrow: pa.Table) -> ir.Table:
+    """Store an Arrow table in the backend under ``name``.
+
+    On Spark, Ibis would go through pandas, where a null in a float or text column turns
+    into NaN; Spark's own Arrow path keeps nulls as nulls (a temp view, no files).
+    """
+    if backend_name(con) == "pyspark":
+        con._session.createDataFrame(arrow).createOrReplaceTempView(name)
+        return con.table(name)
     return con.create_table(name, arrow, temp=_supports_temp(con))
 
 

@@ -130,7 +130,10 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
         # A heatmap mixing segments is unreadable; the curves carry the breakdown.
         figures = figures[1:]
     return Result(
-        name="retention" if by is None else f"retention_by_{by}",
+        # Unique per period and split: a report section holds several and keys JSON by name.
+        name="retention"
+        + ("" if period == "month" else f"_{period}")
+        + (f"_by_{by}" if by else ""),
         title=f"Retention ({period}ly cohorts)" + (f" by first-session {by}" if by else ""),
         table=table,
         summary=summary,
