@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 
 from growthlens.data.dataset import Dataset
 from growthlens.metrics.periods import Period, dimension, first_rows, first_sessions, period_start
+from growthlens.metrics.shared import derived
 
 AcquisitionModel = Literal["first_touch", "last_touch"]
 _NOT_DIMENSIONS = ("user_id", "start_ts", "end_ts", "session_id")
@@ -48,6 +49,15 @@ def buyers(
     sessions all come later fall back to their first session).
     """
     model = acquisition or ds.settings.acquisition
+    return derived(ds, ("buyers", period, model), lambda: _buyers(ds, period, model))
+
+
+def first_touch(ds: Dataset) -> ir.Table:
+    """Each user's first session (all its columns), stored once per Dataset."""
+    return derived(ds, "first_sessions", lambda: first_sessions(ds.table("sessions")))
+
+
+def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
     first = first_orders(ds)
     first = first.mutate(cohort=period_start(first.first_order_ts, period))
     dims = session_dimensions(ds)
@@ -55,7 +65,7 @@ def buyers(
         return first.mutate(first_visit_ts=ibis.null("timestamp"))
     sessions = ds.table("sessions")
     visits = sessions.group_by("user_id").aggregate(first_visit_ts=sessions.start_ts.min())
-    touch = first_sessions(sessions)
+    touch = first_touch(ds)
     if model == "last_touch":
         before = sessions.inner_join(first, "user_id").filter(
             lambda t: t.start_ts <= t.first_order_ts

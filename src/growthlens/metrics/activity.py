@@ -15,6 +15,7 @@ from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import PERIODS, Period, dimension, period_start, window_periods
+from growthlens.metrics.shared import derived
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 _LABEL = {"day": "DAU", "week": "WAU", "month": "MAU"}
@@ -34,9 +35,13 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
     keys = [by] if by else []
     dims = {by: dimension(sessions[by])} if by else {}
     # One pass over the sessions: a user's sessions per day (per dimension value).
-    user_days = sessions.group_by(
-        user_id=sessions.user_id, day=sessions.start_ts.date(), **dims
-    ).aggregate(sessions=sessions.count())
+    user_days = derived(
+        ds,
+        ("user_days", by),
+        lambda: sessions.group_by(
+            user_id=sessions.user_id, day=sessions.start_ts.date(), **dims
+        ).aggregate(sessions=sessions.count()),
+    )
     out: dict[Period, pd.DataFrame] = {}
     for period in PERIODS:
         start = user_days.day if period == "day" else period_start(user_days.day, period)

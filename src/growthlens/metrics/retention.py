@@ -8,7 +8,7 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import session_dimensions
+from growthlens.metrics.acquisition import first_touch, session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import (
@@ -16,7 +16,6 @@ from growthlens.metrics.periods import (
     age,
     check_period,
     dimension,
-    first_sessions,
     period_start,
 )
 from growthlens.result import FigureSpec, Result, SummaryValue
@@ -51,15 +50,13 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
             f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
         )
     sessions = ds.table("sessions")
-    if by is None:
-        # Only the cohort is needed: a min per user, no ordering of rows.
-        users = sessions.group_by("user_id").aggregate(first=sessions.start_ts.min())
-        cohorts = users.select("user_id", cohort=period_start(users.first, period))
-    else:
-        first = first_sessions(sessions)
-        cohorts = first.select(
-            "user_id", cohort=period_start(first.start_ts, period), **{by: dimension(first[by])}
-        )
+    # Users' first sessions are stored once per Dataset and shared with the buyer tables.
+    first = first_touch(ds)
+    cohorts = first.select(
+        "user_id",
+        cohort=period_start(first.start_ts, period),
+        **({by: dimension(first[by])} if by else {}),
+    )
     active = sessions.select(
         sessions.user_id, active=period_start(sessions.start_ts, period)
     ).distinct()
