@@ -844,8 +844,10 @@ def buyer_gross_profit(
     frame["cohort"] = _dates(frame["cohort"])
     frame["gross_profit"] = frame["revenue"].astype(float) * ds.settings.margin
     # Engines return rows in any order; the bootstrap indexes buyers by position, so a fixed
-    # order (cohort, source, user) is what makes its intervals reproducible.
-    frame = frame.sort_values(["cohort", by, "user_id"], kind="stable").reset_index(drop=True)
+    # order (cohort, source, user) is what makes its intervals reproducible. Ids compare as
+    # text: they are uint64 on DuckDB but text on Spark, and both must give the same order.
+    frame["_order"] = frame["user_id"].astype(str)
+    frame = frame.sort_values(["cohort", by, "_order"], kind="stable").reset_index(drop=True)
     return frame[["user_id", "cohort", by, "gross_profit"]]
 
 
