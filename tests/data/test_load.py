@@ -293,3 +293,43 @@ def test_frames_as_sources_with_policy() -> None:
     counts = ds.quality.table_counts("orders")
     assert (counts.loaded, counts.accepted, counts.excluded) == (3, 2, 1)
     assert ds.table("orders").revenue.sum().to_pyarrow().as_py() == 8.0
+
+
+def test_identical_sessions_counted_from_profile_candidates() -> None:
+    """Only users with more sessions than active days can repeat a session; all are found.
+
+    Rows: user 1 repeats one session 3× (2 extra) on a day it also has another session;
+    user 2 repeats one twice (1 extra) on days 1 and 70 of the window (second mask);
+    user 3 has two different sessions on one day (a candidate, no duplicate); user 4 has
+    sessions on two days (not a candidate). Expected extra copies: 2 + 1 = 3, as pandas
+    ``duplicated()`` counts them.
+    """
+    t = pd.Timestamp
+    rows = [
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 12:00"), t("2020-01-05 12:05"), "desktop", 1),
+        (2, t("2020-01-01 09:00"), t("2020-01-01 09:01"), "touch", 2),
+        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
+        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
+        (3, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
+        (3, t("2020-02-01 09:00"), t("2020-02-01 09:02"), "touch", 2),
+        (4, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
+        (4, t("2020-04-01 09:00"), t("2020-04-01 09:01"), "touch", 2),
+    ]
+    frame = pd.DataFrame(rows, columns=["user_id", "start_ts", "end_ts", "device", "source"])
+    ds = gl.load(sessions=frame, window=("2020-01-01", "2020-04-30"))
+    finding = {f.check: f for f in ds.quality.findings}["identical_rows"]
+    assert finding.rows == int(frame.duplicated().sum()) == 3
+    assert {e["user_id"] for e in finding.examples} <= {1, 2}
+    assert ds.quality.table_counts("sessions").accepted == len(rows)
+
+
+def test_popcount_is_exact_on_the_engine() -> None:
+    from growthlens.data.profile import popcount
+
+    values = [0, 1, 2**61, 2**62 - 1, 0x5555555555555555 >> 1, 123456789012345, 2**40 + 7]
+    table = ibis.memtable(pd.DataFrame({"x": pd.Series(values, dtype="int64")}))
+    counted = table.mutate(n=popcount(table.x)).to_pyarrow().to_pylist()
+    assert [r["n"] for r in counted] == [bin(v).count("1") for v in values]

@@ -158,7 +158,7 @@ def test_retention_recovers_planted_truth() -> None:
     rate is those probabilities weighted by the users' (source, device) mix of first
     sessions; the observed rate over complete cohorts at ages 1..3 lies within 4.5 binomial
     standard errors of it."""
-    from growthlens.metrics.periods import first_sessions
+    from growthlens.data.firsts import first_sessions
 
     ds = gl.demo(users=20_000, seed=1)
     truth = ds.truth

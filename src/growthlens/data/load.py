@@ -18,7 +18,7 @@ from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
 from growthlens.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
-from growthlens.data import validate
+from growthlens.data import profile, validate
 from growthlens.data.canonical import (
     ID_COLUMNS,
     SOURCE_RANK,
@@ -29,6 +29,7 @@ from growthlens.data.canonical import (
     union_sources,
 )
 from growthlens.data.dataset import Dataset
+from growthlens.data.firsts import BUYER_FIRST_SESSIONS, buyer_first_sessions
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.model import TABLES, TableModel
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
@@ -219,6 +220,7 @@ class _Loader:
 
         counts: list[TableCounts] = []
         findings: list[Finding] = []
+        derived: dict[Any, ir.Table] = {}
         clean: dict[str, ir.Table] = {}
         for name, table in reasoned.items():
             model = TABLES[name]
@@ -246,19 +248,40 @@ class _Loader:
                 findings.append(
                     self._exclusion_finding(name, reason, n, loaded, final, window, policies[name])
                 )
+            candidates = None
+            if name == "sessions" and window is not None:
+                # The activity profiles say which users can hold identical sessions.
+                sessions = accepted_rows.drop(validate.REASON, SOURCE_RANK)
+                derived[profile.KEY] = profile.build(sessions, window).cache()
+                marked = derived[profile.KEY]
+                candidates = marked.filter(marked.user_id.notnull()).select("user_id")
             if policies[name] == "keep":
-                findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
+                findings.extend(
+                    self._kept_duplicates(name, accepted_rows, tally.accepted, candidates)
+                )
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
 
         self.progress("cross-table checks")
-        findings.extend(validate.flag_findings(clean, {c.table: c.accepted for c in counts}))
+        first_sessions = None
+        if "sessions" in clean and "orders" in clean:
+            # Buyers' first sessions: checked against their orders here, and the first
+            # touch of every buyer in the marketing analyses.
+            derived[BUYER_FIRST_SESSIONS] = buyer_first_sessions(clean).cache()
+            first_sessions = derived[BUYER_FIRST_SESSIONS]
+        findings.extend(
+            validate.flag_findings(
+                clean, {c.table: c.accepted for c in counts}, first_sessions=first_sessions
+            )
+        )
         quality = QualityReport(
             counts=tuple(counts),
             findings=tuple(findings),
             window=window,
             window_source=window_source,
         )
-        return Dataset(tables=clean, backend=self.con, settings=self.settings, quality=quality)
+        dataset = Dataset(tables=clean, backend=self.con, settings=self.settings, quality=quality)
+        dataset._derived.update(derived)
+        return dataset
 
     def _read_table(self, model: TableModel, plan: _TablePlan) -> _ReadTable:
         parts: list[CanonicalSource] = []
@@ -401,9 +424,11 @@ class _Loader:
             examples=validate.reason_examples(table, reason),
         )
 
-    def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
+    def _kept_duplicates(
+        self, name: str, table: ir.Table, total: int, candidates: ir.Table | None
+    ) -> list[Finding]:
         model = TABLES[name]
-        n = validate.duplicate_count(table, model)
+        n = validate.duplicate_count(table, model, candidates=candidates)
         if not n:
             return []
         by_key = validate.key_columns(table, model) is not None
@@ -419,7 +444,7 @@ class _Loader:
                 effect="kept in every metric (one export may hold identical real rows); "
                 'set duplicates = "first" to keep one per key',
                 severity="info",
-                examples=validate.duplicate_examples(table, model),
+                examples=validate.duplicate_examples(table, model, candidates=candidates),
             )
         ]
 

@@ -44,7 +44,13 @@ def exclusion_text(reason: str) -> str:
 
 @dataclass(frozen=True)
 class FlagRule:
-    """A kept-row check: rows are counted and left in, or left out of named metrics."""
+    """A kept-row check: rows are counted and left in, or left out of named metrics.
+
+    ``condition`` gives the flagged rows from the tables (and ``FIRST_VISITS``, buyers'
+    first visit as ``first_user`` / ``first_visit``, when sessions and orders are both
+    loaded). A rule on one table's own
+    columns also gives ``where``, so all such rules of a table are counted in one scan.
+    """
 
     check: str
     needs: tuple[str, ...]
@@ -52,6 +58,10 @@ class FlagRule:
     text: str
     action: Action
     effect: str
+    where: Callable[[ir.Table], ir.BooleanValue] | None = None
+
+
+FIRST_VISITS = "_first_visits"
 
 
 def missing_condition(table: ir.Table, model: TableModel) -> ir.BooleanValue:
@@ -188,11 +198,20 @@ def count_reasons(table: ir.Table, model: TableModel) -> ReasonCounts:
     )
 
 
-def duplicate_count(table: ir.Table, model: TableModel) -> int:
-    """Rows beyond the first of each duplicate group (key, or whole row without a key)."""
+def duplicate_count(
+    table: ir.Table, model: TableModel, *, candidates: ir.Table | None = None
+) -> int:
+    """Rows beyond the first of each duplicate group (key, or whole row without a key).
+
+    ``candidates`` (a ``user_id`` column), when given, holds every user who can have a
+    duplicate row; only their rows are compared.
+    """
     partition = duplicate_partition(table, model)
     narrow = [c for c in model.required if c in table.columns]
-    if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
+    if candidates is not None:
+        table = table.semi_join(candidates, "user_id")
+        partition = duplicate_partition(table, model)
+    elif key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
         # Identical rows share their required columns: find candidate groups on those
         # narrow columns first (cheap), then compare whole rows only within them.
         candidates = table.group_by(narrow).aggregate(_copies=table.count())
@@ -203,8 +222,12 @@ def duplicate_count(table: ir.Table, model: TableModel) -> int:
     return int(value["extra"] or 0)
 
 
-def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
-    """A few rows that have a duplicate, with the number of copies."""
+def duplicate_examples(
+    table: ir.Table, model: TableModel, *, candidates: ir.Table | None = None
+) -> tuple[dict[str, Any], ...]:
+    """A few rows that have a duplicate, with the number of copies (see duplicate_count)."""
+    if candidates is not None:
+        table = table.semi_join(candidates, "user_id")
     columns = data_columns(table)
     partition = duplicate_partition(table, model)
     # isnull() is never null, so its count is the number of rows in the group.
@@ -234,22 +257,43 @@ def reason_examples(table: ir.Table, reason: str) -> tuple[dict[str, Any], ...]:
     return examples(table, table[REASON] == reason)
 
 
-def flag_findings(tables: Mapping[str, ir.Table], totals: Mapping[str, int]) -> list[Finding]:
+def flag_findings(
+    tables: Mapping[str, ir.Table],
+    totals: Mapping[str, int],
+    first_sessions: ir.Table | None = None,
+) -> list[Finding]:
     """Run every kept-row check whose tables are present.
 
     Args:
         tables: the accepted rows per table.
         totals: accepted row count per table (already known; saves a count query each).
+        first_sessions: each buyer's first session (``user_id``, ``start_ts``, …), when
+            sessions and orders are both loaded.
     """
+    shared = dict(tables)
+    if first_sessions is not None:
+        shared[FIRST_VISITS] = first_sessions.select(
+            first_user=first_sessions.user_id, first_visit=first_sessions.start_ts
+        )
     findings: list[Finding] = []
     for table_name, rules in FLAG_RULES.items():
         if table_name not in tables:
             continue
-        for rule in rules:
-            if not all(n in tables for n in rule.needs) or not _has_columns(tables, rule):
-                continue
-            matched = rule.condition(tables)
-            n = int(matched.count().to_pyarrow().as_py())
+        usable = [
+            rule
+            for rule in rules
+            if all(n in tables for n in rule.needs) and _has_columns(shared, rule)
+        ]
+        table = tables[table_name]
+        # Rules on the table's own columns: one scan counts them all.
+        single = {r.check: r.where(table).sum() for r in usable if r.where is not None}
+        counted = table.aggregate(**single).to_pyarrow().to_pylist()[0] if single else {}
+        for rule in usable:
+            matched = rule.condition(shared)
+            if rule.check in counted:
+                n = int(counted[rule.check] or 0)
+            else:
+                n = int(matched.count().to_pyarrow().as_py())
             if n:
                 total = totals[table_name]
                 share = f"{n / total:.1%}" if total else "n/a"
@@ -277,40 +321,39 @@ def _has_columns(tables: Mapping[str, ir.Table], rule: FlagRule) -> bool:
 
 
 def _end_before_start(t: Mapping[str, ir.Table]) -> ir.Table:
-    s = t["sessions"]
-    return s.filter(s.end_ts < s.start_ts)
+    return t["sessions"].filter(_ends_before_start)
+
+
+def _ends_before_start(s: ir.Table) -> ir.BooleanValue:
+    return s.end_ts < s.start_ts
 
 
 def _no_end(t: Mapping[str, ir.Table]) -> ir.Table:
-    s = t["sessions"]
-    return s.filter(s.end_ts.isnull())
+    return t["sessions"].filter(_has_no_end)
+
+
+def _has_no_end(s: ir.Table) -> ir.BooleanValue:
+    return s.end_ts.isnull()
 
 
 def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
-    o = t["orders"]
-    return o.filter(o.revenue == 0)
+    return t["orders"].filter(_is_zero_revenue)
 
 
-def _first_visits(t: Mapping[str, ir.Table]) -> ir.Table:
-    # Only buyers matter here: filtering sessions to them first keeps the per-user hash
-    # table small (a few buyers among many visitors).
-    s, o = t["sessions"], t["orders"]
-    buyers = o.select(buyer=o.user_id).distinct()
-    s = s.semi_join(buyers, s.user_id == buyers.buyer)
-    return s.group_by(first_user=s.user_id).aggregate(first_visit=s.start_ts.min())
+def _is_zero_revenue(o: ir.Table) -> ir.BooleanValue:
+    return o.revenue == 0
 
 
 def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
-    o = t["orders"]
-    firsts = _first_visits(t)
+    o, firsts = t["orders"], t[FIRST_VISITS]
     joined = o.inner_join(firsts, o.user_id == firsts.first_user)
     return joined.filter(joined.ts < joined.first_visit).select(*o.columns, "first_visit")
 
 
 def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
-    o, s = t["orders"], t["sessions"]
-    visitors = s.select(visitor=s.user_id).distinct()
-    return o.anti_join(visitors, o.user_id == visitors.visitor)
+    # Every buyer with a session has a first visit: no pass over all visitors needed.
+    o, firsts = t["orders"], t[FIRST_VISITS]
+    return o.anti_join(firsts, o.user_id == firsts.first_user)
 
 
 def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:
@@ -328,6 +371,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "end before they start",
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
+            _ends_before_start,
         ),
         FlagRule(
             "session_without_end",
@@ -336,6 +380,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "have no end time",
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
+            _has_no_end,
         ),
     ),
     "orders": (
@@ -346,6 +391,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "have zero revenue",
             "kept",
             "counted as orders (they lower the average check)",
+            _is_zero_revenue,
         ),
         FlagRule(
             "order_before_first_visit",

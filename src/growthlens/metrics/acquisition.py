@@ -12,7 +12,13 @@ import ibis
 import ibis.expr.types as ir
 
 from growthlens.data.dataset import Dataset
-from growthlens.metrics.periods import Period, dimension, first_rows, first_sessions, period_start
+from growthlens.data.firsts import (
+    BUYER_FIRST_SESSIONS,
+    buyer_first_sessions,
+    first_rows,
+    first_sessions,
+)
+from growthlens.metrics.periods import Period, dimension, period_start
 from growthlens.metrics.shared import derived
 
 AcquisitionModel = Literal["first_touch", "last_touch"]
@@ -57,6 +63,11 @@ def first_touch(ds: Dataset) -> ir.Table:
     return derived(ds, "first_sessions", lambda: first_sessions(ds.table("sessions")))
 
 
+def buyer_first_touch(ds: Dataset) -> ir.Table:
+    """Each buyer's first session (all its columns); built at load, else stored once."""
+    return derived(ds, BUYER_FIRST_SESSIONS, lambda: buyer_first_sessions(ds.tables))
+
+
 def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
     first = first_orders(ds)
     first = first.mutate(cohort=period_start(first.first_order_ts, period))
@@ -64,8 +75,10 @@ def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
     if not ds.has("sessions"):
         return first.mutate(first_visit_ts=ibis.null("timestamp"))
     sessions = ds.table("sessions")
-    visits = sessions.group_by("user_id").aggregate(first_visit_ts=sessions.start_ts.min())
-    touch = first_touch(ds)
+    # Only buyers' sessions matter here: a few buyers among many visitors, so ranking
+    # their sessions is far cheaper than ranking everyone's.
+    touch = buyer_first_touch(ds)
+    visits = touch.select("user_id", first_visit_ts=touch.start_ts)
     if model == "last_touch":
         before = sessions.inner_join(first, "user_id").filter(
             lambda t: t.start_ts <= t.first_order_ts

@@ -1,20 +1,31 @@
 """Product activity: DAU/WAU/MAU, sticky factor, sessions per user, session length.
 
-Definitions in docs/metrics.md, "Product". All counting runs in the engine from one
-per-user-per-day aggregate; only per-period counts come back.
+Definitions in docs/metrics.md, "Product". Distinct users come from the activity
+profiles (growthlens.metrics.profiles), sessions from one per-day count; only per-period
+counts come back.
 """
 
 from __future__ import annotations
 
 import math
 
+import ibis
+import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import PERIODS, Period, dimension, period_start, window_periods
+from growthlens.metrics.periods import (
+    PERIODS,
+    Period,
+    dimension,
+    py_period_start,
+    window_periods,
+)
+from growthlens.metrics.profiles import active_counts
 from growthlens.metrics.shared import derived
 from growthlens.result import FigureSpec, Result, SummaryValue
 
@@ -34,24 +45,18 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
     sessions = ds.table("sessions")
     keys = [by] if by else []
     dims = {by: dimension(sessions[by])} if by else {}
-    # One pass over the sessions: a user's sessions per day (per dimension value).
-    user_days = derived(
-        ds,
-        ("user_days", by),
-        lambda: sessions.group_by(
-            user_id=sessions.user_id, day=sessions.start_ts.date(), **dims
-        ).aggregate(sessions=sessions.count()),
+    # Sessions per day in one cheap scan; distinct users come from the activity profiles.
+    per_day = fetch(
+        sessions.group_by(day=sessions.start_ts.date(), **dims).aggregate(sessions=sessions.count())
     )
+    per_day["day"] = dates(per_day["day"])
     out: dict[Period, pd.DataFrame] = {}
     for period in PERIODS:
-        start = user_days.day if period == "day" else period_start(user_days.day, period)
-        counts = fetch(
-            user_days.group_by(start=start, **{k: user_days[k] for k in keys}).aggregate(
-                users=user_days.user_id.nunique() if period != "day" else user_days.count(),
-                sessions=user_days.sessions.sum(),
-            )
-        )
-        counts["start"] = dates(counts["start"])
+        users = active_counts(ds, period, by=by)
+        starts = per_day["day"].dt.date.map(lambda d, p=period: py_period_start(d, p))
+        in_period = per_day.assign(start=dates(starts))
+        sessions_in = in_period.groupby(["start", *keys], as_index=False)["sessions"].sum()
+        counts = users.merge(sessions_in, on=["start", *keys], how="outer")
         grid = window_periods(window, period).rename(columns={"period": "start"})[
             ["start", "complete"]
         ]
@@ -91,6 +96,39 @@ def _means(
     return pd.DataFrame(rows)
 
 
+def _length_stats(counts: ir.Table, keys: list[str]) -> ir.Table:
+    """Count, mean, median, p90 and zero-length sessions from per-length counts.
+
+    Quantiles interpolate linearly between the order statistics at ranks ⌊h⌋ and ⌊h⌋+1,
+    h = (N − 1)·q (as numpy's and DuckDB's continuous quantiles); a rank's value is the
+    smallest length whose running count exceeds it.
+    """
+    running = ibis.window(group_by=keys, order_by="length_s", rows=(None, 0))
+    ranked = counts.mutate(
+        cum=counts.n.sum().over(running), total=counts.n.sum().over(group_by=keys)
+    )
+    aggs: dict[str, ir.Value] = {
+        "sessions": ranked.n.sum(),
+        "mean_s": (ranked.length_s * ranked.n).sum() / ranked.n.sum(),
+        "zero": ranked.n.sum(where=ranked.length_s == 0),
+    }
+    for name, q in (("median_s", 0.5), ("p90_s", 0.9)):
+        h = (ranked.total - 1) * q
+        low = h.floor()
+        aggs[f"{name}_h"] = h.max()
+        aggs[f"{name}_low"] = ranked.length_s.min(where=ranked.cum > low)
+        aggs[f"{name}_high"] = ranked.length_s.min(where=ranked.cum > low + 1)
+    return ranked.group_by(keys).aggregate(**aggs) if keys else ranked.aggregate(**aggs)
+
+
+def _interpolate(stats: pd.DataFrame) -> pd.DataFrame:
+    for name in ("median_s", "p90_s"):
+        h, low, high = stats.pop(f"{name}_h"), stats.pop(f"{name}_low"), stats.pop(f"{name}_high")
+        fraction = h - np.floor(h)
+        stats[name] = np.where(fraction > 0, low + fraction * (high - low), low)
+    return stats
+
+
 def session_length(
     ds: Dataset, *, by: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -106,28 +144,17 @@ def session_length(
     seconds = sessions.end_ts.delta(sessions.start_ts, unit="microsecond") / 1_000_000
     valid = sessions.mutate(length_s=seconds, **({by: dimension(sessions[by])} if by else {}))
     valid = valid.filter(valid.length_s.notnull() & (valid.length_s >= 0))
-    group = [valid[k] for k in keys]
-    stats = fetch(
-        valid.group_by(group).aggregate(
-            sessions=valid.count(),
-            mean_s=valid.length_s.mean(),
-            median_s=valid.length_s.median(),
-            p90_s=valid.length_s.quantile(0.9),
-            zero=(valid.length_s == 0).sum(),
-        )
-        if keys
-        else valid.aggregate(
-            sessions=valid.count(),
-            mean_s=valid.length_s.mean(),
-            median_s=valid.length_s.median(),
-            p90_s=valid.length_s.quantile(0.9),
-            zero=(valid.length_s == 0).sum(),
-        )
+    # One scan: how many sessions have each exact length. Every statistic below, exact
+    # quantiles included, is computed from these counts instead of re-reading sessions.
+    counts = derived(
+        ds,
+        ("session_lengths", by),
+        lambda: valid.group_by([*keys, "length_s"]).aggregate(n=valid.count()),
     )
-    floored = valid.mutate(second=valid.length_s.floor().cast("int64"))
-    modes = fetch(
-        floored.group_by([*[floored[k] for k in keys], floored.second]).aggregate(n=floored.count())
-    )
+    stats = fetch(_length_stats(counts, keys))
+    floored = counts.mutate(second=counts.length_s.floor().cast("int64"))
+    modes = fetch(floored.group_by([*keys, "second"]).aggregate(n=floored.n.sum()))
+    stats = _interpolate(stats)
     # Mode: the most frequent whole second; ties → the smallest.
     modes = modes.sort_values(
         [*keys, "n", "second"], ascending=[*([True] * len(keys)), False, True]
@@ -139,15 +166,16 @@ def session_length(
         if keys
         else stats.assign(mode_s=mode["mode_s"].iloc[0] if len(mode) else math.nan)
     )
+    stats["zero"] = stats["zero"].fillna(0)
     stats["zero_length_share"] = stats["zero"] / stats["sessions"].where(stats["sessions"] > 0)
     stats = stats.drop(columns="zero")
     histogram = pd.DataFrame(columns=["bin_start_s", "bin", "sessions"])
     if not keys and len(modes):
         p90 = float(stats["p90_s"].iloc[0])
         width = _nice_width(max(p90 * 2, 1.0) / _HISTOGRAM_BINS)
-        counts = modes.groupby((modes["second"] // width).clip(upper=_HISTOGRAM_BINS))["n"].sum()
+        binned = modes.groupby((modes["second"] // width).clip(upper=_HISTOGRAM_BINS))["n"].sum()
         histogram = pd.DataFrame(
-            {"bin_start_s": counts.index.astype("int64") * width, "sessions": counts.to_numpy()}
+            {"bin_start_s": binned.index.astype("int64") * width, "sessions": binned.to_numpy()}
         )
         last = _HISTOGRAM_BINS * width
         histogram["bin"] = [

@@ -1,4 +1,4 @@
-"""Periods, cohort ages, window completeness and first-touch attributes (DESIGN §4).
+"""Periods, cohort ages, window completeness and dimensions (DESIGN §4).
 
 Shared by every cohort analysis so a "month" or an "age" means the same everywhere:
 day = calendar date; week = ISO week (Monday start, year-aware); month = calendar month.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Literal
 
-import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -102,26 +101,6 @@ def cell_observed(cohort: date, age_value: int, period: Period, window: tuple[da
     for _ in range(age_value):
         start = py_next_period(start, period)
     return start <= window[1]
-
-
-def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = False) -> ir.Table:
-    """One row per ``key``: the first by ``order``, ties broken by every other column as text.
-
-    Deterministic on every backend (DESIGN §4: ties break by timestamp, then id, then
-    the remaining columns as text). ``latest=True`` takes the last by ``order`` instead
-    (ties still break ascending on the remaining columns).
-    """
-    rest = [c for c in table.columns if c not in (key, *order)]
-    ordered = [ibis.desc(table[c]) if latest else table[c] for c in order]
-    ordering = ordered + [table[c].cast("string") for c in rest]
-    ranked = table.mutate(_rn=ibis.row_number().over(group_by=table[key], order_by=ordering))
-    return ranked.filter(ranked._rn == 0).drop("_rn")
-
-
-def first_sessions(sessions: ir.Table) -> ir.Table:
-    """Each user's first session (first touch): earliest ``start_ts``, then ``session_id``."""
-    order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
-    return first_rows(sessions, key="user_id", order=order)
 
 
 def dimension(value: ir.Value) -> ir.StringValue:

@@ -8,16 +8,10 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import first_touch, session_dimensions
+from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
-from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import (
-    Period,
-    age,
-    check_period,
-    dimension,
-    period_start,
-)
+from growthlens.metrics.periods import Period, check_period
+from growthlens.metrics.profiles import cohort_cells
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 AGES = (1, 2, 3)
@@ -49,27 +43,12 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
             f"cannot break down by {by!r}: not a session dimension "
             f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
         )
-    sessions = ds.table("sessions")
-    # Users' first sessions are stored once per Dataset and shared with the buyer tables.
-    first = first_touch(ds)
-    cohorts = first.select(
-        "user_id",
-        cohort=period_start(first.start_ts, period),
-        **({by: dimension(first[by])} if by else {}),
-    )
-    active = sessions.select(
-        sessions.user_id, active=period_start(sessions.start_ts, period)
-    ).distinct()
-    joined = active.inner_join(cohorts, "user_id")
-    cell_age = age(joined.cohort, joined.active, period).name("age")
-    cells = fetch(
-        joined.group_by([joined.cohort, *[joined[k] for k in keys], cell_age]).aggregate(
-            active_users=joined.count()
-        )
-    )
-    sizes = fetch(cohorts.group_by(["cohort", *keys]).aggregate(users=cohorts.count()))
-    sizes["cohort"] = dates(sizes["cohort"])
-    cells["cohort"] = dates(cells["cohort"])
+    # Cohorts and activity both come from the activity profiles (first active period =
+    # period of the first session, since every accepted session lies in the window).
+    cells, _ = cohort_cells(ds, period, by=by)
+    cells = cells.rename(columns={"users": "active_users"})
+    sizes = cells[cells["age"] == 0].drop(columns="age").rename(columns={"active_users": "users"})
+    sizes = sizes[["cohort", *keys, "users"]].reset_index(drop=True)
     grid = observed_grid(sizes, window=window, period=period, keys=keys)
     table = grid.merge(cells, on=["cohort", *keys, "age"], how="left", validate="one_to_one")
     table["active_users"] = table["active_users"].fillna(0).astype("int64")

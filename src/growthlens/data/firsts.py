@@ -1,0 +1,45 @@
+"""First rows per user: users' first sessions and buyers' first sessions (DESIGN §4).
+
+Ties break by timestamp, then id, then the remaining columns as text, so the same data
+gives the same first touch on every backend. Buyers' first sessions are built at load
+(the order checks need them) and kept for the marketing analyses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.types as ir
+
+BUYER_FIRST_SESSIONS = "buyer_first_sessions"
+
+
+def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = False) -> ir.Table:
+    """One row per ``key``: the first by ``order``, ties broken by every other column as text.
+
+    Deterministic on every backend (DESIGN §4: ties break by timestamp, then id, then
+    the remaining columns as text). ``latest=True`` takes the last by ``order`` instead
+    (ties still break ascending on the remaining columns).
+    """
+    rest = [c for c in table.columns if c not in (key, *order)]
+    ordered = [ibis.desc(table[c]) if latest else table[c] for c in order]
+    ordering = ordered + [table[c].cast("string") for c in rest]
+    ranked = table.mutate(_rn=ibis.row_number().over(group_by=table[key], order_by=ordering))
+    return ranked.filter(ranked._rn == 0).drop("_rn")
+
+
+def first_sessions(sessions: ir.Table) -> ir.Table:
+    """Each user's first session (first touch): earliest ``start_ts``, then ``session_id``."""
+    order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
+    return first_rows(sessions, key="user_id", order=order)
+
+
+def buyer_first_sessions(tables: Mapping[str, ir.Table]) -> ir.Table:
+    """Each buyer's first session (all its columns).
+
+    Only buyers' sessions are ranked: a few buyers among many visitors, so this is far
+    cheaper than ranking everyone's sessions.
+    """
+    sessions, orders = tables["sessions"], tables["orders"]
+    return first_sessions(sessions.semi_join(orders, "user_id"))
