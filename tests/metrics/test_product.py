@@ -153,6 +153,26 @@ def test_retention_matches_oracle(seed: int, period: str) -> None:
     )
 
 
+@pytest.mark.parametrize(("period", "days"), [("day", 150), ("week", 400), ("month", 400)])
+def test_long_window_spans_many_masks(period: str, days: int) -> None:
+    """400 days = 7 day masks of 62 bits (150 days = 3): bits past 31 and periods
+    straddling two masks (a week or month split across masks) must count like the
+    oracle's plain groupbys. (The oracle's daily retention is slow, hence 150 days.)"""
+    f = random_frames(4, users=120, days=days)
+    ds = gl.load(sessions=f.sessions)
+    ours = gl.retention(ds, period=period).table  # type: ignore[arg-type]
+    expected = oracle.retention(f.sessions, ds.window, period)  # type: ignore[arg-type]
+    assert ours["active_users"].sum() > 0
+    assert ours["age"].tolist() == expected["age"].tolist()
+    assert ours["users"].tolist() == expected["users"].tolist()
+    assert ours["retention"].to_numpy() == pytest.approx(
+        expected["retention"].to_numpy(), abs=1e-12
+    )
+    summary = gl.activity(ds).summary
+    for key, value in oracle.activity(f.sessions, ds.window).items():  # type: ignore[arg-type]
+        assert summary[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+
+
 def test_retention_recovers_planted_truth() -> None:
     """The demo plants P(active in month k) per source × device. Per device, the expected
     rate is those probabilities weighted by the users' (source, device) mix of first
