@@ -18,7 +18,7 @@ from growthlens.data.firsts import (
     first_rows,
     first_sessions,
 )
-from growthlens.metrics.periods import Period, dimension, period_start
+from growthlens.metrics.periods import Period, age, dimension, period_start
 from growthlens.metrics.shared import derived
 
 AcquisitionModel = Literal["first_touch", "last_touch"]
@@ -56,6 +56,43 @@ def buyers(
     """
     model = acquisition or ds.settings.acquisition
     return derived(ds, ("buyers", period, model), lambda: _buyers(ds, period, model))
+
+
+def order_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
+    """Buyers' orders and revenue per (cohort, age, every session dimension), stored once.
+
+    LTV, orders per buyer, gross profit and ROMI all roll this small table up instead of
+    joining the orders to the buyers again.
+    """
+
+    def build() -> ir.Table:
+        b = buyers(ds, period=period)
+        dims = [d for d in session_dimensions(ds) if d in b.columns]
+        orders = ds.table("orders")
+        joined = orders.inner_join(b.select("user_id", "cohort", *dims), "user_id")
+        cell_age = age(joined.cohort, period_start(joined.ts, period), period)
+        return joined.group_by([joined.cohort, cell_age.name("age"), *dims]).aggregate(
+            orders=joined.count(), revenue=joined.revenue.sum()
+        )
+
+    return derived(ds, ("order_cells", period), build)
+
+
+def buyer_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
+    """Buyers per (cohort, first-visit period, every session dimension), stored once.
+
+    ``visit_cohort`` is null for buyers without a session; ``without_session`` counts them.
+    """
+
+    def build() -> ir.Table:
+        b = buyers(ds, period=period)
+        dims = [d for d in session_dimensions(ds) if d in b.columns]
+        visit = period_start(b.first_visit_ts, period).name("visit_cohort")
+        return b.group_by([b.cohort, visit, *dims]).aggregate(
+            buyers=b.count(), without_session=b.first_visit_ts.isnull().sum()
+        )
+
+    return derived(ds, ("buyer_cells", period), build)
 
 
 def first_touch(ds: Dataset) -> ir.Table:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyers, session_dimensions
+from growthlens.metrics.acquisition import buyer_cells, buyers, order_cells, session_dimensions
 from growthlens.metrics.fetch import dates as _dates
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.periods import (
@@ -436,23 +436,23 @@ def attributable(ds: Dataset, *, by: str = "source") -> bool:
     """Whether buyers can be attributed to ``by`` (sessions carry it and some value is known)."""
     if not ds.has("sessions", "orders") or by not in session_dimensions(ds):
         return False
-    b = buyers(ds)
+    b = buyer_cells(ds)
     known = b.filter(b[by] != UNKNOWN).count()
     return int(known.to_pyarrow().as_py()) > 0
 
 
 def _acquired(ds: Dataset, *, period: Period, by: str | None, cohort_by: CohortBy) -> pd.DataFrame:
     """Buyers per cohort (and ``by``), plus how many have no session, from the engine."""
-    b = buyers(ds, period=period)
+    b = buyer_cells(ds, period=period)
     name = by or "_all"
     key: ir.Value = b[by] if by is not None and by in b.columns else ibis.literal(UNKNOWN)
     cohort: ir.Value = b.cohort
     if cohort_by == "first_visit":
         # Buyers without a session have no first visit; they keep their first-order period.
-        cohort = period_start(b.first_visit_ts, period).coalesce(b.cohort)
+        cohort = b.visit_cohort.coalesce(b.cohort)
     frame: pd.DataFrame = (
         b.group_by(cohort=cohort, **{name: key})
-        .aggregate(buyers=b.count(), without_session=b.first_visit_ts.isnull().sum())
+        .aggregate(buyers=b.buyers.sum(), without_session=b.without_session.sum())
         .pipe(fetch)
     )
     frame["cohort"] = _dates(frame["cohort"])
@@ -806,12 +806,12 @@ def _safe_div(numerator: float, denominator: float) -> float:
 
 def gross_profit_by(ds: Dataset, *, by: str | None) -> pd.DataFrame:
     """Gross profit (revenue × margin) of all orders in the window per acquiring ``by``."""
-    b = buyers(ds)
+    cells = order_cells(ds)
     name = by or "_all"
-    key: ir.Value = b[by] if by is not None and by in b.columns else ibis.literal(UNKNOWN)
-    orders = ds.table("orders")
-    joined = orders.inner_join(b.select("user_id", **{name: key}), "user_id")
-    frame: pd.DataFrame = joined.group_by(name).aggregate(revenue=joined.revenue.sum()).pipe(fetch)
+    key: ir.Value = cells[by] if by is not None and by in cells.columns else ibis.literal(UNKNOWN)
+    frame: pd.DataFrame = (
+        cells.group_by(**{name: key}).aggregate(revenue=cells.revenue.sum()).pipe(fetch)
+    )
     frame["gross_profit"] = frame["revenue"].astype(float) * ds.settings.margin
     return frame[[name, "gross_profit"]]
 

@@ -1,6 +1,7 @@
 """Sales per buyer cohort: orders per buyer, average check and LTV (docs/metrics.md, Sales).
 
-One grouped aggregation of orders joined to buyer cohorts runs in the engine; cumulative
+Orders joined to buyer cohorts are aggregated once in the engine (acquisition.order_cells)
+and rolled up per question; cumulative
 values are taken on the small (cohort × age) frame, laid on the grid of observed cells.
 """
 
@@ -12,10 +13,10 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyers, session_dimensions
+from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import Period, age, check_period, period_start, window_periods
+from growthlens.metrics.periods import Period, check_period, period_start, window_periods
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 
@@ -30,13 +31,14 @@ def cohort_orders(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFram
     if window is None:
         raise ConfigError("cohort metrics need a data window; set window = [start, end]")
     keys = _by(ds, by)
-    b = buyers(ds, period=period)
-    orders = ds.table("orders")
-    joined = orders.inner_join(b, "user_id")
-    cell_age = age(joined.cohort, period_start(joined.ts, period), period)
-    grouped = joined.group_by([joined.cohort, *[joined[k] for k in keys], cell_age.name("age")])
-    cells = fetch(grouped.aggregate(orders=joined.count(), revenue=joined.revenue.sum()))
-    sizes = fetch(b.group_by(["cohort", *keys]).aggregate(buyers=b.count()))
+    rolled = order_cells(ds, period=period)
+    cells = fetch(
+        rolled.group_by(["cohort", *keys, "age"]).aggregate(
+            orders=rolled.orders.sum(), revenue=rolled.revenue.sum()
+        )
+    )
+    counted = buyer_cells(ds, period=period)
+    sizes = fetch(counted.group_by(["cohort", *keys]).aggregate(buyers=counted.buyers.sum()))
     sizes["cohort"] = dates(sizes["cohort"])
     cells["cohort"] = dates(cells["cohort"])
     grid = observed_grid(sizes, window=window, period=period, keys=keys)
