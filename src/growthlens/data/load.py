@@ -216,7 +216,9 @@ class _Loader:
             reasoned[name] = self._store(with_reason, read[name], name)
         self._drop_owned()
 
-        window, window_source = self._window(reasoned)
+        # One scan per table: rows per (reason, date) give the window and the counts.
+        summaries = {n: validate.reason_days(t, TABLES[n]) for n, t in reasoned.items()}
+        window, window_source = self._window(summaries)
 
         counts: list[TableCounts] = []
         findings: list[Finding] = []
@@ -225,7 +227,7 @@ class _Loader:
         for name, table in reasoned.items():
             model = TABLES[name]
             final = validate.with_window(table, model, window)
-            tally = validate.count_reasons(final, model)
+            tally = summaries[name].counts(window if model.time_column else None)
             excluded = dict(tally.excluded)
             loaded = tally.accepted + sum(excluded.values())
             accepted_rows = final.filter(final[validate.REASON].isnull())
@@ -369,10 +371,12 @@ class _Loader:
                 self.con.drop_table(name, force=True)
         self.owned.clear()
 
-    def _window(self, tables: Mapping[str, ir.Table]) -> tuple[tuple[date, date] | None, str]:
+    def _window(
+        self, summaries: Mapping[str, validate.ReasonDays]
+    ) -> tuple[tuple[date, date] | None, str]:
         if self.settings.window is not None:
             return self.settings.window, "setting"
-        ranges = {name: validate.time_range(t, TABLES[name]) for name, t in tables.items()}
+        ranges = {name: summary.time_range() for name, summary in summaries.items()}
         firsts = [f for f, _ in ranges.values() if f is not None]
         lasts = [last for _, last in ranges.values() if last is not None]
         if not firsts or not lasts:

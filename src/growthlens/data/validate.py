@@ -148,30 +148,6 @@ def pre_window_reason(
     return table.mutate(**{REASON: reason}), effective
 
 
-def time_range(table: ir.Table, model: TableModel) -> tuple[date | None, date | None]:
-    """First and last date of the rows not yet excluded."""
-    if not model.time_column:
-        return None, None
-    day = _as_date(table[model.time_column])
-    row = (
-        table.filter(table[REASON].isnull())
-        .aggregate(first=day.min(), last=day.max())
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
-    return _to_date(row["first"]), _to_date(row["last"])
-
-
-def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | None) -> ir.Table:
-    """Extend ``REASON`` with ``out_of_window``."""
-    if window is None or not model.time_column:
-        return table
-    day = _as_date(table[model.time_column])
-    outside = (day < window[0]) | (day > window[1])
-    reason = table[REASON].fill_null(ibis.ifelse(outside, "out_of_window", ibis.null("string")))
-    return table.mutate(**{REASON: reason})
-
-
 @dataclass(frozen=True)
 class ReasonCounts:
     """Rows per exclusion reason, and the date range of the accepted rows."""
@@ -182,20 +158,70 @@ class ReasonCounts:
     last: date | None
 
 
-def count_reasons(table: ir.Table, model: TableModel) -> ReasonCounts:
-    """Rows per reason (one query), with the accepted rows' first and last date."""
-    aggs: dict[str, ir.Value] = {"n": table.count()}
+@dataclass(frozen=True)
+class ReasonDays:
+    """Rows per (pre-window reason, date) of one table.
+
+    One scan answers both the data window (first and last date of the valid rows) and,
+    once the window is known, the row count per final reason (``out_of_window`` is a
+    test on the date alone).
+    """
+
+    rows: tuple[tuple[str | None, date | None, int], ...]
+
+    def time_range(self) -> tuple[date | None, date | None]:
+        """First and last date of the rows not yet excluded."""
+        days = [d for r, d, _ in self.rows if r is None and d is not None]
+        return (min(days), max(days)) if days else (None, None)
+
+    def counts(self, window: tuple[date, date] | None) -> ReasonCounts:
+        """Rows per final reason, with the accepted rows' first and last date."""
+        excluded: dict[str, int] = {}
+        accepted, days = 0, []
+        for reason, day, n in self.rows:
+            outside = window is not None and day is not None and not window[0] <= day <= window[1]
+            if reason is None and outside:
+                reason = "out_of_window"
+            if reason is None:
+                accepted += n
+                if day is not None:
+                    days.append(day)
+            else:
+                excluded[reason] = excluded.get(reason, 0) + n
+        return ReasonCounts(
+            accepted=accepted,
+            excluded=excluded,
+            first=min(days) if days else None,
+            last=max(days) if days else None,
+        )
+
+
+def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
+    """Count rows per pre-window reason and date (one query; see :class:`ReasonDays`)."""
+    keys: dict[str, ir.Value] = {REASON: table[REASON]}
     if model.time_column:
-        day = _as_date(table[model.time_column])
-        aggs |= {"first": day.min(), "last": day.max()}
-    rows = table.group_by(REASON).aggregate(**aggs).to_pyarrow().to_pylist()
-    accepted = next((r for r in rows if r[REASON] is None), None)
-    return ReasonCounts(
-        accepted=int(accepted["n"]) if accepted else 0,
-        excluded={str(r[REASON]): int(r["n"]) for r in rows if r[REASON] is not None},
-        first=_to_date(accepted.get("first")) if accepted else None,
-        last=_to_date(accepted.get("last")) if accepted else None,
+        keys["day"] = _as_date(table[model.time_column])
+    rows = table.group_by(**keys).aggregate(n=table.count()).to_pyarrow().to_pylist()
+    return ReasonDays(
+        tuple(
+            (
+                None if r[REASON] is None else str(r[REASON]),
+                _to_date(r.get("day")),
+                int(r["n"]),
+            )
+            for r in rows
+        )
     )
+
+
+def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | None) -> ir.Table:
+    """Extend ``REASON`` with ``out_of_window``."""
+    if window is None or not model.time_column:
+        return table
+    day = _as_date(table[model.time_column])
+    outside = (day < window[0]) | (day > window[1])
+    reason = table[REASON].fill_null(ibis.ifelse(outside, "out_of_window", ibis.null("string")))
+    return table.mutate(**{REASON: reason})
 
 
 def duplicate_count(

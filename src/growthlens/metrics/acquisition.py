@@ -33,11 +33,13 @@ def session_dimensions(ds: Dataset) -> tuple[str, ...]:
 
 
 def first_orders(ds: Dataset) -> ir.Table:
-    """Each buyer's first order: ``user_id``, ``first_order_ts`` (ties: ts, then order_id)."""
+    """Each buyer's first order time: ``user_id``, ``first_order_ts``.
+
+    Only the time is used (cohort, lag), and it is the same whichever order wins a tie,
+    so a min suffices: no ranking of orders.
+    """
     orders = ds.table("orders")
-    order = ["ts"] + (["order_id"] if "order_id" in orders.columns else [])
-    first = first_rows(orders, key="user_id", order=order)
-    return first.select("user_id", first_order_ts=first.ts)
+    return orders.group_by("user_id").aggregate(first_order_ts=orders.ts.min())
 
 
 def buyers(
@@ -124,8 +126,14 @@ def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
         order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
         last = first_rows(before, key="user_id", order=order, latest=True)
         touch = last.union(touch.anti_join(last, "user_id"))
-    joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
-    joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
-        joined, *[touch[d] for d in dims]
-    )
+    if model == "last_touch":
+        joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
+        joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
+            joined, *[touch[d] for d in dims]
+        )
+    else:
+        # First touch: the first visit and its attributes come from one row.
+        joined = first.left_join(touch.select("user_id", "start_ts", *dims), "user_id").select(
+            first, first_visit_ts=touch.start_ts, **{d: touch[d] for d in dims}
+        )
     return joined.mutate(**{d: dimension(joined[d]) for d in dims})
