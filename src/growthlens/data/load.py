@@ -272,7 +272,13 @@ class _Loader:
             first_sessions = derived[BUYER_FIRST_SESSIONS]
         findings.extend(
             validate.flag_findings(
-                clean, {c.table: c.accepted for c in counts}, first_sessions=first_sessions
+                clean,
+                {c.table: c.accepted for c in counts},
+                first_sessions=first_sessions,
+                summaries={
+                    n: summary.accepted(window if TABLES[n].time_column else None)
+                    for n, summary in summaries.items()
+                },
             )
         )
         quality = QualityReport(

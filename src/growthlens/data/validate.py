@@ -14,6 +14,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from growthlens.data.model import TABLES, TableModel
 from growthlens.data.quality import Action, Finding
@@ -62,6 +63,7 @@ class FlagRule:
 
 
 FIRST_VISITS = "_first_visits"
+SEEN_SOURCES = "_seen_sources"
 
 
 def missing_condition(table: ir.Table, model: TableModel) -> ir.BooleanValue:
@@ -160,34 +162,40 @@ class ReasonCounts:
 
 @dataclass(frozen=True)
 class ReasonDays:
-    """Rows per (pre-window reason, date) of one table.
+    """Rows per (pre-window reason, date[, source]) of one table, from one scan.
 
-    One scan answers both the data window (first and last date of the valid rows) and,
-    once the window is known, the row count per final reason (``out_of_window`` is a
-    test on the date alone).
+    The scan answers the data window (first and last date of the valid rows), the row
+    count per final reason once the window is known (``out_of_window`` is a test on the
+    date alone), the kept-row checks on the table's own columns (their sums ride along,
+    see :attr:`FlagRule.where`) and which sources the accepted rows have.
     """
 
-    rows: tuple[tuple[str | None, date | None, int], ...]
+    records: tuple[dict[str, Any], ...]
+    flags: tuple[str, ...]
 
     def time_range(self) -> tuple[date | None, date | None]:
         """First and last date of the rows not yet excluded."""
-        days = [d for r, d, _ in self.rows if r is None and d is not None]
+        days = [r["day"] for r in self.records if r[REASON] is None and r["day"] is not None]
         return (min(days), max(days)) if days else (None, None)
+
+    def _final(self, record: dict[str, Any], window: tuple[date, date] | None) -> str | None:
+        day = record["day"]
+        outside = window is not None and day is not None and not window[0] <= day <= window[1]
+        reason: str | None = record[REASON]
+        return "out_of_window" if reason is None and outside else reason
 
     def counts(self, window: tuple[date, date] | None) -> ReasonCounts:
         """Rows per final reason, with the accepted rows' first and last date."""
         excluded: dict[str, int] = {}
         accepted, days = 0, []
-        for reason, day, n in self.rows:
-            outside = window is not None and day is not None and not window[0] <= day <= window[1]
-            if reason is None and outside:
-                reason = "out_of_window"
+        for record in self.records:
+            reason = self._final(record, window)
             if reason is None:
-                accepted += n
-                if day is not None:
-                    days.append(day)
+                accepted += record["n"]
+                if record["day"] is not None:
+                    days.append(record["day"])
             else:
-                excluded[reason] = excluded.get(reason, 0) + n
+                excluded[reason] = excluded.get(reason, 0) + record["n"]
         return ReasonCounts(
             accepted=accepted,
             excluded=excluded,
@@ -195,23 +203,49 @@ class ReasonDays:
             last=max(days) if days else None,
         )
 
+    def accepted(self, window: tuple[date, date] | None) -> AcceptedSummary:
+        """Kept-row check counts and source values of the accepted rows."""
+        kept = [r for r in self.records if self._final(r, window) is None]
+        flags = {f: sum(int(r[f] or 0) for r in kept) for f in self.flags}
+        sources = (
+            frozenset(r["source"] for r in kept if r["source"] is not None)
+            if self.records and "source" in self.records[0]
+            else None
+        )
+        return AcceptedSummary(flags=flags, sources=sources)
+
+
+@dataclass(frozen=True)
+class AcceptedSummary:
+    """What the load's one scan knows of a table's accepted rows (see ReasonDays)."""
+
+    flags: Mapping[str, int]
+    sources: frozenset[Any] | None
+
 
 def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
-    """Count rows per pre-window reason and date (one query; see :class:`ReasonDays`)."""
+    """Count rows per pre-window reason and date in one query (see :class:`ReasonDays`)."""
     keys: dict[str, ir.Value] = {REASON: table[REASON]}
-    if model.time_column:
-        keys["day"] = _as_date(table[model.time_column])
-    rows = table.group_by(**keys).aggregate(n=table.count()).to_pyarrow().to_pylist()
-    return ReasonDays(
-        tuple(
-            (
-                None if r[REASON] is None else str(r[REASON]),
-                _to_date(r.get("day")),
-                int(r["n"]),
-            )
-            for r in rows
-        )
-    )
+    keys["day"] = _as_date(table[model.time_column]) if model.time_column else ibis.null("date")
+    if model.name == "sessions" and "source" in table.columns:
+        keys["source"] = table.source
+    flags = {
+        rule.check: rule.where(table).sum()
+        for rule in FLAG_RULES.get(model.name, ())
+        if rule.where is not None and rule.needs == (model.name,) and _applies(rule, table)
+    }
+    rows = table.group_by(**keys).aggregate(n=table.count(), **flags).to_pyarrow().to_pylist()
+    for row in rows:
+        row["day"] = _to_date(row["day"])
+    return ReasonDays(records=tuple(rows), flags=tuple(flags))
+
+
+def _applies(rule: FlagRule, table: ir.Table) -> bool:
+    try:
+        rule.where(table)  # type: ignore[misc]
+    except (AttributeError, ibis.common.exceptions.IbisTypeError):
+        return False
+    return True
 
 
 def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | None) -> ir.Table:
@@ -287,6 +321,7 @@ def flag_findings(
     tables: Mapping[str, ir.Table],
     totals: Mapping[str, int],
     first_sessions: ir.Table | None = None,
+    summaries: Mapping[str, AcceptedSummary] | None = None,
 ) -> list[Finding]:
     """Run every kept-row check whose tables are present.
 
@@ -295,12 +330,21 @@ def flag_findings(
         totals: accepted row count per table (already known; saves a count query each).
         first_sessions: each buyer's first session (``user_id``, ``start_ts``, …), when
             sessions and orders are both loaded.
+        summaries: per table, the counts of its own-column checks and its sources, as
+            the load's reason scan found them (saves a scan each).
     """
+    summaries = summaries or {}
     shared = dict(tables)
     if first_sessions is not None:
         shared[FIRST_VISITS] = first_sessions.select(
             first_user=first_sessions.user_id, first_visit=first_sessions.start_ts
         )
+    seen = summaries["sessions"].sources if "sessions" in summaries else None
+    if seen and "costs" in tables and "source" in tables["costs"].columns:
+        kind = tables["costs"].source.type()
+        values = pd.DataFrame({"seen_source": [str(v) for v in sorted(seen, key=str)]})
+        seen_table = ibis.memtable(values)
+        shared[SEEN_SOURCES] = seen_table.select(seen_source=seen_table.seen_source.cast(kind))
     findings: list[Finding] = []
     for table_name, rules in FLAG_RULES.items():
         if table_name not in tables:
@@ -311,9 +355,17 @@ def flag_findings(
             if all(n in tables for n in rule.needs) and _has_columns(shared, rule)
         ]
         table = tables[table_name]
-        # Rules on the table's own columns: one scan counts them all.
-        single = {r.check: r.where(table).sum() for r in usable if r.where is not None}
-        counted = table.aggregate(**single).to_pyarrow().to_pylist()[0] if single else {}
+        # Rules on the table's own columns: one scan counts them all (or the load's did).
+        counted: dict[str, Any] = (
+            dict(summaries[table_name].flags) if table_name in summaries else {}
+        )
+        single = {
+            r.check: r.where(table).sum()
+            for r in usable
+            if r.where is not None and r.check not in counted
+        }
+        if single:
+            counted |= table.aggregate(**single).to_pyarrow().to_pylist()[0]
         for rule in usable:
             matched = rule.condition(shared)
             if rule.check in counted:
@@ -384,7 +436,7 @@ def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
 
 def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:
     c, s = t["costs"], t["sessions"]
-    seen = s.select(seen_source=s.source).distinct()
+    seen = t[SEEN_SOURCES] if SEEN_SOURCES in t else s.select(seen_source=s.source).distinct()
     return c.anti_join(seen, c.source == seen.seen_source)
 
 
