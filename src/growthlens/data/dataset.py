@@ -35,7 +35,7 @@ class Dataset:
     settings: Settings
     quality: QualityReport
     truth: Mapping[str, Any] | None = field(default=None)
-    # Derived tables shared between analyses (first sessions, buyers, user-days), stored
+    # Derived tables shared between analyses (activity profiles, buyers, …), stored
     # in the backend once per Dataset: see growthlens.metrics.shared.
     _derived: dict[Any, ir.Table] = field(
         default_factory=dict, init=False, repr=False, compare=False

@@ -1,9 +1,10 @@
 """Derived tables that several analyses need, built once per Dataset and kept in the engine.
 
-Buyers with their cohort and acquisition source, users' first sessions and per-user-day
-activity feed retention, activity, conversion lag, LTV, CAC and ROMI alike. Computing each
-once (and storing it in the backend) instead of once per analysis is what keeps the whole
-unit-economics set fast on tens of millions of sessions.
+Activity profiles (growthlens.data.profile), buyers with their cohort and acquisition
+source, buyers' first sessions, order and buyer cells feed activity, retention, conversion
+lag, LTV, CAC and ROMI alike. Computing each once (and storing it in the backend) instead
+of once per analysis is what keeps the whole unit-economics set fast on tens of millions of
+sessions. The load stores the first two it builds for its own checks here too.
 """
 
 from __future__ import annotations
