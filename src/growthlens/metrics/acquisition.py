@@ -117,23 +117,20 @@ def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
     # Only buyers' sessions matter here: a few buyers among many visitors, so ranking
     # their sessions is far cheaper than ranking everyone's.
     touch = buyer_first_touch(ds)
-    visits = touch.select("user_id", first_visit_ts=touch.start_ts)
-    if model == "last_touch":
-        before = sessions.inner_join(first, "user_id").filter(
-            lambda t: t.start_ts <= t.first_order_ts
-        )
-        before = before.select(*sessions.columns)
-        order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
-        last = first_rows(before, key="user_id", order=order, latest=True)
-        touch = last.union(touch.anti_join(last, "user_id"))
-    if model == "last_touch":
-        joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
-        joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
-            joined, *[touch[d] for d in dims]
-        )
-    else:
-        # First touch: the first visit and its attributes come from one row.
+    if model == "first_touch":
+        # The first visit and its attributes come from one row.
         joined = first.left_join(touch.select("user_id", "start_ts", *dims), "user_id").select(
             first, first_visit_ts=touch.start_ts, **{d: touch[d] for d in dims}
         )
+        return joined.mutate(**{d: dimension(joined[d]) for d in dims})
+    visits = touch.select("user_id", first_visit_ts=touch.start_ts)
+    before = sessions.inner_join(first, "user_id").filter(lambda t: t.start_ts <= t.first_order_ts)
+    before = before.select(*sessions.columns)
+    order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
+    last = first_rows(before, key="user_id", order=order, latest=True)
+    touch = last.union(touch.anti_join(last, "user_id"))
+    joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
+    joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
+        joined, *[touch[d] for d in dims]
+    )
     return joined.mutate(**{d: dimension(joined[d]) for d in dims})

@@ -13,7 +13,8 @@ equal profiles merged again; bits are then expanded to rows with a 62-row bit ta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from functools import cached_property
 
 import ibis
 import ibis.expr.types as ir
@@ -24,7 +25,7 @@ from growthlens.data.dataset import Dataset
 from growthlens.data.profile import BITS, USERS, mask_columns, one
 from growthlens.errors import ConfigError
 from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import Period, dimension, py_next_period, py_period_start
+from growthlens.metrics.periods import Period, dimension, window_periods
 from growthlens.metrics.shared import derived
 
 
@@ -35,19 +36,18 @@ class Calendar:
     window: tuple[date, date]
     period: Period
 
+    @cached_property
+    def _periods(self) -> pd.DataFrame:
+        return window_periods(self.window, self.period)
+
     @property
     def starts(self) -> list[date]:
         """Start date of each period (the first may begin before the window)."""
-        out, current = [], py_period_start(self.window[0], self.period)
-        while current <= self.window[1]:
-            out.append(current)
-            current = py_next_period(current, self.period)
-        return out
+        return list(self._periods["period"])
 
     def day_span(self, k: int) -> tuple[int, int]:
         """First and last window-day index of period ``k``, clipped to the window."""
-        start = self.starts[k]
-        last = py_next_period(start, self.period) - timedelta(days=1)
+        start, last = self._periods["period"].iloc[k], self._periods["end"].iloc[k]
         days = (self.window[1] - self.window[0]).days
         return max((start - self.window[0]).days, 0), min((last - self.window[0]).days, days)
 
