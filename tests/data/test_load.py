@@ -326,6 +326,46 @@ def test_identical_sessions_counted_from_profile_candidates() -> None:
     assert ds.quality.table_counts("sessions").accepted == len(rows)
 
 
+def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
+    """With orders too, the duplicate check and buyers' first sessions read one subset.
+
+    Same sessions as above plus orders by users 1 (a duplicate candidate too) and 4
+    (not a candidate). Extra copies are still 3; user 1's first session is the 10:00 one,
+    user 4's the Feb 1 one; users 2 and 3 bought nothing, so they have no first-touch row.
+    """
+    from growthlens.data.firsts import BUYER_FIRST_SESSIONS
+
+    t = pd.Timestamp
+    rows = [
+        (1, t("2020-01-05 12:00"), t("2020-01-05 12:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (2, t("2020-01-01 09:00"), t("2020-01-01 09:01"), "touch", 2),
+        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
+        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
+        (3, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
+        (3, t("2020-02-01 09:00"), t("2020-02-01 09:02"), "touch", 2),
+        (4, t("2020-04-01 09:00"), t("2020-04-01 09:01"), "touch", 3),
+        (4, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "desktop", 2),
+    ]
+    sessions = pd.DataFrame(rows, columns=["user_id", "start_ts", "end_ts", "device", "source"])
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 4, 4],
+            "ts": [t("2020-01-06"), t("2020-04-02"), t("2020-04-03")],
+            "revenue": [5.0, 3.0, 2.0],
+        }
+    )
+    ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-04-30"))
+    findings = [(f.table, f.check, f.rows) for f in ds.quality.findings]
+    assert ("sessions", "identical_rows", 3) in findings
+    firsts = ds._derived[BUYER_FIRST_SESSIONS].to_pyarrow().to_pandas().sort_values("user_id")
+    assert list(firsts["user_id"]) == [1, 4]
+    assert list(firsts["start_ts"]) == [t("2020-01-05 10:00"), t("2020-02-01 09:00")]
+    assert list(firsts["device"]) == ["desktop", "desktop"]
+
+
 def test_popcount_is_exact_on_the_engine() -> None:
     from growthlens.data.profile import popcount
 

@@ -137,6 +137,33 @@ def test_activity_matches_oracle(seed: int) -> None:
         assert ours[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
 
 
+@pytest.mark.parametrize("by", [None, "source", "device"])
+def test_sessions_per_day_from_load_equals_a_scan(by: str | None) -> None:
+    """The load's reason scan gives sessions per day [× source]; a fresh scan must agree.
+
+    Random data (null sources and devices) with a window two days shorter at each end,
+    so some sessions are excluded: the counts kept by the load are exactly the accepted
+    sessions per day.
+    """
+    from datetime import timedelta
+
+    from growthlens.data.validate import SESSIONS_PER_DAY
+    from growthlens.metrics.activity import _sessions_per_day
+
+    f = random_frames(4)
+    first, last = gl.load(sessions=f.sessions).window  # type: ignore[misc]
+    window = (first + timedelta(days=2), last - timedelta(days=2))
+    ds = gl.load(sessions=f.sessions, window=window)
+    assert ds.quality.table_counts("sessions").excluded > 0
+    assert SESSIONS_PER_DAY in ds._derived
+    keys = ["day", *([by] if by else [])]
+    kept = _sessions_per_day(ds, by).to_pandas().sort_values(keys).reset_index(drop=True)
+    del ds._derived[SESSIONS_PER_DAY]
+    scanned = _sessions_per_day(ds, by).to_pandas().sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, scanned, check_dtype=False)
+    assert kept["sessions"].sum() == ds.quality.table_counts("sessions").accepted
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("period", ["day", "week", "month"])
 def test_retention_matches_oracle(seed: int, period: str) -> None:

@@ -21,7 +21,23 @@ def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = Fa
     Deterministic on every backend (DESIGN §4: ties break by timestamp, then id, then
     the remaining columns as text). ``latest=True`` takes the last by ``order`` instead
     (ties still break ascending on the remaining columns).
+
+    Ranking every row is costly (a sort per key over text casts of all columns), so the
+    earliest (latest) ``order[0]`` of each key is found with a min (max) first; only keys
+    with several rows at that value, or none with a value, are ranked.
     """
+    head = table[order[0]]
+    best = head.max() if latest else head.min()
+    extreme = table.group_by(key).aggregate(_best=best)
+    joined = table.inner_join(extreme, key)
+    at_best = joined.filter((joined[order[0]] == joined._best) | joined._best.isnull())
+    counted = at_best.mutate(_rows=at_best[key].count().over(group_by=at_best[key]))
+    single = counted.filter(counted._rows == 1).select(*table.columns)
+    tied = counted.filter(counted._rows > 1).select(*table.columns)
+    return single.union(_ranked_first(tied, key=key, order=order, latest=latest))
+
+
+def _ranked_first(table: ir.Table, *, key: str, order: list[str], latest: bool) -> ir.Table:
     rest = [c for c in table.columns if c not in (key, *order)]
     ordered = [ibis.desc(table[c]) if latest else table[c] for c in order]
     ordering = ordered + [table[c].cast("string") for c in rest]

@@ -6,13 +6,14 @@ import contextlib
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 from pydantic import ValidationError
@@ -29,7 +30,8 @@ from growthlens.data.canonical import (
     union_sources,
 )
 from growthlens.data.dataset import Dataset
-from growthlens.data.firsts import BUYER_FIRST_SESSIONS, buyer_first_sessions
+from growthlens.data.firsts import BUYER_FIRST_SESSIONS
+from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.model import TABLES, TableModel
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
@@ -224,6 +226,7 @@ class _Loader:
         findings: list[Finding] = []
         derived: dict[Any, ir.Table] = {}
         clean: dict[str, ir.Table] = {}
+        sessions_dups: tuple[int, int, ir.Table] | None = None
         for name, table in reasoned.items():
             model = TABLES[name]
             final = validate.with_window(table, model, window)
@@ -250,35 +253,44 @@ class _Loader:
                 findings.append(
                     self._exclusion_finding(name, reason, n, loaded, final, window, policies[name])
                 )
-            candidates = None
+            clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
             if name == "sessions" and window is not None:
                 # The activity profiles say which users can hold identical sessions.
-                sessions = accepted_rows.drop(validate.REASON, SOURCE_RANK)
-                derived[profile.KEY] = profile.build(sessions, window).cache()
+                derived[profile.KEY] = profile.build(clean[name], window).cache()
                 marked = derived[profile.KEY]
                 candidates = marked.filter(marked.user_id.notnull()).select("user_id")
+                if policies[name] == "keep":
+                    # Checked below, on the sessions the buyers' check reads anyway.
+                    sessions_dups = (len(findings), tally.accepted, candidates)
+                    continue
             if policies[name] == "keep":
-                findings.extend(
-                    self._kept_duplicates(name, accepted_rows, tally.accepted, candidates)
-                )
-            clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
+                findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
 
         self.progress("cross-table checks")
         first_sessions = None
-        if "sessions" in clean and "orders" in clean:
-            # Buyers' first sessions: checked against their orders here, and the first
-            # touch of every buyer in the marketing analyses.
-            derived[BUYER_FIRST_SESSIONS] = buyer_first_sessions(clean).cache()
-            first_sessions = derived[BUYER_FIRST_SESSIONS]
+        with self._watched_sessions(clean, sessions_dups) as (may_repeat, buyers):
+            if sessions_dups is not None and may_repeat is not None:
+                at, total, _ = sessions_dups
+                findings[at:at] = self._kept_duplicates("sessions", may_repeat, total)
+            if buyers is not None:
+                # Buyers' first sessions: checked against their orders here, and the first
+                # touch of every buyer in the marketing analyses.
+                built = first_sessions_of(buyers).cache()
+                derived[BUYER_FIRST_SESSIONS] = first_sessions = built
+        accepted = {
+            n: summary.accepted(window if TABLES[n].time_column else None)
+            for n, summary in summaries.items()
+        }
+        if "sessions" in accepted:
+            derived[validate.SESSIONS_PER_DAY] = _per_day_table(
+                accepted["sessions"].per_day, clean["sessions"]
+            )
         findings.extend(
             validate.flag_findings(
                 clean,
                 {c.table: c.accepted for c in counts},
                 first_sessions=first_sessions,
-                summaries={
-                    n: summary.accepted(window if TABLES[n].time_column else None)
-                    for n, summary in summaries.items()
-                },
+                summaries=accepted,
             )
         )
         quality = QualityReport(
@@ -434,11 +446,41 @@ class _Loader:
             examples=validate.reason_examples(table, reason),
         )
 
-    def _kept_duplicates(
-        self, name: str, table: ir.Table, total: int, candidates: ir.Table | None
-    ) -> list[Finding]:
+    @contextlib.contextmanager
+    def _watched_sessions(
+        self, clean: Mapping[str, ir.Table], sessions_dups: tuple[int, int, ir.Table] | None
+    ) -> Iterator[tuple[ir.Table | None, ir.Table | None]]:
+        """Sessions of users who may hold duplicates, and of buyers, for the load's checks.
+
+        Both checks would otherwise scan every session; one scan keeps these users'
+        sessions (a small share), stored until the checks are done. Yields the two
+        subsets (``None`` where there is no such check).
+        """
+        users = []
+        has_buyers = "sessions" in clean and "orders" in clean
+        if sessions_dups is not None:
+            candidates = sessions_dups[2]
+            users.append(candidates.mutate(_dup=True, _buyer=False))
+        if has_buyers:
+            users.append(clean["orders"].select("user_id").mutate(_dup=False, _buyer=True))
+        if not users:
+            yield None, None
+            return
+        ids = ibis.union(*users) if len(users) > 1 else users[0]
+        ids = ids.group_by("user_id").aggregate(_dup=ids._dup.any(), _buyer=ids._buyer.any())
+        sessions = clean["sessions"]
+        watched = sessions.inner_join(ids, "user_id").cache()
+        try:
+            yield (
+                watched.filter(watched._dup).select(*sessions.columns) if sessions_dups else None,
+                watched.filter(watched._buyer).select(*sessions.columns) if has_buyers else None,
+            )
+        finally:
+            watched.release()
+
+    def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
         model = TABLES[name]
-        n = validate.duplicate_count(table, model, candidates=candidates)
+        n = validate.duplicate_count(table, model)
         if not n:
             return []
         by_key = validate.key_columns(table, model) is not None
@@ -454,7 +496,7 @@ class _Loader:
                 effect="kept in every metric (one export may hold identical real rows); "
                 'set duplicates = "first" to keep one per key',
                 severity="info",
-                examples=validate.duplicate_examples(table, model, candidates=candidates),
+                examples=validate.duplicate_examples(table, model),
             )
         ]
 
@@ -466,6 +508,15 @@ class _ReadTable:
     mapping: Mapping[str, str]
     preset: str | None
     lazy_source: bool
+
+
+def _per_day_table(per_day: Any, sessions: ir.Table) -> ir.Table:
+    """The reason scan's accepted sessions per day [and source], as a small engine table."""
+    schema: dict[str, Any] = {"day": "date", "rows": "int64"}
+    if "source" in per_day.columns:
+        schema["source"] = sessions.source.type()
+    table = ibis.memtable(per_day[list(schema)], schema=schema)
+    return table.rename(sessions="rows")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -49,8 +49,8 @@ class FlagRule:
 
     ``condition`` gives the flagged rows from the tables (and ``FIRST_VISITS``, buyers'
     first visit as ``first_user`` / ``first_visit``, when sessions and orders are both
-    loaded). A rule on one table's own
-    columns also gives ``where``, so all such rules of a table are counted in one scan.
+    loaded). A rule also gives ``where``, a test on one row of ``base`` (by default the
+    table itself), so all rules over the same base are counted in one scan.
     """
 
     check: str
@@ -60,10 +60,13 @@ class FlagRule:
     action: Action
     effect: str
     where: Callable[[ir.Table], ir.BooleanValue] | None = None
+    base: Callable[[Mapping[str, ir.Table]], ir.Table] | None = None
 
 
 FIRST_VISITS = "_first_visits"
 SEEN_SOURCES = "_seen_sources"
+# Derived-table key: accepted sessions per day (and source), from the load's reason scan.
+SESSIONS_PER_DAY = "sessions_per_day"
 
 
 def missing_condition(table: ir.Table, model: TableModel) -> ir.BooleanValue:
@@ -204,23 +207,37 @@ class ReasonDays:
         )
 
     def accepted(self, window: tuple[date, date] | None) -> AcceptedSummary:
-        """Kept-row check counts and source values of the accepted rows."""
+        """Kept-row check counts, source values and rows per day of the accepted rows."""
         kept = [r for r in self.records if self._final(r, window) is None]
         flags = {f: sum(int(r[f] or 0) for r in kept) for f in self.flags}
+        has_source = bool(self.records) and "source" in self.records[0]
         sources = (
-            frozenset(r["source"] for r in kept if r["source"] is not None)
-            if self.records and "source" in self.records[0]
-            else None
+            frozenset(r["source"] for r in kept if r["source"] is not None) if has_source else None
         )
-        return AcceptedSummary(flags=flags, sources=sources)
+        per_day = pd.DataFrame(
+            {
+                "day": pd.Series([r["day"] for r in kept], dtype="object"),
+                **(
+                    {"source": pd.Series([r["source"] for r in kept], dtype="object")}
+                    if has_source
+                    else {}
+                ),
+                "rows": pd.Series([r["n"] for r in kept], dtype="int64"),
+            }
+        )
+        return AcceptedSummary(flags=flags, sources=sources, per_day=per_day)
 
 
 @dataclass(frozen=True)
 class AcceptedSummary:
-    """What the load's one scan knows of a table's accepted rows (see ReasonDays)."""
+    """What the load's one scan knows of a table's accepted rows (see ReasonDays).
+
+    ``per_day``: accepted rows per ``day`` (and ``source``, for sessions that have one).
+    """
 
     flags: Mapping[str, int]
     sources: frozenset[Any] | None
+    per_day: pd.DataFrame
 
 
 def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
@@ -232,7 +249,10 @@ def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
     flags = {
         rule.check: rule.where(table).sum()
         for rule in FLAG_RULES.get(model.name, ())
-        if rule.where is not None and rule.needs == (model.name,) and _applies(rule, table)
+        if rule.where is not None
+        and rule.base is None
+        and rule.needs == (model.name,)
+        and _applies(rule, table)
     }
     rows = table.group_by(**keys).aggregate(n=table.count(), **flags).to_pyarrow().to_pylist()
     for row in rows:
@@ -258,36 +278,26 @@ def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | 
     return table.mutate(**{REASON: reason})
 
 
-def duplicate_count(
-    table: ir.Table, model: TableModel, *, candidates: ir.Table | None = None
-) -> int:
+def duplicate_count(table: ir.Table, model: TableModel) -> int:
     """Rows beyond the first of each duplicate group (key, or whole row without a key).
 
-    ``candidates`` (a ``user_id`` column), when given, holds every user who can have a
-    duplicate row; only their rows are compared.
+    The load passes only the sessions of users who can hold a duplicate (see
+    growthlens.data.profile); any table works.
     """
     partition = duplicate_partition(table, model)
     narrow = [c for c in model.required if c in table.columns]
-    if candidates is not None:
-        table = table.semi_join(candidates, "user_id")
-        partition = duplicate_partition(table, model)
-    elif key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
+    if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
         # Identical rows share their required columns: find candidate groups on those
         # narrow columns first (cheap), then compare whole rows only within them.
-        candidates = table.group_by(narrow).aggregate(_copies=table.count())
-        candidates = candidates.filter(candidates._copies > 1).drop("_copies")
-        table = table.semi_join(candidates, narrow)
-    groups = table.group_by(partition).aggregate(copies=table.count())
-    value = groups.aggregate(extra=(groups.copies - 1).sum()).to_pyarrow().to_pylist()[0]
+        groups = table.group_by(narrow).aggregate(_copies=table.count())
+        table = table.semi_join(groups.filter(groups._copies > 1).drop("_copies"), narrow)
+    copies = table.group_by(partition).aggregate(copies=table.count())
+    value = copies.aggregate(extra=(copies.copies - 1).sum()).to_pyarrow().to_pylist()[0]
     return int(value["extra"] or 0)
 
 
-def duplicate_examples(
-    table: ir.Table, model: TableModel, *, candidates: ir.Table | None = None
-) -> tuple[dict[str, Any], ...]:
+def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
     """A few rows that have a duplicate, with the number of copies (see duplicate_count)."""
-    if candidates is not None:
-        table = table.semi_join(candidates, "user_id")
     columns = data_columns(table)
     partition = duplicate_partition(table, model)
     # isnull() is never null, so its count is the number of rows in the group.
@@ -359,13 +369,15 @@ def flag_findings(
         counted: dict[str, Any] = (
             dict(summaries[table_name].flags) if table_name in summaries else {}
         )
-        single = {
-            r.check: r.where(table).sum()
-            for r in usable
-            if r.where is not None and r.check not in counted
-        }
-        if single:
-            counted |= table.aggregate(**single).to_pyarrow().to_pylist()[0]
+        # Rules over one base (the table, or a join shared by several): one scan each.
+        bases: dict[Any, list[FlagRule]] = {}
+        for rule in usable:
+            if rule.where is not None and rule.check not in counted:
+                bases.setdefault(rule.base, []).append(rule)
+        for base, same in bases.items():
+            over = table if base is None else base(shared)
+            sums = {r.check: r.where(over).sum() for r in same if r.where is not None}
+            counted |= over.aggregate(**sums).to_pyarrow().to_pylist()[0]
         for rule in usable:
             matched = rule.condition(shared)
             if rule.check in counted:
@@ -422,16 +434,30 @@ def _is_zero_revenue(o: ir.Table) -> ir.BooleanValue:
     return o.revenue == 0
 
 
-def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
+def _with_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
+    """Orders with their buyer's first visit (null without a session)."""
+    # Every buyer with a session has a first visit: no pass over all visitors needed.
     o, firsts = t["orders"], t[FIRST_VISITS]
-    joined = o.inner_join(firsts, o.user_id == firsts.first_user)
-    return joined.filter(joined.ts < joined.first_visit).select(*o.columns, "first_visit")
+    joined = o.left_join(firsts, o.user_id == firsts.first_user)
+    return joined.select(*o.columns, "first_user", "first_visit")
+
+
+def _is_before_first_visit(o: ir.Table) -> ir.BooleanValue:
+    return (o.ts < o.first_visit).fill_null(False)
+
+
+def _has_no_session(o: ir.Table) -> ir.BooleanValue:
+    return o.first_user.isnull()
+
+
+def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
+    joined = _with_first_visit(t)
+    return joined.filter(_is_before_first_visit).drop("first_user")
 
 
 def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
-    # Every buyer with a session has a first visit: no pass over all visitors needed.
-    o, firsts = t["orders"], t[FIRST_VISITS]
-    return o.anti_join(firsts, o.user_id == firsts.first_user)
+    joined = _with_first_visit(t)
+    return joined.filter(_has_no_session).drop("first_user", "first_visit")
 
 
 def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:
@@ -478,6 +504,8 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "are placed before the buyer's first visit",
             "kept_flagged",
             "kept; they give a negative conversion lag, reported in the lag distribution",
+            _is_before_first_visit,
+            _with_first_visit,
         ),
         FlagRule(
             "orders_without_session",
@@ -486,6 +514,8 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "belong to users with no session",
             "kept",
             "their source and device are '(unknown)'; they have no conversion lag",
+            _has_no_session,
+            _with_first_visit,
         ),
     ),
     "costs": (

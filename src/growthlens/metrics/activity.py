@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.data.validate import SESSIONS_PER_DAY
 from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.fetch import dates, fetch
@@ -42,13 +43,8 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
     window = ds.window
     if window is None:
         raise ConfigError("activity needs a data window; set window = [start, end]")
-    sessions = ds.table("sessions")
     keys = [by] if by else []
-    dims = {by: dimension(sessions[by])} if by else {}
-    # Sessions per day in one cheap scan; distinct users come from the activity profiles.
-    per_day = fetch(
-        sessions.group_by(day=sessions.start_ts.date(), **dims).aggregate(sessions=sessions.count())
-    )
+    per_day = fetch(_sessions_per_day(ds, by))
     per_day["day"] = dates(per_day["day"])
     out: dict[Period, pd.DataFrame] = {}
     for period in PERIODS:
@@ -70,6 +66,21 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
         table.insert(0, "period", period)
         out[period] = table[["period", "start", *keys, "users", "sessions", "complete"]]
     return out
+
+
+def _sessions_per_day(ds: Dataset, by: str | None) -> ir.Table:
+    """Sessions per day [× by]: from the load's reason scan when it has them, else one scan.
+
+    Distinct users come from the activity profiles instead (growthlens.metrics.profiles).
+    """
+    counted = ds._derived.get(SESSIONS_PER_DAY)
+    if counted is not None and (by is None or by in counted.columns):
+        table, day, count = counted, counted.day, counted.sessions.sum()
+    else:
+        table = ds.table("sessions")
+        day, count = table.start_ts.date(), table.count()
+    dims = {by: dimension(table[by])} if by else {}
+    return table.group_by(day=day, **dims).aggregate(sessions=count)
 
 
 def _means(

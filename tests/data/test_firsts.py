@@ -1,0 +1,80 @@
+"""first_rows: min-then-ties gives exactly what ranking every row gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from growthlens.data.firsts import first_rows
+from growthlens.engine import connect
+
+
+def _rows(frame: pd.DataFrame, *, latest: bool = False) -> pd.DataFrame:
+    con = connect("duckdb")
+    table = con.create_table("t", frame, overwrite=True)
+    out = first_rows(table, key="user_id", order=["ts", "n"], latest=latest)
+    return out.to_pyarrow().to_pandas().sort_values("user_id").reset_index(drop=True)
+
+
+FRAME = pd.DataFrame(
+    {
+        # u1: one row at its earliest ts (fast path);
+        # u2: two rows at the earliest ts and equal n → the tie breaks on tag as text,
+        #     "10" < "9", so the row tagged "10" wins;
+        # u3: no ts at all → ranked; ascending ts puts nulls last in DuckDB, so the
+        #     lower n wins;
+        # u4: a single row.
+        "user_id": ["u1", "u1", "u2", "u2", "u2", "u3", "u3", "u4"],
+        "ts": pd.to_datetime(
+            [
+                "2020-01-02",
+                "2020-01-01",
+                "2020-01-01",
+                "2020-01-01",
+                "2020-01-03",
+                None,
+                None,
+                "2020-02-01",
+            ]
+        ),
+        "n": [1, 2, 5, 5, 1, 7, 3, 1],
+        "tag": ["a", "b", "9", "10", "x", "p", "q", "z"],
+    }
+)
+
+
+def test_first_rows_fast_path_and_ties() -> None:
+    """u1 → its 2020-01-01 row (tag b); u2 → tag "10"; u3 → n 3 (tag q); u4 → tag z."""
+    out = _rows(FRAME)
+    assert list(out["user_id"]) == ["u1", "u2", "u3", "u4"]
+    assert list(out["tag"]) == ["b", "10", "q", "z"]
+
+
+def test_first_rows_latest() -> None:
+    """latest: u1 → 2020-01-02 (a); u2 → 2020-01-03 (x); u3 → highest n, 7 (p); u4 → z."""
+    out = _rows(FRAME, latest=True)
+    assert list(out["tag"]) == ["a", "x", "p", "z"]
+
+
+def test_first_rows_matches_full_ranking() -> None:
+    """On random data with many ties, the result equals ranking every row."""
+    rng = np.random.default_rng(3)
+    size = 2_000
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 300, size).astype(str),
+            "ts": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 4, size), "D"),
+            "n": rng.integers(0, 3, size),
+            "tag": rng.integers(0, 20, size).astype(str),
+        }
+    )
+    ours = _rows(frame)
+    expected = (
+        frame.assign(_tag=frame["tag"].astype(str))
+        .sort_values(["user_id", "ts", "n", "_tag"])
+        .drop_duplicates("user_id")
+        .drop(columns="_tag")
+        .sort_values("user_id")
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(ours, expected, check_dtype=False)
