@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -330,10 +331,11 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     """With orders too, the duplicate check and buyers' first sessions read one subset.
 
     Same sessions as above plus orders by users 1 (a duplicate candidate too) and 4
-    (not a candidate). Extra copies are still 3; user 1's first session is the 10:00 one,
-    user 4's the Feb 1 one; users 2 and 3 bought nothing, so they have no first-touch row.
+    (not a candidate, two orders). Extra copies are still 3; user 1's first session is
+    the 10:00 one, user 4's the Feb 1 one; users 2 and 3 bought nothing, so they have no
+    first-touch row.
     """
-    from growthlens.data.firsts import BUYER_FIRST_SESSIONS
+    from growthlens.data.firsts import BUYER_FIRST_SESSIONS, FIRST_ORDERS
 
     t = pd.Timestamp
     rows = [
@@ -364,6 +366,10 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     assert list(firsts["user_id"]) == [1, 4]
     assert list(firsts["start_ts"]) == [t("2020-01-05 10:00"), t("2020-02-01 09:00")]
     assert list(firsts["device"]) == ["desktop", "desktop"]
+    # The same pass gives each buyer's first order time (user 4: the earlier of two).
+    orders_first = ds._derived[FIRST_ORDERS].to_pyarrow().to_pandas().sort_values("user_id")
+    assert list(orders_first["user_id"]) == [1, 4]
+    assert list(orders_first["first_order_ts"]) == [t("2020-01-06"), t("2020-04-02")]
 
 
 def test_popcount_is_exact_on_the_engine() -> None:
@@ -373,3 +379,37 @@ def test_popcount_is_exact_on_the_engine() -> None:
     table = ibis.memtable(pd.DataFrame({"x": pd.Series(values, dtype="int64")}))
     counted = table.mutate(n=popcount(table.x)).to_pyarrow().to_pylist()
     assert [r["n"] for r in counted] == [bin(v).count("1") for v in values]
+
+
+@pytest.mark.parametrize("share", [0.02, 0.5])
+def test_flag_examples_equal_a_full_scan(share: float) -> None:
+    """Examples of a rarely failed check come from the load's stored subset; common ones
+    from their own scan. Either way they are the first rows of all failing sessions.
+
+    200 users with 3 sessions each over 20 days; ``share`` of the sessions end 1 minute
+    before they start (2%: rare, read from the subset; 50%: above RARE_SHARE, scanned);
+    every tenth user buys.
+    """
+    from growthlens.data import validate
+
+    rng = np.random.default_rng(5)
+    n = 600
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 20 * 86_400, n), "s")
+    backwards = rng.random(n) < share
+    sessions = pd.DataFrame(
+        {
+            "user_id": np.repeat(np.arange(1, 201), 3),
+            "start_ts": start,
+            "end_ts": start + pd.to_timedelta(np.where(backwards, -60, 300), "s"),
+            "source": rng.integers(1, 4, n),
+        }
+    )
+    orders = pd.DataFrame(
+        {"user_id": np.arange(1, 201, 10), "ts": pd.Timestamp("2020-01-25"), "revenue": 1.0}
+    )
+    ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-01-31"))
+    finding = {f.check: f for f in ds.quality.findings}["end_before_start"]
+    assert finding.rows == int(backwards.sum())
+    table = ds.table("sessions")
+    assert finding.examples == validate.examples(table, table.end_ts < table.start_ts)
+    assert len(finding.examples) == validate.EXAMPLES

@@ -13,6 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 BUYER_FIRST_SESSIONS = "buyer_first_sessions"
+FIRST_ORDERS = "first_orders"
 
 
 def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = False) -> ir.Table:
@@ -49,6 +50,15 @@ def first_sessions(sessions: ir.Table) -> ir.Table:
     """Each user's first session (first touch): earliest ``start_ts``, then ``session_id``."""
     order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
     return first_rows(sessions, key="user_id", order=order)
+
+
+def first_orders(orders: ir.Table) -> ir.Table:
+    """Each buyer's first order time: ``user_id``, ``first_order_ts``.
+
+    Only the time is used (cohort, lag), and it is the same whichever order wins a tie,
+    so a min suffices: no ranking of orders.
+    """
+    return orders.group_by("user_id").aggregate(first_order_ts=orders.ts.min())
 
 
 def buyer_first_sessions(tables: Mapping[str, ir.Table]) -> ir.Table:

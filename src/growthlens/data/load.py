@@ -30,7 +30,7 @@ from growthlens.data.canonical import (
     union_sources,
 )
 from growthlens.data.dataset import Dataset
-from growthlens.data.firsts import BUYER_FIRST_SESSIONS
+from growthlens.data.firsts import BUYER_FIRST_SESSIONS, FIRST_ORDERS, first_orders
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.model import TABLES, TableModel
@@ -267,16 +267,6 @@ class _Loader:
                 findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
 
         self.progress("cross-table checks")
-        first_sessions = None
-        with self._watched_sessions(clean, sessions_dups) as (may_repeat, buyers):
-            if sessions_dups is not None and may_repeat is not None:
-                at, total, _ = sessions_dups
-                findings[at:at] = self._kept_duplicates("sessions", may_repeat, total)
-            if buyers is not None:
-                # Buyers' first sessions: checked against their orders here, and the first
-                # touch of every buyer in the marketing analyses.
-                built = first_sessions_of(buyers).cache()
-                derived[BUYER_FIRST_SESSIONS] = first_sessions = built
         accepted = {
             n: summary.accepted(window if TABLES[n].time_column else None)
             for n, summary in summaries.items()
@@ -285,14 +275,36 @@ class _Loader:
             derived[validate.SESSIONS_PER_DAY] = _per_day_table(
                 accepted["sessions"].per_day, clean["sessions"]
             )
-        findings.extend(
-            validate.flag_findings(
-                clean,
-                {c.table: c.accepted for c in counts},
-                first_sessions=first_sessions,
-                summaries=accepted,
-            )
+        totals = {c.table: c.accepted for c in counts}
+        rare = (
+            validate.rare_flags("sessions", accepted["sessions"], totals["sessions"])
+            if "sessions" in accepted
+            else ()
         )
+        first_sessions = None
+        with self._watched_sessions(clean, sessions_dups, derived, rare) as watched:
+            if sessions_dups is not None and watched.may_repeat is not None:
+                at, total, _ = sessions_dups
+                findings[at:at] = self._kept_duplicates("sessions", watched.may_repeat, total)
+            if watched.buyers is not None:
+                # Buyers' first sessions: checked against their orders here, and the first
+                # touch of every buyer in the marketing analyses.
+                built = first_sessions_of(watched.buyers).cache()
+                derived[BUYER_FIRST_SESSIONS] = first_sessions = built
+            covered = (
+                {"sessions": (watched.rows, frozenset(r.check for r in rare))}
+                if watched.rows is not None and rare
+                else {}
+            )
+            findings.extend(
+                validate.flag_findings(
+                    clean,
+                    totals,
+                    first_sessions=first_sessions,
+                    summaries=accepted,
+                    examples_from=covered,
+                )
+            )
         quality = QualityReport(
             counts=tuple(counts),
             findings=tuple(findings),
@@ -448,32 +460,57 @@ class _Loader:
 
     @contextlib.contextmanager
     def _watched_sessions(
-        self, clean: Mapping[str, ir.Table], sessions_dups: tuple[int, int, ir.Table] | None
-    ) -> Iterator[tuple[ir.Table | None, ir.Table | None]]:
-        """Sessions of users who may hold duplicates, and of buyers, for the load's checks.
+        self,
+        clean: Mapping[str, ir.Table],
+        sessions_dups: tuple[int, int, ir.Table] | None,
+        derived: dict[Any, ir.Table],
+        rare: Sequence[validate.FlagRule],
+    ) -> Iterator[_Watched]:
+        """Sessions the load's checks read, kept from one scan and stored until they are done.
 
-        Both checks would otherwise scan every session; one scan keeps these users'
-        sessions (a small share), stored until the checks are done. Yields the two
-        subsets (``None`` where there is no such check).
+        The duplicate check reads the sessions of users who may hold duplicates; buyers'
+        first sessions, those of buyers; the examples of rarely failed checks (``rare``),
+        the failing rows. Each would otherwise scan every session; together they are a
+        small share. The buyers' first order times come out of the same pass and are
+        stored in ``derived``.
         """
         users = []
         has_buyers = "sessions" in clean and "orders" in clean
+        never = ibis.null(clean["orders"].ts.type() if has_buyers else "timestamp")
         if sessions_dups is not None:
             candidates = sessions_dups[2]
-            users.append(candidates.mutate(_dup=True, _buyer=False))
+            users.append(candidates.mutate(_dup=True, _buyer=False, _first=never))
         if has_buyers:
-            users.append(clean["orders"].select("user_id").mutate(_dup=False, _buyer=True))
+            firsts = first_orders(clean["orders"])
+            users.append(
+                firsts.select("user_id", _dup=False, _buyer=True, _first=firsts.first_order_ts)
+            )
         if not users:
-            yield None, None
+            yield _Watched(None, None, None)
             return
         ids = ibis.union(*users) if len(users) > 1 else users[0]
-        ids = ids.group_by("user_id").aggregate(_dup=ids._dup.any(), _buyer=ids._buyer.any())
+        ids = ids.group_by("user_id").aggregate(
+            _dup=ids._dup.any(), _buyer=ids._buyer.any(), first_order_ts=ids._first.min()
+        )
+        ids = ids.cache()
+        if has_buyers:
+            derived[FIRST_ORDERS] = ids.filter(ids._buyer).select("user_id", "first_order_ts")
         sessions = clean["sessions"]
-        watched = sessions.inner_join(ids, "user_id").cache()
+        marks = ids.select("user_id", "_dup", "_buyer")
+        if rare:
+            # Users of neither kind have null marks; their rows stay only when they fail.
+            joined = sessions.left_join(marks, sessions.user_id == marks.user_id)
+            joined = joined.select(*sessions.columns, "_dup", "_buyer")
+            keep = joined._dup.notnull() | ibis.or_(*[r.where(joined) for r in rare if r.where])
+            watched = joined.filter(keep).cache()
+        else:
+            watched = sessions.inner_join(marks, "user_id").cache()
+        dup, buyer = watched._dup.fill_null(False), watched._buyer.fill_null(False)
         try:
-            yield (
-                watched.filter(watched._dup).select(*sessions.columns) if sessions_dups else None,
-                watched.filter(watched._buyer).select(*sessions.columns) if has_buyers else None,
+            yield _Watched(
+                watched.filter(dup).select(*sessions.columns) if sessions_dups else None,
+                watched.filter(buyer).select(*sessions.columns) if has_buyers else None,
+                watched.select(*sessions.columns),
             )
         finally:
             watched.release()
@@ -499,6 +536,15 @@ class _Loader:
                 examples=validate.duplicate_examples(table, model),
             )
         ]
+
+
+@dataclass(frozen=True)
+class _Watched:
+    """Subsets of the stored sessions (see ``_Loader._watched_sessions``)."""
+
+    may_repeat: ir.Table | None
+    buyers: ir.Table | None
+    rows: ir.Table | None
 
 
 @dataclass(frozen=True)

@@ -327,11 +327,32 @@ def reason_examples(table: ir.Table, reason: str) -> tuple[dict[str, Any], ...]:
     return examples(table, table[REASON] == reason)
 
 
+# Checks failed by at most this share of a table's rows count as rare (see rare_flags).
+RARE_SHARE = 0.05
+
+
+def rare_flags(table_name: str, summary: AcceptedSummary, total: int) -> tuple[FlagRule, ...]:
+    """Checks on the table's own columns that some, but at most RARE_SHARE, of rows fail.
+
+    The load keeps their failing rows in the subset of sessions it stores anyway, so
+    their examples need no scan of their own; common failures would make it large.
+    """
+    return tuple(
+        rule
+        for rule in FLAG_RULES.get(table_name, ())
+        if rule.where is not None
+        and rule.base is None
+        and rule.needs == (table_name,)
+        and 0 < int(summary.flags.get(rule.check, 0) or 0) <= RARE_SHARE * total
+    )
+
+
 def flag_findings(
     tables: Mapping[str, ir.Table],
     totals: Mapping[str, int],
     first_sessions: ir.Table | None = None,
     summaries: Mapping[str, AcceptedSummary] | None = None,
+    examples_from: Mapping[str, tuple[ir.Table, frozenset[str]]] | None = None,
 ) -> list[Finding]:
     """Run every kept-row check whose tables are present.
 
@@ -342,6 +363,8 @@ def flag_findings(
             sessions and orders are both loaded.
         summaries: per table, the counts of its own-column checks and its sources, as
             the load's reason scan found them (saves a scan each).
+        examples_from: per table, a stored subset holding every row that fails the
+            named checks; their examples are read from it (saves a scan each).
     """
     summaries = summaries or {}
     shared = dict(tables)
@@ -356,49 +379,84 @@ def flag_findings(
         seen_table = ibis.memtable(values)
         shared[SEEN_SOURCES] = seen_table.select(seen_source=seen_table.seen_source.cast(kind))
     findings: list[Finding] = []
-    for table_name, rules in FLAG_RULES.items():
-        if table_name not in tables:
-            continue
-        usable = [
-            rule
-            for rule in rules
-            if all(n in tables for n in rule.needs) and _has_columns(shared, rule)
-        ]
-        table = tables[table_name]
-        # Rules on the table's own columns: one scan counts them all (or the load's did).
-        counted: dict[str, Any] = (
-            dict(summaries[table_name].flags) if table_name in summaries else {}
-        )
-        # Rules over one base (the table, or a join shared by several): one scan each.
-        bases: dict[Any, list[FlagRule]] = {}
-        for rule in usable:
-            if rule.where is not None and rule.check not in counted:
-                bases.setdefault(rule.base, []).append(rule)
-        for base, same in bases.items():
-            over = table if base is None else base(shared)
-            sums = {r.check: r.where(over).sum() for r in same if r.where is not None}
-            counted |= over.aggregate(**sums).to_pyarrow().to_pylist()[0]
-        for rule in usable:
-            matched = rule.condition(shared)
-            if rule.check in counted:
-                n = int(counted[rule.check] or 0)
-            else:
-                n = int(matched.count().to_pyarrow().as_py())
-            if n:
-                total = totals[table_name]
-                share = f"{n / total:.1%}" if total else "n/a"
-                findings.append(
-                    Finding(
-                        table=table_name,
-                        check=rule.check,
-                        message=f"{n:,} of {total:,} {table_name} rows ({share}) {rule.text}.",
-                        rows=n,
-                        action=rule.action,
-                        effect=rule.effect,
-                        severity="warning" if rule.action == "kept_flagged" else "info",
-                        examples=examples(matched),
-                    )
+    cached: list[Any] = []
+    try:
+        for table_name, rules in FLAG_RULES.items():
+            if table_name in tables:
+                subset = (examples_from or {}).get(table_name)
+                findings += _table_flags(
+                    table_name, rules, tables, shared, totals, summaries, cached, subset
                 )
+    finally:
+        for table in cached:
+            table.release()
+    return findings
+
+
+def _table_flags(
+    table_name: str,
+    rules: tuple[FlagRule, ...],
+    tables: Mapping[str, ir.Table],
+    shared: Mapping[str, ir.Table],
+    totals: Mapping[str, int],
+    summaries: Mapping[str, AcceptedSummary],
+    cached: list[Any],
+    subset: tuple[ir.Table, frozenset[str]] | None,
+) -> list[Finding]:
+    """The kept-row findings of one table; stored helper tables go to ``cached``."""
+    findings: list[Finding] = []
+    usable = [
+        rule
+        for rule in rules
+        if all(n in tables for n in rule.needs) and _has_columns(shared, rule)
+    ]
+    table = tables[table_name]
+    # Rules on the table's own columns: one scan counts them all (or the load's did).
+    counted: dict[str, Any] = dict(summaries[table_name].flags) if table_name in summaries else {}
+    # Rules over one base (the table, or a join shared by several): one scan each.
+    bases: dict[Any, list[FlagRule]] = {}
+    for rule in usable:
+        if rule.where is not None and rule.check not in counted:
+            bases.setdefault(rule.base, []).append(rule)
+    stored: dict[str, ir.Table] = {}
+    for base, same in bases.items():
+        over = table if base is None else base(shared)
+        if base is not None:
+            # A join: its flagged rows (few) are stored, so the examples read them
+            # instead of joining again.
+            tests = [r.where(over) for r in same if r.where is not None]
+            flagged = over.filter(ibis.or_(*tests)).cache()
+            cached.append(flagged)
+            stored |= {r.check: flagged for r in same}
+            over = flagged
+        sums = {r.check: r.where(over).sum() for r in same if r.where is not None}
+        counted |= over.aggregate(**sums).to_pyarrow().to_pylist()[0]
+    for rule in usable:
+        matched = rule.condition(shared)
+        if rule.check in stored and rule.where is not None:
+            flagged = stored[rule.check]
+            matched = flagged.filter(rule.where(flagged)).select(*matched.columns)
+        elif subset is not None and rule.check in subset[1] and rule.where is not None:
+            matched = subset[0].filter(rule.where(subset[0])).select(*matched.columns)
+        if rule.check in counted:
+            n = int(counted[rule.check] or 0)
+        else:
+            n = int(matched.count().to_pyarrow().as_py())
+        if n:
+            total = totals[table_name]
+            share = f"{n / total:.1%}" if total else "n/a"
+            findings.append(
+                Finding(
+                    table=table_name,
+                    check=rule.check,
+                    message=f"{n:,} of {total:,} {table_name} rows ({share}) {rule.text}.",
+                    rows=n,
+                    action=rule.action,
+                    effect=rule.effect,
+                    severity="warning" if rule.action == "kept_flagged" else "info",
+                    examples=examples(matched),
+                )
+            )
     return findings
 
 

@@ -11,9 +11,11 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
+from growthlens.data import firsts
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
     BUYER_FIRST_SESSIONS,
+    FIRST_ORDERS,
     buyer_first_sessions,
     first_rows,
     first_sessions,
@@ -35,11 +37,10 @@ def session_dimensions(ds: Dataset) -> tuple[str, ...]:
 def first_orders(ds: Dataset) -> ir.Table:
     """Each buyer's first order time: ``user_id``, ``first_order_ts``.
 
-    Only the time is used (cohort, lag), and it is the same whichever order wins a tie,
-    so a min suffices: no ranking of orders.
+    Built at load when sessions are loaded too, else stored once here (see
+    growthlens.data.firsts.first_orders).
     """
-    orders = ds.table("orders")
-    return orders.group_by("user_id").aggregate(first_order_ts=orders.ts.min())
+    return derived(ds, FIRST_ORDERS, lambda: firsts.first_orders(ds.table("orders")))
 
 
 def buyers(
