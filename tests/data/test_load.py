@@ -296,62 +296,55 @@ def test_frames_as_sources_with_policy() -> None:
     assert ds.table("orders").revenue.sum().to_pyarrow().as_py() == 8.0
 
 
-def test_identical_sessions_counted_from_profile_candidates() -> None:
-    """Only users with more sessions than active days can repeat a session; all are found.
-
-    Rows: user 1 repeats one session 3× (2 extra) on a day it also has another session;
+def _repeated_sessions() -> pd.DataFrame:
+    """User 1 repeats one session 3× (2 extra) on a day it also has another session;
     user 2 repeats one twice (1 extra) on days 1 and 70 of the window (second mask);
     user 3 has two different sessions on one day (a candidate, no duplicate); user 4 has
-    sessions on two days (not a candidate). Expected extra copies: 2 + 1 = 3, as pandas
-    ``duplicated()`` counts them.
+    sessions on two days (not a candidate). Extra copies: 2 + 1 = 3.
     """
     t = pd.Timestamp
     rows = [
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
         (1, t("2020-01-05 12:00"), t("2020-01-05 12:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
+        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
         (2, t("2020-01-01 09:00"), t("2020-01-01 09:01"), "touch", 2),
         (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
         (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
         (3, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
         (3, t("2020-02-01 09:00"), t("2020-02-01 09:02"), "touch", 2),
+        (4, t("2020-04-01 09:00"), t("2020-04-01 09:01"), "desktop", 3),
         (4, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
-        (4, t("2020-04-01 09:00"), t("2020-04-01 09:01"), "touch", 2),
     ]
-    frame = pd.DataFrame(rows, columns=["user_id", "start_ts", "end_ts", "device", "source"])
+    return pd.DataFrame(rows, columns=["user_id", "start_ts", "end_ts", "device", "source"])
+
+
+def test_identical_sessions_counted_from_profile_candidates() -> None:
+    """Only users with more sessions than active days can repeat a session; all are found.
+
+    Rows of ``_repeated_sessions``: 3 extra copies, as pandas ``duplicated()`` counts them,
+    all of users 1 and 2.
+    """
+    frame = _repeated_sessions()
     ds = gl.load(sessions=frame, window=("2020-01-01", "2020-04-30"))
     finding = {f.check: f for f in ds.quality.findings}["identical_rows"]
     assert finding.rows == int(frame.duplicated().sum()) == 3
     assert {e["user_id"] for e in finding.examples} <= {1, 2}
-    assert ds.quality.table_counts("sessions").accepted == len(rows)
+    assert ds.quality.table_counts("sessions").accepted == len(frame)
 
 
 def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     """With orders too, the duplicate check and buyers' first sessions read one subset.
 
-    Same sessions as above plus orders by users 1 (a duplicate candidate too) and 4
-    (not a candidate, two orders). Extra copies are still 3; user 1's first session is
-    the 10:00 one, user 4's the Feb 1 one; users 2 and 3 bought nothing, so they have no
-    first-touch row.
+    Sessions of ``_repeated_sessions`` plus orders by users 1 (a duplicate candidate too)
+    and 4 (not a candidate, two orders). Extra copies are still 3; user 1's first session
+    is the 10:00 one, user 4's the Feb 1 one (listed second, on touch); users 2 and 3
+    bought nothing, so they have no first-touch row.
     """
     from growthlens.data.firsts import BUYER_FIRST_SESSIONS, FIRST_ORDERS
 
     t = pd.Timestamp
-    rows = [
-        (1, t("2020-01-05 12:00"), t("2020-01-05 12:05"), "desktop", 1),
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
-        (1, t("2020-01-05 10:00"), t("2020-01-05 10:05"), "desktop", 1),
-        (2, t("2020-01-01 09:00"), t("2020-01-01 09:01"), "touch", 2),
-        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
-        (2, t("2020-03-10 09:00"), t("2020-03-10 09:01"), "touch", 2),
-        (3, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "touch", 2),
-        (3, t("2020-02-01 09:00"), t("2020-02-01 09:02"), "touch", 2),
-        (4, t("2020-04-01 09:00"), t("2020-04-01 09:01"), "touch", 3),
-        (4, t("2020-02-01 09:00"), t("2020-02-01 09:01"), "desktop", 2),
-    ]
-    sessions = pd.DataFrame(rows, columns=["user_id", "start_ts", "end_ts", "device", "source"])
+    sessions = _repeated_sessions()
     orders = pd.DataFrame(
         {
             "user_id": [1, 4, 4],
@@ -365,7 +358,7 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     firsts = ds._derived[BUYER_FIRST_SESSIONS].to_pyarrow().to_pandas().sort_values("user_id")
     assert list(firsts["user_id"]) == [1, 4]
     assert list(firsts["start_ts"]) == [t("2020-01-05 10:00"), t("2020-02-01 09:00")]
-    assert list(firsts["device"]) == ["desktop", "desktop"]
+    assert list(firsts["device"]) == ["desktop", "touch"]
     # The same pass gives each buyer's first order time (user 4: the earlier of two).
     orders_first = ds._derived[FIRST_ORDERS].to_pyarrow().to_pandas().sort_values("user_id")
     assert list(orders_first["user_id"]) == [1, 4]
