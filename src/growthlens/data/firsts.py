@@ -52,6 +52,18 @@ def first_sessions(sessions: ir.Table) -> ir.Table:
     return first_rows(sessions, key="user_id", order=order)
 
 
+def unique_first_sessions(sessions: ir.Table) -> ir.Table:
+    """Each user's first session, for users who never start two sessions at one instant.
+
+    Without ties the earliest ``start_ts`` alone picks the row, so no ranking is needed
+    (the same row as :func:`first_sessions`). The load knows these users: those with at
+    most one session a day (growthlens.data.profile).
+    """
+    best = sessions.group_by("user_id").aggregate(_best=sessions.start_ts.min())
+    joined = sessions.inner_join(best, "user_id")
+    return joined.filter(joined.start_ts == joined._best).select(*sessions.columns)
+
+
 def first_orders(orders: ir.Table) -> ir.Table:
     """Each buyer's first order time: ``user_id``, ``first_order_ts``.
 

@@ -30,7 +30,12 @@ from growthlens.data.canonical import (
     union_sources,
 )
 from growthlens.data.dataset import Dataset
-from growthlens.data.firsts import BUYER_FIRST_SESSIONS, FIRST_ORDERS, first_orders
+from growthlens.data.firsts import (
+    BUYER_FIRST_SESSIONS,
+    FIRST_ORDERS,
+    first_orders,
+    unique_first_sessions,
+)
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.model import TABLES, TableModel
@@ -226,7 +231,8 @@ class _Loader:
         findings: list[Finding] = []
         derived: dict[Any, ir.Table] = {}
         clean: dict[str, ir.Table] = {}
-        sessions_dups: tuple[int, int, ir.Table] | None = None
+        sessions_dups: tuple[int, int] | None = None
+        candidates: ir.Table | None = None
         for name, table in reasoned.items():
             model = TABLES[name]
             final = validate.with_window(table, model, window)
@@ -261,7 +267,7 @@ class _Loader:
                 candidates = marked.filter(marked.user_id.notnull()).select("user_id")
                 if policies[name] == "keep":
                     # Checked below, on the sessions the buyers' check reads anyway.
-                    sessions_dups = (len(findings), tally.accepted, candidates)
+                    sessions_dups = (len(findings), tally.accepted)
                     continue
             if policies[name] == "keep":
                 findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
@@ -282,15 +288,18 @@ class _Loader:
             else ()
         )
         first_sessions = None
-        with self._watched_sessions(clean, sessions_dups, derived, rare) as watched:
+        with self._watched_sessions(clean, candidates, derived, rare) as watched:
             if sessions_dups is not None and watched.may_repeat is not None:
-                at, total, _ = sessions_dups
+                at, total = sessions_dups
                 findings[at:at] = self._kept_duplicates("sessions", watched.may_repeat, total)
             if watched.buyers is not None:
                 # Buyers' first sessions: checked against their orders here, and the first
                 # touch of every buyer in the marketing analyses.
-                built = first_sessions_of(watched.buyers).cache()
-                derived[BUYER_FIRST_SESSIONS] = first_sessions = built
+                built = first_sessions_of(watched.buyers)
+                if watched.buyers_once is not None:
+                    # One session a day at most: no two share an instant, so no ties.
+                    built = built.union(unique_first_sessions(watched.buyers_once))
+                derived[BUYER_FIRST_SESSIONS] = first_sessions = built.cache()
             covered = (
                 {"sessions": (watched.rows, frozenset(r.check for r in rare))}
                 if watched.rows is not None and rare
@@ -462,7 +471,7 @@ class _Loader:
     def _watched_sessions(
         self,
         clean: Mapping[str, ir.Table],
-        sessions_dups: tuple[int, int, ir.Table] | None,
+        candidates: ir.Table | None,
         derived: dict[Any, ir.Table],
         rare: Sequence[validate.FlagRule],
     ) -> Iterator[_Watched]:
@@ -477,8 +486,7 @@ class _Loader:
         users = []
         has_buyers = "sessions" in clean and "orders" in clean
         never = ibis.null(clean["orders"].ts.type() if has_buyers else "timestamp")
-        if sessions_dups is not None:
-            candidates = sessions_dups[2]
+        if candidates is not None:
             users.append(candidates.mutate(_dup=True, _buyer=False, _first=never))
         if has_buyers:
             firsts = first_orders(clean["orders"])
@@ -486,7 +494,7 @@ class _Loader:
                 firsts.select("user_id", _dup=False, _buyer=True, _first=firsts.first_order_ts)
             )
         if not users:
-            yield _Watched(None, None, None)
+            yield _Watched(None, None, None, None)
             return
         ids = ibis.union(*users) if len(users) > 1 else users[0]
         ids = ids.group_by("user_id").aggregate(
@@ -506,11 +514,22 @@ class _Loader:
         else:
             watched = sessions.inner_join(marks, "user_id").cache()
         dup, buyer = watched._dup.fill_null(False), watched._buyer.fill_null(False)
+        known = candidates is not None
         try:
             yield _Watched(
-                watched.filter(dup).select(*sessions.columns) if sessions_dups else None,
-                watched.filter(buyer).select(*sessions.columns) if has_buyers else None,
-                watched.select(*sessions.columns),
+                may_repeat=watched.filter(dup).select(*sessions.columns) if known else None,
+                # Without the profiles every buyer may have ties at their first instant.
+                buyers=(
+                    watched.filter(buyer & dup if known else buyer).select(*sessions.columns)
+                    if has_buyers
+                    else None
+                ),
+                buyers_once=(
+                    watched.filter(buyer & ~dup).select(*sessions.columns)
+                    if has_buyers and known
+                    else None
+                ),
+                rows=watched.select(*sessions.columns),
             )
         finally:
             watched.release()
@@ -542,8 +561,9 @@ class _Loader:
 class _Watched:
     """Subsets of the stored sessions (see ``_Loader._watched_sessions``)."""
 
-    may_repeat: ir.Table | None
-    buyers: ir.Table | None
+    may_repeat: ir.Table | None  # sessions of users with two sessions on some day
+    buyers: ir.Table | None  # of the other buyers (all buyers without activity profiles)
+    buyers_once: ir.Table | None  # of buyers with at most one session a day
     rows: ir.Table | None
 
 
