@@ -273,47 +273,9 @@ class _Loader:
                 findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
 
         self.progress("cross-table checks")
-        accepted = {
-            n: summary.accepted(window if TABLES[n].time_column else None)
-            for n, summary in summaries.items()
-        }
-        if "sessions" in accepted:
-            derived[validate.SESSIONS_PER_DAY] = _per_day_table(
-                accepted["sessions"].per_day, clean["sessions"]
-            )
-        totals = {c.table: c.accepted for c in counts}
-        rare = (
-            validate.rare_flags("sessions", accepted["sessions"], totals["sessions"])
-            if "sessions" in accepted
-            else ()
+        findings += self._cross_table(
+            clean, summaries, window, counts, candidates, sessions_dups, findings, derived
         )
-        first_sessions = None
-        with self._watched_sessions(clean, candidates, derived, rare) as watched:
-            if sessions_dups is not None and watched.may_repeat is not None:
-                at, total = sessions_dups
-                findings[at:at] = self._kept_duplicates("sessions", watched.may_repeat, total)
-            if watched.buyers is not None:
-                # Buyers' first sessions: checked against their orders here, and the first
-                # touch of every buyer in the marketing analyses.
-                built = first_sessions_of(watched.buyers)
-                if watched.buyers_once is not None:
-                    # One session a day at most: no two share an instant, so no ties.
-                    built = built.union(unique_first_sessions(watched.buyers_once))
-                derived[BUYER_FIRST_SESSIONS] = first_sessions = built.cache()
-            covered = (
-                {"sessions": (watched.rows, frozenset(r.check for r in rare))}
-                if watched.rows is not None and rare
-                else {}
-            )
-            findings.extend(
-                validate.flag_findings(
-                    clean,
-                    totals,
-                    first_sessions=first_sessions,
-                    summaries=accepted,
-                    examples_from=covered,
-                )
-            )
         quality = QualityReport(
             counts=tuple(counts),
             findings=tuple(findings),
@@ -466,6 +428,63 @@ class _Loader:
             severity=severity,
             examples=validate.reason_examples(table, reason),
         )
+
+    def _cross_table(
+        self,
+        clean: Mapping[str, ir.Table],
+        summaries: Mapping[str, validate.ReasonDays],
+        window: tuple[date, date] | None,
+        counts: Sequence[TableCounts],
+        candidates: ir.Table | None,
+        sessions_dups: tuple[int, int] | None,
+        findings: list[Finding],
+        derived: dict[Any, ir.Table],
+    ) -> list[Finding]:
+        """Checks that read the accepted rows: kept-row flags and identical sessions.
+
+        The identical-sessions finding goes into ``findings`` at the place the sessions'
+        loop left for it; the kept-row findings are returned. Tables every analysis needs
+        (buyers' first sessions and first orders, sessions per day) go into ``derived``.
+        """
+        accepted = {
+            n: summary.accepted(window if TABLES[n].time_column else None)
+            for n, summary in summaries.items()
+        }
+        if "sessions" in accepted:
+            derived[validate.SESSIONS_PER_DAY] = _per_day_table(
+                accepted["sessions"].per_day, clean["sessions"]
+            )
+        totals = {c.table: c.accepted for c in counts}
+        rare = (
+            validate.rare_flags("sessions", accepted["sessions"], totals["sessions"])
+            if "sessions" in accepted
+            else ()
+        )
+        first_sessions = None
+        with self._watched_sessions(clean, candidates, derived, rare) as watched:
+            if sessions_dups is not None and watched.may_repeat is not None:
+                at, total = sessions_dups
+                findings[at:at] = self._kept_duplicates("sessions", watched.may_repeat, total)
+            if watched.buyers is not None:
+                # Buyers' first sessions: checked against their orders here, and the first
+                # touch of every buyer in the marketing analyses.
+                built = first_sessions_of(watched.buyers)
+                if watched.buyers_once is not None:
+                    # One session a day at most: no two share an instant, so no ties.
+                    built = built.union(unique_first_sessions(watched.buyers_once))
+                derived[BUYER_FIRST_SESSIONS] = first_sessions = built.cache()
+            covered = (
+                {"sessions": (watched.rows, frozenset(r.check for r in rare))}
+                if watched.rows is not None and rare
+                else {}
+            )
+            return validate.flag_findings(
+                clean,
+                totals,
+                first_sessions=first_sessions,
+                summaries=accepted,
+                examples_from=covered,
+            )
 
     @contextlib.contextmanager
     def _watched_sessions(
