@@ -552,6 +552,8 @@ class _Loader:
             )
         finally:
             watched.release()
+            if not has_buyers:  # else the stored first order times still read it
+                ids.release()
 
     def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
         model = TABLES[name]
