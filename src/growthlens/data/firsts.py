@@ -27,15 +27,23 @@ def first_rows(table: ir.Table, *, key: str, order: list[str], latest: bool = Fa
     earliest (latest) ``order[0]`` of each key is found with a min (max) first; only keys
     with several rows at that value, or none with a value, are ranked.
     """
-    head = table[order[0]]
-    best = head.max() if latest else head.min()
-    extreme = table.group_by(key).aggregate(_best=best)
-    joined = table.inner_join(extreme, key)
-    at_best = joined.filter((joined[order[0]] == joined._best) | joined._best.isnull())
+    at_best = _at_extreme(table, key=key, column=order[0], latest=latest)
     counted = at_best.mutate(_rows=at_best[key].count().over(group_by=at_best[key]))
     single = counted.filter(counted._rows == 1).select(*table.columns)
     tied = counted.filter(counted._rows > 1).select(*table.columns)
     return single.union(_ranked_first(tied, key=key, order=order, latest=latest))
+
+
+def _at_extreme(table: ir.Table, *, key: str, column: str, latest: bool) -> ir.Table:
+    """Rows at their key's earliest (``latest``: last) ``column``.
+
+    A key whose ``column`` is always null keeps all its rows.
+    """
+    best = table[column].max() if latest else table[column].min()
+    extreme = table.group_by(key).aggregate(_best=best)
+    joined = table.inner_join(extreme, key)
+    at_best = joined.filter((joined[column] == joined._best) | joined._best.isnull())
+    return at_best.select(*table.columns)
 
 
 def _ranked_first(table: ir.Table, *, key: str, order: list[str], latest: bool) -> ir.Table:
@@ -59,9 +67,7 @@ def unique_first_sessions(sessions: ir.Table) -> ir.Table:
     (the same row as :func:`first_sessions`). The load knows these users: those with at
     most one session a day (growthlens.data.profile).
     """
-    best = sessions.group_by("user_id").aggregate(_best=sessions.start_ts.min())
-    joined = sessions.inner_join(best, "user_id")
-    return joined.filter(joined.start_ts == joined._best).select(*sessions.columns)
+    return _at_extreme(sessions, key="user_id", column="start_ts", latest=False)
 
 
 def first_orders(orders: ir.Table) -> ir.Table:

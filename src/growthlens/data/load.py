@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
@@ -273,9 +274,19 @@ class _Loader:
                 findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
 
         self.progress("cross-table checks")
-        findings += self._cross_table(
-            clean, summaries, window, counts, candidates, sessions_dups, findings, derived
+        repeats, flags = self._cross_table(
+            clean,
+            summaries,
+            window,
+            counts,
+            candidates,
+            sessions_dups[1] if sessions_dups else None,
+            derived,
         )
+        if sessions_dups is not None:
+            # At the place the sessions' loop left for it, after their exclusions.
+            findings[sessions_dups[0] : sessions_dups[0]] = repeats
+        findings += flags
         quality = QualityReport(
             counts=tuple(counts),
             findings=tuple(findings),
@@ -436,15 +447,15 @@ class _Loader:
         window: tuple[date, date] | None,
         counts: Sequence[TableCounts],
         candidates: ir.Table | None,
-        sessions_dups: tuple[int, int] | None,
-        findings: list[Finding],
+        repeats_of: int | None,
         derived: dict[Any, ir.Table],
-    ) -> list[Finding]:
-        """Checks that read the accepted rows: kept-row flags and identical sessions.
+    ) -> tuple[list[Finding], list[Finding]]:
+        """Checks that read the accepted rows: identical sessions and kept-row flags.
 
-        The identical-sessions finding goes into ``findings`` at the place the sessions'
-        loop left for it; the kept-row findings are returned. Tables every analysis needs
-        (buyers' first sessions and first orders, sessions per day) go into ``derived``.
+        ``repeats_of``: the accepted sessions when identical sessions are to be counted
+        (policy ``keep``), else None. Returns the identical-sessions finding (if any) and
+        the kept-row findings. Tables every analysis needs (buyers' first sessions and
+        first orders, sessions per day) go into ``derived``.
         """
         accepted = {
             n: summary.accepted(window if TABLES[n].time_column else None)
@@ -461,10 +472,10 @@ class _Loader:
             else ()
         )
         first_sessions = None
+        repeats: list[Finding] = []
         with self._watched_sessions(clean, candidates, derived, rare) as watched:
-            if sessions_dups is not None and watched.may_repeat is not None:
-                at, total = sessions_dups
-                findings[at:at] = self._kept_duplicates("sessions", watched.may_repeat, total)
+            if repeats_of is not None and watched.may_repeat is not None:
+                repeats = self._kept_duplicates("sessions", watched.may_repeat, repeats_of)
             if watched.buyers is not None:
                 # Buyers' first sessions: checked against their orders here, and the first
                 # touch of every buyer in the marketing analyses.
@@ -478,7 +489,7 @@ class _Loader:
                 if watched.rows is not None and rare
                 else {}
             )
-            return validate.flag_findings(
+            return repeats, validate.flag_findings(
                 clean,
                 totals,
                 first_sessions=first_sessions,
@@ -597,7 +608,7 @@ class _ReadTable:
     lazy_source: bool
 
 
-def _per_day_table(per_day: Any, sessions: ir.Table) -> ir.Table:
+def _per_day_table(per_day: pd.DataFrame, sessions: ir.Table) -> ir.Table:
     """The reason scan's accepted sessions per day [and source], as a small engine table."""
     schema: dict[str, Any] = {"day": "date", "rows": "int64"}
     if "source" in per_day.columns:

@@ -247,17 +247,21 @@ def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
     if model.name == "sessions" and "source" in table.columns:
         keys["source"] = table.source
     flags = {
-        rule.check: rule.where(table).sum()
+        rule.check: test(table).sum()
         for rule in FLAG_RULES.get(model.name, ())
-        if rule.where is not None
-        and rule.base is None
-        and rule.needs == (model.name,)
-        and _applies(rule, table)
+        if (test := _own_column_test(rule, model.name)) and _applies(rule, table)
     }
     rows = table.group_by(**keys).aggregate(n=table.count(), **flags).to_pyarrow().to_pylist()
     for row in rows:
         row["day"] = _to_date(row["day"])
     return ReasonDays(records=tuple(rows), flags=tuple(flags))
+
+
+def _own_column_test(
+    rule: FlagRule, table_name: str
+) -> Callable[[ir.Table], ir.BooleanValue] | None:
+    """The check's test when it reads one row of the table alone (no join), else None."""
+    return rule.where if rule.base is None and rule.needs == (table_name,) else None
 
 
 def _applies(rule: FlagRule, table: ir.Table) -> bool:
@@ -340,9 +344,7 @@ def rare_flags(table_name: str, summary: AcceptedSummary, total: int) -> tuple[F
     return tuple(
         rule
         for rule in FLAG_RULES.get(table_name, ())
-        if rule.where is not None
-        and rule.base is None
-        and rule.needs == (table_name,)
+        if _own_column_test(rule, table_name)
         and 0 < int(summary.flags.get(rule.check, 0) or 0) <= RARE_SHARE * total
     )
 
