@@ -336,33 +336,108 @@ def test_identical_sessions_counted_from_profile_candidates() -> None:
 def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     """With orders too, the duplicate check and buyers' first sessions read one subset.
 
-    Sessions of ``_repeated_sessions`` plus orders by users 1 (a duplicate candidate too)
-    and 4 (not a candidate, two orders). Extra copies are still 3; user 1's first session
-    is the 10:00 one, user 4's the Feb 1 one (listed second, on touch); users 2 and 3
-    bought nothing, so they have no first-touch row.
+    Sessions of ``_repeated_sessions`` plus orders by users 1 (a duplicate candidate too),
+    3 (on Jan 20, before its first visit on Feb 1), 4 (not a candidate, two orders) and
+    9 (no session). Extra copies are still 3; user 1's first session is the 10:00 one,
+    user 4's the Feb 1 one (listed second, on touch); user 9 has a row with no visit;
+    user 2 bought nothing, so it has no row. One order comes before its buyer's first
+    visit and one has no session.
     """
-    from growthlens.data.firsts import BUYER_FIRST_SESSIONS, FIRST_ORDERS
+    from growthlens.data.firsts import BUYER_VISITS, FIRST_ORDERS
 
     t = pd.Timestamp
     sessions = _repeated_sessions()
     orders = pd.DataFrame(
         {
-            "user_id": [1, 4, 4],
-            "ts": [t("2020-01-06"), t("2020-04-02"), t("2020-04-03")],
-            "revenue": [5.0, 3.0, 2.0],
+            "user_id": [1, 3, 4, 4, 9],
+            "ts": [
+                t("2020-01-06"),
+                t("2020-01-20"),
+                t("2020-04-02"),
+                t("2020-04-03"),
+                t("2020-03-01"),
+            ],
+            "revenue": [5.0, 1.0, 3.0, 2.0, 4.0],
         }
     )
     ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-04-30"))
     findings = [(f.table, f.check, f.rows) for f in ds.quality.findings]
     assert ("sessions", "identical_rows", 3) in findings
-    firsts = ds._derived[BUYER_FIRST_SESSIONS].to_pyarrow().to_pandas().sort_values("user_id")
-    assert list(firsts["user_id"]) == [1, 4]
-    assert list(firsts["start_ts"]) == [t("2020-01-05 10:00"), t("2020-02-01 09:00")]
-    assert list(firsts["device"]) == ["desktop", "touch"]
-    # The same pass gives each buyer's first order time (user 4: the earlier of two).
-    orders_first = ds._derived[FIRST_ORDERS].to_pyarrow().to_pandas().sort_values("user_id")
-    assert list(orders_first["user_id"]) == [1, 4]
-    assert list(orders_first["first_order_ts"]) == [t("2020-01-06"), t("2020-04-02")]
+    assert ("orders", "order_before_first_visit", 1) in findings
+    assert ("orders", "orders_without_session", 1) in findings
+    visits = ds._derived[BUYER_VISITS].to_pyarrow().to_pandas().sort_values("user_id")
+    assert list(visits["user_id"]) == [1, 3, 4, 9]
+    assert list(visits["start_ts"][:3]) == [
+        t("2020-01-05 10:00"),
+        t("2020-02-01 09:00"),
+        t("2020-02-01 09:00"),
+    ]
+    assert pd.isna(visits["start_ts"].iloc[3])
+    assert list(visits["device"][:3]) == ["desktop", "touch", "touch"]
+    # Each buyer's first order time: user 4's is the earlier of two.
+    assert list(visits["first_order_ts"]) == [
+        t("2020-01-06"),
+        t("2020-01-20"),
+        t("2020-04-02"),
+        t("2020-03-01"),
+    ]
+    first = ds._derived[FIRST_ORDERS].to_pyarrow().to_pandas().sort_values("user_id")
+    assert list(first["first_order_ts"]) == list(visits["first_order_ts"])
+
+
+def test_identical_orders_counted_among_repeat_buyers() -> None:
+    """Orders without ``order_id``: identical rows share their buyer, so only buyers with
+    two or more orders are compared, and every copy is still found.
+
+    User 1 orders the same thing 3× (2 extra copies) plus once more; user 2 has two
+    different orders; user 3 one. pandas ``duplicated()`` counts the same 2.
+    """
+    t = pd.Timestamp
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 2, 2, 3],
+            "ts": [t("2020-01-05 10:00")] * 3
+            + [t("2020-01-06"), t("2020-01-07"), t("2020-01-08"), t("2020-01-07")],
+            "revenue": [5.0, 5.0, 5.0, 5.0, 1.0, 2.0, 3.0],
+        }
+    )
+    ds = gl.load(orders=orders)
+    finding = {f.check: f for f in ds.quality.findings}["identical_rows"]
+    assert finding.rows == int(orders.duplicated().sum()) == 2
+    assert {e["user_id"] for e in finding.examples} == {1}
+
+
+def test_kept_duplicate_session_keys_across_users_are_all_counted() -> None:
+    """With a ``session_id`` and policy "keep", duplicates are shared keys, which two users
+    on different days can hold: the check reads every session, not only the users with
+    two sessions on one day. Users 1 and 2 share "s1" (1 extra), user 3 repeats "s3" on
+    two days (1 extra): 2.
+    """
+    t = pd.Timestamp
+    sessions = pd.DataFrame(
+        {
+            "session_id": ["s1", "s1", "s3", "s3", "s4"],
+            "user_id": [1, 2, 3, 3, 4],
+            "start_ts": [
+                t("2020-01-01 10:00"),
+                t("2020-01-02 10:00"),
+                t("2020-01-03 10:00"),
+                t("2020-01-04 10:00"),
+                t("2020-01-05 10:00"),
+            ],
+            "end_ts": [
+                t("2020-01-01 10:05"),
+                t("2020-01-02 10:05"),
+                t("2020-01-03 10:05"),
+                t("2020-01-04 10:05"),
+                t("2020-01-05 10:05"),
+            ],
+        }
+    )
+    ds = gl.load(sessions={"sources": [sessions], "duplicates": "keep"})
+    finding = {f.check: f for f in ds.quality.findings}["duplicate_key_kept"]
+    assert finding.rows == int(sessions.duplicated("session_id").sum()) == 2
+    assert ds.quality.table_counts("sessions").accepted == len(sessions)
 
 
 def test_popcount_is_exact_on_the_engine() -> None:

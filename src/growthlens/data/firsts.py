@@ -1,8 +1,9 @@
 """First rows per user: users' first sessions and buyers' first sessions (DESIGN §4).
 
 Ties break by timestamp, then id, then the remaining columns as text, so the same data
-gives the same first touch on every backend. Buyers' first sessions are built at load
-(the order checks need them) and kept for the marketing analyses.
+gives the same first touch on every backend. Buyers' first order times and first sessions
+(``buyer_visits``) are built at load, where the order checks need them, and kept for the
+marketing analyses.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 import ibis
 import ibis.expr.types as ir
 
-BUYER_FIRST_SESSIONS = "buyer_first_sessions"
+BUYER_VISITS = "buyer_visits"
 FIRST_ORDERS = "first_orders"
 
 
@@ -70,13 +71,15 @@ def unique_first_sessions(sessions: ir.Table) -> ir.Table:
     return _at_extreme(sessions, key="user_id", column="start_ts", latest=False)
 
 
-def first_orders(orders: ir.Table) -> ir.Table:
-    """Each buyer's first order time: ``user_id``, ``first_order_ts``.
+def first_orders(orders: ir.Table, *, count: bool = False) -> ir.Table:
+    """Each buyer's first order time: ``user_id``, ``first_order_ts`` [and ``orders``].
 
     Only the time is used (cohort, lag), and it is the same whichever order wins a tie,
-    so a min suffices: no ranking of orders.
+    so a min suffices: no ranking of orders. ``count`` adds each buyer's number of
+    orders (the load's duplicate check reads only buyers with two or more).
     """
-    return orders.group_by("user_id").aggregate(first_order_ts=orders.ts.min())
+    counts = {"orders": orders.count()} if count else {}
+    return orders.group_by("user_id").aggregate(first_order_ts=orders.ts.min(), **counts)
 
 
 def buyer_first_sessions(tables: Mapping[str, ir.Table]) -> ir.Table:
@@ -87,3 +90,27 @@ def buyer_first_sessions(tables: Mapping[str, ir.Table]) -> ir.Table:
     """
     sessions, orders = tables["sessions"], tables["orders"]
     return first_sessions(sessions.semi_join(orders, "user_id"))
+
+
+def buyer_visits(first_orders: ir.Table, first_sessions: ir.Table) -> ir.Table:
+    """Each buyer's first order time with their first session: one row per buyer.
+
+    Columns: ``user_id``, ``first_order_ts`` and the other columns of ``first_sessions``
+    (all null, ``start_ts`` included, for a buyer without a session).
+    """
+    rest = [c for c in first_sessions.columns if c != "user_id"]
+    joined = first_orders.left_join(first_sessions, "user_id")
+    return joined.select("user_id", "first_order_ts", *rest)
+
+
+def with_sessionless_buyers(visits: ir.Table, first_orders: ir.Table) -> ir.Table:
+    """Buyers' first sessions plus a row, its session columns null, per buyer without one.
+
+    ``visits``: buyers' first sessions, each with ``first_order_ts``, in the columns of
+    :func:`buyer_visits`; ``first_orders``: every buyer. The load builds the first
+    sessions with the order time attached, so when every buyer has a session (the counts
+    agree) it skips this step.
+    """
+    missing = first_orders.anti_join(visits, "user_id")
+    nulls = {c: ibis.null(visits[c].type()) for c in visits.columns if c not in missing.columns}
+    return visits.union(missing.mutate(**nulls).select(*visits.columns))

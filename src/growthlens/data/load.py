@@ -32,10 +32,11 @@ from growthlens.data.canonical import (
 )
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
-    BUYER_FIRST_SESSIONS,
+    BUYER_VISITS,
     FIRST_ORDERS,
     first_orders,
     unique_first_sessions,
+    with_sessionless_buyers,
 )
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
@@ -261,14 +262,25 @@ class _Loader:
                     self._exclusion_finding(name, reason, n, loaded, final, window, policies[name])
                 )
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
+            # Without a key, duplicates are identical rows, so they share their user: only
+            # users with two sessions on one day (or two orders) need to be looked at.
+            identical = policies[name] == "keep" and validate.key_columns(final, model) is None
             if name == "sessions" and window is not None:
                 # The activity profiles say which users can hold identical sessions.
-                derived[profile.KEY] = profile.build(clean[name], window).cache()
+                derived[profile.KEY] = profile.build(clean[name], window, self.con).cache()
                 marked = derived[profile.KEY]
                 candidates = marked.filter(marked.user_id.notnull()).select("user_id")
-                if policies[name] == "keep":
+                if identical:
                     # Checked below, on the sessions the buyers' check reads anyway.
                     sessions_dups = (len(findings), tally.accepted)
+                    continue
+            if name == "orders":
+                order_stats = first_orders(clean[name], count=True).cache()
+                derived[FIRST_ORDERS] = order_stats.select("user_id", "first_order_ts")
+                if identical:
+                    repeat = order_stats.filter(order_stats.orders > 1).select("user_id")
+                    repeated = clean[name].semi_join(repeat, "user_id").select(*clean[name].columns)
+                    findings.extend(self._kept_duplicates(name, repeated, tally.accepted))
                     continue
             if policies[name] == "keep":
                 findings.extend(self._kept_duplicates(name, accepted_rows, tally.accepted))
@@ -454,8 +466,8 @@ class _Loader:
 
         ``repeats_of``: the accepted sessions when identical sessions are to be counted
         (policy ``keep``), else None. Returns the identical-sessions finding (if any) and
-        the kept-row findings. Tables every analysis needs (buyers' first sessions and
-        first orders, sessions per day) go into ``derived``.
+        the kept-row findings. Tables every analysis needs (buyers' first visits,
+        sessions per day) go into ``derived``.
         """
         accepted = {
             n: summary.accepted(window if TABLES[n].time_column else None)
@@ -471,19 +483,27 @@ class _Loader:
             if "sessions" in accepted
             else ()
         )
-        first_sessions = None
+        visits = None
         repeats: list[Finding] = []
         with self._watched_sessions(clean, candidates, derived, rare) as watched:
             if repeats_of is not None and watched.may_repeat is not None:
                 repeats = self._kept_duplicates("sessions", watched.may_repeat, repeats_of)
             if watched.buyers is not None:
-                # Buyers' first sessions: checked against their orders here, and the first
-                # touch of every buyer in the marketing analyses.
+                # Buyers' first sessions next to their first orders: checked against their
+                # orders here, and the cohort and first touch of every buyer in the
+                # marketing analyses.
                 built = first_sessions_of(watched.buyers)
                 if watched.buyers_once is not None:
                     # One session a day at most: no two share an instant, so no ties.
                     built = built.union(unique_first_sessions(watched.buyers_once))
-                derived[BUYER_FIRST_SESSIONS] = first_sessions = built.cache()
+                rest = [c for c in clean["sessions"].columns if c != "user_id"]
+                visits = built.select("user_id", "first_order_ts", *rest).cache()
+                first = derived[FIRST_ORDERS]
+                if _rows(visits) < _rows(first):
+                    complete = with_sessionless_buyers(visits, first).cache()
+                    visits.release()
+                    visits = complete
+                derived[BUYER_VISITS] = visits
             covered = (
                 {"sessions": (watched.rows, frozenset(r.check for r in rare))}
                 if watched.rows is not None and rare
@@ -492,7 +512,7 @@ class _Loader:
             return repeats, validate.flag_findings(
                 clean,
                 totals,
-                first_sessions=first_sessions,
+                buyer_visits=visits,
                 summaries=accepted,
                 examples_from=covered,
             )
@@ -510,52 +530,52 @@ class _Loader:
         The duplicate check reads the sessions of users who may hold duplicates; buyers'
         first sessions, those of buyers; the examples of rarely failed checks (``rare``),
         the failing rows. Each would otherwise scan every session; together they are a
-        small share. The buyers' first order times come out of the same pass and are
-        stored in ``derived``.
+        small share. Buyers are read from the first order times in ``derived``.
         """
-        users = []
-        has_buyers = "sessions" in clean and "orders" in clean
-        never = ibis.null(clean["orders"].ts.type() if has_buyers else "timestamp")
-        if candidates is not None:
-            users.append(candidates.mutate(_dup=True, _buyer=False, _first=never))
-        if has_buyers:
-            firsts = first_orders(clean["orders"])
-            users.append(
-                firsts.select("user_id", _dup=False, _buyer=True, _first=firsts.first_order_ts)
+        has_buyers = "sessions" in clean and FIRST_ORDERS in derived
+        firsts = derived[FIRST_ORDERS] if has_buyers else None
+        if candidates is not None and firsts is not None:
+            # One row per user of either kind, marked with which kinds it is; buyers carry
+            # their first order time into their sessions' rows.
+            b = firsts.select(_buyer_id="user_id", first_order_ts="first_order_ts")
+            c = candidates.select(_dup_id="user_id")
+            both = b.outer_join(c, b._buyer_id == c._dup_id)
+            ids = both.select(
+                user_id=both._buyer_id.coalesce(both._dup_id),
+                _dup=both._dup_id.notnull(),
+                _buyer=both._buyer_id.notnull(),
+                first_order_ts=both.first_order_ts,
             )
-        if not users:
+        elif candidates is not None:
+            ids = candidates.mutate(_dup=True, _buyer=False, first_order_ts=ibis.null("timestamp"))
+        elif firsts is not None:
+            ids = firsts.select("user_id", "first_order_ts", _dup=False, _buyer=True)
+        else:
             yield _Watched(None, None, None, None)
             return
-        ids = ibis.union(*users) if len(users) > 1 else users[0]
-        ids = ids.group_by("user_id").aggregate(
-            _dup=ids._dup.any(), _buyer=ids._buyer.any(), first_order_ts=ids._first.min()
-        )
-        ids = ids.cache()
-        if has_buyers:
-            derived[FIRST_ORDERS] = ids.filter(ids._buyer).select("user_id", "first_order_ts")
         sessions = clean["sessions"]
-        marks = ids.select("user_id", "_dup", "_buyer")
         if rare:
             # Users of neither kind have null marks; their rows stay only when they fail.
-            joined = sessions.left_join(marks, sessions.user_id == marks.user_id)
-            joined = joined.select(*sessions.columns, "_dup", "_buyer")
+            joined = sessions.left_join(ids, sessions.user_id == ids.user_id)
+            joined = joined.select(*sessions.columns, "_dup", "_buyer", "first_order_ts")
             keep = joined._dup.notnull() | ibis.or_(*[r.where(joined) for r in rare if r.where])
             watched = joined.filter(keep).cache()
         else:
-            watched = sessions.inner_join(marks, "user_id").cache()
+            watched = sessions.inner_join(ids, "user_id").cache()
         dup, buyer = watched._dup.fill_null(False), watched._buyer.fill_null(False)
         known = candidates is not None
+        with_order = [*sessions.columns, "first_order_ts"]
         try:
             yield _Watched(
                 may_repeat=watched.filter(dup).select(*sessions.columns) if known else None,
                 # Without the profiles every buyer may have ties at their first instant.
                 buyers=(
-                    watched.filter(buyer & dup if known else buyer).select(*sessions.columns)
+                    watched.filter(buyer & dup if known else buyer).select(*with_order)
                     if has_buyers
                     else None
                 ),
                 buyers_once=(
-                    watched.filter(buyer & ~dup).select(*sessions.columns)
+                    watched.filter(buyer & ~dup).select(*with_order)
                     if has_buyers and known
                     else None
                 ),
@@ -563,8 +583,6 @@ class _Loader:
             )
         finally:
             watched.release()
-            if not has_buyers:  # else the stored first order times still read it
-                ids.release()
 
     def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
         model = TABLES[name]
@@ -594,6 +612,7 @@ class _Watched:
     """Subsets of the stored sessions (see ``_Loader._watched_sessions``)."""
 
     may_repeat: ir.Table | None  # sessions of users with two sessions on some day
+    # Buyers' sessions, each with the buyer's first_order_ts:
     buyers: ir.Table | None  # of the other buyers (all buyers without activity profiles)
     buyers_once: ir.Table | None  # of buyers with at most one session a day
     rows: ir.Table | None
@@ -606,6 +625,10 @@ class _ReadTable:
     mapping: Mapping[str, str]
     preset: str | None
     lazy_source: bool
+
+
+def _rows(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())
 
 
 def _per_day_table(per_day: pd.DataFrame, sessions: ir.Table) -> ir.Table:

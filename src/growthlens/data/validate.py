@@ -47,10 +47,11 @@ def exclusion_text(reason: str) -> str:
 class FlagRule:
     """A kept-row check: rows are counted and left in, or left out of named metrics.
 
-    ``condition`` gives the flagged rows from the tables (and ``FIRST_VISITS``, buyers'
-    first visit as ``first_user`` / ``first_visit``, when sessions and orders are both
-    loaded). A rule also gives ``where``, a test on one row of ``base`` (by default the
-    table itself), so all rules over the same base are counted in one scan.
+    ``condition`` gives the flagged rows from the tables (and ``FIRST_VISITS``, when
+    sessions and orders are both loaded: the first visit, ``first_user`` /
+    ``first_visit``, of each buyer who ordered before it or has none). A rule also gives
+    ``where``, a test on one row of ``base`` (by default the table itself), so all rules
+    over the same base are counted in one scan.
     """
 
     check: str
@@ -288,13 +289,14 @@ def duplicate_count(table: ir.Table, model: TableModel) -> int:
     The load passes only the sessions of users who can hold a duplicate (see
     growthlens.data.profile); any table works.
     """
-    partition = duplicate_partition(table, model)
     narrow = [c for c in model.required if c in table.columns]
     if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
         # Identical rows share their required columns: find candidate groups on those
         # narrow columns first (cheap), then compare whole rows only within them.
         groups = table.group_by(narrow).aggregate(_copies=table.count())
-        table = table.semi_join(groups.filter(groups._copies > 1).drop("_copies"), narrow)
+        repeated = groups.filter(groups._copies > 1).drop("_copies")
+        table = table.semi_join(repeated, narrow).select(*table.columns)
+    partition = duplicate_partition(table, model)
     copies = table.group_by(partition).aggregate(copies=table.count())
     value = copies.aggregate(extra=(copies.copies - 1).sum()).to_pyarrow().to_pylist()[0]
     return int(value["extra"] or 0)
@@ -352,7 +354,7 @@ def rare_flags(table_name: str, summary: AcceptedSummary, total: int) -> tuple[F
 def flag_findings(
     tables: Mapping[str, ir.Table],
     totals: Mapping[str, int],
-    first_sessions: ir.Table | None = None,
+    buyer_visits: ir.Table | None = None,
     summaries: Mapping[str, AcceptedSummary] | None = None,
     examples_from: Mapping[str, tuple[ir.Table, frozenset[str]]] | None = None,
 ) -> list[Finding]:
@@ -361,8 +363,9 @@ def flag_findings(
     Args:
         tables: the accepted rows per table.
         totals: accepted row count per table (already known; saves a count query each).
-        first_sessions: each buyer's first session (``user_id``, ``start_ts``, …), when
-            sessions and orders are both loaded.
+        buyer_visits: each buyer's first order time and first session (``user_id``,
+            ``first_order_ts``, ``start_ts``, …; growthlens.data.firsts.buyer_visits),
+            when sessions and orders are both loaded.
         summaries: per table, the counts of its own-column checks and its sources, as
             the load's reason scan found them (saves a scan each).
         examples_from: per table, a stored subset holding every row that fails the
@@ -370,10 +373,12 @@ def flag_findings(
     """
     summaries = summaries or {}
     shared = dict(tables)
-    if first_sessions is not None:
-        shared[FIRST_VISITS] = first_sessions.select(
-            first_user=first_sessions.user_id, first_visit=first_sessions.start_ts
-        )
+    if buyer_visits is not None:
+        # Only a buyer whose first order precedes their first visit, or who has no visit,
+        # can have an order before it: the order checks join the orders to those few.
+        v = buyer_visits
+        odd = v.filter(v.start_ts.isnull() | (v.first_order_ts < v.start_ts))
+        shared[FIRST_VISITS] = odd.select(first_user=odd.user_id, first_visit=odd.start_ts)
     seen = summaries["sessions"].sources if "sessions" in summaries else None
     if seen and "costs" in tables and "source" in tables["costs"].columns:
         kind = tables["costs"].source.type()
@@ -495,10 +500,9 @@ def _is_zero_revenue(o: ir.Table) -> ir.BooleanValue:
 
 
 def _with_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
-    """Orders with their buyer's first visit (null without a session)."""
-    # Every buyer with a session has a first visit: no pass over all visitors needed.
+    """Orders of the buyers in ``FIRST_VISITS``, with their first visit (null: no session)."""
     o, firsts = t["orders"], t[FIRST_VISITS]
-    joined = o.left_join(firsts, o.user_id == firsts.first_user)
+    joined = o.inner_join(firsts, o.user_id == firsts.first_user)
     return joined.select(*o.columns, "first_user", "first_visit")
 
 
@@ -507,7 +511,8 @@ def _is_before_first_visit(o: ir.Table) -> ir.BooleanValue:
 
 
 def _has_no_session(o: ir.Table) -> ir.BooleanValue:
-    return o.first_user.isnull()
+    # start_ts is required, so only a buyer without sessions has no first visit.
+    return o.first_visit.isnull()
 
 
 def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:

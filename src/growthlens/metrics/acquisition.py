@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 from growthlens.data import firsts
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
-    BUYER_FIRST_SESSIONS,
+    BUYER_VISITS,
     FIRST_ORDERS,
     buyer_first_sessions,
     first_rows,
@@ -103,35 +103,53 @@ def first_touch(ds: Dataset) -> ir.Table:
     return derived(ds, "first_sessions", lambda: first_sessions(ds.table("sessions")))
 
 
+def buyer_visits(ds: Dataset) -> ir.Table:
+    """Each buyer's first order time and first session (growthlens.data.firsts.buyer_visits).
+
+    Built at load, where the order checks read it, else stored once here.
+    """
+
+    def build() -> ir.Table:
+        return firsts.buyer_visits(first_orders(ds), buyer_first_sessions(ds.tables))
+
+    return derived(ds, BUYER_VISITS, build)
+
+
 def buyer_first_touch(ds: Dataset) -> ir.Table:
-    """Each buyer's first session (all its columns); built at load, else stored once."""
-    return derived(ds, BUYER_FIRST_SESSIONS, lambda: buyer_first_sessions(ds.tables))
+    """Each buyer's first session (all its columns); buyers without one have no row."""
+    visits = buyer_visits(ds)
+    columns = ds.table("sessions").columns
+    return visits.filter(visits.start_ts.notnull()).select(*columns)
 
 
 def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
-    first = first_orders(ds)
-    first = first.mutate(cohort=period_start(first.first_order_ts, period))
-    dims = session_dimensions(ds)
     if not ds.has("sessions"):
+        first = first_orders(ds)
+        first = first.mutate(cohort=period_start(first.first_order_ts, period))
         return first.mutate(first_visit_ts=ibis.null("timestamp"))
-    sessions = ds.table("sessions")
+    dims = session_dimensions(ds)
     # Only buyers' sessions matter here: a few buyers among many visitors, so ranking
     # their sessions is far cheaper than ranking everyone's.
-    touch = buyer_first_touch(ds)
+    visits = buyer_visits(ds)
+    columns = {
+        "cohort": period_start(visits.first_order_ts, period),
+        "first_visit_ts": visits.start_ts,
+    }
     if model == "first_touch":
         # The first visit and its attributes come from one row.
-        joined = first.left_join(touch.select("user_id", "start_ts", *dims), "user_id").select(
-            first, first_visit_ts=touch.start_ts, **{d: touch[d] for d in dims}
+        joined = visits.select(
+            "user_id", "first_order_ts", **columns, **{d: visits[d] for d in dims}
         )
         return joined.mutate(**{d: dimension(joined[d]) for d in dims})
-    visits = touch.select("user_id", first_visit_ts=touch.start_ts)
-    before = sessions.inner_join(first, "user_id").filter(lambda t: t.start_ts <= t.first_order_ts)
-    before = before.select(*sessions.columns)
+    first = visits.select("user_id", "first_order_ts", **columns)
+    sessions = ds.table("sessions")
+    before = sessions.inner_join(first.select("user_id", "first_order_ts"), "user_id")
+    before = before.filter(before.start_ts <= before.first_order_ts).select(*sessions.columns)
     order = ["start_ts"] + (["session_id"] if "session_id" in sessions.columns else [])
     last = first_rows(before, key="user_id", order=order, latest=True)
+    touch = buyer_first_touch(ds)
     touch = last.union(touch.anti_join(last, "user_id"))
-    joined = first.left_join(visits, "user_id").select(first, "first_visit_ts")
-    joined = joined.left_join(touch.select("user_id", *dims), "user_id").select(
-        joined, *[touch[d] for d in dims]
+    joined = first.left_join(touch.select("user_id", *dims), "user_id").select(
+        first, *[touch[d] for d in dims]
     )
     return joined.mutate(**{d: dimension(joined[d]) for d in dims})

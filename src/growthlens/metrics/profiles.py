@@ -83,8 +83,8 @@ def _profiles(ds: Dataset, by: str | None, first_touch: bool) -> ir.Table:
     window = _window(ds)
     sessions = ds.table("sessions")
     if by is None:
-        return profile.build(sessions, window)
-    masks = profile.day_masks(sessions, window)
+        return profile.build(sessions, window, ds.backend)
+    masks = profile.day_masks(sessions, window, ds.backend)
     if not first_touch:
         keyed = sessions.mutate(**{by: dimension(sessions[by])})
         per_user = keyed.group_by(["user_id", by]).aggregate(**masks)
