@@ -116,6 +116,8 @@ def test_long_tables_are_truncated_with_a_pointer_to_the_json(tmp_path: Path) ->
         ("user_id", 18446744073709551615, "18446744073709551615"),
         ("cohort", pd.Timestamp("2020-01-01"), "2020-01-01"),
         ("window_days", 365, "365 days"),
+        ("gap_days", 1, "1 day"),
+        ("payback_days", 2.5, "2.5 days"),
         ("sticky_mau", 0.00002, "0.002%"),
     ],
 )

@@ -136,7 +136,9 @@ def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
     if kind == "seconds":
         return duration(float(value))
     if kind == "days":
-        return f"{value:,.0f} days" if float(value).is_integer() else f"{value:,.1f} days"
+        if float(value).is_integer():
+            return f"{value:,.0f} day" if float(value) == 1 else f"{value:,.0f} days"
+        return f"{value:,.1f} days"
     return number(value)
 
 
