@@ -385,6 +385,62 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     assert list(first["first_order_ts"]) == list(visits["first_order_ts"])
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_buyer_visits_from_the_load_equal_the_plain_definition(seed: int) -> None:
+    """The load builds buyer visits from its narrowed scan (first order time carried on the
+    sessions, sessionless buyers added only when counts differ); a Dataset built without
+    the load computes them as first orders left-joined to buyers' first sessions. Both
+    must give the same table.
+
+    300 users with 1–4 sessions over 30 days, start times 6 hours apart so some
+    buyers have two sessions at their first instant (checked); every third user orders 1–3
+    times, and users 301–310 order without any session.
+    """
+    from growthlens.data.firsts import BUYER_VISITS
+    from growthlens.metrics.acquisition import buyer_visits
+
+    rng = np.random.default_rng(seed)
+    users = np.repeat(np.arange(1, 301), rng.integers(1, 5, 300))
+    n = len(users)
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 30 * 4, n) * 6, "h")
+    sessions = pd.DataFrame(
+        {
+            "user_id": users,
+            "start_ts": start,
+            "end_ts": start + pd.to_timedelta(rng.integers(0, 600, n), "s"),
+            "source": rng.integers(1, 4, n),
+            "device": rng.choice(["desktop", "touch"], n),
+        }
+    )
+    buyers = np.concatenate([np.arange(3, 301, 3), np.arange(301, 311)])
+    who = np.repeat(buyers, rng.integers(1, 4, len(buyers)))
+    orders = pd.DataFrame(
+        {
+            "user_id": who,
+            "ts": pd.Timestamp("2020-01-02")
+            + pd.to_timedelta(rng.integers(0, 28 * 24, len(who)), "h"),
+            "revenue": 1.0,
+        }
+    )
+    first_instant = sessions.groupby("user_id")["start_ts"].transform("min")
+    at_first = sessions[sessions["start_ts"] == first_instant]
+    tied = at_first.loc[at_first["user_id"].duplicated(), "user_id"]
+    assert (tied % 3 == 0).any()
+    ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-01-30"))
+    plain = gl.Dataset(
+        tables=ds.tables, backend=ds.backend, settings=ds.settings, quality=ds.quality
+    )
+
+    def frame(table: ibis.Table) -> pd.DataFrame:
+        out = table.to_pyarrow().to_pandas()
+        return out.sort_values("user_id").reset_index(drop=True)
+
+    loaded, reference = frame(ds._derived[BUYER_VISITS]), frame(buyer_visits(plain))
+    pd.testing.assert_frame_equal(loaded, reference)
+    assert len(loaded) == len(np.unique(buyers))
+    assert int(loaded["start_ts"].isna().sum()) == 10
+
+
 def test_identical_orders_counted_among_repeat_buyers() -> None:
     """Orders without ``order_id``: identical rows share their buyer, so only buyers with
     two or more orders are compared, and every copy is still found.
