@@ -29,8 +29,8 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
         >>> s = pd.DataFrame({"user_id": [1, 2, 1], "start_ts": pd.to_datetime(
         ...     ["2020-01-03", "2020-01-20", "2020-02-05"])})
         >>> r = gl.retention(gl.load(sessions=s, window=("2020-01-01", "2020-02-29")))
-        >>> r.table[["age", "users", "retention"]].values.tolist()
-        [[0, 2, 1.0], [1, 2, 0.5]]
+        >>> r.table[["age", "users", "retention"]].to_dict("records")
+        [{'age': 0, 'users': 2, 'retention': 1.0}, {'age': 1, 'users': 2, 'retention': 0.5}]
     """
     ds.require("sessions")
     period = check_period(period)

@@ -17,6 +17,7 @@ from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dim
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import Period, check_period, period_start, window_periods
+from growthlens.metrics.wording import money
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 
@@ -68,8 +69,8 @@ def ltv(
         >>> orders = pd.DataFrame({"user_id": [1, 1, 2], "revenue": [10.0, 5.0, 4.0],
         ...     "ts": pd.to_datetime(["2020-01-05", "2020-02-03", "2020-01-20"])})
         >>> r = gl.ltv(gl.load(orders=orders, window=("2020-01-01", "2020-02-29")))
-        >>> r.table[["age", "buyers", "ltv"]].values.tolist()
-        [[0, 2, 7.0], [1, 2, 9.5]]
+        >>> r.table[["age", "buyers", "ltv"]].to_dict("records")
+        [{'age': 0, 'buyers': 2, 'ltv': 7.0}, {'age': 1, 'buyers': 2, 'ltv': 9.5}]
     """
     margin = ds.settings.margin if margin is None else _check_margin(margin)
     keys = _by(ds, by)
@@ -94,7 +95,7 @@ def ltv(
     findings = []
     if used:
         findings.append(
-            f"A buyer brings {_money(value, ds.settings.currency)} of gross profit in their first "
+            f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their first "
             f"{horizon} {unit}s on average (mean over {used} complete cohort"
             f"{'s' if used != 1 else ''}, margin {margin:.0%})."
         )
@@ -109,8 +110,8 @@ def ltv(
             ranked = per.sort_values("ltv")
             best, worst = ranked.iloc[-1], ranked.iloc[0]
             findings.append(
-                f"{horizon}-{unit} LTV ranges from {_money(worst['ltv'], ds.settings.currency)} "
-                f"({by} {worst[keys[0]]}) to {_money(best['ltv'], ds.settings.currency)} "
+                f"{horizon}-{unit} LTV ranges from {money(worst['ltv'], ds.settings.currency)} "
+                f"({by} {worst[keys[0]]}) to {money(best['ltv'], ds.settings.currency)} "
                 f"({by} {best[keys[0]]})."
             )
     return Result(
@@ -233,14 +234,14 @@ def aov(ds: Dataset, *, period: Period = "month") -> Result:
     currency = ds.settings.currency
     findings = []
     if n:
-        findings.append(f"The average check is {_money(overall, currency)} over {n:,} orders.")
+        findings.append(f"The average check is {money(overall, currency)} over {n:,} orders.")
         full = table[table["complete"] & table["aov"].notna()]
         if len(full) > 1:
             ranked = full.sort_values("aov")
             lo, hi = ranked.iloc[0], ranked.iloc[-1]
             findings.append(
-                f"By {period} it ranges from {_money(lo['aov'], currency)} "
-                f"({lo['period']:%Y-%m-%d}) to {_money(hi['aov'], currency)} "
+                f"By {period} it ranges from {money(lo['aov'], currency)} "
+                f"({lo['period']:%Y-%m-%d}) to {money(hi['aov'], currency)} "
                 f"({hi['period']:%Y-%m-%d})."
             )
     return Result(
@@ -290,10 +291,6 @@ def _check_margin(margin: float) -> float:
 
 def _unit(period: Period) -> str:
     return period
-
-
-def _money(value: float, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
 
 
 __all__ = ["aov", "cohort_orders", "ltv", "orders_per_buyer"]

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from growthlens.metrics.wording import CURRENCY_SYMBOLS
+
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
     {
@@ -68,7 +70,6 @@ COUNT_TOKENS = frozenset(
         "info",
     }
 )
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
 
 
 def kind_of(name: str) -> str:

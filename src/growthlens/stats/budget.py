@@ -30,16 +30,9 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.marketing import (
-    buyer_gross_profit,
-    listing,
-    money,
-    natural_key,
-    romi,
-    share_text,
-    signed,
-)
+from growthlens.metrics.marketing import buyer_gross_profit, romi
 from growthlens.metrics.periods import Period, check_period, py_age
+from growthlens.metrics.wording import listing, money, natural_key, share_text, signed
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 Action = Literal["grow", "hold", "cut", "too little data", "organic", "unattributed"]

@@ -1,0 +1,19 @@
+"""Marketing unit economics: spend, CAC, ROMI and payback (DESIGN §4 "Marketing").
+
+Every definition is written out with a worked example in docs/metrics.md, section
+"Marketing". One module per concept:
+
+- :mod:`.spend`: cost per period and source, paid and organic sources, cost gaps;
+- :mod:`.cac`: buyers acquired per cohort and source, and what each cost;
+- :mod:`.romi`: gross profit of those buyers against their cost, by cohort × age, and
+  payback.
+
+All aggregation runs in the engine; only period × source aggregates (and, for the budget
+bootstrap, one row per buyer) leave it.
+"""
+
+from growthlens.metrics.marketing.cac import attributable, cac
+from growthlens.metrics.marketing.romi import buyer_gross_profit, payback, romi
+from growthlens.metrics.marketing.spend import costs
+
+__all__ = ["attributable", "buyer_gross_profit", "cac", "costs", "payback", "romi"]

@@ -1,0 +1,91 @@
+"""Numbers and lists in findings: money, ratios, shares, natural order.
+
+Shared by the marketing analyses and the budget recommendation, so a figure reads the
+same in every sentence of the report.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+from growthlens.metrics.periods import Period
+
+# Listed examples in a sentence before "… and N more".
+MAX_LISTED = 5
+# Currencies written with a symbol; any other ISO code follows the amount ("1,234 CZK").
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def money(value: float, currency: str) -> str:
+    """Money for sentences: ``$1,234`` (or ``1,234 RUB``), two decimals below 100.
+
+    >>> money(1234.4, "USD"), money(2.345, "EUR"), money(50_000, "RUB")
+    ('$1,234', '€2.35', '50,000 RUB')
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{abs(value):,.2f}" if abs(value) < 100 else f"{abs(value):,.0f}"
+    sign = "−" if value < 0 else ""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A ratio with a typographic minus: ``−0.35``, ``0.42``.
+
+    >>> signed(-0.3549), signed(0.42), signed(float("nan"))
+    ('−0.35', '0.42', 'n/a')
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}f}".replace("-", "−")
+
+
+def share_text(value: float) -> str:
+    """A share as a whole percentage (one decimal below 10%).
+
+    >>> share_text(0.4312), share_text(0.057), share_text(float("nan"))
+    ('43%', '5.7%', 'n/a')
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    pct = value * 100
+    return f"{pct:.1f}%" if abs(pct) < 10 else f"{pct:.0f}%"
+
+
+def natural_key(value: Any) -> tuple[Any, ...]:
+    """Sort key that puts ``"2"`` before ``"10"`` and text after numbers.
+
+    >>> sorted(["10", "2", "ads", "1"], key=natural_key)
+    ['1', '2', '10', 'ads']
+    """
+    parts = re.split(r"(\d+)", str(value))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
+def listing(values: list[str], *, limit: int = MAX_LISTED) -> str:
+    """``a, b, c`` with at most ``limit`` items, then ``… and N more``."""
+    head = ", ".join(values[:limit])
+    return head if len(values) <= limit else f"{head} … and {len(values) - limit} more"
+
+
+def period_label(value: Any, period: Period) -> str:
+    """A period start as ``2018-03`` (months) or ``2018-03-05`` (days, weeks)."""
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%Y-%m") if period == "month" else stamp.strftime("%Y-%m-%d")
+
+
+def age_unit(period: Period, count: float = 2) -> str:
+    """``month`` for one, else ``months`` (likewise days and weeks)."""
+    return period if count == 1 else f"{period}s"
+
+
+def sort_key(column: pd.Series) -> pd.Series:
+    """``sort_values`` key: text columns in natural order (see :func:`natural_key`)."""
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        return column.map(natural_key)
+    return column
