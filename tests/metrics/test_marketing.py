@@ -251,6 +251,29 @@ def test_cac_without_sessions_cannot_attribute() -> None:
     assert not any("acquired no buyer" in f for f in r.findings)
 
 
+def test_no_cost_row_inside_the_window() -> None:
+    """Every cost row falls outside the window (orders 03-02 – 03-20, costs 03-01 and 03-31).
+
+    Spend is 0 and said so; CAC is 0 ÷ 2 buyers; ROMI divides by zero, so it is NaN with a
+    finding; the budget recommends nothing. It used to crash: the empty source list became
+    a float column and pandas refused to merge it with the engine's text column.
+    """
+    orders = pd.DataFrame(
+        {"user_id": [7, 8], "revenue": [10.0, 30.0], "ts": ["2020-03-02", "2020-03-20"]}
+    )
+    spend = pd.DataFrame({"date": ["2020-03-01", "2020-03-31"], "source": "tv", "cost": [6.0, 1]})
+    ds = gl.load(orders=orders, costs=spend)
+    r = gl.costs(ds)
+    assert r.summary["cost"] == 0.0 and r.summary["sources"] == 0
+    assert any("no rows inside the data window" in f for f in r.findings)
+    c = gl.cac(ds)
+    assert (c.summary["cost"], c.summary["buyers"], c.summary["cac"]) == (0.0, 2, 0.0)
+    romi = gl.romi(ds)
+    assert math.isnan(romi.summary["romi"]) and romi.summary["gross_profit"] == 40.0
+    assert any("divides by zero" in f for f in romi.findings)
+    assert gl.recommend_budget(ds).summary["grow"] == 0
+
+
 def test_payback_rule() -> None:
     """First age with ROMI ≥ 0 (exactly 0 counts); else "not yet" with the last value;
     no defined value → "undefined"."""

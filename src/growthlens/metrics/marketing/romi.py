@@ -207,15 +207,16 @@ def romi(
         sources), ``romi_n``, ``cohorts_used``, ``payback_age``, ``payback``, ``horizon``.
 
     Example:
+        Two buyers bring 40 of revenue, half of it gross profit, for 16 of spend:
+
         >>> import pandas as pd, growthlens as gl
-        >>> o = pd.DataFrame(
-        ...     {"user_id": [1, 2], "ts": ["2020-01-01 10:00", "2020-01-02"], "revenue": [9.0, 3.0]}
-        ... )
-        >>> c = pd.DataFrame(
-        ...     {"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]}
-        ... )
-        >>> gl.romi(gl.load(orders=o, costs=c), by=None).summary["romi"]
-        0.0
+        >>> sales = pd.DataFrame({"user_id": [7, 8, 8], "revenue": [10.0, 20.0, 10.0],
+        ...     "ts": ["2020-03-02", "2020-03-09", "2020-03-20"]})
+        >>> spend = pd.DataFrame({"date": ["2020-03-02", "2020-03-20"], "source": "tv",
+        ...     "cost": [6.0, 10.0]})
+        >>> ds = gl.load(orders=sales, costs=spend, margin=0.5)
+        >>> round(gl.romi(ds, by=None).summary["romi"], 3)  # 20 / 16 − 1
+        0.25
     """
     period = check_period(period)
     horizon = check_horizon(horizon)

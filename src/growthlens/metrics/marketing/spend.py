@@ -104,7 +104,10 @@ def spend(ds: Dataset, *, period: Period, by: str) -> Spend:
     )
     per["period"] = _dates(per["period"])
     paid = tuple(sorted(daily[by].unique().tolist(), key=natural_key))
-    grid = period_table(ds, period).merge(pd.DataFrame({by: list(paid)}), how="cross")
+    # Typed like the engine's column: an empty list would make a float column, and the
+    # merge below refuses float against text (no cost row in the window).
+    sources = pd.DataFrame({by: pd.Series(list(paid), dtype=per[by].dtype)})
+    grid = period_table(ds, period).merge(sources, how="cross")
     per_period = grid.merge(per, on=["period", by], how="left")
     per_period["cost"] = per_period["cost"].fillna(0.0).astype(float)
     per_period = per_period[["period", by, "cost", "complete"]]
