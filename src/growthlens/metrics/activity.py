@@ -47,6 +47,20 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
     per_day = fetch(_sessions_per_day(ds, by))
     per_day["day"] = dates(per_day["day"])
     out: dict[Period, pd.DataFrame] = {}
+    columns = ["period", "start", *keys, "users", "sessions", "complete"]
+    if keys and per_day.empty:
+        # No accepted session: no value of ``by`` to list (and pandas cannot merge on
+        # empty Arrow text keys).
+        empty = pd.DataFrame({c: pd.Series(dtype=per_day[c].dtype) for c in keys})
+        for period in PERIODS:
+            out[period] = empty.assign(
+                period=pd.Series(dtype="str"),
+                start=pd.Series(dtype="datetime64[ns]"),
+                users=pd.Series(dtype="int64"),
+                sessions=pd.Series(dtype="int64"),
+                complete=pd.Series(dtype="bool"),
+            )[columns]
+        return out
     for period in PERIODS:
         users = active_counts(ds, period, by=by)
         starts = per_day["day"].dt.date.map(lambda d, p=period: py_period_start(d, p))
@@ -64,7 +78,7 @@ def active_users(ds: Dataset, *, by: str | None = None) -> dict[Period, pd.DataF
         table["users"] = table["users"].fillna(0).astype("int64")
         table["sessions"] = table["sessions"].fillna(0).astype("int64")
         table.insert(0, "period", period)
-        out[period] = table[["period", "start", *keys, "users", "sessions", "complete"]]
+        out[period] = table[columns]
     return out
 
 
@@ -104,7 +118,9 @@ def _means(
                     else math.nan,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(
+        rows, columns=[*keys, "period", "mean_users", "periods", "sessions_per_user"]
+    )
 
 
 def _length_stats(counts: ir.Table, keys: list[str]) -> ir.Table:
@@ -270,7 +286,11 @@ def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | Non
         per = _means(by_tables, complete_only, [by]).pivot(
             index=by, columns="period", values="mean_users"
         )
-        per = per.rename(columns={"day": "dau", "week": "wau", "month": "mau"}).reset_index()
+        # A period kind with no (complete) period in the window has no column: NaN, not absent.
+        per = per.reindex(columns=list(PERIODS)).rename(
+            columns={"day": "dau", "week": "wau", "month": "mau"}
+        )
+        per = per.reset_index()
         per["sticky_mau"] = per["dau"] / per["mau"].where(per["mau"] > 0)
         spu = _means(by_tables, complete_only, [by])
         spu = spu[spu["period"] == "day"][[by, "sessions_per_user"]].rename(
@@ -344,11 +364,35 @@ def _findings(
     summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: str | None
 ) -> list[str]:
     dau, wau, mau = (float(summary[k]) for k in ("dau", "wau", "mau"))  # type: ignore[arg-type]
-    out = [
-        f"On an average day {dau:,.0f} people use the product, {wau:,.0f} in a week and "
-        f"{mau:,.0f} in a month; sticky factor {float(summary['sticky_wau']):.1%} of weekly and "  # type: ignore[arg-type]
-        f"{float(summary['sticky_mau']):.1%} of monthly users come on a given day."  # type: ignore[arg-type]
+    sticky = {k: float(summary[f"sticky_{k}"]) for k in ("wau", "mau")}  # type: ignore[arg-type]
+    if math.isnan(dau) or dau == 0:
+        return ["No session lies in the data window, so nobody is counted as active."]
+
+    # Means of counts: whole numbers, except below 10 where a decimal says more.
+    def users(n: float) -> str:
+        return f"{n:,.0f}" if n >= 10 else f"{n:.1f}".removesuffix(".0")
+
+    spans = [
+        f"on an average day {users(dau)} {'person uses' if dau == 1 else 'people use'} the product"
     ]
+    spans += [
+        f"{users(n)} in a {unit}"
+        for n, unit in ((wau, "week"), (mau, "month"))
+        if not math.isnan(n)
+    ]
+    ratios = [
+        f"{sticky[k]:.1%} of {unit}ly users"
+        for k, unit in (("wau", "week"), ("mau", "month"))
+        if not math.isnan(sticky[k])
+    ]
+    text = ", ".join(spans[:-1]) + f" and {spans[-1]}" if len(spans) > 1 else spans[0]
+    text = text[0].upper() + text[1:]
+    if ratios:
+        text += f"; sticky factor: {' and '.join(ratios)} come on a given day"
+    missing = [unit for n, unit in ((wau, "week"), (mau, "month")) if math.isnan(n)]
+    if missing:
+        text += f" (no complete {' or '.join(missing)} lies in the window)"
+    out = [text + "."]
     mean = summary.get("session_length_mean_s")
     if isinstance(mean, float) and not math.isnan(mean):
         out.append(

@@ -67,7 +67,10 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
     )
     cells["cohort"] = dates(cells["cohort"])
     cells["lag_days"] = cells["lag_days"].astype("float64")
-    cells["bucket"] = [bucket(v) for v in cells["lag_days"]]
+    # Typed text even when empty (no buyer): an empty list would make a float column.
+    cells["bucket"] = pd.Series(
+        [bucket(v) for v in cells["lag_days"]], index=cells.index, dtype="str"
+    )
     total = int(cells["buyers"].sum())
 
     dist = cells.dropna(subset=["lag_days"]).groupby("lag_days")["buyers"].sum().reset_index()
@@ -97,7 +100,12 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
         "negative_lag_buyers": int(count["negative"]),
     }
     findings = []
-    if total:
+    if total and not n_lag:
+        who = "The only buyer has no" if total == 1 else f"None of the {total:,} buyers has a"
+        findings.append(
+            f"{who} recorded visit, so the time from first visit to first order cannot be measured."
+        )
+    elif total:
         findings.append(
             f"{share['0d']:.0%} of buyers buy on the day of their first visit; "
             f"{share['30d+']:.0%} take more than 30 days (median {median:.0f} days, "

@@ -130,10 +130,16 @@ def _findings(
     r1 = summary["retention_1"]
     out: list[str] = []
     if isinstance(r1, float) and not math.isnan(r1):
+        cells = int(summary["cells_1"])  # type: ignore[arg-type]
+        r3 = float(summary["retention_3"])  # type: ignore[arg-type]
+        later = (
+            f"{r3:.1%} are still active in their fourth"
+            if not math.isnan(r3)
+            else f"no complete cohort has a fourth {period} yet"
+        )
         out.append(
             f"{r1:.1%} of users come back in their second {period} (mean over "
-            f"{summary['cells_1']} complete cohorts); {float(summary['retention_3']):.1%} "  # type: ignore[arg-type]
-            f"are still active in their fourth."
+            f"{cells} complete cohort{'s' * (cells != 1)}); {later}."
         )
     else:
         out.append(f"No complete cohort has a second {period} yet.")

@@ -93,7 +93,9 @@ def ltv(
         "currency": ds.settings.currency,
     }
     findings = []
-    if used:
+    if not summary["buyers"]:
+        findings.append("No order in the data window, so there is no buyer cohort to follow.")
+    elif used:
         findings.append(
             f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their first "
             f"{horizon} {unit}s on average (mean over {used} complete cohort"
@@ -166,12 +168,13 @@ def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
     used = int(overall["cells"].iloc[0])
     unit = _unit(period)
     first = table[table["age"] == 0]
-    repeat = float((first["orders_per_buyer"] * first["buyers"]).sum() / first["buyers"].sum())
-    findings = [
-        f"In their first {unit} buyers place {repeat:.2f} orders each on average."
-        if len(first)
-        else "No buyers."
-    ]
+    first_buyers = int(first["buyers"].sum())
+    if first_buyers:
+        repeat = float((first["orders_per_buyer"] * first["buyers"]).sum() / first_buyers)
+        findings = [f"In their first {unit} buyers place {repeat:.2f} orders each on average."]
+    else:
+        repeat = math.nan
+        findings = ["No order in the data window, so there are no buyers to follow."]
     if used:
         findings.append(
             f"After {horizon} {unit}s a buyer has placed {value:.2f} orders on average "
@@ -244,6 +247,8 @@ def aov(ds: Dataset, *, period: Period = "month") -> Result:
                 f"({lo['period']:%Y-%m-%d}) to {money(hi['aov'], currency)} "
                 f"({hi['period']:%Y-%m-%d})."
             )
+    else:
+        findings.append("No order in the data window, so there is no average check.")
     return Result(
         name="aov",
         title="Average check (AOV)",

@@ -12,8 +12,8 @@ All aggregation runs in the engine; only period × source aggregates (and, for t
 bootstrap, one row per buyer) leave it.
 """
 
-from growthlens.metrics.marketing.cac import attributable, cac
+from growthlens.metrics.marketing.cac import attribution_gap, cac
 from growthlens.metrics.marketing.romi import buyer_gross_profit, payback, romi
 from growthlens.metrics.marketing.spend import costs
 
-__all__ = ["attributable", "buyer_gross_profit", "cac", "costs", "payback", "romi"]
+__all__ = ["attribution_gap", "buyer_gross_profit", "cac", "costs", "payback", "romi"]

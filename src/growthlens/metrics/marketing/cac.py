@@ -51,13 +51,27 @@ def check_cohort_by(cohort_by: str) -> CohortBy:
     return cohort_by  # type: ignore[return-value]
 
 
-def attributable(ds: Dataset, *, by: str = "source") -> bool:
-    """Whether buyers can be attributed to ``by`` (sessions carry it and some value is known)."""
-    if not ds.has("sessions", "orders") or by not in session_dimensions(ds):
-        return False
+def attribution_gap(ds: Dataset, *, by: str = "source") -> str | None:
+    """Why no buyer can be attributed to ``by``, in words; ``None`` when some buyer can.
+
+    A buyer is attributed through the ``by`` of their acquiring session, so this needs
+    sessions with that column, at least one buyer, and one whose value is known.
+    """
+    if not ds.has("sessions"):
+        return f"the dataset has no sessions to match buyers to a {by}"
+    if by not in session_dimensions(ds):
+        return f"the sessions have no {by} column"
+    if not ds.has("orders"):
+        return "the dataset has no orders"
     b = buyer_cells(ds)
-    known = b.filter(b[by] != UNKNOWN).count()
-    return int(known.to_pyarrow().as_py()) > 0
+    counts = fetch(
+        b.aggregate(buyers=b.buyers.sum(), known=b.buyers.sum(where=b[by] != UNKNOWN))
+    ).iloc[0]
+    if not counts["buyers"] or pd.isna(counts["buyers"]):
+        return "no order lies in the data window, so there is no buyer"
+    if not counts["known"] or pd.isna(counts["known"]):
+        return f"no buyer's acquiring session carries a {by}"
+    return None
 
 
 def _acquired(ds: Dataset, *, period: Period, by: str | None, cohort_by: CohortBy) -> pd.DataFrame:

@@ -157,6 +157,8 @@ def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows, columns=[*group, "payback_age", "payback", "last_age", "last_romi"])
+    if not rows:  # typed like the curve, so callers can merge on the group columns
+        frame = frame.astype({c: curve[c].dtype for c in group})
     frame["payback_age"] = frame["payback_age"].astype("Int64")
     frame["last_age"] = frame["last_age"].astype("Int64")
     frame["last_romi"] = frame["last_romi"].astype(float)

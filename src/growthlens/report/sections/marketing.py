@@ -8,7 +8,7 @@ all sources, and the per-source analyses are listed as skipped with the reason.
 from __future__ import annotations
 
 from growthlens.data.dataset import Dataset
-from growthlens.metrics.marketing import attributable, cac, costs, romi
+from growthlens.metrics.marketing import attribution_gap, cac, costs, romi
 from growthlens.report.model import Section
 from growthlens.result import Result
 
@@ -25,20 +25,15 @@ def build(ds: Dataset) -> Section | None:
     skipped: list[str] = []
     if not ds.has("orders"):
         skipped.append("CAC, ROMI and payback need orders; this dataset has costs but no orders.")
-    elif attributable(ds, by=BY):
+    elif (why := attribution_gap(ds, by=BY)) is None:
         results.append(cac(ds, period=period, by=BY))
         results.append(romi(ds, period=period, by=BY, horizon=horizon))
     else:
         results.append(cac(ds, period=period, by=None))
         results.append(romi(ds, period=period, by=None, horizon=horizon))
-        why = (
-            "the dataset has no sessions"
-            if not ds.has("sessions")
-            else f"no session carries a {BY} that a buyer can be matched on"
-        )
         skipped.append(
-            f"CAC, ROMI and payback per {BY}: {why}, so no buyer can be attributed to a {BY}'s "
-            f"spend. CAC and ROMI are shown per cohort over all {BY}s instead."
+            f"CAC, ROMI and payback per {BY}: not shown, because {why}. CAC and ROMI are shown "
+            f"per cohort over all {BY}s instead."
         )
     return Section(
         id="marketing",

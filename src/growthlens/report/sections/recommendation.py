@@ -7,7 +7,7 @@ buyer there is nothing to rank, so the section says why and shows no table.
 from __future__ import annotations
 
 from growthlens.data.dataset import Dataset
-from growthlens.metrics.marketing import attributable
+from growthlens.metrics.marketing import attribution_gap
 from growthlens.report.model import Section
 from growthlens.stats.budget import recommend_budget
 
@@ -22,21 +22,15 @@ def build(ds: Dataset) -> Section | None:
         "Which sources to grow, hold or cut, decided on each source's ROMI at the horizon and the "
         "uncertainty around it; suggested moves of money are priced under a stated assumption."
     )
-    if not attributable(ds, by=BY):
-        why = (
-            "the dataset has no sessions"
-            if not ds.has("sessions")
-            else f"no session carries a {BY}"
-        )
+    if (why := attribution_gap(ds, by=BY)) is not None:
         return Section(
             id="recommendation",
             title="Budget recommendation",
             results=(),
             intro=intro,
             skipped=(
-                f"Budget recommendation per {BY}: {why}, so no buyer can be attributed to a {BY} "
-                "and "
-                f"ROMI per {BY} cannot be computed. Nothing is recommended.",
+                f"Budget recommendation per {BY}: nothing is recommended, because {why}; ROMI "
+                f"per {BY} cannot be computed.",
             ),
         )
     result = recommend_budget(ds, horizon=ds.settings.horizon, period=ds.settings.period)
