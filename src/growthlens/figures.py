@@ -90,7 +90,9 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
         )
     fig = _DRAW[spec.kind](spec, frame)
     style(fig, spec, frame)
-    if frame.empty:
+    values = frame[spec.z or (spec.x if spec.orientation == "h" else spec.y)]
+    # Rows whose every value is undefined (a bucket grid with no buyer) draw nothing either.
+    if frame.empty or (values.isna().all() and pd.api.types.is_numeric_dtype(values)):
         fig.add_annotation(
             text="No data", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font_size=16
         )

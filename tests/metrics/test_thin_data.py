@@ -47,7 +47,8 @@ def test_no_accepted_order(no_orders: gl.Dataset) -> None:
     """0 buyers: lag, orders per buyer, LTV and AOV say there is no order; CAC = 2 / 0 is
     NaN; ROMI over the window = gross profit 0 / cost 2 − 1 = −1; the budget moves nothing."""
     lag = gl.conversion_lag(no_orders)
-    assert lag.summary["buyers"] == 0 and lag.findings == ()
+    assert lag.summary["buyers"] == 0
+    assert lag.findings == ("No order in the data window, so there is no buyer to measure.",)
     opb = gl.orders_per_buyer(no_orders)
     assert math.isnan(opb.summary["orders_per_buyer_first_period"])
     assert opb.findings[0] == "No order in the data window, so there are no buyers to follow."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -80,6 +81,40 @@ def test_missing_column_is_a_clear_error() -> None:
 def test_empty_frame_renders_a_no_data_note() -> None:
     fig = render(FigureSpec(kind="bar", x="a", y="b", title="T"), pd.DataFrame({"a": [], "b": []}))
     assert fig.layout.annotations[0].text == "No data"
+
+
+@pytest.mark.parametrize(
+    ("spec", "frame", "note"),
+    [
+        # A bucket grid whose every share is undefined (no buyer) draws nothing: say so.
+        (
+            FigureSpec(kind="bar", x="bucket", y="share", title="T"),
+            pd.DataFrame({"bucket": ["0d", "1d"], "share": [math.nan, math.nan]}),
+            True,
+        ),
+        (
+            FigureSpec(kind="bar", x="share", y="bucket", orientation="h", title="T"),
+            pd.DataFrame({"bucket": ["0d", "1d"], "share": [math.nan, math.nan]}),
+            True,
+        ),
+        (
+            FigureSpec(kind="heatmap", x="age", y="cohort", z="ltv", title="T"),
+            pd.DataFrame({"age": [0], "cohort": ["2020-01"], "ltv": [math.nan]}),
+            True,
+        ),
+        # One defined value is data.
+        (
+            FigureSpec(kind="bar", x="bucket", y="share", title="T"),
+            pd.DataFrame({"bucket": ["0d", "1d"], "share": [math.nan, 0.0]}),
+            False,
+        ),
+    ],
+)
+def test_undefined_values_render_a_no_data_note(
+    spec: FigureSpec, frame: pd.DataFrame, note: bool
+) -> None:
+    texts = [a.text for a in render(spec, frame).layout.annotations]
+    assert ("No data" in texts) is note
 
 
 @pytest.mark.parametrize(

@@ -100,12 +100,14 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
         "negative_lag_buyers": int(count["negative"]),
     }
     findings = []
-    if total and not n_lag:
+    if not total:
+        findings.append("No order in the data window, so there is no buyer to measure.")
+    elif not n_lag:
         who = "The only buyer has no" if total == 1 else f"None of the {total:,} buyers has a"
         findings.append(
             f"{who} recorded visit, so the time from first visit to first order cannot be measured."
         )
-    elif total:
+    else:
         findings.append(
             f"{share['0d']:.0%} of buyers buy on the day of their first visit; "
             f"{share['30d+']:.0%} take more than 30 days (median {median:.0f} days, "
