@@ -274,6 +274,24 @@ def test_no_cost_row_inside_the_window() -> None:
     assert gl.recommend_budget(ds).summary["grow"] == 0
 
 
+def test_attribution_gap_names_the_reason(shop: gl.Dataset) -> None:
+    """The shop attributes buyers; each missing piece gives its own reason in words."""
+    from growthlens.metrics.marketing import attribution_gap
+
+    window = ("2020-01-01", "2020-03-31")
+    assert attribution_gap(shop) is None
+    no_sessions = gl.load(orders=_orders(), costs=_costs(), window=window)
+    assert attribution_gap(no_sessions) == "the dataset has no sessions to match buyers to a source"
+    no_column = gl.load(
+        sessions=_sessions().drop(columns="source"), orders=_orders(), costs=_costs(), window=window
+    )
+    assert attribution_gap(no_column) == "the sessions have no source column"
+    unknown = gl.load(
+        sessions=_sessions().assign(source=None), orders=_orders(), costs=_costs(), window=window
+    )
+    assert attribution_gap(unknown) == "no buyer's acquiring session carries a source"
+
+
 def test_payback_rule() -> None:
     """First age with ROMI ≥ 0 (exactly 0 counts); else "not yet" with the last value;
     no defined value → "undefined"."""
