@@ -1,7 +1,8 @@
 """Numbers and lists in findings: money, ratios, shares, natural order.
 
-Shared by the marketing analyses and the budget recommendation, so a figure reads the
-same in every sentence of the report.
+Shared by the findings of the revenue and marketing analyses and of the budget
+recommendation (the report's tables take their currency symbols from here too), so a
+figure reads the same in every sentence of the report.
 """
 
 from __future__ import annotations
