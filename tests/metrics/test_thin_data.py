@@ -132,3 +132,82 @@ def test_retention_without_a_fourth_month() -> None:
         "50.0% of users come back in their second month (mean over 1 complete cohort); "
         "no complete cohort has a fourth month yet."
     )
+
+
+@pytest.fixture(scope="module")
+def one_of_each() -> gl.Dataset:
+    """Counts of one everywhere: u1 visits via a on Jan 2 and buys that day and in February;
+    u2 visits via b on Jan 3 and never buys. Costs: a 10 on Jan 2; b's only cost row is 0
+    (a paused campaign). Window Jan 1 – Mar 31, horizon 1 month."""
+    sessions = _sessions([(1, "2023-01-02 10:00", "a"), (2, "2023-01-03 10:00", "b")])
+    orders = pd.DataFrame(
+        {"user_id": [1, 1], "ts": ["2023-01-02 12:00", "2023-02-10 12:00"], "revenue": [4.0, 6.0]}
+    )
+    costs = pd.DataFrame(
+        {"date": ["2023-01-02", "2023-01-03"], "source": ["a", "b"], "cost": [10.0, 0.0]}
+    )
+    return gl.load(
+        sessions=sessions,
+        orders=orders,
+        costs=costs,
+        window=("2023-01-01", "2023-03-31"),
+        horizon=1,
+    )
+
+
+def test_counts_of_one_read_singular(one_of_each: gl.Dataset) -> None:
+    """LTV at 1 month: 4 (January only); orders per buyer 1; CAC 10 ÷ 1 buyer; ROMI after 1
+    month = 4 / 10 − 1 = −0.6, i.e. 40% returned; the average check 10 / 2 orders = 5."""
+    assert gl.ltv(one_of_each).findings[0] == (
+        "A buyer brings $4.00 of gross profit in their first 1 month on average (mean over 1 "
+        "complete cohort, margin 100%)."
+    )
+    assert gl.orders_per_buyer(one_of_each).findings[1] == (
+        "After 1 month a buyer has placed 1.00 orders on average (mean over 1 complete cohort)."
+    )
+    cac = gl.cac(one_of_each, by=None)
+    assert "($10.00 of spend ÷ 1 buyer)" in cac.findings[0]
+    romi = gl.romi(one_of_each, by=None)
+    assert any(f.startswith("After 1 month, cohorts have returned 40%") for f in romi.findings)
+    assert gl.aov(one_of_each).findings[0] == "The average check is $5.00 over 2 orders."
+
+
+def test_a_zero_cost_source_did_not_spend(one_of_each: gl.Dataset) -> None:
+    """Source b has a cost row of 0 and no buyer: CAC 0 ÷ 0 is undefined, and the finding
+    does not claim it spent money."""
+    findings = gl.cac(one_of_each, by="source").findings
+    assert not [f for f in findings if "spent money" in f]
+    assert "Source b has cost rows that add up to 0 and no buyer: CAC undefined (NaN)." in findings
+
+
+def test_one_day_window_and_equal_sources() -> None:
+    """One day (Jan 2): both buyers buy on the day of their visit, so 100% same-day for
+    sources a and b alike: no "most common … least" comparison of equal shares."""
+    sessions = _sessions([(1, "2023-01-02 10:00", "a"), (2, "2023-01-02 11:00", "b")])
+    orders = pd.DataFrame(
+        {"user_id": [1, 2], "ts": ["2023-01-02 12:00", "2023-01-02 13:00"], "revenue": [1.0, 2.0]}
+    )
+    ds = gl.load(sessions=sessions, orders=orders, window=("2023-01-02", "2023-01-02"))
+    overview = gl.overview(ds).findings
+    assert overview[0].startswith("The data window is 2023-01-02 – 2023-01-02 (1 day;")
+    lag = gl.conversion_lag(ds, by="source")
+    assert not [f for f in lag.findings if "most common" in f]
+
+
+def test_analyses_default_to_the_dataset_settings(one_of_each: gl.Dataset) -> None:
+    """horizon=1 was set at load: ROMI and the budget use it unless told otherwise, as LTV
+    does; period defaults to the setting (month) and an argument still overrides both."""
+    assert gl.romi(one_of_each, by=None).summary["horizon"] == 1
+    assert gl.recommend_budget(one_of_each).summary["horizon"] == 1
+    assert gl.romi(one_of_each, by=None, horizon=2).summary["horizon"] == 2
+    weekly = gl.load(
+        sessions=_sessions([(1, "2023-01-02 10:00", "a")]),
+        orders=pd.DataFrame({"user_id": [1], "ts": ["2023-01-02 12:00"], "revenue": [1.0]}),
+        window=("2023-01-02", "2023-01-15"),
+        period="week",
+    )
+    ltv = gl.ltv(weekly).table  # one weekly cohort (Mon Jan 2), ages 0 and 1
+    assert ltv["cohort"].unique().tolist() == [pd.Timestamp("2023-01-02")]
+    assert ltv["age"].tolist() == [0, 1]
+    assert len(gl.aov(weekly).table) == 2  # two weeks: Jan 2 and Jan 9
+    assert len(gl.aov(weekly, period="day").table) == 14

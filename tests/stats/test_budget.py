@@ -107,12 +107,14 @@ def test_too_little_data_reasons(advice: gl.Result, market: gl.Dataset) -> None:
     """tiny: 3 complete cohorts × 5 buyers = 15 < 30. With horizon 4 only January is
     complete at age 3 (April), so every source has 1 < 2 cohorts: nothing is recommended."""
     tiny = _row(advice.table, "tiny")
-    assert tiny["reason"].startswith("Too little data: 15 buyers (need 30)")
+    assert tiny["reason"].startswith(
+        "Too little data: 15 buyers in cohorts complete at the 2-month horizon (need 30)"
+    )
     assert math.isnan(tiny["romi_n_low"])
     late = gl.recommend_budget(market, horizon=4, resamples=200)
     paid = late.table[late.table["source"] != "seo"]
     assert (paid["action"] == "too little data").all()
-    assert "1 complete cohorts at age 3 (need 2)" in _row(late.table, "good")["reason"]
+    assert "1 complete cohort at age 3 (need 2)" in _row(late.table, "good")["reason"]
     assert late.tables["moves"].empty
 
 
@@ -189,7 +191,22 @@ def test_without_sessions_nothing_is_recommended() -> None:
     assert advice.summary["attributed"] is False
     assert advice.tables["moves"].empty
     assert not advice.table["action"].isin(["grow", "hold", "cut"]).any()
-    assert advice.findings[0].startswith("No buyer's acquisition source is known")
+    assert advice.findings == (
+        "No budget move is recommended, because the dataset has no sessions to match buyers to a "
+        "source; ROMI per source cannot be computed.",
+    )
+
+
+def test_no_buyer_in_the_window_nothing_is_recommended() -> None:
+    """A window after every order: no buyer, so an empty table, not a KeyError."""
+    sessions, orders, costs = _frames()
+    ds = gl.load(sessions=sessions, orders=orders, costs=costs, window=("2022-01-01", "2022-02-01"))
+    advice = gl.recommend_budget(ds, horizon=2, resamples=200)
+    assert advice.table.empty and "action" in advice.table.columns
+    assert advice.findings == (
+        "No budget move is recommended, because no order lies in the data window, so there is "
+        "no buyer; ROMI per source cannot be computed.",
+    )
 
 
 def test_recommendation_section(market: gl.Dataset) -> None:

@@ -12,6 +12,7 @@ from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import buyers, session_dimensions
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import UNKNOWN, Period, check_period
+from growthlens.metrics.wording import count_of
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 BUCKETS = ("negative", "0d", "1d", "2–7d", "8–30d", "30d+", "(no session)")
@@ -38,7 +39,7 @@ def bucket(lag: float) -> str:
     return "30d+"
 
 
-def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "month") -> Result:
+def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None = None) -> Result:
     """Conversion lag in days = date of first order − date of first visit, per buyer.
 
     Shares are over all buyers; buyers without a session form the ``(no session)`` bucket
@@ -49,7 +50,7 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
         MissingTableError: the dataset has no sessions (or no orders).
     """
     ds.require("sessions", "orders")
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
     dims = session_dimensions(ds)
     if by is None and "source" in dims:
         by = "source"
@@ -111,22 +112,24 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period = "mont
         findings.append(
             f"{share['0d']:.0%} of buyers buy on the day of their first visit; "
             f"{share['30d+']:.0%} take more than 30 days (median {median:.0f} days, "
-            f"mean {mean:.1f})."
+            f"mean {mean:.1f} days)."
         )
     if count["negative"]:
         findings.append(
-            f"{count['negative']:,} buyers ordered before their first recorded visit "
+            f"{count_of(int(count['negative']), 'buyer')} ordered before their first recorded "
+            "visit "
             "(negative lag; kept in the distribution, see Data quality)."
         )
     if count["(no session)"]:
         findings.append(
-            f"{count['(no session)']:,} buyers have no session, so no conversion lag "
+            f"{count_of(int(count['(no session)']), 'buyer')} without a session, so no "
+            "conversion lag "
             f"({share['(no session)']:.1%} of buyers)."
         )
     if by is not None:
         per = tables["by_" + by]
-        zero = per[(per["bucket"] == "0d") & (per[by] != UNKNOWN)]
-        if len(zero) > 1:
+        zero = per[(per["bucket"] == "0d") & (per[by] != UNKNOWN)].dropna(subset=["share"])
+        if zero["share"].nunique() > 1:  # a spread to speak of, not one value everywhere
             ranked = zero.sort_values("share")
             fast, slow = ranked.iloc[-1], ranked.iloc[0]
             findings.append(

@@ -22,6 +22,7 @@ import pandas as pd
 from growthlens.data.dataset import Dataset
 from growthlens.data.model import TABLES
 from growthlens.data.quality import Finding, TableCounts
+from growthlens.metrics.wording import count_of
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 # How a table's rows are called in sentences ("1 of 50,415 orders").
@@ -473,9 +474,11 @@ def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[str]:
     if window:
         origin = _WINDOW_SOURCE_TEXT.get(ds.quality.window_source, ds.quality.window_source)
         days = (window[1] - window[0]).days + 1
-        out.append(f"The data window is {window[0]} – {window[1]} ({days:,} days; {origin}).")
+        out.append(
+            f"The data window is {window[0]} – {window[1]} ({count_of(days, 'day')}; {origin})."
+        )
     for row in rows:
-        users = f" from {row['users']:,} users" if row["users"] is not None else ""
+        users = f" from {count_of(row['users'], 'user')}" if row["users"] is not None else ""
         accepted = f"{row['rows_accepted']:,} of {row['rows_loaded']:,} rows accepted"
         text = f"{row['table'].capitalize()}: {accepted}{users}"
         if row["rows_excluded"]:

@@ -17,7 +17,7 @@ from growthlens.result import FigureSpec, Result, SummaryValue
 AGES = (1, 2, 3)
 
 
-def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -> Result:
+def retention(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Result:
     """Retention: users of cohort c active in period c + k ÷ size of c.
 
     Cohort = period of a user's first session; ``by`` splits cohorts by the first
@@ -33,7 +33,7 @@ def retention(ds: Dataset, *, period: Period = "month", by: str | None = None) -
         [{'age': 0, 'users': 2, 'retention': 1.0}, {'age': 1, 'users': 2, 'retention': 0.5}]
     """
     ds.require("sessions")
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
     window = ds.window
     if window is None:
         raise ConfigError("retention needs a data window; set window = [start, end]")

@@ -17,7 +17,7 @@ from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dim
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import Period, check_period, period_start, window_periods
-from growthlens.metrics.wording import money
+from growthlens.metrics.wording import count_of, money
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 
@@ -53,7 +53,7 @@ def cohort_orders(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFram
 
 
 def ltv(
-    ds: Dataset, *, period: Period = "month", margin: float | None = None, by: str | None = None
+    ds: Dataset, *, period: Period | None = None, margin: float | None = None, by: str | None = None
 ) -> Result:
     """LTV(c, k): cumulative gross profit of cohort c's buyers over ages 0..k ÷ its buyers.
 
@@ -74,6 +74,7 @@ def ltv(
     """
     margin = ds.settings.margin if margin is None else _check_margin(margin)
     keys = _by(ds, by)
+    period = check_period(period or ds.settings.period)
     cells = cohort_orders(ds, period=period, by=by)
     table = cells[["cohort", *keys, "age", "buyers", "complete"]].copy()
     table["gross_profit"] = cells["cum_revenue"] * margin
@@ -98,7 +99,7 @@ def ltv(
     elif used:
         findings.append(
             f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their first "
-            f"{horizon} {unit}s on average (mean over {used} complete cohort"
+            f"{count_of(horizon, unit)} on average (mean over {used} complete cohort"
             f"{'s' if used != 1 else ''}, margin {margin:.0%})."
         )
     else:
@@ -153,11 +154,12 @@ def ltv(
     )
 
 
-def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
+def orders_per_buyer(ds: Dataset, *, period: Period | None = None) -> Result:
     """Orders per buyer: cumulative orders of cohort c over ages 0..k ÷ its buyers.
 
     See docs/metrics.md, "Orders per buyer".
     """
+    period = check_period(period or ds.settings.period)
     cells = cohort_orders(ds, period=period, by=None)
     table = cells[["cohort", "age", "buyers", "complete"]].copy()
     table["orders_per_buyer"] = cells["cum_orders"] / cells["buyers"]
@@ -177,7 +179,7 @@ def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
         findings = ["No order in the data window, so there are no buyers to follow."]
     if used:
         findings.append(
-            f"After {horizon} {unit}s a buyer has placed {value:.2f} orders on average "
+            f"After {count_of(horizon, unit)} a buyer has placed {value:.2f} orders on average "
             f"(mean over {used} complete cohort{'s' if used != 1 else ''})."
         )
     return Result(
@@ -212,9 +214,9 @@ def orders_per_buyer(ds: Dataset, *, period: Period = "month") -> Result:
     )
 
 
-def aov(ds: Dataset, *, period: Period = "month") -> Result:
+def aov(ds: Dataset, *, period: Period | None = None) -> Result:
     """Average check: revenue ÷ orders, per period and overall (docs/metrics.md, "AOV")."""
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
     window = ds.window
     if window is None:
         raise ConfigError("aov needs a data window; set window = [start, end]")
@@ -237,7 +239,9 @@ def aov(ds: Dataset, *, period: Period = "month") -> Result:
     currency = ds.settings.currency
     findings = []
     if n:
-        findings.append(f"The average check is {money(overall, currency)} over {n:,} orders.")
+        findings.append(
+            f"The average check is {money(overall, currency)} over {count_of(n, 'order')}."
+        )
         full = table[table["complete"] & table["aov"].notna()]
         if len(full) > 1:
             ranked = full.sort_values("aov")

@@ -80,6 +80,17 @@ def period_label(value: Any, period: Period) -> str:
     return stamp.strftime("%Y-%m") if period == "month" else stamp.strftime("%Y-%m-%d")
 
 
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun, singular for one.
+
+    >>> count_of(1, "buyer"), count_of(1234, "buyer"), count_of(0, "day")
+    ('1 buyer', '1,234 buyers', '0 days')
+    >>> count_of(2, "person", "people")
+    '2 people'
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def age_unit(period: Period, count: float = 2) -> str:
     """``month`` for one, else ``months`` (likewise days and weeks)."""
     return period if count == 1 else f"{period}s"

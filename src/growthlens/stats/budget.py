@@ -30,9 +30,10 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.marketing import buyer_gross_profit, romi
+from growthlens.metrics.marketing import attribution_gap, buyer_gross_profit, romi
+from growthlens.metrics.marketing.romi import check_horizon
 from growthlens.metrics.periods import Period, check_period, py_age
-from growthlens.metrics.wording import listing, money, natural_key, share_text, signed
+from growthlens.metrics.wording import count_of, listing, money, natural_key, share_text, signed
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 Action = Literal["grow", "hold", "cut", "too little data", "organic", "unattributed"]
@@ -46,6 +47,29 @@ ASSUMPTION = (
     "{currency_unit} buys (or loses) buyers at the source's average CAC over the window, and "
     "each buyer is worth the source's {n_label} LTV. In practice extra spend usually buys "
     "dearer buyers, so treat the figures as an upper bound on the gain."
+)
+
+# The recommendation table, in order (romi_n_check is popped after the consistency check).
+_COLUMNS: tuple[str, ...] = (
+    "rank",
+    BY,
+    "action",
+    "reason",
+    "cost",
+    "share_of_spend",
+    "buyers",
+    "cac",
+    "ltv_n",
+    "romi_n",
+    "romi_n_low",
+    "romi_n_high",
+    "buyers_used",
+    "cohorts_used",
+    "payback_age",
+    "payback",
+    "romi_trend",
+    "trend_cohorts",
+    "romi_n_check",
 )
 
 
@@ -153,8 +177,8 @@ def _trend(cells: pd.DataFrame, period: Period) -> tuple[float, int]:
 def recommend_budget(
     ds: Dataset,
     *,
-    horizon: int = 6,
-    period: Period = "month",
+    horizon: int | None = None,
+    period: Period | None = None,
     seed: int = 0,
     resamples: int = 2000,
     confidence: float = 0.95,
@@ -179,8 +203,8 @@ def recommend_budget(
 
     Args:
         ds: a Dataset with sessions (for sources), orders and costs.
-        horizon: N: the figure is ROMI at age N−1.
-        period: cohort period.
+        horizon: N: the figure is ROMI at age N−1 (default: the ``horizon`` setting).
+        period: cohort period (default: the ``period`` setting).
         seed: seed of the bootstrap (same seed, same intervals).
         resamples: bootstrap resamples.
         confidence: interval coverage.
@@ -197,7 +221,8 @@ def recommend_budget(
         >>> rec.summary["horizon"], rec.summary["seed"]
         (3, 0)
     """
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
+    horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
     _check(resamples=resamples, confidence=confidence, min_buyers=min_buyers, move_share=move_share)
     n_label = f"{horizon}-{period}"
     currency = ds.settings.currency
@@ -276,43 +301,21 @@ def recommend_budget(
             period=period,
         )
         rows.append(row)
-    table = pd.DataFrame(rows)
+    # Named columns: with no source at all (no buyer in the window) the frame is still typed.
+    table = pd.DataFrame(rows, columns=[c for c in _COLUMNS if c != "rank"])
     table.insert(0, "rank", range(1, len(table) + 1))
-    table = table[
-        [
-            "rank",
-            BY,
-            "action",
-            "reason",
-            "cost",
-            "share_of_spend",
-            "buyers",
-            "cac",
-            "ltv_n",
-            "romi_n",
-            "romi_n_low",
-            "romi_n_high",
-            "buyers_used",
-            "cohorts_used",
-            "payback_age",
-            "payback",
-            "romi_trend",
-            "trend_cohorts",
-            "romi_n_check",
-        ]
-    ]
+    table = table[list(_COLUMNS)]
     check = table.pop("romi_n_check")
     _assert_consistent(table, check)
     moves = _moves(table, move_share=move_share, n_label=n_label, currency=currency)
-    attributed = bool(
-        (sources["status"] != "unknown").any()
-        and sources.loc[sources["status"] != "unknown", "buyers"].sum() > 0
-    )
+    gap = attribution_gap(ds, by=BY)
+    attributed = gap is None
     findings = _findings(
         table,
         moves,
-        attributed=attributed,
+        gap=gap,
         n_label=n_label,
+        span=count_of(horizon, period),
         currency=currency,
         move_share=move_share,
     )
@@ -413,19 +416,23 @@ def _reason(
     if action == "too little data":
         shortfalls = []
         if row["buyers_used"] < min_buyers:
-            shortfalls.append(f"{row['buyers_used']:,} buyers (need {min_buyers})")
+            shortfalls.append(
+                f"{count_of(int(row['buyers_used']), 'buyer')} in cohorts complete at the "
+                f"{n_label} horizon (need {min_buyers})"
+            )
         if row["cohorts_used"] < min_cohorts:
             shortfalls.append(
-                f"{row['cohorts_used']} complete cohorts at age {horizon - 1} (need {min_cohorts})"
+                f"{count_of(int(row['cohorts_used']), 'complete cohort')} at age {horizon - 1} "
+                f"(need {min_cohorts})"
             )
         if not shortfalls:
             shortfalls.append(f"no defined {n_label} ROMI")
-        return f"Too little data: {' and '.join(shortfalls)}; {spend}. No recommendation."
+        return f"Too little data: {' and '.join(shortfalls)}; {spend}."
     parts = [
         f"{n_label} ROMI {signed(row['romi_n'])} ({confidence:.0%} CI {signed(row['romi_n_low'])} "
         "to "
-        f"{signed(row['romi_n_high'])}; {row['buyers_used']:,} buyers in {row['cohorts_used']} "
-        "complete cohorts)"
+        f"{signed(row['romi_n_high'])}; {count_of(int(row['buyers_used']), 'buyer')} in "
+        f"{count_of(int(row['cohorts_used']), 'complete cohort')})"
     ]
     paid_back = pd.notna(row["payback_age"])
     parts.append(f"pays back at {row['payback']}" if paid_back else f"payback {row['payback']}")
@@ -484,15 +491,15 @@ def _findings(
     table: pd.DataFrame,
     moves: pd.DataFrame,
     *,
-    attributed: bool,
+    gap: str | None,
     n_label: str,
+    span: str,
     currency: str,
     move_share: float,
 ) -> list[str]:
-    if not attributed:
+    if gap is not None:
         return [
-            "No buyer's acquisition source is known (the dataset has no sessions, or they carry no "
-            "source), so ROMI per source cannot be computed and no budget move is recommended."
+            f"No budget move is recommended, because {gap}; ROMI per source cannot be computed."
         ]
     out = []
     for action in ("grow", "cut", "hold", "too little data"):
@@ -511,7 +518,7 @@ def _findings(
             f"({money(move['moved_cost'], currency)}) to source {move['to_source']} would buy "
             f"{move['gained_buyers']:,.1f} more buyers there, worth "
             f"{money(move['gained_profit'], currency)} "
-            f"of gross profit over {n_label.replace('-', ' ')}s, and lose "
+            f"of gross profit over {span}, and lose "
             f"{move['lost_buyers']:,.1f} buyers "
             f"of source {move['from_source']} worth {money(move['lost_profit'], currency)}: net "
             f"{money(move['net_profit'], currency)} — assuming CAC per source stays constant."

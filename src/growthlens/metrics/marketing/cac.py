@@ -31,6 +31,7 @@ from growthlens.metrics.periods import (
 )
 from growthlens.metrics.wording import (
     age_unit,
+    count_of,
     listing,
     money,
     natural_key,
@@ -238,11 +239,22 @@ def _cac_sentences(
             f"(CAC {money(high['cac'], currency)}, {share_text(high['share_of_spend'])} of spend)."
         )
     barren = paid[paid["buyers"] == 0]
-    if len(barren):
-        spent = [f"{r[by]} ({money(r['cost'], currency)})" for _, r in barren.iterrows()]
+    spent = [
+        f"{r[by]} ({money(r['cost'], currency)})" for _, r in barren.iterrows() if r["cost"] > 0
+    ]
+    if spent:
         noun = by if len(spent) == 1 else f"{by}s"
         out.append(
             f"{noun.capitalize()} {listing(spent)} spent money but acquired no buyer: "
+            f"CAC undefined (NaN)."
+        )
+    # Cost rows that add up to nothing (a paused campaign) with no buyer: 0 ÷ 0.
+    idle = [str(r[by]) for _, r in barren.iterrows() if r["cost"] <= 0]
+    if idle:
+        noun = by if len(idle) == 1 else f"{by}s"
+        verb = "has" if len(idle) == 1 else "have"
+        out.append(
+            f"{noun.capitalize()} {listing(idle)} {verb} cost rows that add up to 0 and no buyer: "
             f"CAC undefined (NaN)."
         )
     cells = by_cohort[by_cohort["paid"] & (by_cohort["buyers"] == 0) & (by_cohort["cost"] > 0)]
@@ -252,7 +264,8 @@ def _cac_sentences(
             f"{by} {r[by]} in {period_label(r['cohort'], period)}" for _, r in cells.iterrows()
         ]
         out.append(
-            f"{len(cells)} cohort × {by} cells have spend but no new buyers, so their CAC is "
+            f"{count_of(len(cells), f'cohort × {by} cell')} with spend but no new buyers: "
+            "their CAC is "
             f"undefined (NaN): {listing(examples)}."
         )
     organic = sources[sources["status"] == "organic"]
@@ -262,7 +275,8 @@ def _cac_sentences(
         out.append(
             f"{noun.capitalize()} {listing(names)} {'has' if len(names) == 1 else 'have'} no cost "
             "rows: "
-            f"treated as unpaid (organic), {int(organic['buyers'].sum()):,} buyers; CAC and ROMI "
+            f"treated as unpaid (organic), {count_of(int(organic['buyers'].sum()), 'buyer')}; "
+            "CAC and ROMI "
             f"are not defined for them."
         )
     unknown = sources[sources["status"] == "unknown"]
@@ -270,7 +284,8 @@ def _cac_sentences(
         n = int(unknown["buyers"].sum())
         share = float(unknown["buyer_share"].sum())
         out.append(
-            f"{n:,} buyers ({share_text(share)}) have an unknown {by} (no session, or no {by} "
+            f"{count_of(n, 'buyer')} ({share_text(share)}) with an unknown {by} (no session, "
+            f"or no {by} "
             f"on it): they count in the overall CAC but in no {by}'s CAC."
         )
     return out
@@ -279,7 +294,7 @@ def _cac_sentences(
 def cac(
     ds: Dataset,
     *,
-    period: Period = "month",
+    period: Period | None = None,
     by: str | None = "source",
     cohort_by: CohortBy = "first_order",
 ) -> Result:
@@ -299,7 +314,8 @@ def cac(
 
     Args:
         ds: a Dataset with orders and costs (sessions give buyers their source).
-        period: cohort period: ``day``, ``week`` or ``month``.
+        period: cohort period: ``day``, ``week`` or ``month`` (default: the dataset's
+            ``period`` setting).
         by: text column of the costs table matched with the buyer's acquiring session
             (``source``); ``None`` for CAC per cohort only.
         cohort_by: ``first_order`` (default: cohort = first-order period) or
@@ -323,7 +339,7 @@ def cac(
         >>> gl.cac(gl.load(orders=o, costs=c), by=None).summary["cac"]
         6.0
     """
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
     cohort_by = check_cohort_by(cohort_by)
     acq = acquisition_costs(ds, period=period, by=by, cohort_by=cohort_by)
     currency = ds.settings.currency
@@ -342,7 +358,7 @@ def cac(
     if total_buyers:
         findings.append(
             f"Overall CAC over the window: {money(overall, currency)} "
-            f"({money(total_cost, currency)} of spend ÷ {total_buyers:,} buyers)."
+            f"({money(total_cost, currency)} of spend ÷ {count_of(total_buyers, 'buyer')})."
         )
     else:
         findings.append("There are no buyers in the window, so CAC is undefined (NaN).")
@@ -358,7 +374,7 @@ def cac(
     findings.extend(acq.findings)
     if cohort_by == "first_visit" and acq.without_session:
         findings.append(
-            f"{acq.without_session:,} buyers have no session, so no first visit: with "
+            f"{count_of(acq.without_session, 'buyer')} without a session, so no first visit: with "
             f"cohort_by='first_visit' they are placed in their first-order period."
         )
     figures: list[FigureSpec] = []

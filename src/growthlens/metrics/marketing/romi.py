@@ -31,6 +31,7 @@ from growthlens.metrics.periods import (
 )
 from growthlens.metrics.wording import (
     age_unit,
+    count_of,
     listing,
     natural_key,
     period_label,
@@ -175,7 +176,11 @@ def _ltv_table(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
 
 
 def romi(
-    ds: Dataset, *, period: Period = "month", by: str | None = "source", horizon: int = 6
+    ds: Dataset,
+    *,
+    period: Period | None = None,
+    by: str | None = "source",
+    horizon: int | None = None,
 ) -> Result:
     """Return on marketing investment by cohort × age (per source), over the window, payback.
 
@@ -199,10 +204,12 @@ def romi(
 
     Args:
         ds: a Dataset with orders and costs (sessions give buyers their source).
-        period: cohort period: ``day``, ``week`` or ``month``.
+        period: cohort period: ``day``, ``week`` or ``month`` (default: the dataset's
+            ``period`` setting).
         by: text column of the costs table matched with the buyer's acquiring session;
             ``None`` for all sources together.
-        horizon: N of the "N-period ROMI" (the age N−1 cell).
+        horizon: N of the "N-period ROMI" (the age N−1 cell; default: the ``horizon``
+            setting).
 
     Returns:
         The ROMI Result; ``summary``: ``cost``, ``gross_profit``, ``romi`` (window, all
@@ -220,8 +227,8 @@ def romi(
         >>> round(gl.romi(ds, by=None).summary["romi"], 3)  # 20 / 16 − 1
         0.25
     """
-    period = check_period(period)
-    horizon = check_horizon(horizon)
+    period = check_period(period or ds.settings.period)
+    horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
     acq = acquisition_costs(ds, period=period, by=by)
     currency = ds.settings.currency
     findings: list[str] = []
@@ -237,7 +244,9 @@ def romi(
     if len(zero_cac):
         labels = sorted({period_label(c, period) for c in zero_cac["cohort"]})
         findings.append(
-            f"Cohorts {listing(labels)} have buyers but no spend (CAC 0): their ROMI divides "
+            f"{'Cohort' if len(labels) == 1 else 'Cohorts'} {listing(labels)} "
+            f"{'has' if len(labels) == 1 else 'have'} buyers but no spend (CAC 0): "
+            f"{'its' if len(labels) == 1 else 'their'} ROMI divides "
             f"by zero and is undefined (NaN)."
         )
     overall_curve = mean_curve(overall, [])
@@ -300,7 +309,8 @@ def romi(
             {f"{by} {r[by]} in {period_label(r['cohort'], period)}" for _, r in zero.iterrows()}
         )
         findings.append(
-            f"{len(examples)} cohort × {by} cells have buyers but no spend (CAC 0), so their ROMI "
+            f"{count_of(len(examples), f'cohort × {by} cell')} with buyers but no spend "
+            "(CAC 0): their ROMI "
             f"divides by zero and is undefined (NaN): {listing(examples)}."
         )
     curves = mean_curve(main, [by])
@@ -426,9 +436,11 @@ def _overall_romi_sentences(
         )
     romi_n = float(summary["romi_n"])  # type: ignore[arg-type]
     cells = int(summary["cohorts_used"])  # type: ignore[arg-type]
+    horizon = int(summary["horizon"])  # type: ignore[arg-type]
     if math.isfinite(romi_n):
         out.append(
-            f"After {n_label.replace('-', ' ')}s, cohorts have returned {share_text(romi_n + 1)} "
+            f"After {count_of(horizon, period)}, cohorts have returned "
+            f"{share_text(romi_n + 1)} "
             "of their "
             f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of {cells} "
             "complete "

@@ -160,7 +160,7 @@ def gap_sentence(spend_: Spend) -> str | None:
     )
 
 
-def costs(ds: Dataset, *, period: Period = "month", by: str = "source") -> Result:
+def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> Result:
     """Marketing spend per period and source, totals, shares of spend and cost gaps.
 
     Definitions: docs/metrics.md, "Marketing" → "Spend". Missing days (months) inside a paid
@@ -175,7 +175,7 @@ def costs(ds: Dataset, *, period: Period = "month", by: str = "source") -> Resul
 
     Args:
         ds: a Dataset with a costs table.
-        period: ``day``, ``week`` or ``month``.
+        period: ``day``, ``week`` or ``month`` (default: the dataset's ``period`` setting).
         by: text column of the costs table to split by.
 
     Returns:
@@ -191,7 +191,7 @@ def costs(ds: Dataset, *, period: Period = "month", by: str = "source") -> Resul
         >>> r.summary["cost"], r.summary["gap_rows"]
         (12.0, 1)
     """
-    period = check_period(period)
+    period = check_period(period or ds.settings.period)
     ds.require("costs")
     check_by(ds, by)
     sp = spend(ds, period=period, by=by)
