@@ -36,14 +36,15 @@ def money(value: float, currency: str) -> str:
 
 
 def signed(value: float, digits: int = 2) -> str:
-    """A ratio with a typographic minus: ``−0.35``, ``0.42``.
+    """A ratio with a typographic minus: ``−0.35``, ``0.42``; no minus on a shown zero.
 
-    >>> signed(-0.3549), signed(0.42), signed(float("nan"))
-    ('−0.35', '0.42', 'n/a')
+    >>> signed(-0.3549), signed(0.42), signed(float("nan")), signed(-0.001)
+    ('−0.35', '0.42', 'n/a', '0.00')
     """
     if not math.isfinite(value):
         return "n/a"
-    return f"{value:.{digits}f}".replace("-", "−")
+    text = f"{value:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text.replace("-", "−")
 
 
 def share_text(value: float) -> str:
