@@ -17,7 +17,7 @@ from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dim
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import Period, check_period, period_start, window_periods
-from growthlens.metrics.wording import count_of, money
+from growthlens.metrics.wording import count_of, money, money_range
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 
@@ -243,14 +243,9 @@ def aov(ds: Dataset, *, period: Period | None = None) -> Result:
             f"The average check is {money(overall, currency)} over {count_of(n, 'order')}."
         )
         full = table[table["complete"] & table["aov"].notna()]
-        if len(full) > 1:
-            ranked = full.sort_values("aov")
-            lo, hi = ranked.iloc[0], ranked.iloc[-1]
-            findings.append(
-                f"By {period} it ranges from {money(lo['aov'], currency)} "
-                f"({lo['period']:%Y-%m-%d}) to {money(hi['aov'], currency)} "
-                f"({hi['period']:%Y-%m-%d})."
-            )
+        spread = money_range(full, "aov", "period", period, currency, f"Per complete {period} it")
+        if spread:
+            findings.append(spread)
     else:
         findings.append("No order in the data window, so there is no average check.")
     return Result(

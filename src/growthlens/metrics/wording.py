@@ -97,6 +97,29 @@ def age_unit(period: Period, count: float = 2) -> str:
     return period if count == 1 else f"{period}s"
 
 
+def money_range(
+    frame: pd.DataFrame, value: str, when: str, period: Period, currency: str, what: str
+) -> str | None:
+    """The spread of a money column in words, or None below two rows.
+
+    ``"<what> ranged from $a (2017-06) to $b (2017-12)."``: the lowest and highest ``value``
+    of ``frame``'s rows, labelled by their ``when`` period.
+
+    >>> rows = pd.DataFrame({"p": pd.to_datetime(["2020-01-01", "2020-02-01"]), "c": [5.0, 2.5]})
+    >>> money_range(rows, "c", "p", "month", "USD", "CAC per cohort")
+    'CAC per cohort ranged from $2.50 (2020-02) to $5.00 (2020-01).'
+    """
+    if len(frame) < 2:
+        return None
+    values = frame[value].to_numpy(dtype=float)
+    low, high = frame.iloc[int(values.argmin())], frame.iloc[int(values.argmax())]
+    return (
+        f"{what} ranged from {money(float(low[value]), currency)} "
+        f"({period_label(low[when], period)}) to {money(float(high[value]), currency)} "
+        f"({period_label(high[when], period)})."
+    )
+
+
 def sort_key(column: pd.Series) -> pd.Series:
     """``sort_values`` key: text columns in natural order (see :func:`natural_key`)."""
     if column.dtype == object or pd.api.types.is_string_dtype(column):

@@ -34,6 +34,7 @@ from growthlens.metrics.wording import (
     count_of,
     listing,
     money,
+    money_range,
     natural_key,
     period_label,
     share_text,
@@ -363,14 +364,9 @@ def cac(
     else:
         findings.append("There are no buyers in the window, so CAC is undefined (NaN).")
     complete = cohorts[cohorts["complete"] & cohorts["cac"].notna()]
-    if len(complete) >= 2:
-        low = complete.iloc[int(complete["cac"].to_numpy().argmin())]
-        high = complete.iloc[int(complete["cac"].to_numpy().argmax())]
-        findings.append(
-            f"CAC per complete cohort ranged from {money(low['cac'], currency)} "
-            f"({period_label(low['cohort'], period)}) to {money(high['cac'], currency)} "
-            f"({period_label(high['cohort'], period)})."
-        )
+    spread = money_range(complete, "cac", "cohort", period, currency, "CAC per complete cohort")
+    if spread:
+        findings.append(spread)
     findings.extend(acq.findings)
     if cohort_by == "first_visit" and acq.without_session:
         findings.append(

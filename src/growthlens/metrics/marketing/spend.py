@@ -30,6 +30,7 @@ from growthlens.metrics.wording import (
     age_unit,
     listing,
     money,
+    money_range,
     natural_key,
     period_label,
     share_text,
@@ -313,13 +314,8 @@ def _spend_sentences(
     ]
     lead = f"Spend over the window: {money(total, currency)} across {len(sources)} paid {by}s"
     out.append(f"{lead}; the largest: {', '.join(shares)}." if shares else f"{lead}.")
-    complete = totals[totals["complete"]]
-    if len(complete) >= 2:
-        low = complete.iloc[int(complete["cost"].to_numpy().argmin())]
-        high = complete.iloc[int(complete["cost"].to_numpy().argmax())]
-        out.append(
-            f"Spend per complete {period} ranged from {money(float(low['cost']), currency)} "
-            f"({period_label(low['period'], period)}) to {money(float(high['cost']), currency)} "
-            f"({period_label(high['period'], period)})."
-        )
+    what = f"Spend per complete {period}"
+    spread = money_range(totals[totals["complete"]], "cost", "period", period, currency, what)
+    if spread:
+        out.append(spread)
     return out
