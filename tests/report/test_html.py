@@ -128,3 +128,6 @@ def test_report_number_formats(name: str, value: object, text: str) -> None:
 def test_money_uses_the_dataset_currency() -> None:
     assert fmt.format_value("revenue", 1500.0, currency="EUR") == "€1,500.00"
     assert fmt.format_value("revenue", 1500.0, currency="RUB") == "1,500.00 RUB"
+    # No minor unit in yen or won: whole amounts, in tables as in findings.
+    assert fmt.format_value("revenue", 1500.4, currency="JPY") == "¥1,500"
+    assert fmt.format_value("cac", 6.94, currency="krw") == "7 krw"

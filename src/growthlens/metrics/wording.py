@@ -19,6 +19,8 @@ from growthlens.metrics.periods import Period
 MAX_LISTED = 5
 # Currencies written with a symbol; any other ISO code follows the amount ("1,234 CZK").
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+# Currencies without a minor unit (ISO 4217): never written with decimals.
+WHOLE_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF"})
 
 
 def money(value: float, currency: str) -> str:
@@ -26,10 +28,13 @@ def money(value: float, currency: str) -> str:
 
     >>> money(1234.4, "USD"), money(2.345, "EUR"), money(50_000, "RUB")
     ('$1,234', '€2.35', '50,000 RUB')
+    >>> money(6.94, "JPY")
+    '¥7'
     """
     if not math.isfinite(value):
         return "n/a"
-    text = f"{abs(value):,.2f}" if abs(value) < 100 else f"{abs(value):,.0f}"
+    whole = abs(value) >= 100 or currency.upper() in WHOLE_CURRENCIES
+    text = f"{abs(value):,.0f}" if whole else f"{abs(value):,.2f}"
     sign = "−" if value < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from growthlens.metrics.wording import CURRENCY_SYMBOLS
+from growthlens.metrics.wording import CURRENCY_SYMBOLS, WHOLE_CURRENCIES
 
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
@@ -176,7 +176,7 @@ def percent(share: float) -> str:
 
 def money(value: float, currency: str) -> str:
     """Money with the dataset's currency: ``$1,234.50``; unknown codes as ``1,234.50 CZK``."""
-    decimals = 0 if abs(value) >= 100_000 else 2
+    decimals = 0 if abs(value) >= 100_000 or currency.upper() in WHOLE_CURRENCIES else 2
     amount = f"{abs(value):,.{decimals}f}"
     sign = "-" if value < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
