@@ -118,6 +118,28 @@ def test_missing_file_is_exit_2_naming_the_file(
     assert "no_such_visits.csv" in capsys.readouterr().err
 
 
+def test_unwritable_output_is_exit_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file where the output's folder should be: a usage error naming both, raised
+    before any data is loaded."""
+    import growthlens.cli as cli
+
+    def no_loading(**_: object) -> None:
+        raise AssertionError("the output path is checked before loading")
+
+    monkeypatch.setattr(cli, "_dataset", no_loading)
+    monkeypatch.setenv("COLUMNS", "400")
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    code = main(["report", "--demo", "--users", "200", "-o", str(blocker / "r.html")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "cannot write the report to" in captured.err
+    assert "notes.txt is a file, not a folder" in captured.err
+    assert "Traceback" not in captured.err
+
+
 def test_no_data_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report"]) == 2
     assert "no data" in capsys.readouterr().err
@@ -147,3 +169,10 @@ def test_bad_config_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     config.write_text("[settings]\nmargin = 7\n", encoding="utf-8")
     assert main(["check", "--config", str(config)]) == 2
     assert "margin" in capsys.readouterr().err
+
+
+def test_unknown_backend_lists_the_accepted_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--demo", "--users", "100", "--backend", "foo"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot connect to backend 'foo'" in err
+    assert "Use 'duckdb' (the default), 'pyspark', or an Ibis connection URL" in err

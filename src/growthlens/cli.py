@@ -121,9 +121,10 @@ def report(
 ) -> None:
     """Build the HTML report (and optionally its JSON export) from your data or the demo."""
     _State.debug = debug
-    from growthlens.report.build import sections, write
+    from growthlens.report.build import check_output, sections, write
     from growthlens.report.sections import SECTIONS
 
+    check_output(output)  # before the work, not after it
     ds = _dataset(
         demo=demo,
         config=config,

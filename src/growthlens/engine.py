@@ -47,7 +47,10 @@ def connect(
         try:
             return ibis.connect(backend)
         except Exception as exc:  # ibis raises many types for a bad URL
-            raise ConfigError(f"cannot connect to backend {backend!r}: {exc}") from exc
+            raise ConfigError(
+                f"cannot connect to backend {backend!r}: {exc}. Use 'duckdb' (the default), "
+                "'pyspark', or an Ibis connection URL such as 'duckdb://data.db'."
+            ) from exc
     if isinstance(backend, BaseBackend):
         return backend
     raise ConfigError(

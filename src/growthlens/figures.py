@@ -307,7 +307,9 @@ def _hover(spec: FigureSpec, name: str, *, value_axis: str = "y") -> str:
         f"{html.escape(label(spec, category_col))}: %{{{category_axis}}}",
         f"{html.escape(label(spec, value_col))}: %{{{value_axis}{fmt}}}",
     ]
-    return "<br>".join(lines) + f"<extra>{html.escape(name) if name else ''}</extra>"
+    # The trace name is data, already escaped once by _category. It stays out of the
+    # template: Plotly would read a "%{x}" inside it as a field; %{fullData.name} is not.
+    return "<br>".join(lines) + ("<extra>%{fullData.name}</extra>" if name else "<extra></extra>")
 
 
 def _axis_values(values: pd.Series) -> list[Any]:

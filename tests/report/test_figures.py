@@ -129,3 +129,14 @@ def test_undefined_values_render_a_no_data_note(
 )
 def test_format_value(value: object, fmt: str | None, text: str) -> None:
     assert format_value(value, fmt) == text
+
+
+def test_hover_shows_a_series_name_once_escaped_and_never_as_a_template() -> None:
+    """Names are escaped once for Plotly's pseudo-HTML (legend and hover alike), and stay out
+    of the hover template: a source called "%{x}" must not be filled in with the x value."""
+    frame = pd.DataFrame({"age": [0, 0], "romi": [0.1, 0.2], "source": ["a & b", "%{x}<br>"]})
+    fig = render(FigureSpec(kind="line", x="age", y="romi", color="source", title="T"), frame)
+    assert [t.name for t in fig.data] == ["a &amp; b", "%{x}&lt;br&gt;"]
+    for trace in fig.data:
+        assert trace.hovertemplate.endswith("<extra>%{fullData.name}</extra>")
+        assert "&amp;amp;" not in trace.hovertemplate and "%{x}&lt;" not in trace.hovertemplate

@@ -8,13 +8,14 @@ to a renderer.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from growthlens.data.dataset import Dataset
-from growthlens.errors import ConfigError, GrowthlensError
+from growthlens.errors import ConfigError, DataError, GrowthlensError
 from growthlens.report.model import Section
 from growthlens.report.sections import SECTIONS
 
@@ -105,9 +106,38 @@ def write(
             currency=ds.settings.currency,
             generated_at=generated_at,
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    check_output(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:  # e.g. a read-only or virtual file system
+        raise _unwritable(path, exc.strerror or type(exc).__name__) from exc
     return path
+
+
+def check_output(path: Path) -> None:
+    """Refuse an output path that cannot be a file, before any work is done.
+
+    Missing folders are fine (they are created); a folder in the way, a file where a
+    folder should be, or a folder without write permission is a ConfigError.
+    """
+    if path.is_dir():
+        raise _unwritable(path, "it is a folder")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _unwritable(path, f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise _unwritable(path, f"the folder {parent} is not writable")
+
+
+def _unwritable(path: Path, why: str) -> DataError:
+    return DataError(
+        f"cannot write the report to {path}: {why}",
+        expected="a file path in a folder you can write to",
+        fix="choose another --output (e.g. report.html in the current folder)",
+    )
 
 
 def default_title(ds: Dataset) -> str:
