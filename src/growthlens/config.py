@@ -229,5 +229,21 @@ def _describe(exc: ValidationError, section: str) -> str:
         else:
             value = err.get("input")
             shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
-            parts.append(f"{where}: {err['msg']}{shown}")
+            message = str(err["msg"]).removeprefix("Value error, ")
+            expected = _EXPECTED.get(loc[0], "") if section == "settings" and loc else ""
+            hint = f"; expected {expected}" if expected else ""
+            parts.append(f"{where}: {message}{shown}{hint}")
     return "; ".join(parts)
+
+
+# What each setting looks like, for error messages (docs/data.md, "[settings]").
+_EXPECTED = {
+    "window": 'two dates, e.g. window = ["2017-06-01", "2018-05-31"]',
+    "margin": "a share of revenue in (0, 1], e.g. margin = 0.4",
+    "horizon": "a whole number of periods from 1 to 120, e.g. horizon = 6",
+    "period": '"day", "week" or "month"',
+    "acquisition": '"first_touch" or "last_touch"',
+    "complete_periods": "true or false",
+    "currency": 'a currency code, e.g. currency = "EUR"',
+    "timezone": 'an IANA time zone, e.g. timezone = "Europe/Moscow"',
+}

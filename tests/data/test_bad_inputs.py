@@ -149,6 +149,26 @@ def test_unknown_config_key(tmp_path: Path) -> None:
     assert "growthlens.toml" in text and "'column'" in text and "'columns'" in text
 
 
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({"window": "2017"}, 'expected two dates, e.g. window = ["2017-06-01", "2018-05-31"]'),
+        ({"margin": "high"}, "expected a share of revenue in (0, 1], e.g. margin = 0.4"),
+        ({"horizon": 0}, "expected a whole number of periods from 1 to 120, e.g. horizon = 6"),
+    ],
+)
+def test_bad_setting_says_what_it_should_look_like(
+    setting: dict[str, object], expected: str
+) -> None:
+    """The engine's wording names the problem; ours adds what a good value looks like."""
+    with pytest.raises(gl.ConfigError) as err:
+        gl.load(orders="x.csv", **setting)
+    text = str(err.value)
+    ((key, value),) = setting.items()
+    assert text.startswith(f"[settings] {key}: ") and f"(got {value!r})" in text
+    assert text.endswith(expected)
+
+
 def test_unknown_setting_and_section(tmp_path: Path) -> None:
     config = tmp_path / "growthlens.toml"
     config.write_text('[settings]\ntimezone = "Mars/Olympus"\n')
