@@ -12,6 +12,7 @@ from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.periods import Period, check_period
 from growthlens.metrics.profiles import cohort_cells
+from growthlens.metrics.wording import count_of
 from growthlens.result import FigureSpec, Result, SummaryValue
 
 AGES = (1, 2, 3)
@@ -139,7 +140,7 @@ def _findings(
         )
         out.append(
             f"{r1:.1%} of users come back in their second {period} (mean over "
-            f"{cells} complete cohort{'s' * (cells != 1)}); {later}."
+            f"{count_of(cells, 'complete cohort')}); {later}."
         )
     else:
         out.append(f"No complete cohort has a second {period} yet.")

@@ -99,8 +99,8 @@ def ltv(
     elif used:
         findings.append(
             f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their first "
-            f"{count_of(horizon, unit)} on average (mean over {used} complete cohort"
-            f"{'s' if used != 1 else ''}, margin {margin:.0%})."
+            f"{count_of(horizon, unit)} on average (mean over "
+            f"{count_of(used, 'complete cohort')}, margin {margin:.0%})."
         )
     else:
         findings.append(
@@ -180,7 +180,7 @@ def orders_per_buyer(ds: Dataset, *, period: Period | None = None) -> Result:
     if used:
         findings.append(
             f"After {count_of(horizon, unit)} a buyer has placed {value:.2f} orders on average "
-            f"(mean over {used} complete cohort{'s' if used != 1 else ''})."
+            f"(mean over {count_of(used, 'complete cohort')})."
         )
     return Result(
         name="orders_per_buyer",

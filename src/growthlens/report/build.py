@@ -119,7 +119,7 @@ def check_output(path: Path) -> None:
     """Refuse an output path that cannot be a file, before any work is done.
 
     Missing folders are fine (they are created); a folder in the way, a file where a
-    folder should be, or a folder without write permission is a ConfigError.
+    folder should be, or a folder without write permission is a DataError naming the path.
     """
     if path.is_dir():
         raise _unwritable(path, "it is a folder")

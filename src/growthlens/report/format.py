@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from growthlens.metrics.wording import CURRENCY_SYMBOLS, WHOLE_CURRENCIES
+from growthlens.metrics.wording import CURRENCY_SYMBOLS, WHOLE_CURRENCIES, count_of
 
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
@@ -138,7 +138,7 @@ def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
         return duration(float(value))
     if kind == "days":
         if float(value).is_integer():
-            return f"{value:,.0f} day" if float(value) == 1 else f"{value:,.0f} days"
+            return count_of(int(value), "day")
         return f"{value:,.1f} days"
     return number(value)
 

@@ -442,9 +442,8 @@ def _overall_romi_sentences(
             f"After {count_of(horizon, period)}, cohorts have returned "
             f"{share_text(romi_n + 1)} "
             "of their "
-            f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of {cells} "
-            "complete "
-            f"cohort{'s' if cells != 1 else ''})."
+            f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of "
+            f"{count_of(cells, 'complete cohort')})."
         )
     else:
         out.append(
