@@ -537,3 +537,42 @@ def test_flag_examples_equal_a_full_scan(share: float) -> None:
     table = ds.table("sessions")
     assert finding.examples == validate.examples(table, table.end_ts < table.start_ts)
     assert len(finding.examples) == validate.EXAMPLES
+
+
+def test_end_time_checks_come_from_the_per_length_counts() -> None:
+    """The load counts sessions that end before they start, or have no end, from its
+    per-length counts instead of the reason scan, which then never reads ``end_ts``.
+
+    Window June 1–2. Accepted sessions: u1 300 s, u2 −60 s (ends before it starts), u3
+    no end, u4 0 s. Outside the window, u5 −60 s and no end: not counted. Expected:
+    end_before_start 1, session_without_end 1; the per-length counts hold the 4
+    accepted sessions: lengths 300 s, −60 s, null and 0 s, one each.
+    """
+    from growthlens.data import lengths, validate
+    from growthlens.data.model import TABLES
+
+    t = pd.Timestamp
+    sessions = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 4, 5, 5],
+            "start_ts": [t("2017-06-01 10:00")] * 4 + [t("2017-06-05 10:00")] * 2,
+            "end_ts": [
+                t("2017-06-01 10:05"),
+                t("2017-06-01 09:59"),
+                pd.NaT,
+                t("2017-06-01 10:00"),
+                t("2017-06-05 09:59"),
+                pd.NaT,
+            ],
+        }
+    )
+    ds = gl.load(sessions=sessions, window=("2017-06-01", "2017-06-02"))
+    checks = {f.check: f.rows for f in ds.quality.findings}
+    assert checks["end_before_start"] == 1
+    assert checks["session_without_end"] == 1
+    counts = ds._derived[lengths.key()].to_pyarrow().to_pylist()
+    by_length = {r[lengths.LENGTH]: r["n"] for r in counts}
+    assert by_length == {300_000_000: 1, -60_000_000: 1, None: 1, 0: 1}
+    # The reason scan leaves both checks to the per-length counts.
+    typed = ds.table("sessions").mutate(**{validate.REASON: ibis.null("string")})
+    assert validate.reason_days(typed, TABLES["sessions"]).flags == ()

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
 from growthlens.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
-from growthlens.data import profile, validate
+from growthlens.data import lengths, profile, validate
 from growthlens.data.canonical import (
     ID_COLUMNS,
     SOURCE_RANK,
@@ -477,6 +477,14 @@ class _Loader:
             derived[validate.SESSIONS_PER_DAY] = _per_day_table(
                 accepted["sessions"].per_day, clean["sessions"]
             )
+            if "end_ts" in clean["sessions"].columns:
+                # Per-length counts: the session-length statistics read them, and they
+                # answer the end-time checks the reason scan left out (data/lengths.py).
+                counted = lengths.length_counts(clean["sessions"]).cache()
+                derived[lengths.key()] = counted
+                summary = accepted["sessions"]
+                flags = {**summary.flags, **validate.length_flags(counted)}
+                accepted["sessions"] = replace(summary, flags=flags)
         totals = {c.table: c.accepted for c in counts}
         rare = (
             validate.rare_flags("sessions", accepted["sessions"], totals["sessions"])

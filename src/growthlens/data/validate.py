@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from growthlens.data.lengths import LENGTH
 from growthlens.data.model import TABLES, TableModel
 from growthlens.data.quality import Action, Finding
 from growthlens.result import json_value
@@ -51,7 +52,9 @@ class FlagRule:
     sessions and orders are both loaded: the first visit, ``first_user`` /
     ``first_visit``, of each buyer who ordered before it or has none). A rule also gives
     ``where``, a test on one row of ``base`` (by default the table itself), so all rules
-    over the same base are counted in one scan.
+    over the same base are counted in one scan. A sessions rule may instead give
+    ``on_lengths``, the same test on the load's per-length counts (growthlens.data.lengths),
+    which answer it without a scan.
     """
 
     check: str
@@ -62,6 +65,7 @@ class FlagRule:
     effect: str
     where: Callable[[ir.Table], ir.BooleanValue] | None = None
     base: Callable[[Mapping[str, ir.Table]], ir.Table] | None = None
+    on_lengths: Callable[[ir.Table], ir.BooleanValue] | None = None
 
 
 FIRST_VISITS = "_first_visits"
@@ -247,10 +251,14 @@ def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
     keys["day"] = _as_date(table[model.time_column]) if model.time_column else ibis.null("date")
     if model.name == "sessions" and "source" in table.columns:
         keys["source"] = table.source
+    # Checks the per-length counts answer are left to them: they need ``end_ts``, which
+    # this scan then never reads.
     flags = {
         rule.check: test(table).sum()
         for rule in FLAG_RULES.get(model.name, ())
-        if (test := _own_column_test(rule, model.name)) and _applies(rule, table)
+        if (test := _own_column_test(rule, model.name))
+        and rule.on_lengths is None
+        and _applies(rule, table)
     }
     rows = table.group_by(**keys).aggregate(n=table.count(), **flags).to_pyarrow().to_pylist()
     for row in rows:
@@ -335,6 +343,19 @@ def reason_examples(table: ir.Table, reason: str) -> tuple[dict[str, Any], ...]:
 
 # Checks failed by at most this share of a table's rows count as rare (see rare_flags).
 RARE_SHARE = 0.05
+
+
+def length_flags(counts: ir.Table) -> dict[str, int]:
+    """The sessions checks the per-length counts answer (``on_lengths``), counted from them.
+
+    ``counts``: growthlens.data.lengths.length_counts of the accepted sessions.
+    """
+    rules = [r for r in FLAG_RULES["sessions"] if r.on_lengths is not None]
+    if not rules:
+        return {}
+    sums = {r.check: counts.n.sum(where=r.on_lengths(counts)) for r in rules if r.on_lengths}
+    row = counts.aggregate(**sums).to_pyarrow().to_pylist()[0]
+    return {check: int(n or 0) for check, n in row.items()}
 
 
 def rare_flags(table_name: str, summary: AcceptedSummary, total: int) -> tuple[FlagRule, ...]:
@@ -491,6 +512,15 @@ def _has_no_end(s: ir.Table) -> ir.BooleanValue:
     return s.end_ts.isnull()
 
 
+def _negative_length(counts: ir.Table) -> ir.BooleanValue:
+    return counts[LENGTH] < 0
+
+
+def _no_length(counts: ir.Table) -> ir.BooleanValue:
+    # start_ts is required, so only a missing end makes the length null.
+    return counts[LENGTH].isnull()
+
+
 def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
     return t["orders"].filter(_is_zero_revenue)
 
@@ -541,6 +571,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
             _ends_before_start,
+            on_lengths=_negative_length,
         ),
         FlagRule(
             "session_without_end",
@@ -550,6 +581,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
             _has_no_end,
+            on_lengths=_no_length,
         ),
     ),
     "orders": (

@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from growthlens.data import lengths
 from growthlens.data.dataset import Dataset
 from growthlens.data.validate import SESSIONS_PER_DAY
 from growthlens.errors import ConfigError
@@ -167,17 +168,14 @@ def session_length(
     if "end_ts" not in sessions.columns:
         return None
     keys = [by] if by else []
-    # Microsecond difference: exact duration (a second-level DATE_DIFF counts boundaries).
-    seconds = sessions.end_ts.delta(sessions.start_ts, unit="microsecond") / 1_000_000
-    valid = sessions.mutate(length_s=seconds, **({by: dimension(sessions[by])} if by else {}))
-    valid = valid.filter(valid.length_s.notnull() & (valid.length_s >= 0))
-    # One scan: how many sessions have each exact length. Every statistic below, exact
-    # quantiles included, is computed from these counts instead of re-reading sessions.
-    counts = derived(
-        ds,
-        ("session_lengths", by),
-        lambda: valid.group_by([*keys, "length_s"]).aggregate(n=valid.count()),
-    )
+    keyed = sessions.mutate(**{by: dimension(sessions[by])}) if by else sessions
+    # One scan (the load's, without ``by``): how many sessions have each exact length.
+    # Every statistic below, exact quantiles included, is computed from these counts
+    # instead of re-reading sessions.
+    all_counts = derived(ds, lengths.key(by), lambda: lengths.length_counts(keyed, keys))
+    length = all_counts[lengths.LENGTH]
+    valid = all_counts.filter(length.notnull() & (length >= 0))
+    counts = valid.select(*keys, "n", length_s=valid[lengths.LENGTH] / 1_000_000)
     stats = fetch(_length_stats(counts, keys))
     floored = counts.mutate(second=counts.length_s.floor().cast("int64"))
     modes = fetch(floored.group_by([*keys, "second"]).aggregate(n=floored.n.sum()))
