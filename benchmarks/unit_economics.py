@@ -7,7 +7,7 @@ For each size the demo is generated once as Parquet into benchmarks/data/ue-<siz
   followed by ``activity``, ``retention``, ``conversion_lag``, ``ltv``, ``cac`` and
   ``romi`` (by source). DuckDB gets ``memory_limit`` (default 3GB) so it spills rather
   than grows; peak RSS is the whole process's, DuckDB included. It runs ``--repeat``
-  times (default 3): the median run is reported, with the range and the highest peak
+  times (default 5): the median run is reported, with the range and the highest peak
   RSS of all runs, because one run on a shared 2-core machine varies by ±1.5 s.
 - pandas: benchmarks/pandas_baseline.py, the same definitions in vectorised pandas.
 
@@ -216,7 +216,7 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=["1m", "10m", "50m"], choices=list(USERS))
     parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--no-pandas", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3, help="growthlens runs per size")
+    parser.add_argument("--repeat", type=int, default=5, help="growthlens runs per size")
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
     results = run(args.sizes, args.memory_limit, not args.no_pandas, max(1, args.repeat))
