@@ -176,6 +176,13 @@ class Config(_Strict):
                 f"known sections: [settings], {', '.join(f'[{t}]' for t in TABLES)}; "
                 "rename or remove it"
             )
+        for name in ("settings", *TABLES):
+            if name in raw and not isinstance(raw[name], Mapping):
+                example = "timezone = ..." if name == "settings" else 'path = "file.csv"'
+                raise ConfigError(
+                    f"{origin}: [{name}] must be a section of keys, got {name} = "
+                    f"{raw[name]!r}; write it as a line [{name}] followed by e.g. {example}"
+                )
         section = "settings"
         try:
             settings = Settings(**raw.get("settings", {}))
@@ -185,7 +192,9 @@ class Config(_Strict):
                     section = name
                     tables[name] = TableSpec.model_validate(raw[name])
         except ValidationError as exc:
-            raise ConfigError(f"{origin}: {_describe(exc, section)}") from exc
+            raw_section = raw.get(section)
+            shorthand = isinstance(raw_section, Mapping) and "sources" not in raw_section
+            raise ConfigError(f"{origin}: {_describe(exc, section, shorthand)}") from exc
         except TypeError as exc:  # e.g. [settings] given as a value, not a table
             raise ConfigError(f"{origin}: [{section}] must be a table of keys: {exc}") from exc
         return cls(settings=settings, tables=tables, base_dir=base_dir)
@@ -206,11 +215,17 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _describe(exc: ValidationError, section: str) -> str:
-    """Turn pydantic errors into "what was wrong, what is allowed, how to fix it"."""
+def _describe(exc: ValidationError, section: str, shorthand: bool = False) -> str:
+    """Turn pydantic errors into "what was wrong, what is allowed, how to fix it".
+
+    ``shorthand``: the table section gave its one source's keys directly (``path = …``),
+    which the model reads as ``sources[0]``; errors then name the keys as written.
+    """
     parts = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
+        if shorthand and loc[:2] == ["sources", "0"]:
+            loc = loc[2:]
         where = f"[{section}]" + (f" {'.'.join(loc)}" if loc else "")
         if err["type"] == "extra_forbidden":
             key = loc[-1] if loc else "?"
@@ -230,11 +245,30 @@ def _describe(exc: ValidationError, section: str) -> str:
             value = err.get("input")
             shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
             message = str(err["msg"]).removeprefix("Value error, ")
-            expected = _EXPECTED.get(loc[0], "") if section == "settings" and loc else ""
+            if err["type"] == "missing":
+                message = "missing"
+            elif err["type"] in ("model_type", "dict_type"):
+                # Pydantic names its model class here (SourceSpec), which means nothing to
+                # a user: say what a value there may be instead.
+                message = "not a source"
+            named = [p for p in loc if not p.isdigit()]
+            hints = _EXPECTED if section == "settings" else _EXPECTED_TABLE
+            expected = (
+                hints.get(named[0] if section == "settings" else named[-1], "") if named else ""
+            )
             hint = f"; expected {expected}" if expected else ""
             parts.append(f"{where}: {message}{shown}{hint}")
     return "; ".join(parts)
 
+
+# What a table section's keys look like, for error messages (docs/data.md).
+_EXPECTED_TABLE = {
+    "path": 'the file\'s path, e.g. path = "visits.csv"',
+    "sources": (
+        'a list of paths or of source tables, e.g. sources = ["a.csv", { path = "b.csv.gz" }]'
+    ),
+    "columns": 'canonical names to column headers, e.g. columns = { user_id = "Uid" }',
+}
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").
 _EXPECTED = {

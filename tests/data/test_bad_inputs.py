@@ -169,6 +169,48 @@ def test_bad_setting_says_what_it_should_look_like(
     assert text.endswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        (
+            'sessions = "s.csv"\n',
+            "[sessions] must be a section of keys, got sessions = 's.csv'; write it as a "
+            'line [sessions] followed by e.g. path = "file.csv"',
+        ),
+        (
+            "[orders]\npath = 5\n",
+            "[orders] path: Input should be a valid string (got 5); "
+            'expected the file\'s path, e.g. path = "visits.csv"',
+        ),
+        (
+            '[sessions]\nsources = ["a.csv", 5]\n',
+            "[sessions] sources.1: not a source (got 5); expected a list of paths or of source "
+            'tables, e.g. sources = ["a.csv", { path = "b.csv.gz" }]',
+        ),
+    ],
+)
+def test_bad_table_section_names_keys_as_written(tmp_path: Path, toml: str, says: str) -> None:
+    """Errors in a table section name the keys the user wrote, not the model's internals
+    (``sources.0.path`` for the ``path`` shorthand, the ``TableSpec``/``SourceSpec``
+    classes), and say what a good value looks like."""
+    config = tmp_path / "growthlens.toml"
+    config.write_text(toml)
+    with pytest.raises(gl.ConfigError) as err:
+        gl.load(config)
+    text = str(err.value)
+    assert text == f"{config}: {says}"
+    assert "Spec" not in text and "sources.0" not in text
+
+
+def test_missing_path_in_a_table_given_to_load() -> None:
+    """The same names for a table passed to ``gl.load`` as a mapping."""
+    with pytest.raises(gl.ConfigError) as err:
+        gl.load(sessions={"paht": "visits.csv"})
+    text = str(err.value)
+    assert text.startswith("[sessions] path: missing; expected the file's path")
+    assert "unknown key 'paht'" in text and "did you mean 'path'?" in text
+
+
 def test_unknown_setting_and_section(tmp_path: Path) -> None:
     config = tmp_path / "growthlens.toml"
     config.write_text('[settings]\ntimezone = "Mars/Olympus"\n')

@@ -178,7 +178,7 @@ def _as_items(name: str, value: Any) -> tuple[list[Any], str]:
         try:
             spec = TableSpec.model_validate(value)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, name)) from exc
+            raise ConfigError(_describe(exc, name, shorthand="sources" not in value)) from exc
         return list(spec.sources), spec.duplicates
     return [value], "auto"
 
