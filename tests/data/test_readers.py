@@ -75,8 +75,13 @@ def test_zip_member_chosen_by_name(tmp_path: Path) -> None:
         archive.writestr("orders.csv", ORDERS)
         archive.writestr("costs.csv", "source_id,dt,costs\n1,2017-06-01,1\n")
     check_orders(gl.load(orders={"path": str(path), "member": "orders.csv"}))
-    with pytest.raises(gl.DataError, match="member"):
+    with pytest.raises(gl.DataError, match="member") as err:
         gl.load(orders=path)
+    # The fix names a real member and works for the config, Python and the CLI alike.
+    fix = err.value.fix or ""
+    assert 'path = "both.zip" and member = "orders.csv"' in fix
+    assert '{"path": "both.zip", "member": "orders.csv"}' in fix
+    assert "command line" in fix
 
 
 def test_parquet(tmp_path: Path) -> None:

@@ -243,6 +243,18 @@ def _format_of(path: Path) -> str:
     )
 
 
+def _member_fix(archive: str, candidates: list[str]) -> str:
+    """How to name the member, in the config, in Python and on the command line."""
+    if not candidates:
+        return "put the data file into the archive, or pass the file itself"
+    example = candidates[0]
+    return (
+        f'name it in growthlens.toml: path = "{archive}" and member = "{example}" in the '
+        f'table\'s section; in Python: {{"path": "{archive}", "member": "{example}"}}; '
+        "on the command line, which takes whole files, extract it and pass the file"
+    )
+
+
 def _unzip(
     path: Path, member: str | None, table: str | None, workdir: Path
 ) -> tuple[Path, str, bool]:
@@ -295,7 +307,7 @@ def _unzip(
                 expected="exactly one .csv/.parquet/.json/.sqlite/.duckdb member, "
                 'or member = "<name>" in the source',
                 found=", ".join(names) or "an empty archive",
-                fix='name the member with member = "<name>" in the source',
+                fix=_member_fix(path.name, [i.filename for i in data]),
             )
         info = data[0]
         target_dir = Path(tempfile.mkdtemp(dir=workdir))
