@@ -195,7 +195,7 @@ class Config(_Strict):
             raw_section = raw.get(section)
             shorthand = isinstance(raw_section, Mapping) and "sources" not in raw_section
             raise ConfigError(f"{origin}: {_describe(exc, section, shorthand)}") from exc
-        except TypeError as exc:  # e.g. [settings] given as a value, not a table
+        except TypeError as exc:  # e.g. a mapping from Python whose keys are not text
             raise ConfigError(f"{origin}: [{section}] must be a table of keys: {exc}") from exc
         return cls(settings=settings, tables=tables, base_dir=base_dir)
 

@@ -350,10 +350,10 @@ def length_flags(counts: ir.Table) -> dict[str, int]:
 
     ``counts``: growthlens.data.lengths.length_counts of the accepted sessions.
     """
-    rules = [r for r in FLAG_RULES["sessions"] if r.on_lengths is not None]
-    if not rules:
+    tests = {r.check: r.on_lengths for r in FLAG_RULES["sessions"] if r.on_lengths is not None}
+    if not tests:
         return {}
-    sums = {r.check: counts.n.sum(where=r.on_lengths(counts)) for r in rules if r.on_lengths}
+    sums = {check: counts.n.sum(where=test(counts)) for check, test in tests.items()}
     row = counts.aggregate(**sums).to_pyarrow().to_pylist()[0]
     return {check: int(n or 0) for check, n in row.items()}
 
