@@ -23,19 +23,22 @@ CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "
 WHOLE_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "PYG", "UGX", "XAF", "XOF"})
 
 
-def money(value: float, currency: str) -> str:
-    """Money for sentences: ``$1,234`` (or ``1,234 RUB``), two decimals below 100.
+def money(value: float, currency: str, *, whole_from: float = 100, minus: str = "−") -> str:
+    """Money for sentences: ``$1,234`` (or ``1,234 RUB``), two decimals below ``whole_from``.
+
+    The report's tables keep cents up to 100,000 and an ASCII minus, like their other
+    numbers (``whole_from=100_000, minus="-"``).
 
     >>> money(1234.4, "USD"), money(2.345, "EUR"), money(50_000, "RUB")
     ('$1,234', '€2.35', '50,000 RUB')
-    >>> money(6.94, "JPY")
-    '¥7'
+    >>> money(6.94, "JPY"), money(-1234.5, "USD", whole_from=100_000, minus="-")
+    ('¥7', '-$1,234.50')
     """
     if not math.isfinite(value):
         return "n/a"
-    whole = abs(value) >= 100 or currency.upper() in WHOLE_CURRENCIES
+    whole = abs(value) >= whole_from or currency.upper() in WHOLE_CURRENCIES
     text = f"{abs(value):,.0f}" if whole else f"{abs(value):,.2f}"
-    sign = "−" if value < 0 else ""
+    sign = minus if value < 0 else ""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 

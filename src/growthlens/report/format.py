@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from growthlens.metrics.wording import CURRENCY_SYMBOLS, WHOLE_CURRENCIES, count_of
+from growthlens.metrics.wording import count_of, money
 
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
@@ -133,7 +133,8 @@ def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
     if kind == "percent":
         return percent(float(value))
     if kind == "money":
-        return money(float(value), currency)
+        # Cells keep cents up to 100,000 and an ASCII minus, like the other numbers.
+        return money(float(value), currency, whole_from=100_000, minus="-")
     if kind == "seconds":
         return duration(float(value))
     if kind == "days":
@@ -172,17 +173,6 @@ def percent(share: float) -> str:
         return "0%"
     decimals = 1 if abs(pct) >= 0.1 else min(6, -math.floor(math.log10(abs(pct))))
     return f"{pct:,.{decimals}f}%"
-
-
-def money(value: float, currency: str) -> str:
-    """Money with the dataset's currency: ``$1,234.50``; unknown codes as ``1,234.50 CZK``."""
-    decimals = 0 if abs(value) >= 100_000 or currency.upper() in WHOLE_CURRENCIES else 2
-    amount = f"{abs(value):,.{decimals}f}"
-    sign = "-" if value < 0 else ""
-    symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    if symbol:
-        return f"{sign}{symbol}{amount}"
-    return f"{sign}{amount} {currency}"
 
 
 def duration(seconds: float) -> str:
