@@ -30,7 +30,7 @@ _GENERATE = textwrap.dedent(
     """
     import json, resource, sys, time
     from pathlib import Path
-    from growthlens.data.demo import write_demo
+    from growthlens.demo import write_demo
     out, users, seed, fmt = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     t0 = time.perf_counter()
     files = write_demo(out, users=users, seed=seed, format=fmt)

@@ -40,7 +40,7 @@ _GENERATE = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from growthlens.data.demo import write_demo
+    from growthlens.demo import write_demo
     t0 = time.perf_counter()
     write_demo(Path(sys.argv[1]), users=int(sys.argv[2]), seed=int(sys.argv[3]), format="parquet")
     print(json.dumps({"wall_s": time.perf_counter() - t0}))

@@ -1,49 +1,39 @@
-"""The demo dataset: an Afisha-like event-ticket service with planted truths.
+"""The sales domain: an Afisha-like event-ticket service's visits, orders and ad costs.
 
-:func:`write_demo` writes visits, orders and costs in the Yandex.Afisha export layout
-(recognised by the loader's ``yandex_afisha`` preset) plus ``truth.json``;
-:func:`demo` writes them to a temporary folder, loads them through :func:`growthlens.load`
-(so the quality report is a real one) and returns the Dataset with ``.truth`` set.
-
+:func:`write_sales` writes the three tables in the Yandex.Afisha export layout
+(recognised by the loader's ``yandex_afisha`` preset) and returns their planted truths.
 The generative model (docs/demo.md has it in words) plants values an analysis must
 recover: monthly retention per (source, device), conversion per source, the
 conversion-lag mix, CAC per paid source exactly, and exact counts of anomalies.
 
-Scale: users are generated in blocks of :data:`BLOCK_USERS`, each from its own child
-seed ``SeedSequence(seed, spawn_key=(0, block))``, and written block group by block
-group, so memory stays bounded at any size and the files depend on ``seed``, ``users``
-and ``months`` only (not on the write chunk size).
+Users are generated in the world's seeding blocks, block ``b`` from
+``world.rng(Stream.SALES_BLOCKS, b)``, and written block group by block group, so memory
+stays bounded at any size and the files do not depend on the write chunk size.
 """
 
 from __future__ import annotations
 
-import atexit
-import dataclasses
-import json
 import math
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from growthlens.data.dataset import Dataset
-from growthlens.data.load import load
-from growthlens.engine import BackendLike
-from growthlens.errors import ConfigError
-
-BLOCK_USERS = 10_000
-"""Users per seeding block: the unit of randomness (not of writing)."""
-
-WINDOW_START = date(2017, 6, 1)
+from growthlens.demo.world import (
+    BLOCK_USERS,
+    DAY_SECONDS,
+    WINDOW_START,
+    Calendar,
+    Stream,
+    TruthSection,
+    World,
+)
+from growthlens.demo.writer import Format, TableWriter
 
 # ---- planted parameters -------------------------------------------------------------
 SOURCES = ("1", "2", "3", "4", "5", "6", "7", "9", "10")
@@ -122,8 +112,6 @@ HOUR_WEIGHTS = (
 )  # fmt: skip
 OUT_OF_WINDOW_MINUTES = 2  # the lone order at window end + 1 day 00:02, like the real export
 
-Format = Literal["csv", "parquet"]
-
 _VISITS_SCHEMA = pa.schema(
     [
         ("Uid", pa.uint64()),
@@ -157,18 +145,14 @@ def retention_probability(source: str, device: str, age: int) -> float:
 
 
 @dataclass(frozen=True)
-class Truth:
-    """The planted values of one generated demo (``ds.truth`` holds :meth:`to_dict`).
+class SalesTruth(TruthSection):
+    """The planted values of the sales tables (``truth.json`` keys after the world's).
 
     Probabilities are the model's parameters (recover them within a confidence
     interval); ``cac``, ``anomalies``, ``totals``, ``buyers_by_source`` and
     ``costs_by_source`` are exact properties of the written files.
 
     Attributes:
-        seed: the generator seed.
-        users: users generated (every user has at least one session).
-        months: calendar months in the window.
-        window: first and last date of the data window (ISO strings).
         sources: every source id that appears in sessions or costs.
         paid_sources: sources with cost rows and sessions.
         organic_sources: sources with sessions but no cost rows.
@@ -195,17 +179,14 @@ class Truth:
         out_of_window_order: timestamp of the lone order after the window end.
         anomalies: realised exact counts: ``end_before_start``, ``zero_length_sessions``,
             ``zero_revenue_orders``, ``negative_lag_orders``, ``out_of_window_orders``.
-        totals: ``users``, ``sessions``, ``orders`` (all rows written), ``orders_in_window``,
-            ``buyers`` (first order inside the window), ``cost_rows``.
+        totals: ``users`` (every user has at least one session), ``sessions``, ``orders``
+            (all rows written), ``orders_in_window``, ``buyers`` (first order inside the
+            window), ``cost_rows``.
         buyers_by_source: buyers with a first order inside the window, by acquisition source.
         costs_by_source: total cost per source over the window.
         weekday_weights: relative arrival intensity Monday..Sunday.
     """
 
-    seed: int
-    users: int
-    months: int
-    window: tuple[str, str]
     sources: tuple[str, ...]
     paid_sources: tuple[str, ...]
     organic_sources: tuple[str, ...]
@@ -232,82 +213,26 @@ class Truth:
     costs_by_source: Mapping[str, float]
     weekday_weights: tuple[float, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (tuples become lists)."""
-        result: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self)))
-        return result
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Truth:
-        """Rebuild from :meth:`to_dict` output (e.g. ``ds.truth`` or ``truth.json``)."""
-        values = dict(data)
-        for name in (
-            "window",
-            "sources",
-            "paid_sources",
-            "organic_sources",
-            "sessionless_sources",
-            "devices",
-        ):
-            values[name] = tuple(values[name])
-        values["lag_buckets"] = tuple(values["lag_buckets"])
-        values["weekday_weights"] = tuple(values["weekday_weights"])
-        return cls(**values)
+# ---- calendar effects ----------------------------------------------------------------
+def _arrival_weights(cal: Calendar) -> NDArray[np.float64]:
+    """Probability of each day of being a user's first-visit day."""
+    days = np.arange(cal.n_days)
+    weekday = (WINDOW_START.weekday() + days) % 7
+    peak = (date(2017, 12, 1) - WINDOW_START).days
+    season = 1 + SEASONAL_AMPLITUDE * np.cos(2 * np.pi * (days - peak) / 365.25)
+    weights = np.asarray(WEEKDAY_WEIGHTS)[weekday] * season
+    result: NDArray[np.float64] = weights / weights.sum()
+    return result
 
 
-# ---- calendar -----------------------------------------------------------------------
-_EPOCH = datetime(1970, 1, 1)
-_DAY = 86_400
+def _cost_gap_day(cal: Calendar) -> int:
+    """The day without cost rows: the first day of a month late in the window.
 
-
-@dataclass(frozen=True)
-class _Calendar:
-    months: int
-    n_days: int
-    base: int  # naive epoch seconds of the window's first midnight
-    month_first_day: NDArray[np.int64]  # day offset of each month's first day (months + 1)
-    month_of_day: NDArray[np.int64]  # month index of every day offset
-    day_weights: NDArray[np.float64]  # arrival probability of every day
-    gap_day: int
-
-    @classmethod
-    def of(cls, months: int) -> _Calendar:
-        firsts = [_add_months(WINDOW_START, m) for m in range(months + 1)]
-        offsets = np.array([(d - WINDOW_START).days for d in firsts], dtype=np.int64)
-        n_days = int(offsets[-1])
-        month_of_day = np.repeat(np.arange(months, dtype=np.int64), np.diff(offsets))
-        days = np.arange(n_days)
-        weekday = (WINDOW_START.weekday() + days) % 7
-        peak = (date(2017, 12, 1) - WINDOW_START).days
-        season = 1 + SEASONAL_AMPLITUDE * np.cos(2 * np.pi * (days - peak) / 365.25)
-        weights = np.asarray(WEEKDAY_WEIGHTS)[weekday] * season
-        # The cost gap: the first day of a month late in the window (2018-04-01 for 12
-        # months, like the real export's missing days); its money moves to the next day.
-        gap_month = min(months - 1, max(1, round(months * 10 / 12)))
-        base = int((datetime.combine(WINDOW_START, datetime.min.time()) - _EPOCH).total_seconds())
-        return cls(
-            months,
-            n_days,
-            base,
-            offsets,
-            month_of_day,
-            weights / weights.sum(),
-            int(offsets[gap_month]),
-        )
-
-    def day_seconds(self, day: NDArray[np.int64]) -> NDArray[np.int64]:
-        return self.base + day.astype(np.int64) * _DAY
-
-    def day_of(self, ts: NDArray[np.int64]) -> NDArray[np.int64]:
-        return (ts - self.base) // _DAY
-
-    def date_of(self, day: int) -> date:
-        return WINDOW_START + timedelta(days=day)
-
-
-def _add_months(day: date, months: int) -> date:
-    total = day.year * 12 + day.month - 1 + months
-    return date(total // 12, total % 12 + 1, 1)
+    2018-04-01 for 12 months, like the real export's missing days.
+    """
+    gap_month = min(cal.months - 1, max(1, round(cal.months * 10 / 12)))
+    return int(cal.month_first_day[gap_month])
 
 
 # ---- one block of users --------------------------------------------------------------
@@ -353,19 +278,6 @@ def _time_of_day(rng: np.random.Generator, size: int) -> NDArray[np.int64]:
     return hour * 3600 + rng.integers(0, 3600, size=size)
 
 
-def _user_ids(index: NDArray[np.uint64], key: np.uint64) -> NDArray[np.uint64]:
-    """Distinct 64-bit ids, spread over the whole unsigned range (about half above 2**63).
-
-    The splitmix64 finaliser is a bijection of 64-bit integers, so distinct user indexes
-    map to distinct ids without a global set of ids seen.
-    """
-    z = index + key + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    out: NDArray[np.uint64] = z ^ (z >> np.uint64(31))
-    return out
-
-
 def _pick(rng: np.random.Generator, candidates: NDArray[np.int64], quota: int) -> NDArray[np.int64]:
     take = min(quota, len(candidates))
     if take == 0:
@@ -375,23 +287,23 @@ def _pick(rng: np.random.Generator, candidates: NDArray[np.int64], quota: int) -
 
 
 def _block(
+    world: World,
     block: int,
     n: int,
     *,
-    first_user: int,
     last: bool,
-    seed: int,
-    key: np.uint64,
-    cal: _Calendar,
+    arrival: NDArray[np.float64],
     retention: NDArray[np.float64],
     quotas: Mapping[str, int],
 ) -> _Block:
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0, block)))
+    rng = world.rng(Stream.SALES_BLOCKS, block)
+    cal = world.calendar
     months = cal.months
-    uid = _user_ids(np.arange(first_user, first_user + n, dtype=np.uint64), key)
+    first_user = block * BLOCK_USERS
+    uid = world.user_ids(first_user, n)
     src = rng.choice(_N_SRC, size=n, p=_ACQ_P).astype(np.int64)
     device = (rng.random(n) < _TOUCH_P[src]).astype(np.int8)
-    day = rng.choice(cal.n_days, size=n, p=cal.day_weights).astype(np.int64)
+    day = rng.choice(cal.n_days, size=n, p=arrival).astype(np.int64)
     # Pin the window's edges: user 0 arrives (and, below, buys) on the first day and the
     # last user arrives on the last day, so the data window is the planned one at any size.
     if first_user == 0:
@@ -455,7 +367,7 @@ def _block(
         buyer[-1] = False  # it gets the lone order after the window instead
     lag = rng.integers(_LAG_LO[bucket], _LAG_HI[bucket] + 1)
     order_day = day + lag
-    day_end = cal.day_seconds(day) + _DAY
+    day_end = cal.day_seconds(day) + DAY_SECONDS
     same_day = first_start + np.floor(rng.random(n) * (day_end - first_start)).astype(np.int64)
     other_day = cal.day_seconds(order_day) + _time_of_day(rng, n)
     first_ts = np.where(lag == 0, same_day, other_day)
@@ -474,7 +386,7 @@ def _block(
     repeat = rng.random(len(cell_user)) < REPEAT_ORDER_PROBABILITY
     repeat &= converted[cell_user] & (cell_month > first_month[cell_user])
     r_start = start2[cell_first_session[repeat]]
-    r_room = np.minimum(1800, cal.day_seconds(cal.day_of(r_start)) + _DAY - r_start)
+    r_room = np.minimum(1800, cal.day_seconds(cal.day_of(r_start)) + DAY_SECONDS - r_start)
     r_ts = r_start + np.floor(rng.random(len(r_start)) * r_room).astype(np.int64)
 
     buyer_idx = np.flatnonzero(converted).astype(np.int64)
@@ -544,12 +456,11 @@ def _orders_table(blocks: Sequence[_Block]) -> pa.Table:
     )
 
 
-def _costs(
-    buyers: NDArray[np.int64], cal: _Calendar, seed: int
-) -> tuple[pa.Table, dict[str, float]]:
+def _costs(buyers: NDArray[np.int64], world: World) -> tuple[pa.Table, dict[str, float]]:
     """Daily costs whose monthly sums are exactly CAC × first-order buyers, in whole cents."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
-    gap = cal.gap_day
+    rng = world.rng(Stream.SALES_COSTS)
+    cal = world.calendar
+    gap = _cost_gap_day(cal)
     src_col: list[NDArray[np.int64]] = []
     day_col: list[NDArray[np.int64]] = []
     cents_col: list[NDArray[np.int64]] = []
@@ -590,123 +501,54 @@ def _costs(
     return table, totals
 
 
-class _Writer:
-    """Appends tables to one CSV (Afisha-style unquoted header) or Parquet file."""
-
-    def __init__(self, path: Path, schema: pa.Schema, fmt: Format) -> None:
-        self.path = path
-        self.fmt = fmt
-        self._file: IO[bytes] | None = None
-        self._csv: pa_csv.CSVWriter | None = None
-        self._parquet: pq.ParquetWriter | None = None
-        if fmt == "csv":
-            self._file = path.open("wb")
-            self._file.write((",".join(schema.names) + "\n").encode())
-            # No value holds a comma or a quote, so write them bare, like the real export.
-            options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
-            self._csv = pa_csv.CSVWriter(self._file, schema, write_options=options)
-        else:
-            self._parquet = pq.ParquetWriter(path, schema, compression="zstd")
-
-    def write(self, table: pa.Table) -> None:
-        if self._csv is not None:
-            self._csv.write_table(table)
-        elif self._parquet is not None:
-            self._parquet.write_table(table)
-
-    def close(self) -> None:
-        if self._csv is not None:
-            self._csv.close()
-        if self._file is not None:
-            self._file.close()
-        if self._parquet is not None:
-            self._parquet.close()
-
-
-def write_demo(
-    out: Path | str,
-    *,
-    users: int,
-    seed: int = 0,
-    months: int = 12,
-    format: Format = "csv",
-    chunk_users: int = 200_000,
-) -> dict[str, Path]:
-    """Write the demo dataset in the Yandex.Afisha export layout, plus ``truth.json``.
+# ---- the domain ----------------------------------------------------------------------
+def write_sales(
+    world: World, folder: Path, *, format: Format, chunk_users: int
+) -> tuple[dict[str, Path], SalesTruth]:
+    """Write visits, orders and costs into ``folder`` and return their planted truths.
 
     Args:
-        out: folder to write into (created if missing).
-        users: number of users; sessions ≈ 1.6 × users (``truth.json`` has the exact totals).
-        seed: the files are a function of (``seed``, ``users``, ``months``) only.
-        months: calendar months in the window, starting 2017-06-01 (at least 2).
+        world: the seed, users and calendar.
+        folder: an existing folder.
         format: ``"csv"`` or ``"parquet"``.
         chunk_users: users held in memory per write (rounded up to whole seeding blocks);
             it changes memory use, not the data.
 
     Returns:
-        ``{"visits": …, "orders": …, "costs": …, "truth": …}`` paths.
-
-    Raises:
-        ConfigError: ``users`` < 100, ``months`` < 2 or an unknown ``format``.
-
-    Example:
-        >>> import tempfile, json
-        >>> files = write_demo(tempfile.mkdtemp(), users=200, seed=1)
-        >>> sorted(files)
-        ['costs', 'orders', 'truth', 'visits']
-        >>> json.loads(files["truth"].read_text())["window"]
-        ['2017-06-01', '2018-05-31']
+        ``{"visits": …, "orders": …, "costs": …}`` paths, and the sales truth.
     """
-    if users < 100:
-        raise ConfigError(f"the demo needs at least 100 users; got users={users}")
-    if months < 2:
-        raise ConfigError(
-            "the demo needs at least 2 months (retention needs a month after arrival); "
-            f"got months={months}"
-        )
-    if format not in ("csv", "parquet"):
-        raise ConfigError(f"format must be 'csv' or 'parquet'; got {format!r}")
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    cal = _Calendar.of(months)
-    retention = _retention_array(months)
-    key = np.random.SeedSequence(seed, spawn_key=(3,)).generate_state(1, dtype=np.uint64)[0]
-
-    sizes = [min(BLOCK_USERS, users - start) for start in range(0, users, BLOCK_USERS)]
-    targets = anomaly_targets(users)
-    quota_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
-    share = np.asarray(sizes) / users
-    quotas = {name: quota_rng.multinomial(count, share) for name, count in targets.items()}
-
-    paths = {
-        "visits": folder / f"visits.{format}",
-        "orders": folder / f"orders.{format}",
-        "costs": folder / f"costs.{format}",
-        "truth": folder / "truth.json",
+    cal = world.calendar
+    arrival = _arrival_weights(cal)
+    retention = _retention_array(cal.months)
+    sizes = world.block_sizes
+    quota_rng = world.rng(Stream.SALES_ANOMALY_QUOTAS)
+    share = np.asarray(sizes) / world.users
+    quotas = {
+        name: quota_rng.multinomial(count, share)
+        for name, count in anomaly_targets(world.users).items()
     }
-    visits = _Writer(paths["visits"], _VISITS_SCHEMA, format)
-    orders = _Writer(paths["orders"], _ORDERS_SCHEMA, format)
-    buyers = np.zeros((_N_SRC, months), dtype=np.int64)
+
+    paths = {name: folder / f"{name}.{format}" for name in ("visits", "orders", "costs")}
+    visits = TableWriter(paths["visits"], _VISITS_SCHEMA, format)
+    orders = TableWriter(paths["orders"], _ORDERS_SCHEMA, format)
+    buyers = np.zeros((_N_SRC, cal.months), dtype=np.int64)
     anomalies: dict[str, int] = {}
     sessions = order_rows = 0
     per_write = max(1, -(-chunk_users // BLOCK_USERS))
     try:
         for group in range(0, len(sizes), per_write):
-            blocks = []
-            for b in range(group, min(group + per_write, len(sizes))):
-                blocks.append(
-                    _block(
-                        b,
-                        sizes[b],
-                        first_user=b * BLOCK_USERS,
-                        last=b == len(sizes) - 1,
-                        seed=seed,
-                        key=key,
-                        cal=cal,
-                        retention=retention,
-                        quotas={name: int(q[b]) for name, q in quotas.items()},
-                    )
+            blocks = [
+                _block(
+                    world,
+                    b,
+                    sizes[b],
+                    last=b == len(sizes) - 1,
+                    arrival=arrival,
+                    retention=retention,
+                    quotas={name: int(q[b]) for name, q in quotas.items()},
                 )
+                for b in range(group, min(group + per_write, len(sizes)))
+            ]
             visit_table, order_table = _visits_table(blocks), _orders_table(blocks)
             visits.write(visit_table)
             orders.write(order_table)
@@ -721,53 +563,36 @@ def write_demo(
         visits.close()
         orders.close()
 
-    costs, costs_by_source = _costs(buyers, cal, seed)
-    cost_writer = _Writer(paths["costs"], _COSTS_SCHEMA, format)
+    costs, costs_by_source = _costs(buyers, world)
+    cost_writer = TableWriter(paths["costs"], _COSTS_SCHEMA, format)
     try:
         cost_writer.write(costs)
     finally:
         cost_writer.close()
 
-    truth = _truth(
-        seed=seed,
-        users=users,
-        cal=cal,
-        anomalies=anomalies,
-        totals={
-            "users": users,
-            "sessions": sessions,
-            "orders": order_rows,
-            "orders_in_window": order_rows - anomalies["out_of_window_orders"],
-            "buyers": int(buyers.sum()),
-            "cost_rows": costs.num_rows,
-        },
-        buyers=buyers,
-        costs_by_source=costs_by_source,
-    )
-    paths["truth"].write_text(json.dumps(truth.to_dict(), indent=2) + "\n")
-    return paths
+    totals = {
+        "users": world.users,
+        "sessions": sessions,
+        "orders": order_rows,
+        "orders_in_window": order_rows - anomalies["out_of_window_orders"],
+        "buyers": int(buyers.sum()),
+        "cost_rows": costs.num_rows,
+    }
+    return paths, _sales_truth(cal, anomalies, totals, buyers, costs_by_source)
 
 
-def _truth(
-    *,
-    seed: int,
-    users: int,
-    cal: _Calendar,
+def _sales_truth(
+    cal: Calendar,
     anomalies: Mapping[str, int],
     totals: Mapping[str, int],
     buyers: NDArray[np.int64],
     costs_by_source: Mapping[str, float],
-) -> Truth:
+) -> SalesTruth:
     months = cal.months
-    end = cal.date_of(cal.n_days - 1)
     lone = datetime.combine(cal.date_of(cal.n_days), datetime.min.time()) + timedelta(
         minutes=OUT_OF_WINDOW_MINUTES
     )
-    return Truth(
-        seed=seed,
-        users=users,
-        months=months,
-        window=(WINDOW_START.isoformat(), end.isoformat()),
+    return SalesTruth(
         sources=SOURCES,
         paid_sources=PAID_SOURCES,
         organic_sources=ORGANIC_SOURCES,
@@ -804,7 +629,7 @@ def _truth(
         revenue_mean=dict(REVENUE_MEAN),
         revenue_sigma=REVENUE_SIGMA,
         cac=dict(CAC),
-        cost_gap_date=cal.date_of(cal.gap_day).isoformat(),
+        cost_gap_date=cal.date_of(_cost_gap_day(cal)).isoformat(),
         out_of_window_order=lone.isoformat(sep=" "),
         anomalies=dict(anomalies),
         totals=dict(totals),
@@ -812,39 +637,3 @@ def _truth(
         costs_by_source=dict(costs_by_source),
         weekday_weights=WEEKDAY_WEIGHTS,
     )
-
-
-def demo(
-    *, users: int = 30_000, seed: int = 0, months: int = 12, backend: BackendLike = None
-) -> Dataset:
-    """Generate the demo dataset, load it with :func:`growthlens.load`, attach the truth.
-
-    The files are Parquet in a private temporary folder (removed when Python exits),
-    read lazily, so memory stays bounded for large ``users``.
-
-    Args:
-        users: number of users (sessions ≈ 1.6 × users).
-        seed: random seed; the data is a function of the arguments.
-        months: calendar months in the window starting 2017-06-01.
-        backend: as for :func:`growthlens.load`.
-
-    Returns:
-        The Dataset; ``ds.truth`` is the planted values (:meth:`Truth.to_dict`).
-
-    Example:
-        >>> import growthlens as gl
-        >>> ds = gl.demo(users=500, seed=1)
-        >>> ds.truth["window"], str(ds.window[1])
-        (['2017-06-01', '2018-05-31'], '2018-05-31')
-    """
-    folder = Path(tempfile.mkdtemp(prefix="growthlens-demo-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
-    ds = load(
-        sessions=files["visits"], orders=files["orders"], costs=files["costs"], backend=backend
-    )
-    truth: dict[str, Any] = json.loads(files["truth"].read_text())
-    return dataclasses.replace(ds, truth=truth)
-
-
-__all__ = ["BLOCK_USERS", "Truth", "anomaly_targets", "demo", "retention_probability", "write_demo"]

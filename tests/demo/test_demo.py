@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import growthlens as gl
-from growthlens.data.demo import BLOCK_USERS, Truth, write_demo
+from growthlens.demo import BLOCK_USERS, Truth, write_demo
 from growthlens.errors import ConfigError
 
 USERS = 20_000

@@ -1,0 +1,138 @@
+"""The demo's files: every domain's tables plus ``truth.json``, and the loaded Dataset.
+
+:func:`write_demo` builds the :class:`~growthlens.demo.world.World`, lets each domain
+write its tables and collects their truth sections into one :class:`Truth`; :func:`demo`
+writes to a temporary folder, loads the files through :func:`growthlens.load` (so the
+quality report is a real one) and returns the Dataset with ``.truth`` set.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from growthlens.data.dataset import Dataset
+from growthlens.data.load import load
+from growthlens.demo.sales import SalesTruth, write_sales
+from growthlens.demo.world import World, WorldTruth, merge_sections
+from growthlens.demo.writer import Format
+from growthlens.engine import BackendLike
+from growthlens.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The planted values of one generated demo, one section per domain.
+
+    ``truth.json`` and ``ds.truth`` are :meth:`to_dict`: the sections' keys side by
+    side, the world's first.
+
+    Attributes:
+        world: seed, users, months and the data window.
+        sales: the sales tables' planted parameters and exact counts.
+    """
+
+    world: WorldTruth
+    sales: SalesTruth
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every section's keys."""
+        return merge_sections(self.world, self.sales)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Truth:
+        """Rebuild from :meth:`to_dict` output (e.g. ``ds.truth`` or ``truth.json``)."""
+        return cls(WorldTruth.from_dict(data), SalesTruth.from_dict(data))
+
+
+def write_demo(
+    out: Path | str,
+    *,
+    users: int,
+    seed: int = 0,
+    months: int = 12,
+    format: Format = "csv",
+    chunk_users: int = 200_000,
+) -> dict[str, Path]:
+    """Write the demo dataset in the Yandex.Afisha export layout, plus ``truth.json``.
+
+    Args:
+        out: folder to write into (created if missing).
+        users: number of users; sessions ≈ 1.6 × users (``truth.json`` has the exact totals).
+        seed: the files are a function of (``seed``, ``users``, ``months``) only.
+        months: calendar months in the window, starting 2017-06-01 (at least 2).
+        format: ``"csv"`` or ``"parquet"``.
+        chunk_users: users held in memory per write (rounded up to whole seeding blocks);
+            it changes memory use, not the data.
+
+    Returns:
+        ``{"visits": …, "orders": …, "costs": …, "truth": …}`` paths.
+
+    Raises:
+        ConfigError: ``users`` < 100, ``months`` < 2 or an unknown ``format``.
+
+    Example:
+        >>> import tempfile, json
+        >>> files = write_demo(tempfile.mkdtemp(), users=200, seed=1)
+        >>> sorted(files)
+        ['costs', 'orders', 'truth', 'visits']
+        >>> json.loads(files["truth"].read_text())["window"]
+        ['2017-06-01', '2018-05-31']
+    """
+    if users < 100:
+        raise ConfigError(f"the demo needs at least 100 users; got users={users}")
+    if months < 2:
+        raise ConfigError(
+            "the demo needs at least 2 months (retention needs a month after arrival); "
+            f"got months={months}"
+        )
+    if format not in ("csv", "parquet"):
+        raise ConfigError(f"format must be 'csv' or 'parquet'; got {format!r}")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    world = World.of(users=users, seed=seed, months=months)
+    paths, sales = write_sales(world, folder, format=format, chunk_users=chunk_users)
+    truth = Truth(world.truth(), sales)
+    paths["truth"] = folder / "truth.json"
+    paths["truth"].write_text(json.dumps(truth.to_dict(), indent=2) + "\n")
+    return paths
+
+
+def demo(
+    *, users: int = 30_000, seed: int = 0, months: int = 12, backend: BackendLike = None
+) -> Dataset:
+    """Generate the demo dataset, load it with :func:`growthlens.load`, attach the truth.
+
+    The files are Parquet in a private temporary folder (removed when Python exits),
+    read lazily, so memory stays bounded for large ``users``.
+
+    Args:
+        users: number of users (sessions ≈ 1.6 × users).
+        seed: random seed; the data is a function of the arguments.
+        months: calendar months in the window starting 2017-06-01.
+        backend: as for :func:`growthlens.load`.
+
+    Returns:
+        The Dataset; ``ds.truth`` is the planted values (:meth:`Truth.to_dict`).
+
+    Example:
+        >>> import growthlens as gl
+        >>> ds = gl.demo(users=500, seed=1)
+        >>> ds.truth["window"], str(ds.window[1])
+        (['2017-06-01', '2018-05-31'], '2018-05-31')
+    """
+    folder = Path(tempfile.mkdtemp(prefix="growthlens-demo-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
+    ds = load(
+        sessions=files["visits"], orders=files["orders"], costs=files["costs"], backend=backend
+    )
+    truth: dict[str, Any] = json.loads(files["truth"].read_text())
+    return dataclasses.replace(ds, truth=truth)
