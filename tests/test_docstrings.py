@@ -27,7 +27,7 @@ MODULES = _modules_with_examples()
 
 def test_examples_are_found() -> None:
     # The walk itself could silently find nothing; these modules are known to have some.
-    assert {"growthlens.metrics.wording", "growthlens.metrics.marketing.cac"} <= set(MODULES)
+    assert {"growthlens.text", "growthlens.metrics.marketing.cac"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

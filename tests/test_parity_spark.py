@@ -91,8 +91,9 @@ def test_same_tables(pair: tuple[gl.Dataset, gl.Dataset], name: str, run: Any) -
             obj=f"{name}.{key}",
         )
     assert duck.summary.keys() == spark.summary.keys()
-    for k, v in duck.summary.items():
-        w = spark.summary[k]
+    duck_values, spark_values = duck.summary.values_dict(), spark.summary.values_dict()
+    for k, v in duck_values.items():
+        w = spark_values[k]
         if isinstance(v, float):
             assert w == pytest.approx(v, rel=1e-9, nan_ok=True), k
         elif k not in ("backend",):

@@ -7,8 +7,8 @@
 
 from growthlens.config import Config, Settings
 from growthlens.data.dataset import Dataset
-from growthlens.data.demo import demo
 from growthlens.data.load import load
+from growthlens.demo import demo
 from growthlens.errors import (
     ConfigError,
     DataError,
@@ -25,8 +25,7 @@ from growthlens.metrics.revenue import aov, ltv, orders_per_buyer
 from growthlens.report.build import report
 from growthlens.result import FigureSpec, Result
 from growthlens.stats.budget import recommend_budget
-
-__version__ = "0.1.0"
+from growthlens.version import __version__
 
 __all__ = [
     "Config",

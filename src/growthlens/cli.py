@@ -237,7 +237,7 @@ def check(
             _escape(finding.check),
             f"{finding.rows:,}",
             _pct(finding.rows / base) if base else "n/a",
-            _escape(sentence),  # text from the data must not be read as Rich markup
+            _escape(sentence.text),  # text from the data must not be read as Rich markup
         )
     if len(result.table):
         out.print(findings)
@@ -280,7 +280,7 @@ def demo_files(
 ) -> None:
     """Write the demo dataset (visits, orders, costs and the planted truth) as files."""
     _State.debug = debug
-    from growthlens.data.demo import write_demo
+    from growthlens.demo import write_demo
 
     with _progress() as bar:
         bar.add_task(f"Writing demo data for {users:,} users", total=None)
@@ -319,7 +319,7 @@ def _dataset(
             "no data: pass --demo, --config growthlens.toml, or --sessions/--orders/--costs files"
         )
     if demo:
-        from growthlens.data.demo import demo as make_demo
+        from growthlens.demo import demo as make_demo
 
         with _progress() as bar:
             bar.add_task(f"Generating demo data for {users:,} users", total=None)

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-
-from growthlens.result import FigureSpec
 
 UNKNOWN_LABEL = "(unknown)"
 FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
@@ -61,6 +60,38 @@ TEMPLATE = go.layout.Template(
 )
 
 
+ChartKind = Literal["line", "bar", "stacked_bar", "heatmap", "histogram", "scatter"]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A chart described as data: which table, which kind, which columns.
+
+    Attributes:
+        kind: chart type.
+        table: key into ``Result.tables`` (``"main"`` is ``Result.table``).
+        x, y: column names; for ``heatmap`` ``x`` is the column axis, ``y`` the rows and
+            ``z`` the value.
+        z: value column of a heatmap.
+        color: column that splits traces.
+        title: chart title.
+        labels: axis/legend labels (column → text with units).
+        value_format: d3 format of values (e.g. ``".1%"``, ``",.0f"``).
+        orientation: ``"v"`` or ``"h"`` for bars.
+    """
+
+    kind: ChartKind
+    x: str
+    y: str
+    title: str
+    table: str = "main"
+    z: str | None = None
+    color: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    value_format: str | None = None
+    orientation: Literal["v", "h"] = "v"
+
+
 def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     """Render ``spec`` from ``frame`` (the Result table it names).
 
@@ -76,7 +107,7 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
 
     Example:
         >>> import pandas as pd
-        >>> from growthlens.result import FigureSpec
+        >>> from growthlens.figures import FigureSpec
         >>> spec = FigureSpec(kind="bar", x="source", y="users", title="Users by source")
         >>> fig = render(spec, pd.DataFrame({"source": ["ads", "seo"], "users": [3, 5]}))
         >>> fig.layout.title.text

@@ -108,7 +108,7 @@ def test_costs_per_month_and_shares(shop: gl.Dataset) -> None:
     assert _row(t, period=F, source="tv")["share"] == pytest.approx(1.0)
     assert _row(t, period=M, source="tv")["share"] == pytest.approx(15 / 45)
     assert len(t) == 9  # 3 months × 3 paid sources (seo has no cost rows: not listed)
-    assert r.summary["cost"] == pytest.approx(175.0)
+    assert r.summary["cost"].value == pytest.approx(175.0)
     src = r.tables["sources"]
     assert list(src["source"]) == ["ads", "tv", "radio"]  # largest spend first
     assert src["share_of_spend"].tolist() == pytest.approx([90 / 175, 60 / 175, 25 / 175])
@@ -119,10 +119,10 @@ def test_monthly_cost_series_gap_is_a_month(shop: gl.Dataset) -> None:
     """All cost rows fall on the 1st, so the series is monthly: ads has Jan and Mar, so Feb
     is a gap; tv (Feb, Mar) and radio (one month) have none."""
     r = costs(shop)
-    assert r.summary["gap_unit"] == "month"
+    assert r.summary["gap_unit"].value == "month"
     gaps = r.tables["gaps"]
     assert gaps.to_dict("records") == [{"date": F, "source": "ads"}]
-    assert any(f.startswith("No cost rows for 2020-02 for source ads.") for f in r.findings)
+    assert any(f.startswith("No cost rows for 2020-02 for source ads.") for f in r.sentences)
 
 
 def test_daily_gaps_listed_by_date() -> None:
@@ -145,8 +145,8 @@ def test_daily_gaps_listed_by_date() -> None:
     ]
     day3 = _row(r.table, period=pd.Timestamp("2021-01-03"), source="a")
     assert day3["cost"] == 0.0
-    assert r.summary["gap_rows"] == 2
-    sentence = next(f for f in r.findings if f.startswith("No cost rows"))
+    assert r.summary["gap_rows"].value == 2
+    sentence = next(f for f in r.sentences if f.startswith("No cost rows"))
     assert "2021-01-02 for source c; for 2021-01-03 for source a" in sentence
     assert "2 source-days" in sentence
 
@@ -175,19 +175,23 @@ def test_cac_per_source_with_organic_and_no_buyer_sources(shop: gl.Dataset) -> N
     unknown = _row(t, source="(unknown)")
     assert unknown["status"] == "unknown" and unknown["buyers"] == 1 and math.isnan(unknown["cac"])
     assert not t["cac"].isin([math.inf, -math.inf]).any()
-    assert r.summary["cac"] == pytest.approx(25.0)
-    assert r.summary["cac_paid"] == pytest.approx(35.0)
-    assert (r.summary["buyers_paid"], r.summary["buyers_organic"], r.summary["buyers_unknown"]) == (
+    assert r.summary["cac"].value == pytest.approx(25.0)
+    assert r.summary["cac_paid"].value == pytest.approx(35.0)
+    assert (
+        r.summary["buyers_paid"].value,
+        r.summary["buyers_organic"].value,
+        r.summary["buyers_unknown"].value,
+    ) == (
         5,
         1,
         1,
     )
     assert _row(t, source="ads")["share_of_spend"] == pytest.approx(90 / 175)
     assert _row(t, source="ads")["buyer_share"] == pytest.approx(4 / 7)
-    assert any("radio ($25.00) spent money but acquired no buyer" in f for f in r.findings)
+    assert any("radio ($25.00) spent money but acquired no buyer" in f for f in r.sentences)
     assert any(
         f.startswith("Source seo has no cost rows: treated as unpaid (organic), 1 buyer;")
-        for f in r.findings
+        for f in r.sentences
     )
 
 
@@ -208,7 +212,7 @@ def test_cac_by_cohort_and_source(shop: gl.Dataset) -> None:
     assert cohorts["cac"].tolist() == pytest.approx([21.25, 22.5, 45.0])
     assert cohorts["buyers"].tolist() == [4, 2, 1]
     sentence = next(
-        f for f in r.findings if "cohort × source cells with spend but no new buyers" in f
+        f for f in r.sentences if "cohort × source cells with spend but no new buyers" in f
     )
     assert sentence.startswith("2 cohort × source cells") and "source tv in 2020-02" in sentence
     assert "source ads in 2020-03" in sentence
@@ -224,7 +228,7 @@ def test_cac_first_visit_cohorts(shop: gl.Dataset) -> None:
     assert _row(cells, cohort=F, source="ads")["buyers"] == 1
     assert r.tables["cohorts"]["cac"].tolist() == pytest.approx([17.0, 45.0, 45.0])
     assert _row(r.table, source="ads")["cac"] == pytest.approx(22.5)  # window CAC unchanged
-    assert any(f.startswith("1 buyer without a session, so no first visit") for f in r.findings)
+    assert any(f.startswith("1 buyer without a session, so no first visit") for f in r.sentences)
 
 
 def test_cac_without_dimension_is_per_cohort(shop: gl.Dataset) -> None:
@@ -245,10 +249,10 @@ def test_cac_without_sessions_cannot_attribute() -> None:
     Jan 85 / 4 = 21.25 (u1, u2, u3, u7)."""
     ds = gl.load(orders=_orders(), costs=_costs(), window=("2020-01-01", "2020-03-31"))
     r = gl.cac(ds)
-    assert r.summary["attributed"] is False
+    assert r.summary["attributed"].value is False
     assert r.tables["cohorts"]["cac"].iloc[0] == pytest.approx(21.25)
-    assert any("cannot be attributed" in f for f in r.findings)
-    assert not any("acquired no buyer" in f for f in r.findings)
+    assert any("cannot be attributed" in f for f in r.sentences)
+    assert not any("acquired no buyer" in f for f in r.sentences)
 
 
 def test_no_cost_row_inside_the_window() -> None:
@@ -264,14 +268,18 @@ def test_no_cost_row_inside_the_window() -> None:
     spend = pd.DataFrame({"date": ["2020-03-01", "2020-03-31"], "source": "tv", "cost": [6.0, 1]})
     ds = gl.load(orders=orders, costs=spend)
     r = gl.costs(ds)
-    assert r.summary["cost"] == 0.0 and r.summary["sources"] == 0
-    assert any("no rows inside the data window" in f for f in r.findings)
+    assert r.summary["cost"].value == 0.0 and r.summary["sources"].value == 0
+    assert any("no rows inside the data window" in f for f in r.sentences)
     c = gl.cac(ds)
-    assert (c.summary["cost"], c.summary["buyers"], c.summary["cac"]) == (0.0, 2, 0.0)
+    assert (c.summary["cost"].value, c.summary["buyers"].value, c.summary["cac"].value) == (
+        0.0,
+        2,
+        0.0,
+    )
     romi = gl.romi(ds)
-    assert math.isnan(romi.summary["romi"]) and romi.summary["gross_profit"] == 40.0
-    assert any("divides by zero" in f for f in romi.findings)
-    assert gl.recommend_budget(ds).summary["grow"] == 0
+    assert math.isnan(romi.summary["romi"].value) and romi.summary["gross_profit"].value == 40.0
+    assert any("divides by zero" in f for f in romi.sentences)
+    assert gl.recommend_budget(ds).summary["grow"].value == 0
 
 
 def test_attribution_gap_names_the_reason(shop: gl.Dataset) -> None:
@@ -398,20 +406,20 @@ def test_afisha_cac_per_cohort_matches_pandas(afisha: gl.Dataset) -> None:
     assert list(cohorts.index) == list(expected.index)
     assert cohorts["buyers"].tolist() == buyers.tolist()
     assert cohorts["cac"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-9)
-    assert r.summary["buyers"] == 36_522 and r.summary["attributed"] is False
-    assert any("cannot be attributed" in f for f in r.findings)
+    assert r.summary["buyers"].value == 36_522 and r.summary["attributed"].value is False
+    assert any("cannot be attributed" in f for f in r.sentences)
 
 
 @pytest.mark.realdata
 def test_afisha_cost_gaps(afisha: gl.Dataset) -> None:
     r = costs(afisha)
-    sentence = next(f for f in r.findings if f.startswith("No cost rows"))
+    sentence = next(f for f in r.sentences if f.startswith("No cost rows"))
     assert sentence.startswith(
         "No cost rows for 2018-03-31 for sources 1, 2, 3, 4, 9, 10; "
         "for 2018-04-01 for sources 1, 2, 3, 4, 5, 9, 10."
     )
-    assert r.summary["gap_rows"] == 13
-    assert r.summary["cost"] == pytest.approx(329_131.62, abs=0.01)
+    assert r.summary["gap_rows"].value == 13
+    assert r.summary["cost"].value == pytest.approx(329_131.62, abs=0.01)
 
 
 # ----------------------------------------------------------------------------- ROMI
@@ -438,15 +446,17 @@ def test_romi_per_cohort_all_sources(shop: gl.Dataset) -> None:
         20 / 45 - 1,
     ]
     assert cohorts["romi"].tolist() == pytest.approx(expected, rel=1e-12)
-    assert r.summary["romi"] == pytest.approx(85.5 / 175 - 1)
+    assert r.summary["romi"].value == pytest.approx(85.5 / 175 - 1)
     # 2-month ROMI: mean of age-1 cells of complete cohorts Jan and Feb (Mar has no age 1)
-    assert r.summary["romi_n"] == pytest.approx((expected[1] + expected[4]) / 2)
-    assert r.summary["cohorts_used"] == 2
-    assert r.summary["payback"] == "not yet (last −0.54 at age 2)"
-    assert r.summary["payback_age"] is None
+    assert r.summary["romi_n"].value == pytest.approx((expected[1] + expected[4]) / 2)
+    assert r.summary["cohorts_used"].value == 2
+    assert r.summary["payback"].value == "not yet (last −0.54 at age 2)"
+    assert r.summary["payback_age"].value is None
     one = gl.romi(shop, horizon=1)
-    assert one.summary["romi_n"] == pytest.approx((expected[0] + expected[3] + expected[5]) / 3)
-    assert one.summary["cohorts_used"] == 3
+    assert one.summary["romi_n"].value == pytest.approx(
+        (expected[0] + expected[3] + expected[5]) / 3
+    )
+    assert one.summary["cohorts_used"].value == 3
 
 
 def test_romi_per_source_cells(shop: gl.Dataset) -> None:
@@ -468,7 +478,7 @@ def test_romi_per_source_cells(shop: gl.Dataset) -> None:
     assert any(
         f.startswith("1 cohort × source cell with buyers but no spend (CAC 0)")
         and "ads in 2020-02" in f
-        for f in r.findings
+        for f in r.sentences
     )
 
 
@@ -505,7 +515,7 @@ def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
         _row(per_cohort, source="(all sources)", cohort=J)["payback"]
         == "not yet (last −0.54 at age 2)"
     )
-    assert any(f.startswith("Source ads took 51% of spend") for f in r.findings)
+    assert any(f.startswith("Source ads took 51% of spend") for f in r.sentences)
 
 
 def test_romi_figures_render(shop: gl.Dataset) -> None:
@@ -624,4 +634,4 @@ def test_same_tables_on_pyspark() -> None:
                 check_dtype=False,
                 rtol=1e-9,
             )
-        assert left.findings == right.findings
+        assert left.sentences == right.sentences

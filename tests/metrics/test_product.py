@@ -46,7 +46,7 @@ def test_activity_hand_worked() -> None:
     60 + 0.6 × 60 = 96, zero share 1/5.
     """
     ds = gl.load(sessions=ACTIVITY, window=WINDOW)
-    s = gl.activity(ds).summary
+    s = gl.activity(ds).summary.values_dict()
     assert s["dau"] == pytest.approx(5 / 14, abs=1e-12)
     assert s["wau"] == 2 and s["mau"] == 3
     assert s["sticky_wau"] == pytest.approx(5 / 28, abs=1e-12)
@@ -64,7 +64,7 @@ def test_activity_complete_periods_drops_partial_month() -> None:
     """January is only partly inside the window: with complete_periods it is dropped,
     leaving no month, so MAU is undefined (NaN, not 0); whole weeks stay."""
     ds = gl.load(sessions=ACTIVITY, window=WINDOW)
-    s = gl.activity(ds, complete_periods=True).summary
+    s = gl.activity(ds, complete_periods=True).summary.values_dict()
     assert s["wau"] == 2 and s["months"] == 0 and math.isnan(s["mau"])  # type: ignore[arg-type]
 
 
@@ -131,7 +131,7 @@ def test_retention_weeks_cross_year() -> None:
 def test_activity_matches_oracle(seed: int) -> None:
     f = random_frames(seed)
     ds = gl.load(sessions=f.sessions)
-    ours = gl.activity(ds).summary
+    ours = gl.activity(ds).summary.values_dict()
     expected = oracle.activity(f.sessions, ds.window)  # type: ignore[arg-type]
     for key, value in expected.items():
         assert ours[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
@@ -195,7 +195,7 @@ def test_long_window_spans_many_masks(period: str, days: int) -> None:
     assert ours["retention"].to_numpy() == pytest.approx(
         expected["retention"].to_numpy(), abs=1e-12
     )
-    summary = gl.activity(ds).summary
+    summary = gl.activity(ds).summary.values_dict()
     for key, value in oracle.activity(f.sessions, ds.window).items():  # type: ignore[arg-type]
         assert summary[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
 

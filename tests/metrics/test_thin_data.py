@@ -48,19 +48,21 @@ def test_no_accepted_order(no_orders: gl.Dataset) -> None:
     """0 buyers: lag, orders per buyer, LTV and AOV say there is no order; CAC = 2 / 0 is
     NaN; ROMI over the window = gross profit 0 / cost 2 − 1 = −1; the budget moves nothing."""
     lag = gl.conversion_lag(no_orders)
-    assert lag.summary["buyers"] == 0
-    assert lag.findings == ("No order in the data window, so there is no buyer to measure.",)
+    assert lag.summary["buyers"].value == 0
+    assert lag.sentences == ("No order in the data window, so there is no buyer to measure.",)
     opb = gl.orders_per_buyer(no_orders)
-    assert math.isnan(opb.summary["orders_per_buyer_first_period"])
-    assert opb.findings[0] == "No order in the data window, so there are no buyers to follow."
-    assert gl.ltv(no_orders).findings[0].startswith("No order in the data window")
+    assert math.isnan(opb.summary["orders_per_buyer_first_period"].value)
+    assert opb.sentences[0] == "No order in the data window, so there are no buyers to follow."
+    assert gl.ltv(no_orders).sentences[0].startswith("No order in the data window")
     aov = gl.aov(no_orders)
-    assert aov.summary["orders"] == 0 and aov.findings[0].startswith("No order in the data window")
+    assert aov.summary["orders"].value == 0 and aov.sentences[0].startswith(
+        "No order in the data window"
+    )
     cac = gl.cac(no_orders)
-    assert cac.summary["cost"] == 2.0 and math.isnan(cac.summary["cac"])
-    assert gl.romi(no_orders).summary["romi"] == -1.0
+    assert cac.summary["cost"].value == 2.0 and math.isnan(cac.summary["cac"].value)
+    assert gl.romi(no_orders).summary["romi"].value == -1.0
     budget = gl.recommend_budget(no_orders)
-    assert (budget.summary["grow"], budget.summary["cut"]) == (0, 0)
+    assert (budget.summary["grow"].value, budget.summary["cut"].value) == (0, 0)
 
 
 def test_report_on_no_accepted_order(no_orders: gl.Dataset, tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_report_on_no_accepted_order(no_orders: gl.Dataset, tmp_path: Path) -> N
         "the data window, so there is no buyer; ROMI per source cannot be computed.",
     )
     text = write(no_orders, built, tmp_path / "r.html", format="html", title=None).read_text()
-    findings = [f for s in built for r in s.results for f in r.findings]
+    findings = [f for s in built for r in s.results for f in r.sentences]
     # Python prints a NaN number as "nan"; findings say "undefined (NaN)" in words instead.
     assert findings and not [f for f in findings if re.search(r"\bnan\b|\binf\b", f)]
     assert "No order in the data window" in text
@@ -87,9 +89,9 @@ def test_activity_without_a_complete_month() -> None:
     days = pd.date_range("2023-01-15 10:00", "2023-02-20 10:00", freq="D")
     ds = gl.load(sessions=_sessions([(i, str(d), "a") for i, d in enumerate(days, 1)]))
     overall = gl.activity(ds, complete_periods=True)
-    assert (overall.summary["dau"], overall.summary["wau"]) == (1.0, 7.0)
-    assert math.isnan(overall.summary["mau"])
-    assert overall.findings[0] == (
+    assert (overall.summary["dau"].value, overall.summary["wau"].value) == (1.0, 7.0)
+    assert math.isnan(overall.summary["mau"].value)
+    assert overall.sentences[0] == (
         "On an average day 1 person uses the product and 7 in a week; sticky factor: 14.3% of "
         "weekly users come on a given day (no complete month lies in the window)."
     )
@@ -108,11 +110,11 @@ def test_no_accepted_session() -> None:
     ds = gl.load(sessions=sessions, orders=orders)
     assert ds.quality.table_counts("sessions").accepted == 0
     act = gl.activity(ds, by="source")
-    assert act.findings[0] == "No session lies in the data window, so nobody is counted as active."
+    assert act.sentences[0] == "No session lies in the data window, so nobody is counted as active."
     assert act.tables["by"].empty
     lag = gl.conversion_lag(ds)
-    assert lag.summary["buyers_without_session"] == 1
-    assert lag.findings[0] == (
+    assert lag.summary["buyers_without_session"].value == 1
+    assert lag.sentences[0] == (
         "The only buyer has no recorded visit, so the time from first visit to first order "
         "cannot be measured."
     )
@@ -127,8 +129,8 @@ def test_retention_without_a_fourth_month() -> None:
     )
     ds = gl.load(sessions=sessions, window=("2023-01-01", "2023-03-31"))
     r = gl.retention(ds, period="month")
-    assert r.summary["retention_1"] == 0.5 and math.isnan(r.summary["retention_3"])
-    assert r.findings[0] == (
+    assert r.summary["retention_1"].value == 0.5 and math.isnan(r.summary["retention_3"].value)
+    assert r.sentences[0] == (
         "50.0% of users come back in their second month (mean over 1 complete cohort); "
         "no complete cohort has a fourth month yet."
     )
@@ -158,24 +160,24 @@ def one_of_each() -> gl.Dataset:
 def test_counts_of_one_read_singular(one_of_each: gl.Dataset) -> None:
     """LTV at 1 month: 4 (January only); orders per buyer 1; CAC 10 ÷ 1 buyer; ROMI after 1
     month = 4 / 10 − 1 = −0.6, i.e. 40% returned; the average check 10 / 2 orders = 5."""
-    assert gl.ltv(one_of_each).findings[0] == (
+    assert gl.ltv(one_of_each).sentences[0] == (
         "A buyer brings $4.00 of gross profit in their first 1 month on average (mean over 1 "
         "complete cohort, margin 100%)."
     )
-    assert gl.orders_per_buyer(one_of_each).findings[1] == (
+    assert gl.orders_per_buyer(one_of_each).sentences[1] == (
         "After 1 month a buyer has placed 1.00 orders on average (mean over 1 complete cohort)."
     )
     cac = gl.cac(one_of_each, by=None)
-    assert "($10.00 of spend ÷ 1 buyer)" in cac.findings[0]
+    assert "($10.00 of spend ÷ 1 buyer)" in cac.sentences[0]
     romi = gl.romi(one_of_each, by=None)
-    assert any(f.startswith("After 1 month, cohorts have returned 40%") for f in romi.findings)
-    assert gl.aov(one_of_each).findings[0] == "The average check is $5.00 over 2 orders."
+    assert any(f.startswith("After 1 month, cohorts have returned 40%") for f in romi.sentences)
+    assert gl.aov(one_of_each).sentences[0] == "The average check is $5.00 over 2 orders."
 
 
 def test_a_zero_cost_source_did_not_spend(one_of_each: gl.Dataset) -> None:
     """Source b has a cost row of 0 and no buyer: CAC 0 ÷ 0 is undefined, and the finding
     does not claim it spent money."""
-    findings = gl.cac(one_of_each, by="source").findings
+    findings = gl.cac(one_of_each, by="source").sentences
     assert not [f for f in findings if "spent money" in f]
     assert "Source b has cost rows that add up to 0 and no buyer: CAC undefined (NaN)." in findings
 
@@ -188,18 +190,18 @@ def test_one_day_window_and_equal_sources() -> None:
         {"user_id": [1, 2], "ts": ["2023-01-02 12:00", "2023-01-02 13:00"], "revenue": [1.0, 2.0]}
     )
     ds = gl.load(sessions=sessions, orders=orders, window=("2023-01-02", "2023-01-02"))
-    overview = gl.overview(ds).findings
+    overview = gl.overview(ds).sentences
     assert overview[0].startswith("The data window is 2023-01-02 – 2023-01-02 (1 day;")
     lag = gl.conversion_lag(ds, by="source")
-    assert not [f for f in lag.findings if "most common" in f]
+    assert not [f for f in lag.sentences if "most common" in f]
 
 
 def test_analyses_default_to_the_dataset_settings(one_of_each: gl.Dataset) -> None:
     """horizon=1 was set at load: ROMI and the budget use it unless told otherwise, as LTV
     does; period defaults to the setting (month) and an argument still overrides both."""
-    assert gl.romi(one_of_each, by=None).summary["horizon"] == 1
-    assert gl.recommend_budget(one_of_each).summary["horizon"] == 1
-    assert gl.romi(one_of_each, by=None, horizon=2).summary["horizon"] == 2
+    assert gl.romi(one_of_each, by=None).summary["horizon"].value == 1
+    assert gl.recommend_budget(one_of_each).params["horizon"] == 1
+    assert gl.romi(one_of_each, by=None, horizon=2).summary["horizon"].value == 2
     weekly = gl.load(
         sessions=_sessions([(1, "2023-01-02 10:00", "a")]),
         orders=pd.DataFrame({"user_id": [1], "ts": ["2023-01-02 12:00"], "revenue": [1.0]}),

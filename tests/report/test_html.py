@@ -11,9 +11,9 @@ import pytest
 
 import growthlens as gl
 from growthlens.data.dataset import Dataset
-from growthlens.report import format as fmt
+from growthlens import units as fmt
 from growthlens.report.html import render_result_fragment, script_json
-from growthlens.result import FigureSpec, Result
+from growthlens.result import FigureSpec, Finding, Result, summarize
 
 EVIL = "<script>alert(1)</script>"
 
@@ -23,8 +23,10 @@ def evil_result() -> Result:
         name="evil",
         title=f"Title {EVIL}",
         table=pd.DataFrame({"source": [EVIL, '"><img src=x onerror=alert(1)>'], "users": [1, 2]}),
-        summary={"note": EVIL, "users": 3},
-        findings=(f"finding {EVIL}",),
+        summary=summarize(
+            {"note": EVIL, "users": 3}, {"note": ("text", "Note"), "users": ("count", "Users")}
+        ),
+        findings=(Finding("evil", f"finding {EVIL}"),),
         figures=(FigureSpec(kind="bar", x="source", y="users", title=f"</script>{EVIL}"),),
     )
 

@@ -13,6 +13,7 @@ import pytest
 import growthlens as gl
 from growthlens.data.dataset import Dataset
 from growthlens.report.build import sections
+from growthlens.result import SCHEMA_VERSION
 
 
 def strict_load(path: Path) -> dict:
@@ -51,34 +52,41 @@ def test_json_has_every_table_of_every_section(
     ds: Dataset = request.getfixturevalue(fixture)
     path = gl.report(ds, tmp_path / "r.json", format="json")
     data = strict_load(path)
-    assert set(data) >= {"sections", "quality", "dataset", "title", "generated_at"}
+    assert data["schema"] == SCHEMA_VERSION
+    assert set(data) >= {"sections", "groups", "quality", "dataset", "title", "generated_at"}
     built = sections(ds)
-    assert list(data["sections"]) == [s.id for s in built]
-    for section in built:
-        exported = data["sections"][section.id]
-        assert set(exported) >= {"summary", "tables", "findings", "results", "skipped"}
-        assert exported["results"] == [r.name for r in section.results]
-        expected_keys = set()
-        for result in section.results:
-            frames = {"main": result.table, **result.tables}
-            for key, frame in frames.items():
-                expected_keys.add(f"{result.name}.{key}")
-                assert_records_equal(exported["tables"][f"{result.name}.{key}"], frame)
-            for key, value in result.summary.items():
-                got = exported["summary"][f"{result.name}.{key}"]
-                if isinstance(value, float) and not math.isfinite(value):
-                    assert got is None
-                else:
-                    assert got == value
-            assert all(f in exported["findings"] for f in result.findings)
-        assert set(exported["tables"]) == expected_keys
+    assert [g["id"] for g in data["groups"]] == [s.id for s in built]
+    results = [(s.id, r) for s in built for r in s.results]
+    assert list(data["sections"]) == [r.name for _, r in results]
+    for group, result in results:
+        exported = data["sections"][result.name]
+        assert exported["group"] == group
+        assert set(exported) >= {"status", "params", "summary", "tables", "findings"}
+        assert exported["status"] == result.status
+        frames = {"main": result.table, **result.tables}
+        assert set(exported["tables"]) == set(frames)
+        for key, frame in frames.items():
+            assert_records_equal(exported["tables"][key], frame)
+        assert list(exported["summary"]) == list(result.summary)
+        for key, entry in result.summary.items():
+            got = exported["summary"][key]
+            assert (got["unit"], got["label"]) == (entry.unit, entry.label)
+            value = entry.value
+            if isinstance(value, float) and not math.isfinite(value):
+                assert got["value"] is None
+            else:
+                assert got["value"] == value
+        assert [f["text"] for f in exported["findings"]] == list(result.sentences)
+        assert [f["code"] for f in exported["findings"]] == [f.code for f in result.findings]
+    for group in data["groups"]:
+        assert all(data["sections"][name]["group"] == group["id"] for name in group["results"])
 
 
 def test_json_quality_block_matches_gl_quality(tiny: Dataset, tmp_path: Path) -> None:
     data = strict_load(gl.report(tiny, tmp_path / "r.json", format="json"))
     quality = gl.quality(tiny)
-    assert data["quality"]["summary"]["findings"] == quality.summary["findings"]
-    assert data["quality"]["findings"] == list(quality.findings)
+    assert data["quality"]["summary"]["findings"]["value"] == quality.summary["findings"].value
+    assert [f["text"] for f in data["quality"]["findings"]] == list(quality.sentences)
     assert_records_equal(data["quality"]["tables"]["main"], quality.table)
     assert data["dataset"]["window"] == ["2020-01-01", "2020-01-05"]
     assert data["dataset"]["tables"] == {"sessions": 4, "orders": 1}

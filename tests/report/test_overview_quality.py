@@ -36,13 +36,13 @@ def test_overview_counts_by_hand(tiny: Dataset) -> None:
     ]
     assert table.loc["orders", "excluded_share"] == pytest.approx(2 / 3)
     assert table.loc["orders", "users"] == 1
-    assert result.summary["window_start"] == "2020-01-01"
-    assert result.summary["window_end"] == "2020-01-05"
-    assert result.summary["window_days"] == 5
-    assert result.summary["window_source"] == "tables"
-    assert result.summary["backend"] == "duckdb"
-    assert result.summary["users"] == 3
-    assert result.summary["buyers"] == 1
+    assert result.summary["window_start"].value == "2020-01-01"
+    assert result.summary["window_end"].value == "2020-01-05"
+    assert result.summary["window_days"].value == 5
+    assert result.summary["window_source"].value == "tables"
+    assert result.summary["backend"].value == "duckdb"
+    assert result.summary["users"].value == 3
+    assert result.summary["buyers"].value == 1
     # rows loaded = accepted + excluded, per table
     assert (table.rows_loaded == table.rows_accepted + table.rows_excluded).all()
 
@@ -85,15 +85,15 @@ def test_quality_findings_and_sentences(tiny: Dataset) -> None:
     assert (
         "1 of 3 orders (33.3%) falls outside the data window 2020-01-01 – 2020-01-05 "
         "and is excluded from every metric."
-    ) in result.findings
+    ) in result.sentences
     assert (
         "1 of 3 orders (33.3%) has negative revenue (refunds are not modelled) "
         "and is excluded from every metric."
-    ) in result.findings
+    ) in result.sentences
     assert any(
-        s.startswith("1 of 4 sessions (25%) ends before it starts — ") for s in result.findings
+        s.startswith("1 of 4 sessions (25%) ends before it starts — ") for s in result.sentences
     )
-    summary = result.summary
+    summary = result.summary.values_dict()
     assert summary["findings"] == len(result.table) == len(tiny.quality.findings)
     assert summary["errors"] + summary["warnings"] + summary["info"] == summary["findings"]
     assert summary["rows_loaded"] == 7
@@ -114,8 +114,8 @@ def test_quality_without_findings_says_so() -> None:
     )
     result = gl.quality(ds)
     assert result.table.empty
-    assert result.summary["findings"] == 0
-    assert result.findings == ("No problems found: every row loaded passed every check.",)
+    assert result.summary["findings"].value == 0
+    assert result.sentences == ("No problems found: every row loaded passed every check.",)
     assert result.figures == ()
 
 

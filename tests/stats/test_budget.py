@@ -81,7 +81,11 @@ def test_obvious_actions(advice: gl.Result) -> None:
     assert _row(t, "tiny")["action"] == "too little data"
     assert _row(t, "seo")["action"] == "organic"
     assert t["source"].tolist()[:4] == ["good", "tiny", "meh", "bad"]  # ranked by 2-month ROMI
-    assert (advice.summary["grow"], advice.summary["cut"], advice.summary["hold"]) == (1, 1, 1)
+    assert (
+        advice.summary["grow"].value,
+        advice.summary["cut"].value,
+        advice.summary["hold"].value,
+    ) == (1, 1, 1)
 
 
 def test_figures_behind_the_actions(advice: gl.Result) -> None:
@@ -134,7 +138,7 @@ def test_move_arithmetic(advice: gl.Result) -> None:
     assert move["lost_profit"] == pytest.approx(80.0)
     assert move["net_profit"] == pytest.approx(1520.0)
     assert "constant" in move["assumption"]
-    sentence = next(f for f in advice.findings if f.startswith("Moving 10% of source bad"))
+    sentence = next(f for f in advice.sentences if f.startswith("Moving 10% of source bad"))
     assert (
         "$1,600" in sentence
         and "net $1,520" in sentence
@@ -188,10 +192,10 @@ def test_without_sessions_nothing_is_recommended() -> None:
     _, orders, costs = _frames()
     ds = gl.load(orders=orders, costs=costs, window=("2021-01-01", "2021-04-30"))
     advice = gl.recommend_budget(ds, horizon=2, resamples=200)
-    assert advice.summary["attributed"] is False
+    assert advice.summary["attributed"].value is False
     assert advice.tables["moves"].empty
     assert not advice.table["action"].isin(["grow", "hold", "cut"]).any()
-    assert advice.findings == (
+    assert advice.sentences == (
         "No budget move is recommended, because the dataset has no sessions to match buyers to a "
         "source; ROMI per source cannot be computed.",
     )
@@ -203,7 +207,7 @@ def test_no_buyer_in_the_window_nothing_is_recommended() -> None:
     ds = gl.load(sessions=sessions, orders=orders, costs=costs, window=("2022-01-01", "2022-02-01"))
     advice = gl.recommend_budget(ds, horizon=2, resamples=200)
     assert advice.table.empty and "action" in advice.table.columns
-    assert advice.findings == (
+    assert advice.sentences == (
         "No budget move is recommended, because no order lies in the data window, so there is "
         "no buyer; ROMI per source cannot be computed.",
     )

@@ -29,7 +29,7 @@ from growthlens.metrics.periods import (
 )
 from growthlens.metrics.profiles import active_counts
 from growthlens.metrics.shared import derived
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 
 _LABEL = {"day": "DAU", "week": "WAU", "month": "MAU"}
 _HISTOGRAM_BINS = 40
@@ -211,6 +211,25 @@ def session_length(
     return stats, histogram
 
 
+SUMMARY: SummarySpec = {
+    "dau": ("number", "Daily active users (mean)"),
+    "wau": ("number", "Weekly active users (mean)"),
+    "mau": ("number", "Monthly active users (mean)"),
+    "sticky_wau": ("share", "Sticky factor DAU ÷ WAU"),
+    "sticky_mau": ("share", "Sticky factor DAU ÷ MAU"),
+    "sessions_per_user_per_day": ("ratio", "Sessions per user per day"),
+    "days": ("count", "Days in the window"),
+    "weeks": ("count", "Weeks averaged"),
+    "months": ("count", "Months averaged"),
+    "complete_periods": ("flag", "Complete periods only"),
+    "session_length_mean_s": ("seconds", "Session length, mean"),
+    "session_length_median_s": ("seconds", "Session length, median"),
+    "session_length_mode_s": ("seconds", "Session length, mode"),
+    "session_length_p90_s": ("seconds", "Session length, 90th percentile"),
+    "zero_length_share": ("share", "Sessions of zero length"),
+}
+
+
 def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | None = None) -> Result:
     """DAU, WAU, MAU, sticky factor, sessions per user per day and session length.
 
@@ -350,21 +369,28 @@ def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | Non
         name="activity" if by is None else f"activity_by_{by}",
         title="Product activity" if by is None else f"Product activity by {by}",
         table=main,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables=extra,
         figures=tuple(figures),
         notes=tuple(notes),
+        params={"by": by, "complete_periods": complete_only},
     )
 
 
 def _findings(
     summary: dict[str, SummaryValue], per: pd.DataFrame | None, by: str | None
-) -> list[str]:
+) -> list[Finding]:
     dau, wau, mau = (float(summary[k]) for k in ("dau", "wau", "mau"))  # type: ignore[arg-type]
     sticky = {k: float(summary[f"sticky_{k}"]) for k in ("wau", "mau")}  # type: ignore[arg-type]
     if math.isnan(dau) or dau == 0:
-        return ["No session lies in the data window, so nobody is counted as active."]
+        return [
+            Finding(
+                "no_activity",
+                "No session lies in the data window, so nobody is counted as active.",
+                "warning",
+            )
+        ]
 
     # Means of counts: whole numbers, except below 10 where a decimal says more.
     def users(n: float) -> str:
@@ -390,21 +416,44 @@ def _findings(
     missing = [unit for n, unit in ((wau, "week"), (mau, "month")) if math.isnan(n)]
     if missing:
         text += f" (no complete {' or '.join(missing)} lies in the window)"
-    out = [text + "."]
+    out = [
+        Finding(
+            "active_users",
+            text + ".",
+            numbers={
+                "dau": dau,
+                "wau": wau,
+                "mau": mau,
+                **{f"sticky_{k}": v for k, v in sticky.items()},
+            },
+        )
+    ]
     mean = summary.get("session_length_mean_s")
     if isinstance(mean, float) and not math.isnan(mean):
+        lengths = {
+            k: float(summary[k])  # type: ignore[arg-type]
+            for k in ("session_length_median_s", "session_length_mode_s", "zero_length_share")
+        }
         out.append(
-            f"A session lasts {_duration(mean)} on average "
-            f"(median {_duration(float(summary['session_length_median_s']))}, "  # type: ignore[arg-type]
-            f"most often {_duration(float(summary['session_length_mode_s']))}); "  # type: ignore[arg-type]
-            f"{float(summary['zero_length_share']):.1%} of sessions have zero length."  # type: ignore[arg-type]
+            Finding(
+                "session_length",
+                f"A session lasts {_duration(mean)} on average "
+                f"(median {_duration(lengths['session_length_median_s'])}, "
+                f"most often {_duration(lengths['session_length_mode_s'])}); "
+                f"{lengths['zero_length_share']:.1%} of sessions have zero length.",
+                numbers={"session_length_mean_s": mean, **lengths},
+            )
         )
     if per is not None and by is not None and len(per) > 1:
         top = per.iloc[0]
         share = top["dau"] / per["dau"].sum() if per["dau"].sum() else math.nan
         out.append(
-            f"{by.capitalize()} {top[by]} has the most daily users ({top['dau']:,.0f}, "
-            f"{share:.0%} of the daily user-{by} pairs)."
+            Finding(
+                "top_segment",
+                f"{by.capitalize()} {top[by]} has the most daily users ({top['dau']:,.0f}, "
+                f"{share:.0%} of the daily user-{by} pairs).",
+                numbers={by: str(top[by]), "dau": float(top["dau"]), "share": float(share)},
+            )
         )
     return out
 

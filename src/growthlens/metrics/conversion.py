@@ -12,8 +12,16 @@ from growthlens.errors import ConfigError
 from growthlens.metrics.acquisition import buyers, session_dimensions
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import UNKNOWN, Period, check_period
-from growthlens.metrics.wording import count_of
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.result import (
+    FigureSpec,
+    Finding,
+    Result,
+    Status,
+    SummarySpec,
+    SummaryValue,
+    summarize,
+)
+from growthlens.text import count_of
 
 BUCKETS = ("negative", "0d", "1d", "2–7d", "8–30d", "30d+", "(no session)")
 
@@ -37,6 +45,17 @@ def bucket(lag: float) -> str:
     if lag <= 30:
         return "8–30d"
     return "30d+"
+
+
+SUMMARY: SummarySpec = {
+    "buyers": ("count", "Buyers"),
+    "share_0d": ("share", "Buy on the day of the first visit"),
+    "share_30d_plus": ("share", "Take more than 30 days"),
+    "median_lag_days": ("days", "Median conversion lag"),
+    "mean_lag_days": ("days", "Mean conversion lag"),
+    "buyers_without_session": ("count", "Buyers without a session"),
+    "negative_lag_buyers": ("count", "Buyers who ordered before their first visit"),
+}
 
 
 def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None = None) -> Result:
@@ -100,31 +119,56 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None 
         "buyers_without_session": int(count["(no session)"]),
         "negative_lag_buyers": int(count["negative"]),
     }
-    findings = []
+    findings: list[Finding] = []
+    status: Status = "ok"
+    reason = ""
     if not total:
-        findings.append("No order in the data window, so there is no buyer to measure.")
+        status, reason = (
+            "not_enough_data",
+            "No order in the data window, so there is no buyer to measure.",
+        )
+        findings.append(Finding("no_buyers", reason, "warning"))
     elif not n_lag:
         who = "The only buyer has no" if total == 1 else f"None of the {total:,} buyers has a"
-        findings.append(
+        status = "not_enough_data"
+        reason = (
             f"{who} recorded visit, so the time from first visit to first order cannot be measured."
         )
+        findings.append(Finding("no_buyer_visits", reason, "warning", {"buyers": total}))
     else:
         findings.append(
-            f"{share['0d']:.0%} of buyers buy on the day of their first visit; "
-            f"{share['30d+']:.0%} take more than 30 days (median {median:.0f} days, "
-            f"mean {mean:.1f} days)."
+            Finding(
+                "lag_mix",
+                f"{share['0d']:.0%} of buyers buy on the day of their first visit; "
+                f"{share['30d+']:.0%} take more than 30 days (median {median:.0f} days, "
+                f"mean {mean:.1f} days).",
+                numbers={
+                    "share_0d": share["0d"],
+                    "share_30d_plus": share["30d+"],
+                    "median_lag_days": median,
+                    "mean_lag_days": mean,
+                },
+            )
         )
     if count["negative"]:
         findings.append(
-            f"{count_of(int(count['negative']), 'buyer')} ordered before their first recorded "
-            "visit "
-            "(negative lag; kept in the distribution, see Data quality)."
+            Finding(
+                "negative_lag",
+                f"{count_of(int(count['negative']), 'buyer')} ordered before their first recorded "
+                "visit (negative lag; kept in the distribution, see Data quality).",
+                "warning",
+                {"buyers": int(count["negative"])},
+            )
         )
     if count["(no session)"]:
         findings.append(
-            f"{count_of(int(count['(no session)']), 'buyer')} without a session, so no "
-            "conversion lag "
-            f"({share['(no session)']:.1%} of buyers)."
+            Finding(
+                "buyers_without_session",
+                f"{count_of(int(count['(no session)']), 'buyer')} without a session, so no "
+                f"conversion lag ({share['(no session)']:.1%} of buyers).",
+                "warning",
+                {"buyers": int(count["(no session)"]), "share": share["(no session)"]},
+            )
         )
     if by is not None:
         per = tables["by_" + by]
@@ -133,8 +177,17 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None 
             ranked = zero.sort_values("share")
             fast, slow = ranked.iloc[-1], ranked.iloc[0]
             findings.append(
-                f"Same-day buying is most common for {by} {fast[by]} ({fast['share']:.0%}) and "
-                f"least for {by} {slow[by]} ({slow['share']:.0%})."
+                Finding(
+                    "same_day_spread",
+                    f"Same-day buying is most common for {by} {fast[by]} ({fast['share']:.0%}) "
+                    f"and least for {by} {slow[by]} ({slow['share']:.0%}).",
+                    numbers={
+                        "fastest": str(fast[by]),
+                        "fastest_share_0d": float(fast["share"]),
+                        "slowest": str(slow[by]),
+                        "slowest_share_0d": float(slow["share"]),
+                    },
+                )
             )
     figures = [
         FigureSpec(
@@ -172,9 +225,12 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None 
         name="conversion_lag",
         title="Conversion lag",
         table=dist,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables=tables,
+        params={"by": by, "period": period},
+        status=status,
+        status_reason=reason,
         figures=tuple(figures),
         notes=(
             "Lag = calendar date of the first order − calendar date of the first visit "

@@ -21,9 +21,10 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.data.model import TABLES
-from growthlens.data.quality import Finding, TableCounts
-from growthlens.metrics.wording import count_of
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.data.quality import Finding as LoadFinding
+from growthlens.data.quality import TableCounts
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import count_of
 
 # How a table's rows are called in sentences ("1 of 50,415 orders").
 ROW_NOUN: dict[str, str] = {
@@ -46,6 +47,34 @@ _WINDOW_SOURCE_TEXT = {
     "setting": "set by the window setting",
     "tables": "the span every time-stamped table covers",
     "none": "no time-stamped table, so no window",
+}
+
+
+OVERVIEW_SUMMARY: SummarySpec = {
+    "window_start": ("date", "Window start"),
+    "window_end": ("date", "Window end"),
+    "window_days": ("days", "Window length"),
+    "window_source": ("text", "Window from"),
+    "backend": ("text", "Backend"),
+    "currency": ("text", "Currency"),
+    "margin": ("share", "Margin"),
+    "timezone": ("text", "Time zone"),
+    "users": ("count", "Users (with a session)"),
+    "buyers": ("count", "Buyers"),
+    **{
+        f"{name}_rows": ("count", f"{name.replace('_', ' ').capitalize()} rows accepted")
+        for name in TABLES
+    },
+}
+QUALITY_SUMMARY: SummarySpec = {
+    "findings": ("count", "Findings"),
+    "errors": ("count", "Errors (rows excluded)"),
+    "warnings": ("count", "Warnings (rows flagged)"),
+    "info": ("count", "Notes"),
+    "rows_loaded": ("count", "Rows loaded"),
+    "rows_excluded": ("count", "Rows excluded"),
+    "excluded_share": ("share", "Share of rows excluded"),
+    "max_excluded_share": ("share", "Largest excluded share of a table"),
 }
 
 
@@ -185,7 +214,7 @@ def overview(ds: Dataset) -> Result:
         name="overview",
         title="Data overview",
         table=main,
-        summary=summary,
+        summary=summarize(summary, OVERVIEW_SUMMARY),
         findings=tuple(_overview_sentences(ds, rows)),
         tables=extra,
         figures=tuple(f for f in figures if f.table in extra),
@@ -218,13 +247,13 @@ def quality(ds: Dataset) -> Result:
         >>> orders = pd.DataFrame(
         ...     {"user_id": [1, 2], "ts": ["2020-01-01", "2020-01-02"], "revenue": [5.0, -1.0]}
         ... )
-        >>> print(gl.quality(gl.load(orders=orders)).findings[0][:57])
+        >>> print(gl.quality(gl.load(orders=orders)).findings[0].text[:57])
         1 of 2 orders (50%) has negative revenue (refunds are not
     """
     report = ds.quality
     totals = {c.table: c for c in report.counts}
     rows = []
-    sentences = []
+    sentences: list[Finding] = []
     for finding in report.findings:
         base = _base_rows(finding, totals.get(finding.table))
         share = finding.rows / base if base else math.nan
@@ -240,7 +269,19 @@ def quality(ds: Dataset) -> Result:
                 "examples": _examples_text(finding),
             }
         )
-        sentences.append(finding_sentence(finding, base))
+        sentences.append(
+            Finding(
+                finding.check,
+                finding_sentence(finding, base),
+                finding.severity,
+                {
+                    "table": finding.table,
+                    "rows": finding.rows,
+                    "share": share,
+                    "action": finding.action,
+                },
+            )
+        )
     main = pd.DataFrame(
         rows,
         columns=["table", "check", "rows", "share", "action", "effect", "severity", "examples"],
@@ -275,7 +316,9 @@ def quality(ds: Dataset) -> Result:
         ),
     }
     if not report.findings:
-        sentences.append("No problems found: every row loaded passed every check.")
+        sentences.append(
+            Finding("no_problems", "No problems found: every row loaded passed every check.")
+        )
     chart = main.assign(finding=main.table + ": " + main.check).sort_values(
         "share", ascending=False, kind="stable"
     )
@@ -283,7 +326,7 @@ def quality(ds: Dataset) -> Result:
         name="quality",
         title="Data quality",
         table=main,
-        summary=summary,
+        summary=summarize(summary, QUALITY_SUMMARY),
         findings=tuple(sentences),
         tables={"counts": counts, "chart": chart[["finding", "share", "action"]]},
         figures=(
@@ -313,7 +356,7 @@ def quality(ds: Dataset) -> Result:
     )
 
 
-def finding_sentence(finding: Finding, base: int | None) -> str:
+def finding_sentence(finding: LoadFinding, base: int | None) -> str:
     """One plain sentence from a finding's numbers (count, share, what, consequence)."""
     noun = ROW_NOUN.get(finding.table, f"{finding.table} rows")
     what = _what(finding)
@@ -347,7 +390,7 @@ def percent(share: float) -> str:
     return f"{text}%"
 
 
-def _base_rows(finding: Finding, counts: TableCounts | None) -> int | None:
+def _base_rows(finding: LoadFinding, counts: TableCounts | None) -> int | None:
     if counts is None:
         return None
     return counts.loaded if finding.action == "excluded" else counts.accepted
@@ -368,7 +411,7 @@ _SINGULAR = {
 }
 
 
-def _what(finding: Finding) -> str:
+def _what(finding: LoadFinding) -> str:
     # The load writes "N of M <table> rows (x%) <what>."; reuse its <what> so a new check
     # needs no second wording here.
     match = _LEAD.match(finding.message)
@@ -386,7 +429,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _examples_text(finding: Finding) -> str:
+def _examples_text(finding: LoadFinding) -> str:
     # One example row per line, as column=value pairs (JSON-quoted text values).
     return "\n".join(
         ", ".join(
@@ -468,14 +511,23 @@ def _daily_rows(name: str, table: ir.Table) -> pd.DataFrame | None:
     return out
 
 
-def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[str]:
-    out = []
+def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[Finding]:
+    out: list[Finding] = []
     window = ds.window
     if window:
         origin = _WINDOW_SOURCE_TEXT.get(ds.quality.window_source, ds.quality.window_source)
         days = (window[1] - window[0]).days + 1
         out.append(
-            f"The data window is {window[0]} – {window[1]} ({count_of(days, 'day')}; {origin})."
+            Finding(
+                "window",
+                f"The data window is {window[0]} – {window[1]} ({count_of(days, 'day')}; "
+                f"{origin}).",
+                numbers={
+                    "start": window[0].isoformat(),
+                    "end": window[1].isoformat(),
+                    "days": days,
+                },
+            )
         )
     for row in rows:
         users = f" from {count_of(row['users'], 'user')}" if row["users"] is not None else ""
@@ -484,7 +536,18 @@ def _overview_sentences(ds: Dataset, rows: list[dict[str, Any]]) -> list[str]:
         if row["rows_excluded"]:
             share = percent(row["excluded_share"])
             text += f"; {row['rows_excluded']:,} excluded ({share}), see Data quality"
-        out.append(text + ".")
+        out.append(
+            Finding(
+                "rows_accepted",
+                text + ".",
+                numbers={
+                    "table": row["table"],
+                    "rows_loaded": row["rows_loaded"],
+                    "rows_accepted": row["rows_accepted"],
+                    "rows_excluded": row["rows_excluded"],
+                },
+            )
+        )
     return out
 
 

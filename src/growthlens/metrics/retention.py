@@ -12,10 +12,16 @@ from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.periods import Period, check_period
 from growthlens.metrics.profiles import cohort_cells
-from growthlens.metrics.wording import count_of
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import count_of
 
 AGES = (1, 2, 3)
+SUMMARY: SummarySpec = {
+    "users": ("count", "Users (cohort members)"),
+    "cohorts": ("count", "Cohorts"),
+    "retention_{k}": ("share", "Mean retention at age {k} (complete cohorts)"),
+    "cells_{k}": ("count", "Complete cohorts averaged at age {k}"),
+}
 
 
 def retention(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Result:
@@ -113,8 +119,9 @@ def retention(ds: Dataset, *, period: Period | None = None, by: str | None = Non
         + (f"_by_{by}" if by else ""),
         title=f"Retention ({period}ly cohorts)" + (f" by first-session {by}" if by else ""),
         table=table,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
+        params={"period": period, "by": by},
         tables={"curve": curve},
         figures=tuple(figures),
         notes=(
@@ -127,9 +134,9 @@ def retention(ds: Dataset, *, period: Period | None = None, by: str | None = Non
 
 def _findings(
     summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period
-) -> list[str]:
+) -> list[Finding]:
     r1 = summary["retention_1"]
-    out: list[str] = []
+    out: list[Finding] = []
     if isinstance(r1, float) and not math.isnan(r1):
         cells = int(summary["cells_1"])  # type: ignore[arg-type]
         r3 = float(summary["retention_3"])  # type: ignore[arg-type]
@@ -139,17 +146,31 @@ def _findings(
             else f"no complete cohort has a fourth {period} yet"
         )
         out.append(
-            f"{r1:.1%} of users come back in their second {period} (mean over "
-            f"{count_of(cells, 'complete cohort')}); {later}."
+            Finding(
+                "returning_users",
+                f"{r1:.1%} of users come back in their second {period} (mean over "
+                f"{count_of(cells, 'complete cohort')}); {later}.",
+                numbers={"retention_1": r1, "retention_3": r3, "cohorts": cells},
+            )
         )
     else:
-        out.append(f"No complete cohort has a second {period} yet.")
+        out.append(Finding("no_second_period", f"No complete cohort has a second {period} yet."))
     if by is not None:
         age1 = curve[curve["age"] == 1].sort_values("retention", ascending=False)
         if len(age1) > 1:
             best, worst = age1.iloc[0], age1.iloc[-1]
             out.append(
-                f"By first-session {by}, {by} {best[by]} returns most ({best['retention']:.1%} in "
-                f"the second {period}) and {by} {worst[by]} least ({worst['retention']:.1%})."
+                Finding(
+                    "retention_spread",
+                    f"By first-session {by}, {by} {best[by]} returns most ({best['retention']:.1%} "
+                    f"in the second {period}) and {by} {worst[by]} least "
+                    f"({worst['retention']:.1%}).",
+                    numbers={
+                        "best": str(best[by]),
+                        "best_retention_1": float(best["retention"]),
+                        "worst": str(worst[by]),
+                        "worst_retention_1": float(worst["retention"]),
+                    },
+                )
             )
     return out

@@ -17,8 +17,35 @@ from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dim
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
 from growthlens.metrics.fetch import dates, fetch
 from growthlens.metrics.periods import Period, check_period, period_start, window_periods
-from growthlens.metrics.wording import count_of, money, money_range
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.result import (
+    FigureSpec,
+    Finding,
+    Result,
+    Status,
+    SummarySpec,
+    SummaryValue,
+    summarize,
+)
+from growthlens.text import count_of, money, money_range
+
+LTV_SUMMARY: SummarySpec = {
+    "ltv_{n}": ("money", "LTV after {n} periods (mean over complete cohorts)"),
+    "ltv_{n}_cells": ("count", "Complete cohorts in the {n}-period LTV"),
+    "buyers": ("count", "Buyers"),
+    "margin": ("share", "Margin"),
+    "currency": ("text", "Currency"),
+}
+ORDERS_SUMMARY: SummarySpec = {
+    "orders_per_buyer_{n}": ("ratio", "Orders per buyer after {n} periods"),
+    "orders_per_buyer_{n}_cells": ("count", "Complete cohorts in the {n}-period figure"),
+    "orders_per_buyer_first_period": ("ratio", "Orders per buyer in the first period"),
+}
+AOV_SUMMARY: SummarySpec = {
+    "aov": ("money", "Average check"),
+    "orders": ("count", "Orders"),
+    "revenue": ("money", "Revenue"),
+    "currency": ("text", "Currency"),
+}
 
 
 def cohort_orders(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
@@ -93,19 +120,31 @@ def ltv(
         "margin": margin,
         "currency": ds.settings.currency,
     }
-    findings = []
+    findings: list[Finding] = []
+    status: Status = "ok"
+    reason = ""
     if not summary["buyers"]:
-        findings.append("No order in the data window, so there is no buyer cohort to follow.")
+        status = "not_enough_data"
+        reason = "No order in the data window, so there is no buyer cohort to follow."
+        findings.append(Finding("no_buyers", reason, "warning"))
     elif used:
         findings.append(
-            f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their first "
-            f"{count_of(horizon, unit)} on average (mean over "
-            f"{count_of(used, 'complete cohort')}, margin {margin:.0%})."
+            Finding(
+                "ltv_horizon",
+                f"A buyer brings {money(value, ds.settings.currency)} of gross profit in their "
+                f"first {count_of(horizon, unit)} on average (mean over "
+                f"{count_of(used, 'complete cohort')}, margin {margin:.0%}).",
+                numbers={"ltv": value, "horizon": horizon, "cohorts": used, "margin": margin},
+            )
         )
     else:
         findings.append(
-            f"No cohort is old enough for a {horizon}-{unit} LTV yet: the window holds no "
-            f"complete cohort at age {horizon - 1}."
+            Finding(
+                "no_cohort_at_horizon",
+                f"No cohort is old enough for a {horizon}-{unit} LTV yet: the window holds no "
+                f"complete cohort at age {horizon - 1}.",
+                numbers={"horizon": horizon},
+            )
         )
     if keys and used:
         per = horizon_mean(table, "ltv", horizon=horizon, group=keys).dropna(subset=["ltv"])
@@ -113,17 +152,29 @@ def ltv(
             ranked = per.sort_values("ltv")
             best, worst = ranked.iloc[-1], ranked.iloc[0]
             findings.append(
-                f"{horizon}-{unit} LTV ranges from {money(worst['ltv'], ds.settings.currency)} "
-                f"({by} {worst[keys[0]]}) to {money(best['ltv'], ds.settings.currency)} "
-                f"({by} {best[keys[0]]})."
+                Finding(
+                    "ltv_spread",
+                    f"{horizon}-{unit} LTV ranges from {money(worst['ltv'], ds.settings.currency)} "
+                    f"({by} {worst[keys[0]]}) to {money(best['ltv'], ds.settings.currency)} "
+                    f"({by} {best[keys[0]]}).",
+                    numbers={
+                        "lowest": str(worst[keys[0]]),
+                        "lowest_ltv": float(worst["ltv"]),
+                        "highest": str(best[keys[0]]),
+                        "highest_ltv": float(best["ltv"]),
+                    },
+                )
             )
     return Result(
         name="ltv",
         title="Lifetime value (LTV) by buyer cohort",
         table=table,
-        summary=summary,
+        summary=summarize(summary, LTV_SUMMARY),
         findings=tuple(findings),
         tables={"curve": curve},
+        params={"period": period, "margin": margin, "by": by, "horizon": horizon},
+        status=status,
+        status_reason=reason,
         figures=(
             FigureSpec(
                 kind="heatmap",
@@ -173,25 +224,45 @@ def orders_per_buyer(ds: Dataset, *, period: Period | None = None) -> Result:
     first_buyers = int(first["buyers"].sum())
     if first_buyers:
         repeat = float((first["orders_per_buyer"] * first["buyers"]).sum() / first_buyers)
-        findings = [f"In their first {unit} buyers place {repeat:.2f} orders each on average."]
+        findings = [
+            Finding(
+                "first_period_orders",
+                f"In their first {unit} buyers place {repeat:.2f} orders each on average.",
+                numbers={"orders_per_buyer": repeat},
+            )
+        ]
+        status: Status = "ok"
+        reason = ""
     else:
         repeat = math.nan
-        findings = ["No order in the data window, so there are no buyers to follow."]
+        status = "not_enough_data"
+        reason = "No order in the data window, so there are no buyers to follow."
+        findings = [Finding("no_buyers", reason, "warning")]
     if used:
         findings.append(
-            f"After {count_of(horizon, unit)} a buyer has placed {value:.2f} orders on average "
-            f"(mean over {count_of(used, 'complete cohort')})."
+            Finding(
+                "orders_at_horizon",
+                f"After {count_of(horizon, unit)} a buyer has placed {value:.2f} orders on "
+                f"average (mean over {count_of(used, 'complete cohort')}).",
+                numbers={"orders_per_buyer": value, "horizon": horizon, "cohorts": used},
+            )
         )
     return Result(
         name="orders_per_buyer",
         title="Orders per buyer by cohort",
         table=table,
-        summary={
-            f"orders_per_buyer_{horizon}": value,
-            f"orders_per_buyer_{horizon}_cells": used,
-            "orders_per_buyer_first_period": repeat,
-        },
+        summary=summarize(
+            {
+                f"orders_per_buyer_{horizon}": value,
+                f"orders_per_buyer_{horizon}_cells": used,
+                "orders_per_buyer_first_period": repeat,
+            },
+            ORDERS_SUMMARY,
+        ),
         findings=tuple(findings),
+        params={"period": period, "horizon": horizon},
+        status=status,
+        status_reason=reason,
         tables={"curve": _mean_curve(table, "orders_per_buyer", [])},
         figures=(
             FigureSpec(
@@ -237,23 +308,36 @@ def aov(ds: Dataset, *, period: Period | None = None) -> Result:
     n, revenue = int(table["orders"].sum()), float(table["revenue"].sum())
     overall = revenue / n if n else math.nan
     currency = ds.settings.currency
-    findings = []
+    findings: list[Finding] = []
+    status: Status = "ok"
+    reason = ""
     if n:
         findings.append(
-            f"The average check is {money(overall, currency)} over {count_of(n, 'order')}."
+            Finding(
+                "average_check",
+                f"The average check is {money(overall, currency)} over {count_of(n, 'order')}.",
+                numbers={"aov": overall, "orders": n},
+            )
         )
         full = table[table["complete"] & table["aov"].notna()]
         spread = money_range(full, "aov", "period", period, currency, f"Per complete {period} it")
         if spread:
-            findings.append(spread)
+            findings.append(Finding("aov_range", spread))
     else:
-        findings.append("No order in the data window, so there is no average check.")
+        status = "not_enough_data"
+        reason = "No order in the data window, so there is no average check."
+        findings.append(Finding("no_orders", reason, "warning"))
     return Result(
         name="aov",
         title="Average check (AOV)",
         table=table,
-        summary={"aov": overall, "orders": n, "revenue": revenue, "currency": currency},
+        summary=summarize(
+            {"aov": overall, "orders": n, "revenue": revenue, "currency": currency}, AOV_SUMMARY
+        ),
         findings=tuple(findings),
+        params={"period": period},
+        status=status,
+        status_reason=reason,
         figures=(
             FigureSpec(
                 kind="line",

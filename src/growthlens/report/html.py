@@ -17,10 +17,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from growthlens import units as fmt
 from growthlens.figures import render
-from growthlens.report import format as fmt
 from growthlens.report.model import Section
-from growthlens.result import Result
+from growthlens.result import Entry, Result, set_html_renderer
 
 TABLE_ROWS = 20
 FRAGMENT_ROWS = 10
@@ -67,6 +67,8 @@ class ResultView:
     tables: tuple[TableView, ...]
     findings: tuple[str, ...]
     notes: tuple[str, ...]
+    status: str = ""
+    params: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,28 @@ def render_result_fragment(result: Result, *, currency: str = "USD") -> str:
     return template.render(result=view, table=main)
 
 
+def card_text(entry: Entry, *, currency: str) -> str:
+    """An entry's value in words, with its interval when it is an estimate.
+
+    >>> card_text(Entry(0.25, "share", "Uplift", low=0.1, high=0.4, method="Wilson 95%"),
+    ...           currency="USD")
+    '25.0% (10.0% to 40.0%, Wilson 95%)'
+    """
+    text = fmt.format_unit(entry.value, entry.unit, currency=currency)
+    if entry.low is None:
+        return text
+    low = fmt.format_unit(entry.low, entry.unit, currency=currency)
+    high = fmt.format_unit(entry.high, entry.unit, currency=currency)
+    return f"{text} ({low} to {high}, {entry.method})"
+
+
+def params_text(result: Result) -> str:
+    """What the analysis ran with, in one line: ``period month · by source``."""
+    return " · ".join(
+        f"{k.replace('_', ' ')} {v}" for k, v in result.params.items() if v is not None
+    )
+
+
 class _Counter:
     def __init__(self) -> None:
         self.value = 0
@@ -192,8 +216,7 @@ def _result_view(
     result: Result, *, section_id: str, currency: str, counter: _Counter | None, rows: int
 ) -> ResultView:
     cards = tuple(
-        (fmt.label(k), fmt.format_value(k, v, currency=currency), k)
-        for k, v in result.summary.items()
+        (entry.label, card_text(entry, currency=currency), k) for k, entry in result.summary.items()
     )
     figures: list[FigureView] = []
     if counter is not None:
@@ -229,8 +252,10 @@ def _result_view(
         cards=cards,
         figures=tuple(figures),
         tables=tuple(tables),
-        findings=result.findings,
+        findings=tuple(f.text for f in result.findings),
         notes=result.notes,
+        status=result.status_reason if not result.ok else "",
+        params=params_text(result),
     )
 
 
@@ -268,3 +293,6 @@ def _table_view(
         rows=body,
         note=note,
     )
+
+
+set_html_renderer(render_result_fragment)

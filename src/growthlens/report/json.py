@@ -1,25 +1,24 @@
-"""The JSON export (DESIGN §6): every table of every section, so any chart can be checked.
+"""The JSON export (DESIGN §6, docs/result.md): every number of every section, versioned.
 
-Shape::
+Shape (``schema`` is :data:`growthlens.result.SCHEMA_VERSION`)::
 
     {
-      "title": ..., "generated_at": ..., "growthlens_version": ...,
+      "schema": "2.0", "title": ..., "generated_at": ..., "growthlens_version": ...,
       "dataset": {"window": [start, end] | null, "window_source": ..., "backend": ...,
                   "currency": ..., "tables": {table: rows accepted}},
-      "sections": {
-        section_id: {
-          "title": ..., "intro": ...,
-          "results": [result names, in order],
-          "summary": {"<result>.<key>": value},
-          "tables": {"<result>.<table>": [records]},   # "main" is the result's main table
-          "findings": [sentences], "notes": [...], "skipped": [...]
-        }
+      "sections": {                       # one per Result, by its unique name
+        result_name: {"group": report group id, "schema", "name", "title",
+                      "status", "status_reason", "params": {...},
+                      "summary": {key: {"value", "unit", "label"[, "low", "high", "method"]}},
+                      "tables": {"main": [records], other: [records]},
+                      "findings": [{"severity", "code", "text", "numbers"}], "notes": [...]}
       },
+      "groups": [{"id", "title", "intro", "results": [result names], "skipped": [...]}],
       "quality": gl.quality(ds).to_dict()
     }
 
-Keys are always prefixed with the result name, also when a section has one result, so a
-script never has to guess. NaN and infinities become ``null``.
+NaN and infinities become ``null``: strict JSON, so any figure in the HTML can be checked
+by a script.
 """
 
 from __future__ import annotations
@@ -31,28 +30,17 @@ from typing import Any
 from growthlens.data.dataset import Dataset
 from growthlens.metrics.overview import quality
 from growthlens.report.model import Section
+from growthlens.result import SCHEMA_VERSION
+from growthlens.version import __version__
 
 
-def section_dict(section: Section) -> dict[str, Any]:
-    """One section as a JSON-ready dict (see the module docstring)."""
-    summary: dict[str, Any] = {}
-    tables: dict[str, Any] = {}
-    findings: list[str] = []
-    notes: list[str] = []
-    for result in section.results:
-        data = result.to_dict()
-        summary.update({f"{result.name}.{k}": v for k, v in data["summary"].items()})
-        tables.update({f"{result.name}.{k}": v for k, v in data["tables"].items()})
-        findings.extend(data["findings"])
-        notes.extend(result.notes)
+def group_dict(section: Section) -> dict[str, Any]:
+    """One report group (its layout, not its numbers) as a JSON-ready dict."""
     return {
+        "id": section.id,
         "title": section.title,
         "intro": section.intro,
         "results": [r.name for r in section.results],
-        "summary": summary,
-        "tables": tables,
-        "findings": findings,
-        "notes": notes,
         "skipped": list(section.skipped),
     }
 
@@ -61,10 +49,13 @@ def report_dict(
     ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime
 ) -> dict[str, Any]:
     """The whole export as a dict."""
-    from growthlens import __version__
-
+    names = [r.name for s in sections for r in s.results]
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"result names repeat in the report: {repeated}")
     window = ds.window
     return {
+        "schema": SCHEMA_VERSION,
         "title": title,
         "generated_at": generated_at.isoformat(timespec="seconds"),
         "growthlens_version": __version__,
@@ -75,7 +66,8 @@ def report_dict(
             "currency": ds.settings.currency,
             "tables": {c.table: c.accepted for c in ds.quality.counts},
         },
-        "sections": {s.id: section_dict(s) for s in sections},
+        "sections": {r.name: {"group": s.id, **r.to_dict()} for s in sections for r in s.results},
+        "groups": [group_dict(s) for s in sections],
         "quality": quality(ds).to_dict(),
     }
 

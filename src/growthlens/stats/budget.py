@@ -33,8 +33,8 @@ from growthlens.errors import ConfigError
 from growthlens.metrics.marketing import attribution_gap, buyer_gross_profit, romi
 from growthlens.metrics.marketing.romi import check_horizon
 from growthlens.metrics.periods import Period, check_period, py_age
-from growthlens.metrics.wording import count_of, listing, money, natural_key, share_text, signed
-from growthlens.result import FigureSpec, Result, SummaryValue
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import count_of, listing, money, natural_key, share_text, signed
 
 Action = Literal["grow", "hold", "cut", "too little data", "organic", "unattributed"]
 BY = "source"
@@ -88,6 +88,17 @@ class Interval:
     low: float
     high: float
     resamples: int
+
+
+SUMMARY: SummarySpec = {
+    "grow": ("count", "Sources to grow"),
+    "hold": ("count", "Sources to hold"),
+    "cut": ("count", "Sources to cut"),
+    "too_little_data": ("count", "Sources with too little data"),
+    "moves": ("count", "Suggested moves"),
+    "attributed": ("flag", "Buyers attributed to a source"),
+    "currency": ("text", "Currency"),
+}
 
 
 def bootstrap_romi(
@@ -218,7 +229,7 @@ def recommend_budget(
     Example:
         >>> import growthlens as gl
         >>> rec = gl.recommend_budget(gl.demo(users=3000, seed=1), horizon=3, resamples=200)
-        >>> rec.summary["horizon"], rec.summary["seed"]
+        >>> rec.params["horizon"], rec.params["seed"]
         (3, 0)
     """
     period = check_period(period or ds.settings.period)
@@ -321,29 +332,32 @@ def recommend_budget(
     )
     counts = table["action"].value_counts()
     summary: dict[str, SummaryValue] = {
-        "horizon": horizon,
-        "period": period,
         "grow": int(counts.get("grow", 0)),
         "hold": int(counts.get("hold", 0)),
         "cut": int(counts.get("cut", 0)),
         "too_little_data": int(counts.get("too little data", 0)),
         "moves": len(moves),
         "attributed": attributed,
+        "currency": currency,
+    }
+    params = {
+        "horizon": horizon,
+        "period": period,
         "seed": seed,
         "resamples": resamples,
         "confidence": confidence,
         "min_buyers": min_buyers,
         "min_cohorts": min_cohorts,
         "move_share": move_share,
-        "currency": currency,
     }
     return Result(
         name="recommend_budget",
         title="Budget recommendation",
         table=table,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables={"moves": moves},
+        params=params,
         figures=(
             FigureSpec(
                 kind="scatter",
@@ -496,12 +510,17 @@ def _findings(
     span: str,
     currency: str,
     move_share: float,
-) -> list[str]:
+) -> list[Finding]:
     if gap is not None:
         return [
-            f"No budget move is recommended, because {gap}; ROMI per source cannot be computed."
+            Finding(
+                "not_attributed",
+                f"No budget move is recommended, because {gap}; ROMI per source cannot be "
+                "computed.",
+                "warning",
+            )
         ]
-    out = []
+    out: list[Finding] = []
     for action in ("grow", "cut", "hold", "too little data"):
         part = table[table["action"] == action]
         for _, row in part.iterrows():
@@ -511,25 +530,46 @@ def _findings(
                 "hold": "Hold",
                 "too little data": "No recommendation for",
             }[action]
-            out.append(f"{verb} source {row[BY]}: {row['reason']}")
+            out.append(
+                Finding(
+                    action.replace(" ", "_"),
+                    f"{verb} source {row[BY]}: {row['reason']}",
+                    numbers={
+                        BY: str(row[BY]),
+                        "romi_n": row["romi_n"],
+                        "romi_n_low": row["romi_n_low"],
+                        "romi_n_high": row["romi_n_high"],
+                    },
+                )
+            )
     for _, move in moves.iterrows():
         out.append(
-            f"Moving {move_share:.0%} of source {move['from_source']}'s spend over the window "
-            f"({money(move['moved_cost'], currency)}) to source {move['to_source']} would buy "
-            f"{move['gained_buyers']:,.1f} more buyers there, worth "
-            f"{money(move['gained_profit'], currency)} "
-            f"of gross profit over {span}, and lose "
-            f"{move['lost_buyers']:,.1f} buyers "
-            f"of source {move['from_source']} worth {money(move['lost_profit'], currency)}: net "
-            f"{money(move['net_profit'], currency)} — assuming CAC per source stays constant."
+            Finding(
+                "budget_move",
+                f"Moving {move_share:.0%} of source {move['from_source']}'s spend over the window "
+                f"({money(move['moved_cost'], currency)}) to source {move['to_source']} would buy "
+                f"{move['gained_buyers']:,.1f} more buyers there, worth "
+                f"{money(move['gained_profit'], currency)} "
+                f"of gross profit over {span}, and lose "
+                f"{move['lost_buyers']:,.1f} buyers "
+                f"of source {move['from_source']} worth {money(move['lost_profit'], currency)}: "
+                "net "
+                f"{money(move['net_profit'], currency)} — assuming CAC per source stays constant.",
+            )
         )
     if not moves.empty:
-        out.append(ASSUMPTION.format(currency_unit=currency, n_label=n_label))
+        out.append(
+            Finding("move_assumption", ASSUMPTION.format(currency_unit=currency, n_label=n_label))
+        )
     grow = sorted(table.loc[table["action"] == "grow", BY].tolist(), key=natural_key)
     cut = sorted(table.loc[table["action"] == "cut", BY].tolist(), key=natural_key)
     if grow and not cut:
         out.append(
-            f"No source qualifies for a cut, so growing {listing(grow)} needs new budget rather "
-            "than a move."
+            Finding(
+                "no_cut_to_fund_growth",
+                f"No source qualifies for a cut, so growing {listing(grow)} needs new budget "
+                "rather "
+                "than a move.",
+            )
         )
     return out

@@ -29,7 +29,16 @@ from growthlens.metrics.periods import (
     Period,
     check_period,
 )
-from growthlens.metrics.wording import (
+from growthlens.result import (
+    FigureSpec,
+    Finding,
+    Result,
+    Status,
+    SummarySpec,
+    SummaryValue,
+    summarize,
+)
+from growthlens.text import (
     age_unit,
     count_of,
     listing,
@@ -40,7 +49,6 @@ from growthlens.metrics.wording import (
     share_text,
     sort_key,
 )
-from growthlens.result import FigureSpec, Result, SummaryValue
 
 CohortBy = Literal["first_order", "first_visit"]
 COHORT_BY: tuple[CohortBy, ...] = ("first_order", "first_visit")
@@ -110,7 +118,7 @@ class Acquisition:
             ``share_of_spend``, ``buyer_share``. Empty without ``by``.
         cohorts: ``cohort``, ``cost``, ``buyers``, ``cac``, ``complete``: all sources.
         without_session: buyers with no session.
-        findings: sentences on undefined CACs, organic and unknown buyers.
+        findings: findings on undefined CACs, organic and unknown buyers.
     """
 
     by: str | None
@@ -119,7 +127,7 @@ class Acquisition:
     sources: pd.DataFrame
     cohorts: pd.DataFrame
     without_session: int
-    findings: tuple[str, ...]
+    findings: tuple[Finding, ...]
 
 
 def acquisition_costs(
@@ -132,7 +140,7 @@ def acquisition_costs(
     acquired = _acquired(ds, period=period, by=by, cohort_by=cohort_by)
     periods = period_table(ds, period).rename(columns={"period": "cohort"})
     currency = ds.settings.currency
-    findings: list[str] = []
+    findings: list[Finding] = []
 
     spend_total = sp.per_period.groupby("period", as_index=False).agg(cost=("cost", "sum"))
     spend_total = spend_total.rename(columns={"period": "cohort"})
@@ -148,8 +156,12 @@ def acquisition_costs(
     if len(no_buyers):
         labels = [period_label(c, period) for c in no_buyers["cohort"]]
         findings.append(
-            f"{len(labels)} {age_unit(period, len(labels))} with spend had no new buyers "
-            f"({listing(labels)}): CAC of those cohorts is undefined (NaN)."
+            Finding(
+                "cohorts_without_buyers",
+                f"{len(labels)} {age_unit(period, len(labels))} with spend had no new buyers "
+                f"({listing(labels)}): CAC of those cohorts is undefined (NaN).",
+                "warning",
+            )
         )
 
     by_cohort = pd.DataFrame()
@@ -220,24 +232,32 @@ def _per_source(
 
 def _cac_sentences(
     by_cohort: pd.DataFrame, sources: pd.DataFrame, by: str, currency: str, period: Period
-) -> list[str]:
+) -> list[Finding]:
     known = sources[sources["status"] != "unknown"]
     if int(known["buyers"].sum()) == 0 and int(sources["buyers"].sum()) > 0:
         # Nothing can be attributed: per-source sentences would only repeat "no buyers".
         return [
-            f"No buyer has a known {by} (the dataset has no sessions, or they carry no {by}), "
-            f"so CAC per {by} cannot be attributed; CAC per cohort over all {by}s still holds."
+            Finding(
+                "not_attributed",
+                f"No buyer has a known {by} (the dataset has no sessions, or they carry no {by}), "
+                f"so CAC per {by} cannot be attributed; CAC per cohort over all {by}s still holds.",
+                "warning",
+            )
         ]
-    out: list[str] = []
+    out: list[Finding] = []
     paid = sources[sources["status"] == "paid"]
     priced = paid[paid["cac"].notna()].sort_values("cac", kind="stable")
     if len(priced) >= 2:
         low, high = priced.iloc[0], priced.iloc[-1]
         out.append(
-            f"{by.capitalize()} {low[by]} acquires buyers cheapest (CAC "
-            f"{money(low['cac'], currency)}, "
-            f"{share_text(low['share_of_spend'])} of spend) and {by} {high[by]} dearest "
-            f"(CAC {money(high['cac'], currency)}, {share_text(high['share_of_spend'])} of spend)."
+            Finding(
+                "cac_spread",
+                f"{by.capitalize()} {low[by]} acquires buyers cheapest (CAC "
+                f"{money(low['cac'], currency)}, "
+                f"{share_text(low['share_of_spend'])} of spend) and {by} {high[by]} dearest "
+                f"(CAC {money(high['cac'], currency)}, {share_text(high['share_of_spend'])} of "
+                "spend).",
+            )
         )
     barren = paid[paid["buyers"] == 0]
     spent = [
@@ -246,8 +266,12 @@ def _cac_sentences(
     if spent:
         noun = by if len(spent) == 1 else f"{by}s"
         out.append(
-            f"{noun.capitalize()} {listing(spent)} spent money but acquired no buyer: "
-            f"CAC undefined (NaN)."
+            Finding(
+                "spend_without_buyers",
+                f"{noun.capitalize()} {listing(spent)} spent money but acquired no buyer: "
+                f"CAC undefined (NaN).",
+                "warning",
+            )
         )
     # Cost rows that add up to nothing (a paused campaign) with no buyer: 0 ÷ 0.
     idle = [str(r[by]) for _, r in barren.iterrows() if r["cost"] <= 0]
@@ -255,8 +279,12 @@ def _cac_sentences(
         noun = by if len(idle) == 1 else f"{by}s"
         verb = "has" if len(idle) == 1 else "have"
         out.append(
-            f"{noun.capitalize()} {listing(idle)} {verb} cost rows that add up to 0 and no buyer: "
-            f"CAC undefined (NaN)."
+            Finding(
+                "zero_cost_sources",
+                f"{noun.capitalize()} {listing(idle)} {verb} cost rows that add up to 0 and no "
+                "buyer: "
+                f"CAC undefined (NaN).",
+            )
         )
     cells = by_cohort[by_cohort["paid"] & (by_cohort["buyers"] == 0) & (by_cohort["cost"] > 0)]
     cells = cells[~cells[by].isin(barren[by])]
@@ -265,31 +293,57 @@ def _cac_sentences(
             f"{by} {r[by]} in {period_label(r['cohort'], period)}" for _, r in cells.iterrows()
         ]
         out.append(
-            f"{count_of(len(cells), f'cohort × {by} cell')} with spend but no new buyers: "
-            "their CAC is "
-            f"undefined (NaN): {listing(examples)}."
+            Finding(
+                "cells_without_buyers",
+                f"{count_of(len(cells), f'cohort × {by} cell')} with spend but no new buyers: "
+                "their CAC is "
+                f"undefined (NaN): {listing(examples)}.",
+                "warning",
+            )
         )
     organic = sources[sources["status"] == "organic"]
     if len(organic):
         names = sorted(organic[by].astype(str).tolist(), key=natural_key)
         noun = by if len(names) == 1 else f"{by}s"
         out.append(
-            f"{noun.capitalize()} {listing(names)} {'has' if len(names) == 1 else 'have'} no cost "
-            "rows: "
-            f"treated as unpaid (organic), {count_of(int(organic['buyers'].sum()), 'buyer')}; "
-            "CAC and ROMI "
-            f"are not defined for them."
+            Finding(
+                "organic_sources",
+                f"{noun.capitalize()} {listing(names)} {'has' if len(names) == 1 else 'have'} no "
+                "cost "
+                "rows: "
+                f"treated as unpaid (organic), {count_of(int(organic['buyers'].sum()), 'buyer')}; "
+                "CAC and ROMI "
+                f"are not defined for them.",
+            )
         )
     unknown = sources[sources["status"] == "unknown"]
     if len(unknown) and int(unknown["buyers"].sum()) > 0:
         n = int(unknown["buyers"].sum())
         share = float(unknown["buyer_share"].sum())
         out.append(
-            f"{count_of(n, 'buyer')} ({share_text(share)}) with an unknown {by} (no session, "
-            f"or no {by} "
-            f"on it): they count in the overall CAC but in no {by}'s CAC."
+            Finding(
+                "unknown_source_buyers",
+                f"{count_of(n, 'buyer')} ({share_text(share)}) with an unknown {by} (no session, "
+                f"or no {by} "
+                f"on it): they count in the overall CAC but in no {by}'s CAC.",
+                "warning",
+            )
         )
     return out
+
+
+SUMMARY: SummarySpec = {
+    "cost": ("money", "Spend over the window"),
+    "buyers": ("count", "Buyers"),
+    "cac": ("money", "CAC over the window"),
+    "currency": ("text", "Currency"),
+    "cohort_by": ("text", "Cohort by"),
+    "cac_paid": ("money", "CAC of paid sources' buyers"),
+    "buyers_paid": ("count", "Buyers from paid sources"),
+    "buyers_organic": ("count", "Buyers from organic sources"),
+    "buyers_unknown": ("count", "Buyers with an unknown source"),
+    "attributed": ("flag", "Buyers attributed to a source"),
+}
 
 
 def cac(
@@ -337,7 +391,7 @@ def cac(
         >>> c = pd.DataFrame(
         ...     {"date": ["2020-01-01", "2020-01-02"], "source": ["a", "a"], "cost": [5.0, 7.0]}
         ... )
-        >>> gl.cac(gl.load(orders=o, costs=c), by=None).summary["cac"]
+        >>> gl.cac(gl.load(orders=o, costs=c), by=None).summary["cac"].value
         6.0
     """
     period = check_period(period or ds.settings.period)
@@ -347,7 +401,7 @@ def cac(
     cohorts = acq.cohorts
     total_cost = float(cohorts["cost"].sum())
     total_buyers = int(cohorts["buyers"].sum())
-    findings: list[str] = []
+    findings: list[Finding] = []
     overall = total_cost / total_buyers if total_buyers else math.nan
     summary: dict[str, SummaryValue] = {
         "cost": total_cost,
@@ -356,22 +410,41 @@ def cac(
         "currency": currency,
         "cohort_by": cohort_by,
     }
+    status: Status = "ok"
+    reason = ""
+    if not total_buyers:
+        status = "not_enough_data"
+        reason = "There are no buyers in the window, so CAC is undefined (NaN)."
     if total_buyers:
         findings.append(
-            f"Overall CAC over the window: {money(overall, currency)} "
-            f"({money(total_cost, currency)} of spend ÷ {count_of(total_buyers, 'buyer')})."
+            Finding(
+                "cac_overall",
+                f"Overall CAC over the window: {money(overall, currency)} "
+                f"({money(total_cost, currency)} of spend ÷ {count_of(total_buyers, 'buyer')}).",
+            )
         )
     else:
-        findings.append("There are no buyers in the window, so CAC is undefined (NaN).")
+        findings.append(
+            Finding(
+                "no_buyers",
+                "There are no buyers in the window, so CAC is undefined (NaN).",
+                "warning",
+            )
+        )
     complete = cohorts[cohorts["complete"] & cohorts["cac"].notna()]
     spread = money_range(complete, "cac", "cohort", period, currency, "CAC per complete cohort")
     if spread:
-        findings.append(spread)
+        findings.append(Finding("cac_range", spread))
     findings.extend(acq.findings)
     if cohort_by == "first_visit" and acq.without_session:
         findings.append(
-            f"{count_of(acq.without_session, 'buyer')} without a session, so no first visit: with "
-            f"cohort_by='first_visit' they are placed in their first-order period."
+            Finding(
+                "buyers_without_session",
+                f"{count_of(acq.without_session, 'buyer')} without a session, so no first visit: "
+                "with "
+                f"cohort_by='first_visit' they are placed in their first-order period.",
+                "warning",
+            )
         )
     figures: list[FigureSpec] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -427,10 +500,13 @@ def cac(
         name="cac",
         title="Customer acquisition cost (CAC)",
         table=main,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables=tables,
         figures=tuple(figures),
+        params={"period": period, "by": by, "cohort_by": cohort_by},
+        status=status,
+        status_reason=reason,
         notes=(
             "CAC = spend ÷ buyers acquired. Cohort = period of the first order"
             + (" (here: of the first visit)" if cohort_by == "first_visit" else "")

@@ -29,7 +29,8 @@ from growthlens.metrics.periods import (
     check_period,
     period_start,
 )
-from growthlens.metrics.wording import (
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import (
     age_unit,
     count_of,
     listing,
@@ -39,7 +40,6 @@ from growthlens.metrics.wording import (
     signed,
     sort_key,
 )
-from growthlens.result import FigureSpec, Result, SummaryValue
 
 # Label of the all-sources rows in curve and payback tables (parenthesised like "(unknown)"
 # so it cannot be mistaken for a real source name).
@@ -175,6 +175,23 @@ def _ltv_table(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
     return table
 
 
+SUMMARY: SummarySpec = {
+    "horizon": ("count", "Horizon (periods)"),
+    "cost": ("money", "Spend over the window"),
+    "gross_profit": ("money", "Gross profit over the window"),
+    "margin": ("share", "Margin"),
+    "romi": ("percent", "ROMI over the window"),
+    "romi_n": ("percent", "ROMI at the horizon (mean over complete cohorts)"),
+    "cohorts_used": ("count", "Complete cohorts at the horizon"),
+    "payback_age": ("plain", "Payback age"),
+    "payback": ("text", "Payback"),
+    "currency": ("text", "Currency"),
+    "sources": ("count", "Sources"),
+    "paid_back": ("count", "Sources paid back at the horizon"),
+    "attributed": ("flag", "Buyers attributed to a source"),
+}
+
+
 def romi(
     ds: Dataset,
     *,
@@ -224,14 +241,14 @@ def romi(
         >>> spend = pd.DataFrame({"date": ["2020-03-02", "2020-03-20"], "source": "tv",
         ...     "cost": [6.0, 10.0]})
         >>> ds = gl.load(orders=sales, costs=spend, margin=0.5)
-        >>> round(gl.romi(ds, by=None).summary["romi"], 3)  # 20 / 16 − 1
+        >>> round(gl.romi(ds, by=None).summary["romi"].value, 3)  # 20 / 16 − 1
         0.25
     """
     period = check_period(period or ds.settings.period)
     horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
     acq = acquisition_costs(ds, period=period, by=by)
     currency = ds.settings.currency
-    findings: list[str] = []
+    findings: list[Finding] = []
 
     overall = _with_romi(
         _ltv_table(ds, period=period, by=None)[["cohort", "age", "buyers", "ltv", "complete"]],
@@ -244,10 +261,14 @@ def romi(
     if len(zero_cac):
         labels = sorted({period_label(c, period) for c in zero_cac["cohort"]})
         findings.append(
-            f"{'Cohort' if len(labels) == 1 else 'Cohorts'} {listing(labels)} "
-            f"{'has' if len(labels) == 1 else 'have'} buyers but no spend (CAC 0): "
-            f"{'its' if len(labels) == 1 else 'their'} ROMI divides "
-            f"by zero and is undefined (NaN)."
+            Finding(
+                "zero_cac_cohorts",
+                f"{'Cohort' if len(labels) == 1 else 'Cohorts'} {listing(labels)} "
+                f"{'has' if len(labels) == 1 else 'have'} buyers but no spend (CAC 0): "
+                f"{'its' if len(labels) == 1 else 'their'} ROMI divides "
+                f"by zero and is undefined (NaN).",
+                "warning",
+            )
         )
     overall_curve = mean_curve(overall, [])
     overall_curve.insert(0, "_group", ALL_SOURCES)
@@ -280,9 +301,10 @@ def romi(
             name="romi",
             title="Return on marketing investment (ROMI)",
             table=overall,
-            summary=summary,
+            summary=summarize(summary, SUMMARY),
             findings=tuple(findings),
             tables={"curves": curves, "payback": overall_payback},
+            params={"period": period, "by": by, "horizon": horizon},
             figures=(
                 _heatmap_spec("main", "ROMI by cohort and age (all sources)", period),
                 _curve_spec("curves", None, period),
@@ -309,9 +331,13 @@ def romi(
             {f"{by} {r[by]} in {period_label(r['cohort'], period)}" for _, r in zero.iterrows()}
         )
         findings.append(
-            f"{count_of(len(examples), f'cohort × {by} cell')} with buyers but no spend "
-            "(CAC 0): their ROMI "
-            f"divides by zero and is undefined (NaN): {listing(examples)}."
+            Finding(
+                "zero_cac_cells",
+                f"{count_of(len(examples), f'cohort × {by} cell')} with buyers but no spend "
+                "(CAC 0): their ROMI "
+                f"divides by zero and is undefined (NaN): {listing(examples)}.",
+                "warning",
+            )
         )
     curves = mean_curve(main, [by])
     sources = _romi_sources(ds, acq, curves, horizon, by)
@@ -344,8 +370,9 @@ def romi(
         name="romi",
         title="Return on marketing investment (ROMI)",
         table=main,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
+        params={"period": period, "by": by, "horizon": horizon},
         tables=tables,
         figures=tuple(figures),
         notes=_romi_notes(horizon, period),
@@ -426,77 +453,117 @@ def _finite_or(value: Any, default: float) -> float:
 
 def _overall_romi_sentences(
     summary: dict[str, SummaryValue], n_label: str, period: Period
-) -> list[str]:
-    out = []
+) -> list[Finding]:
+    out: list[Finding] = []
     romi_w = float(summary["romi"])  # type: ignore[arg-type]
     if math.isfinite(romi_w):
         out.append(
-            f"Over the window, buyers' gross profit is {share_text(romi_w + 1)} of marketing spend "
-            f"(ROMI {signed(romi_w)})."
+            Finding(
+                "romi_window",
+                f"Over the window, buyers' gross profit is {share_text(romi_w + 1)} of marketing "
+                "spend "
+                f"(ROMI {signed(romi_w)}).",
+            )
         )
     romi_n = float(summary["romi_n"])  # type: ignore[arg-type]
     cells = int(summary["cohorts_used"])  # type: ignore[arg-type]
     horizon = int(summary["horizon"])  # type: ignore[arg-type]
     if math.isfinite(romi_n):
         out.append(
-            f"After {count_of(horizon, period)}, cohorts have returned "
-            f"{share_text(romi_n + 1)} "
-            "of their "
-            f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of "
-            f"{count_of(cells, 'complete cohort')})."
+            Finding(
+                "romi_horizon",
+                f"After {count_of(horizon, period)}, cohorts have returned "
+                f"{share_text(romi_n + 1)} "
+                "of their "
+                f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of "
+                f"{count_of(cells, 'complete cohort')}).",
+            )
         )
     else:
         out.append(
-            f"No cohort is complete at the {n_label} horizon yet, so the {n_label} ROMI is "
-            "undefined."
+            Finding(
+                "no_cohort_at_horizon",
+                f"No cohort is complete at the {n_label} horizon yet, so the {n_label} ROMI is "
+                "undefined.",
+            )
         )
     if summary["payback_age"] is not None:
         k = int(summary["payback_age"])  # type: ignore[arg-type]
         out.append(
-            f"On average, cohorts pay back at age {k}, i.e. within {k + 1} "
-            f"{age_unit(period, k + 1)} "
-            "of their first order."
+            Finding(
+                "payback",
+                f"On average, cohorts pay back at age {k}, i.e. within {k + 1} "
+                f"{age_unit(period, k + 1)} "
+                "of their first order.",
+            )
         )
     elif summary["payback"] != "undefined":
-        out.append(f"On average, cohorts have not paid back: {summary['payback']}.")
+        out.append(
+            Finding(
+                "not_paid_back",
+                f"On average, cohorts have not paid back: {summary['payback']}.",
+                "warning",
+            )
+        )
     return out
 
 
 def _source_romi_sentences(
     sources: pd.DataFrame, by: str, n_label: str, horizon: int, period: Period, attributed: bool
-) -> list[str]:
+) -> list[Finding]:
     if not attributed or not (sources["status"] != "unknown").any():
         return [
-            f"No buyer has a known {by}, so ROMI per {by} cannot be computed; ROMI per cohort over "
-            f"all {by}s is in the table 'cohorts'."
+            Finding(
+                "not_attributed",
+                f"No buyer has a known {by}, so ROMI per {by} cannot be computed; ROMI per cohort "
+                f"over all {by}s is in the table 'cohorts'.",
+                "warning",
+            )
         ]
-    out = []
+    out: list[Finding] = []
     paid = sources[sources["status"] == "paid"].sort_values("cost", ascending=False, kind="stable")
     span = f"{horizon} {age_unit(period, horizon)}"
     for _, row in paid.head(3).iterrows():
         lead = f"{by.capitalize()} {row[by]} took {share_text(row['share_of_spend'])} of spend"
         if math.isfinite(row["romi_n"]):
             out.append(
-                f"{lead}; its buyers have returned {share_text(row['romi_n'] + 1)} of their cost "
-                f"after {span}."
+                Finding(
+                    "source_romi",
+                    f"{lead}; its buyers have returned {share_text(row['romi_n'] + 1)} of their "
+                    "cost "
+                    f"after {span}.",
+                )
             )
         elif math.isfinite(row["romi"]):
             out.append(
-                f"{lead}; over the window its buyers have returned {share_text(row['romi'] + 1)} "
-                "of its "
-                f"cost (no complete cohort at {span} yet)."
+                Finding(
+                    "source_romi_window",
+                    f"{lead}; over the window its buyers have returned "
+                    f"{share_text(row['romi'] + 1)} "
+                    "of its "
+                    f"cost (no complete cohort at {span} yet).",
+                )
             )
     back = paid[paid["payback_age"].notna()].sort_values("payback_age", kind="stable")
     if len(back):
         first = back.iloc[0]
         out.append(
-            f"{by.capitalize()} {first[by]} pays back fastest: its mean ROMI reaches 0 at age "
-            f"{first['payback_age']}."
+            Finding(
+                "fastest_payback",
+                f"{by.capitalize()} {first[by]} pays back fastest: its mean ROMI reaches 0 at age "
+                f"{first['payback_age']}.",
+            )
         )
     never = paid[paid["payback"].str.startswith("not yet")]
     if len(never):
         names = [f"{r[by]} ({r['payback'].removeprefix('not yet (')}" for _, r in never.iterrows()]
-        out.append(f"Not paid back on average: {by}s {listing(names)}.")
+        out.append(
+            Finding(
+                "sources_not_paid_back",
+                f"Not paid back on average: {by}s {listing(names)}.",
+                "warning",
+            )
+        )
     return out
 
 

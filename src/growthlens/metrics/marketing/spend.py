@@ -25,7 +25,16 @@ from growthlens.metrics.periods import (
     period_start,
     window_periods,
 )
-from growthlens.metrics.wording import (
+from growthlens.result import (
+    FigureSpec,
+    Finding,
+    Result,
+    Status,
+    SummarySpec,
+    SummaryValue,
+    summarize,
+)
+from growthlens.text import (
     MAX_LISTED,
     age_unit,
     listing,
@@ -36,7 +45,6 @@ from growthlens.metrics.wording import (
     share_text,
     sort_key,
 )
-from growthlens.result import FigureSpec, Result, SummaryValue
 
 
 def check_by(ds: Dataset, by: str | None) -> None:
@@ -161,6 +169,19 @@ def gap_sentence(spend_: Spend) -> str | None:
     )
 
 
+SUMMARY: SummarySpec = {
+    "cost": ("money", "Spend over the window"),
+    "currency": ("text", "Currency"),
+    "sources": ("count", "Paid sources"),
+    "periods": ("count", "Periods"),
+    "gap_days": ("count", "Days missing inside paid cost series"),
+    "gap_rows": ("count", "Missing source-days (or months)"),
+    "gap_unit": ("text", "Unit of the cost series"),
+    "top_source": ("text", "Largest source by spend"),
+    "top_share": ("share", "Largest source's share of spend"),
+}
+
+
 def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> Result:
     """Marketing spend per period and source, totals, shares of spend and cost gaps.
 
@@ -189,7 +210,7 @@ def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> R
         ...     {"date": ["2020-01-01", "2020-01-03"], "source": ["a", "a"], "cost": [5.0, 7.0]}
         ... )
         >>> r = gl.costs(gl.load(costs=c))
-        >>> r.summary["cost"], r.summary["gap_rows"]
+        >>> r.summary["cost"].value, r.summary["gap_rows"].value
         (12.0, 1)
     """
     period = check_period(period or ds.settings.period)
@@ -209,22 +230,38 @@ def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> R
     main = main.sort_values(["period", by], key=sort_key).reset_index(drop=True)
     total = float(main["cost"].sum())
     sources = _source_spend(sp, total)
-    findings: list[str] = []
+    findings: list[Finding] = []
+    status: Status = "ok"
+    reason = ""
     if not sp.paid:
-        findings.append(
+        status = "not_enough_data"
+        reason = (
             "The costs table has no rows inside the data window, so there is no spend to analyse."
         )
+        findings.append(Finding("no_spend_rows", reason, "warning"))
     else:
         findings.extend(_spend_sentences(sources, totals, by, total, currency, period))
     gap = gap_sentence(sp)
     if gap:
-        findings.append(gap)
+        findings.append(
+            Finding(
+                "cost_gaps",
+                gap,
+                "warning",
+                {"gap_days": int(sp.gaps["date"].nunique()), "gap_rows": len(sp.gaps)},
+            )
+        )
     empty = totals[totals["cost"] <= 0]
     if len(empty) and sp.paid:
         labels = [period_label(p, period) for p in empty["period"]]
         findings.append(
-            f"No spend at all in {len(labels)} {age_unit(period, len(labels))} "
-            f"({listing(labels)}): shares of spend are undefined (NaN) there."
+            Finding(
+                "periods_without_spend",
+                f"No spend at all in {len(labels)} {age_unit(period, len(labels))} "
+                f"({listing(labels)}): shares of spend are undefined (NaN) there.",
+                "warning",
+                {"periods": len(labels)},
+            )
         )
     top = sources.iloc[0] if len(sources) else None
     summary: dict[str, SummaryValue] = {
@@ -243,9 +280,12 @@ def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> R
         name="costs",
         title="Marketing spend",
         table=main,
-        summary=summary,
+        summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables={"sources": sources, "totals": totals, "gaps": sp.gaps},
+        params={"period": period, "by": by},
+        status=status,
+        status_reason=reason,
         figures=(
             FigureSpec(
                 kind="stacked_bar",
@@ -305,7 +345,7 @@ def _spend_sentences(
     total: float,
     currency: str,
     period: Period,
-) -> list[str]:
+) -> list[Finding]:
     out = []
     shares = [
         f"{by} {row[by]} {share_text(row['share_of_spend'])}"
@@ -313,9 +353,15 @@ def _spend_sentences(
         if math.isfinite(row["share_of_spend"])
     ]
     lead = f"Spend over the window: {money(total, currency)} across {len(sources)} paid {by}s"
-    out.append(f"{lead}; the largest: {', '.join(shares)}." if shares else f"{lead}.")
+    out.append(
+        Finding(
+            "spend_total",
+            f"{lead}; the largest: {', '.join(shares)}." if shares else f"{lead}.",
+            numbers={"cost": total, by + "s": len(sources)},
+        )
+    )
     what = f"Spend per complete {period}"
     spread = money_range(totals[totals["complete"]], "cost", "period", period, currency, what)
     if spread:
-        out.append(spread)
+        out.append(Finding("spend_range", spread))
     return out

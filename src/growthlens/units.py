@@ -1,21 +1,40 @@
-"""How numbers read in the report: thousands separators, percentages, money, durations.
+"""Units of numbers and how each reads as text, in the report, the CLI and notebooks alike.
 
-The kind of a number is read from its name (``retention_1`` is a share, ``ltv_6`` is money,
-``session_length_mean_s`` is seconds), so every analysis that follows the naming of
-DESIGN §6 is formatted alike without declaring anything. Returns plain strings; escaping
-is the template's job.
+A summary entry of a :class:`~growthlens.result.Result` names its unit (``money``,
+``share``, ``count``, ``p_value`` …) and :func:`format_unit` turns value and unit into
+text. Table columns carry no declaration yet: :func:`unit_of` reads a column's unit from
+its name (``retention_1`` is a share, ``ltv_6`` money, ``session_length_mean_s``
+seconds), so every table that follows the naming of DESIGN §6 reads alike. Returns plain
+strings; escaping is the renderer's job.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
-from growthlens.metrics.wording import count_of, money
+from growthlens.text import count_of, money
+
+Unit = Literal[
+    "money",  # in the dataset's currency
+    "share",  # a part of a whole, 0..1, shown as a percentage
+    "percent",  # a relative change or return (ROMI, uplift), shown as a percentage
+    "count",  # whole things: users, orders, rows
+    "days",
+    "seconds",
+    "ratio",  # a plain quotient (sessions per user, sticky factor as a number)
+    "p_value",
+    "number",  # any other quantity
+    "plain",  # an identifier or index shown as is (id, age, year, seed)
+    "date",
+    "text",
+    "flag",  # yes / no
+]
+UNITS: tuple[Unit, ...] = get_args(Unit)
 
 MISSING = "—"
 PERCENT_TOKENS = frozenset(
@@ -72,14 +91,14 @@ COUNT_TOKENS = frozenset(
 )
 
 
-def kind_of(name: str) -> str:
-    """The kind of number a name holds: percent, money, seconds, days, plain or number.
+def unit_of(name: str) -> Unit:
+    """The unit a table column's name implies (columns declare none; entries do).
 
-    >>> kind_of("retention_1"), kind_of("ltv_6"), kind_of("session_length_mean_s")
-    ('percent', 'money', 'seconds')
-    >>> kind_of("user_id")
+    >>> unit_of("retention_1"), unit_of("ltv_6"), unit_of("session_length_mean_s")
+    ('share', 'money', 'seconds')
+    >>> unit_of("user_id")
     'plain'
-    >>> kind_of("costs_rows"), kind_of("cost")
+    >>> unit_of("costs_rows"), unit_of("cost")
     ('number', 'money')
     """
     tokens = name.lower().split(".")[-1].split("_")
@@ -90,7 +109,7 @@ def kind_of(name: str) -> str:
     if any(t in PLAIN_TOKENS for t in tokens):
         return "plain"
     if any(t in PERCENT_TOKENS for t in tokens):
-        return "percent"
+        return "share"
     if any(t in MONEY_TOKENS for t in tokens):
         return "money"
     if tokens[-1] == "days":
@@ -99,12 +118,25 @@ def kind_of(name: str) -> str:
 
 
 def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
-    """Format ``value`` for display according to the kind its ``name`` implies.
+    """Format a table cell by the unit its column ``name`` implies (see :func:`unit_of`).
 
     >>> format_value("retention_1", 0.4567), format_value("ltv_6", 1234.5), format_value("n", 1e4)
     ('45.7%', '$1,234.50', '10,000')
     >>> format_value("session_length_mean_s", 605.0), format_value("romi", float("nan"))
     ('10 min 5 s', '—')
+    """
+    return format_unit(value, unit_of(name), currency=currency)
+
+
+def format_unit(value: Any, unit: Unit, *, currency: str = "USD") -> str:
+    """Format ``value`` as text for its ``unit``: cards, cells, CLI lines, notebooks.
+
+    >>> format_unit(0.4567, "share"), format_unit(1234.5, "money"), format_unit(1e4, "count")
+    ('45.7%', '$1,234.50', '10,000')
+    >>> format_unit(0.00004, "p_value"), format_unit(0.0312, "p_value"), format_unit(2.5, "days")
+    ('< 0.001', '0.031', '2.5 days')
+    >>> format_unit(-0.5418, "percent"), format_unit(True, "flag"), format_unit(None, "money")
+    ('-54.2%', 'yes', '—')
     """
     if value is None or value is pd.NA or value is pd.NaT:
         return MISSING
@@ -127,21 +159,31 @@ def format_value(name: str, value: Any, *, currency: str = "USD") -> str:
         return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return MISSING
-    kind = kind_of(name)
-    if kind == "plain":
+    if unit == "plain":
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
-    if kind == "percent":
+    if unit in ("share", "percent"):
         return percent(float(value))
-    if kind == "money":
+    if unit == "p_value":
+        return p_value(float(value))
+    if unit == "money":
         # Cells keep cents up to 100,000 and an ASCII minus, like the other numbers.
         return money(float(value), currency, whole_from=100_000, minus="-")
-    if kind == "seconds":
+    if unit == "seconds":
         return duration(float(value))
-    if kind == "days":
+    if unit == "days":
         if float(value).is_integer():
             return count_of(int(value), "day")
         return f"{value:,.1f} days"
     return number(value)
+
+
+def p_value(value: float) -> str:
+    """A p-value: three decimals, and ``< 0.001`` below that (never ``4e-05``).
+
+    >>> p_value(0.5), p_value(0.0499), p_value(1e-9)
+    ('0.500', '0.050', '< 0.001')
+    """
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def number(value: int | float) -> str:

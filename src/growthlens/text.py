@@ -1,8 +1,8 @@
-"""Numbers and lists in findings: money, ratios, shares, natural order.
+"""Shared wording: money, ratios, shares, counts with their nouns, lists, natural order.
 
-Shared by the findings of the revenue and marketing analyses and of the budget
-recommendation (the report's tables take their currency symbols from here too), so a
-figure reads the same in every sentence of the report.
+Every sentence of every analysis (findings), the report's tables and the CLI take their
+words from here, so a figure reads the same wherever it appears. Formatting a value by
+its unit (cards, cells) is :mod:`growthlens.units`, built on these helpers.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import re
 from typing import Any
 
 import pandas as pd
-
-from growthlens.metrics.periods import Period
 
 # Listed examples in a sentence before "… and N more".
 MAX_LISTED = 5
@@ -83,7 +81,7 @@ def listing(values: list[str], *, limit: int = MAX_LISTED) -> str:
     return head if len(values) <= limit else f"{head} … and {len(values) - limit} more"
 
 
-def period_label(value: Any, period: Period) -> str:
+def period_label(value: Any, period: str) -> str:
     """A period start as ``2018-03`` (months) or ``2018-03-05`` (days, weeks)."""
     stamp = pd.Timestamp(value)
     return stamp.strftime("%Y-%m") if period == "month" else stamp.strftime("%Y-%m-%d")
@@ -100,13 +98,13 @@ def count_of(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def age_unit(period: Period, count: float = 2) -> str:
+def age_unit(period: str, count: float = 2) -> str:
     """``month`` for one, else ``months`` (likewise days and weeks)."""
     return period if count == 1 else f"{period}s"
 
 
 def money_range(
-    frame: pd.DataFrame, value: str, when: str, period: Period, currency: str, what: str
+    frame: pd.DataFrame, value: str, when: str, period: str, currency: str, what: str
 ) -> str | None:
     """The spread of a money column in words, or None below two rows.
 

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from growthlens.metrics import wording
+from growthlens import text as wording
 
 
 def test_docstring_examples() -> None:
