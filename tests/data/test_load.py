@@ -365,7 +365,7 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
     assert ("sessions", "identical_rows", 3) in findings
     assert ("orders", "order_before_first_visit", 1) in findings
     assert ("orders", "orders_without_session", 1) in findings
-    visits = ds._derived[BUYER_VISITS].to_pyarrow().to_pandas().sort_values("user_id")
+    visits = ds.byproduct(BUYER_VISITS).to_pyarrow().to_pandas().sort_values("user_id")
     assert list(visits["user_id"]) == [1, 3, 4, 9]
     assert list(visits["start_ts"][:3]) == [
         t("2020-01-05 10:00"),
@@ -381,7 +381,7 @@ def test_identical_sessions_and_buyers_share_one_narrowed_scan() -> None:
         t("2020-04-02"),
         t("2020-03-01"),
     ]
-    first = ds._derived[FIRST_ORDERS].to_pyarrow().to_pandas().sort_values("user_id")
+    first = ds.byproduct(FIRST_ORDERS).to_pyarrow().to_pandas().sort_values("user_id")
     assert list(first["first_order_ts"]) == list(visits["first_order_ts"])
 
 
@@ -397,7 +397,7 @@ def test_buyer_visits_from_the_load_equal_the_plain_definition(seed: int) -> Non
     times, and users 301–310 order without any session.
     """
     from growthlens.data.firsts import BUYER_VISITS
-    from growthlens.metrics.acquisition import buyer_visits
+    from growthlens.derive.acquisition import buyer_visits
 
     rng = np.random.default_rng(seed)
     users = np.repeat(np.arange(1, 301), rng.integers(1, 5, 300))
@@ -435,7 +435,7 @@ def test_buyer_visits_from_the_load_equal_the_plain_definition(seed: int) -> Non
         out = table.to_pyarrow().to_pandas()
         return out.sort_values("user_id").reset_index(drop=True)
 
-    loaded, reference = frame(ds._derived[BUYER_VISITS]), frame(buyer_visits(plain))
+    loaded, reference = frame(ds.byproduct(BUYER_VISITS)), frame(buyer_visits(plain))
     pd.testing.assert_frame_equal(loaded, reference)
     assert len(loaded) == len(np.unique(buyers))
     assert int(loaded["start_ts"].isna().sum()) == 10
@@ -570,7 +570,7 @@ def test_end_time_checks_come_from_the_per_length_counts() -> None:
     checks = {f.check: f.rows for f in ds.quality.findings}
     assert checks["end_before_start"] == 1
     assert checks["session_without_end"] == 1
-    counts = ds._derived[lengths.key()].to_pyarrow().to_pylist()
+    counts = ds.byproduct(lengths.KEY).to_pyarrow().to_pylist()
     by_length = {r[lengths.LENGTH]: r["n"] for r in counts}
     assert by_length == {300_000_000: 1, -60_000_000: 1, None: 1, 0: 1}
     # The reason scan leaves both checks to the per-length counts.

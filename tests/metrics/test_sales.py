@@ -153,7 +153,7 @@ def test_lag_mix_recovers_planted_truth() -> None:
     ds = gl.demo(users=20_000, seed=1)
     truth = ds.truth
     assert truth is not None
-    from growthlens.metrics.acquisition import buyers
+    from growthlens.derive.acquisition import buyers
 
     b = buyers(ds)
     end = pd.Timestamp(ds.window[1])  # type: ignore[index]

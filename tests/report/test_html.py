@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import growthlens as gl
-from growthlens.data.dataset import Dataset
 from growthlens import units as fmt
+from growthlens.data.dataset import Dataset
 from growthlens.report.html import render_result_fragment, script_json
 from growthlens.result import FigureSpec, Finding, Result, summarize
 

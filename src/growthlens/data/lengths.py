@@ -15,17 +15,12 @@ exact and cheaper than on fractional seconds.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 
 import ibis.expr.types as ir
 
 KEY = "session_lengths"
 LENGTH = "length_us"
-
-
-def key(by: str | None = None) -> Hashable:
-    """The derived-table key of the per-length counts [by a session dimension]."""
-    return (KEY, by)
 
 
 def length_counts(sessions: ir.Table, keys: Sequence[str] = ()) -> ir.Table:

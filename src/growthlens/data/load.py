@@ -231,7 +231,7 @@ class _Loader:
 
         counts: list[TableCounts] = []
         findings: list[Finding] = []
-        derived: dict[Any, ir.Table] = {}
+        byproducts: dict[str, ir.Table] = {}
         clean: dict[str, ir.Table] = {}
         sessions_dups: tuple[int, int] | None = None
         candidates: ir.Table | None = None
@@ -267,8 +267,8 @@ class _Loader:
             identical = policies[name] == "keep" and validate.key_columns(final, model) is None
             if name == "sessions" and window is not None:
                 # The activity profiles say which users can hold identical sessions.
-                derived[profile.KEY] = profile.build(clean[name], window, self.con).cache()
-                marked = derived[profile.KEY]
+                byproducts[profile.KEY] = profile.build(clean[name], window, self.con).cache()
+                marked = byproducts[profile.KEY]
                 candidates = marked.filter(marked.user_id.notnull()).select("user_id")
                 if identical:
                     # Checked below, on the sessions the buyers' check reads anyway.
@@ -276,7 +276,7 @@ class _Loader:
                     continue
             if name == "orders":
                 order_stats = first_orders(clean[name], count=True).cache()
-                derived[FIRST_ORDERS] = order_stats.select("user_id", "first_order_ts")
+                byproducts[FIRST_ORDERS] = order_stats.select("user_id", "first_order_ts")
                 if identical:
                     repeat = order_stats.filter(order_stats.orders > 1).select("user_id")
                     repeated = clean[name].semi_join(repeat, "user_id").select(*clean[name].columns)
@@ -293,7 +293,7 @@ class _Loader:
             counts,
             candidates,
             sessions_dups[1] if sessions_dups else None,
-            derived,
+            byproducts,
         )
         if sessions_dups is not None:
             # At the place the sessions' loop left for it, after their exclusions.
@@ -306,7 +306,7 @@ class _Loader:
             window_source=window_source,
         )
         dataset = Dataset(tables=clean, backend=self.con, settings=self.settings, quality=quality)
-        dataset._derived.update(derived)
+        dataset.keep_byproducts(byproducts)
         return dataset
 
     def _read_table(self, model: TableModel, plan: _TablePlan) -> _ReadTable:
@@ -460,28 +460,28 @@ class _Loader:
         counts: Sequence[TableCounts],
         candidates: ir.Table | None,
         repeats_of: int | None,
-        derived: dict[Any, ir.Table],
+        byproducts: dict[str, ir.Table],
     ) -> tuple[list[Finding], list[Finding]]:
         """Checks that read the accepted rows: identical sessions and kept-row flags.
 
         ``repeats_of``: the accepted sessions when identical sessions are to be counted
         (policy ``keep``), else None. Returns the identical-sessions finding (if any) and
         the kept-row findings. Tables every analysis needs (buyers' first visits,
-        sessions per day) go into ``derived``.
+        sessions per day) go into ``byproducts``.
         """
         accepted = {
             n: summary.accepted(window if TABLES[n].time_column else None)
             for n, summary in summaries.items()
         }
         if "sessions" in accepted:
-            derived[validate.SESSIONS_PER_DAY] = _per_day_table(
+            byproducts[validate.SESSIONS_PER_DAY] = _per_day_table(
                 accepted["sessions"].per_day, clean["sessions"]
             )
             if "end_ts" in clean["sessions"].columns:
                 # Per-length counts: the session-length statistics read them, and they
                 # answer the end-time checks the reason scan left out (data/lengths.py).
                 counted = lengths.length_counts(clean["sessions"]).cache()
-                derived[lengths.key()] = counted
+                byproducts[lengths.KEY] = counted
                 summary = accepted["sessions"]
                 flags = {**summary.flags, **validate.length_flags(counted)}
                 accepted["sessions"] = replace(summary, flags=flags)
@@ -493,7 +493,7 @@ class _Loader:
         )
         visits = None
         repeats: list[Finding] = []
-        with self._watched_sessions(clean, candidates, derived, rare) as watched:
+        with self._watched_sessions(clean, candidates, byproducts, rare) as watched:
             if repeats_of is not None and watched.may_repeat is not None:
                 repeats = self._kept_duplicates("sessions", watched.may_repeat, repeats_of)
             if watched.buyers is not None:
@@ -506,12 +506,12 @@ class _Loader:
                     built = built.union(unique_first_sessions(watched.buyers_once))
                 rest = [c for c in clean["sessions"].columns if c != "user_id"]
                 visits = built.select("user_id", "first_order_ts", *rest).cache()
-                first = derived[FIRST_ORDERS]
+                first = byproducts[FIRST_ORDERS]
                 if _rows(visits) < _rows(first):
                     complete = with_sessionless_buyers(visits, first).cache()
                     visits.release()
                     visits = complete
-                derived[BUYER_VISITS] = visits
+                byproducts[BUYER_VISITS] = visits
             covered = (
                 {"sessions": (watched.rows, frozenset(r.check for r in rare))}
                 if watched.rows is not None and rare
@@ -530,7 +530,7 @@ class _Loader:
         self,
         clean: Mapping[str, ir.Table],
         candidates: ir.Table | None,
-        derived: dict[Any, ir.Table],
+        byproducts: dict[str, ir.Table],
         rare: Sequence[validate.FlagRule],
     ) -> Iterator[_Watched]:
         """Sessions the load's checks read, kept from one scan and stored until they are done.
@@ -538,10 +538,10 @@ class _Loader:
         The duplicate check reads the sessions of users who may hold duplicates; buyers'
         first sessions, those of buyers; the examples of rarely failed checks (``rare``),
         the failing rows. Each would otherwise scan every session; together they are a
-        small share. Buyers are read from the first order times in ``derived``.
+        small share. Buyers are read from the first order times in ``byproducts``.
         """
-        has_buyers = "sessions" in clean and FIRST_ORDERS in derived
-        firsts = derived[FIRST_ORDERS] if has_buyers else None
+        has_buyers = "sessions" in clean and FIRST_ORDERS in byproducts
+        firsts = byproducts[FIRST_ORDERS] if has_buyers else None
         if candidates is not None and firsts is not None:
             # One row per user of either kind, marked with which kinds it is; buyers carry
             # their first order time into their sessions' rows.

@@ -16,19 +16,19 @@ import pandas as pd
 
 from growthlens.data import lengths
 from growthlens.data.dataset import Dataset
-from growthlens.data.validate import SESSIONS_PER_DAY
-from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import session_dimensions
-from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import (
+from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.activity import session_length_counts, sessions_per_day
+from growthlens.derive.periods import (
     PERIODS,
     Period,
+    dates,
     dimension,
     py_period_start,
     window_periods,
 )
+from growthlens.errors import ConfigError
+from growthlens.metrics.fetch import fetch
 from growthlens.metrics.profiles import active_counts
-from growthlens.metrics.shared import derived
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 
 _LABEL = {"day": "DAU", "week": "WAU", "month": "MAU"}
@@ -88,7 +88,7 @@ def _sessions_per_day(ds: Dataset, by: str | None) -> ir.Table:
 
     Distinct users come from the activity profiles instead (growthlens.metrics.profiles).
     """
-    counted = ds._derived.get(SESSIONS_PER_DAY)
+    counted = sessions_per_day(ds)
     if counted is not None and (by is None or by in counted.columns):
         table, day, count = counted, counted.day, counted.sessions.sum()
     else:
@@ -168,11 +168,10 @@ def session_length(
     if "end_ts" not in sessions.columns:
         return None
     keys = [by] if by else []
-    keyed = sessions.mutate(**{by: dimension(sessions[by])}) if by else sessions
     # One scan (the load's, without ``by``): how many sessions have each exact length.
     # Every statistic below, exact quantiles included, is computed from these counts
     # instead of re-reading sessions.
-    all_counts = derived(ds, lengths.key(by), lambda: lengths.length_counts(keyed, keys))
+    all_counts = session_length_counts(ds, by)
     length = all_counts[lengths.LENGTH]
     valid = all_counts.filter(length.notnull() & (length >= 0))
     counts = valid.select(*keys, "n", length_s=valid[lengths.LENGTH] / 1_000_000)

@@ -11,8 +11,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from growthlens.metrics.fetch import dates
-from growthlens.metrics.periods import Period, py_next_period
+from growthlens.derive.periods import Period, dates, py_next_period
 
 
 def observed_grid(

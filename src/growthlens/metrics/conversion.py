@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import buyers, session_dimensions
+from growthlens.derive.periods import UNKNOWN, Period, check_period, dates
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyers, session_dimensions
-from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import UNKNOWN, Period, check_period
+from growthlens.metrics.fetch import fetch
 from growthlens.result import (
     FigureSpec,
     Finding,

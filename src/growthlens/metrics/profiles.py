@@ -12,128 +12,15 @@ equal profiles merged again; bits are then expanded to rows with a 62-row bit ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from functools import cached_property
-
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from growthlens.data import profile
 from growthlens.data.dataset import Dataset
-from growthlens.data.profile import BITS, USERS, mask_columns, one
-from growthlens.errors import ConfigError
-from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import Period, dimension, window_periods
-from growthlens.metrics.shared import derived
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """The periods of one kind that intersect the window, indexed from 0."""
-
-    window: tuple[date, date]
-    period: Period
-
-    @cached_property
-    def _periods(self) -> pd.DataFrame:
-        return window_periods(self.window, self.period)
-
-    @property
-    def starts(self) -> list[date]:
-        """Start date of each period (the first may begin before the window)."""
-        return list(self._periods["period"])
-
-    def day_span(self, k: int) -> tuple[int, int]:
-        """First and last window-day index of period ``k``, clipped to the window."""
-        start, last = self._periods["period"].iloc[k], self._periods["end"].iloc[k]
-        days = (self.window[1] - self.window[0]).days
-        return max((start - self.window[0]).days, 0), min((last - self.window[0]).days, days)
-
-    def start_of(self, index: pd.Series) -> pd.Series:
-        """Period start dates for a column of period indices."""
-        starts = pd.Series(pd.to_datetime(self.starts))
-        return dates(starts.iloc[index.astype("int64").to_numpy()].reset_index(drop=True))
-
-
-def _window(ds: Dataset) -> tuple[date, date]:
-    if ds.window is None:
-        raise ConfigError("this analysis needs a data window; set window = [start, end]")
-    return ds.window
-
-
-def profiles(ds: Dataset, *, by: str | None = None, first_touch: bool = False) -> ir.Table:
-    """Distinct day masks and how many users have them, stored once per Dataset.
-
-    Columns: ``by`` (if given), ``d0``, ``d1``, … (day masks) and ``users``.
-
-    Args:
-        ds: the dataset (sessions required).
-        by: a session dimension. By default a user active on two values of it counts
-            once for each (activity by device); with ``first_touch`` the user is put
-            under the value of their first session (retention by first-session source).
-        first_touch: see ``by``.
-    """
-    key = profile.KEY if by is None else (profile.KEY, by, first_touch)
-    return derived(ds, key, lambda: _profiles(ds, by, first_touch))
-
-
-def _profiles(ds: Dataset, by: str | None, first_touch: bool) -> ir.Table:
-    window = _window(ds)
-    sessions = ds.table("sessions")
-    if by is None:
-        return profile.build(sessions, window, ds.backend)
-    masks = profile.day_masks(sessions, window, ds.backend)
-    if not first_touch:
-        keyed = sessions.mutate(**{by: dimension(sessions[by])})
-        per_user = keyed.group_by(["user_id", by]).aggregate(**masks)
-    else:
-        from growthlens.metrics.acquisition import first_touch as first_sessions
-
-        first = first_sessions(ds)
-        first = first.select("user_id", **{by: dimension(first[by])})
-        per_user = sessions.group_by("user_id").aggregate(**masks).inner_join(first, "user_id")
-    return per_user.group_by([by, *masks]).aggregate(**{USERS: per_user.count()})
-
-
-def period_profiles(
-    ds: Dataset, period: Period, *, by: str | None = None, first_touch: bool = False
-) -> tuple[ir.Table, list[str], Calendar]:
-    """Profiles with masks over ``period`` (``p0``, ``p1``, …) instead of days.
-
-    A user is active in a week or month when any of its days has a bit set; profiles that
-    become equal are merged.
-    """
-    window = _window(ds)
-    table = profiles(ds, by=by, first_touch=first_touch)
-    calendar = Calendar(window, period)
-    keys = [by] if by is not None else []
-    days = mask_columns("d", (window[1] - window[0]).days + 1)
-    if period == "day":
-        return table, days, calendar
-    unit = one()
-    n = len(calendar.starts)
-    out_masks = mask_columns("p", n)
-    terms: dict[str, ir.IntegerValue] = {m: ibis.literal(0, type="int64") for m in out_masks}
-    for k in range(n):
-        first, last = calendar.day_span(k)
-        active: ir.BooleanValue = ibis.literal(False)
-        for j in range(first // BITS, last // BITS + 1):
-            lo, hi = max(first, j * BITS) - j * BITS, min(last, j * BITS + BITS - 1) - j * BITS
-            span = ((1 << (hi - lo + 1)) - 1) << lo
-            active = active | ((table[days[j]] & ibis.literal(span, type="int64")) != 0)
-        name = out_masks[k // BITS]
-        terms[name] = terms[name] + ibis.ifelse(active, unit << (k % BITS), 0)
-    derived_masks = table.select(*keys, USERS, **terms)
-    grouped = derived(
-        ds,
-        ("period_profiles", period, by, first_touch and by is not None),
-        lambda: derived_masks.group_by([*keys, *out_masks]).aggregate(
-            **{USERS: derived_masks[USERS].sum()}
-        ),
-    )
-    return grouped, out_masks, calendar
+from growthlens.data.profile import BITS, USERS, one
+from growthlens.derive.activity import Calendar, period_profiles
+from growthlens.derive.periods import Period
+from growthlens.metrics.fetch import fetch
 
 
 def _bits() -> ir.Table:

@@ -7,10 +7,10 @@ import math
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
-from growthlens.metrics.periods import Period, check_period
 from growthlens.metrics.profiles import cohort_cells
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import count_of

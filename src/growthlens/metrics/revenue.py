@@ -12,11 +12,11 @@ import math
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import buyer_cells, order_cells, session_dimensions
+from growthlens.derive.periods import Period, check_period, dates, period_start, window_periods
 from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyer_cells, order_cells, session_dimensions
 from growthlens.metrics.cohorts import horizon_mean, observed_grid
-from growthlens.metrics.fetch import dates, fetch
-from growthlens.metrics.periods import Period, check_period, period_start, window_periods
+from growthlens.metrics.fetch import fetch
 from growthlens.result import (
     FigureSpec,
     Finding,

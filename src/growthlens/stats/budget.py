@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.periods import Period, check_period, py_age
 from growthlens.errors import ConfigError
 from growthlens.metrics.marketing import attribution_gap, buyer_gross_profit, romi
 from growthlens.metrics.marketing.romi import check_horizon
-from growthlens.metrics.periods import Period, check_period, py_age
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import count_of, listing, money, natural_key, share_text, signed
 

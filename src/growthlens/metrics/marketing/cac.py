@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyer_cells, session_dimensions
-from growthlens.metrics.fetch import dates as _dates
-from growthlens.metrics.fetch import fetch
-from growthlens.metrics.marketing.spend import Spend, check_by, period_table, spend
-from growthlens.metrics.periods import (
+from growthlens.derive.acquisition import buyer_cells, session_dimensions
+from growthlens.derive.periods import (
     UNKNOWN,
     Period,
     check_period,
 )
+from growthlens.derive.periods import dates as _dates
+from growthlens.errors import ConfigError
+from growthlens.metrics.fetch import fetch
+from growthlens.metrics.marketing.spend import Spend, check_by, period_table, spend
 from growthlens.result import (
     FigureSpec,
     Finding,

@@ -17,18 +17,18 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.errors import ConfigError
-from growthlens.metrics.acquisition import buyers, order_cells, session_dimensions
-from growthlens.metrics.fetch import dates as _dates
-from growthlens.metrics.fetch import fetch
-from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, ratio
-from growthlens.metrics.periods import (
+from growthlens.derive.acquisition import buyers, order_cells, session_dimensions
+from growthlens.derive.periods import (
     UNKNOWN,
     Period,
     age,
     check_period,
     period_start,
 )
+from growthlens.derive.periods import dates as _dates
+from growthlens.errors import ConfigError
+from growthlens.metrics.fetch import fetch
+from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, ratio
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import (
     age_unit,

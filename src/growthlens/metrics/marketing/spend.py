@@ -15,16 +15,16 @@ from typing import Any, Literal
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.errors import ConfigError
-from growthlens.metrics.fetch import dates as _dates
-from growthlens.metrics.fetch import fetch
-from growthlens.metrics.periods import (
+from growthlens.derive.periods import (
     Period,
     check_period,
     dimension,
     period_start,
     window_periods,
 )
+from growthlens.derive.periods import dates as _dates
+from growthlens.errors import ConfigError
+from growthlens.metrics.fetch import fetch
 from growthlens.result import (
     FigureSpec,
     Finding,

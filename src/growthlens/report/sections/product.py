@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from growthlens.data.dataset import Dataset
-from growthlens.metrics.acquisition import session_dimensions
+from growthlens.derive.acquisition import session_dimensions
 from growthlens.metrics.activity import activity
 from growthlens.metrics.retention import retention
 from growthlens.report.model import Section

@@ -1,7 +1,9 @@
 """Who a buyer is: first order, cohort and acquisition source (DESIGN §4, Marketing).
 
-One definition shared by conversion lag, LTV, CAC and ROMI, so "buyers of source 3 in
-the June cohort" means the same thing in every table.
+Derived tables declared here: ``first_orders``, ``first_sessions``, ``buyer_visits``,
+``buyers``, ``order_cells`` and ``buyer_cells``. One definition shared by conversion lag,
+LTV, CAC and ROMI, so "buyers of source 3 in the June cohort" means the same thing in
+every table.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from growthlens.data.firsts import (
     first_rows,
     first_sessions,
 )
-from growthlens.metrics.periods import Period, age, dimension, period_start
-from growthlens.metrics.shared import derived
+from growthlens.derive.periods import Period, age, dimension, period_start
+from growthlens.derive.registry import declare
 
 AcquisitionModel = Literal["first_touch", "last_touch"]
 _NOT_DIMENSIONS = ("user_id", "start_ts", "end_ts", "session_id")
@@ -34,13 +36,20 @@ def session_dimensions(ds: Dataset) -> tuple[str, ...]:
     return tuple(c for c in ds.table("sessions").columns if c not in _NOT_DIMENSIONS)
 
 
+FIRST_ORDERS_TABLE = declare(
+    FIRST_ORDERS,  # the load files its own under this name
+    "One row per buyer: user_id, first_order_ts (the earliest order).",
+    needs=("orders",),
+    builder=lambda ds: firsts.first_orders(ds.table("orders")),
+)
+
+
 def first_orders(ds: Dataset) -> ir.Table:
     """Each buyer's first order time: ``user_id``, ``first_order_ts``.
 
-    Built at load when sessions are loaded too, else stored once here (see
-    growthlens.data.firsts.first_orders).
+    The load builds it for its order checks; see growthlens.data.firsts.first_orders.
     """
-    return derived(ds, FIRST_ORDERS, lambda: firsts.first_orders(ds.table("orders")))
+    return ds.derived(FIRST_ORDERS_TABLE())
 
 
 def buyers(
@@ -58,7 +67,7 @@ def buyers(
     sessions all come later fall back to their first session).
     """
     model = acquisition or ds.settings.acquisition
-    return derived(ds, ("buyers", period, model), lambda: _buyers(ds, period, model))
+    return ds.derived(BUYERS(period=period, model=model))
 
 
 def order_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
@@ -67,18 +76,18 @@ def order_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
     LTV, orders per buyer, gross profit and ROMI all roll this small table up instead of
     joining the orders to the buyers again.
     """
+    return ds.derived(ORDER_CELLS(period=period))
 
-    def build() -> ir.Table:
-        b = buyers(ds, period=period)
-        dims = [d for d in session_dimensions(ds) if d in b.columns]
-        orders = ds.table("orders")
-        joined = orders.inner_join(b.select("user_id", "cohort", *dims), "user_id")
-        cell_age = age(joined.cohort, period_start(joined.ts, period), period)
-        return joined.group_by([joined.cohort, cell_age.name("age"), *dims]).aggregate(
-            orders=joined.count(), revenue=joined.revenue.sum()
-        )
 
-    return derived(ds, ("order_cells", period), build)
+def _order_cells(ds: Dataset, period: Period) -> ir.Table:
+    b = buyers(ds, period=period)
+    dims = [d for d in session_dimensions(ds) if d in b.columns]
+    orders = ds.table("orders")
+    joined = orders.inner_join(b.select("user_id", "cohort", *dims), "user_id")
+    cell_age = age(joined.cohort, period_start(joined.ts, period), period)
+    return joined.group_by([joined.cohort, cell_age.name("age"), *dims]).aggregate(
+        orders=joined.count(), revenue=joined.revenue.sum()
+    )
 
 
 def buyer_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
@@ -86,21 +95,21 @@ def buyer_cells(ds: Dataset, *, period: Period = "month") -> ir.Table:
 
     ``visit_cohort`` is null for buyers without a session; ``without_session`` counts them.
     """
+    return ds.derived(BUYER_CELLS(period=period))
 
-    def build() -> ir.Table:
-        b = buyers(ds, period=period)
-        dims = [d for d in session_dimensions(ds) if d in b.columns]
-        visit = period_start(b.first_visit_ts, period).name("visit_cohort")
-        return b.group_by([b.cohort, visit, *dims]).aggregate(
-            buyers=b.count(), without_session=b.first_visit_ts.isnull().sum()
-        )
 
-    return derived(ds, ("buyer_cells", period), build)
+def _buyer_cells(ds: Dataset, period: Period) -> ir.Table:
+    b = buyers(ds, period=period)
+    dims = [d for d in session_dimensions(ds) if d in b.columns]
+    visit = period_start(b.first_visit_ts, period).name("visit_cohort")
+    return b.group_by([b.cohort, visit, *dims]).aggregate(
+        buyers=b.count(), without_session=b.first_visit_ts.isnull().sum()
+    )
 
 
 def first_touch(ds: Dataset) -> ir.Table:
     """Each user's first session (all its columns), stored once per Dataset."""
-    return derived(ds, "first_sessions", lambda: first_sessions(ds.table("sessions")))
+    return ds.derived(FIRST_SESSIONS())
 
 
 def buyer_visits(ds: Dataset) -> ir.Table:
@@ -108,11 +117,7 @@ def buyer_visits(ds: Dataset) -> ir.Table:
 
     Built at load, where the order checks read it, else stored once here.
     """
-
-    def build() -> ir.Table:
-        return firsts.buyer_visits(first_orders(ds), buyer_first_sessions(ds.tables))
-
-    return derived(ds, BUYER_VISITS, build)
+    return ds.derived(BUYER_VISITS_TABLE())
 
 
 def buyer_first_touch(ds: Dataset) -> ir.Table:
@@ -153,3 +158,37 @@ def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
         first, *[touch[d] for d in dims]
     )
     return joined.mutate(**{d: dimension(joined[d]) for d in dims})
+
+
+FIRST_SESSIONS = declare(
+    "first_sessions",
+    "One row per user: their first session (every column; ties broken as DESIGN §4 says).",
+    needs=("sessions",),
+    builder=lambda ds: first_sessions(ds.table("sessions")),
+)
+BUYER_VISITS_TABLE = declare(
+    BUYER_VISITS,  # the load files its own under this name
+    "One row per buyer: first_order_ts and the columns of their first session (null without one).",
+    needs=("orders", "sessions"),
+    builder=lambda ds: firsts.buyer_visits(first_orders(ds), buyer_first_sessions(ds.tables)),
+)
+BUYERS = declare(
+    "buyers",
+    "One row per buyer: user_id, first_order_ts, cohort, first_visit_ts and every session "
+    "dimension of the acquiring session as text ((unknown) when missing).",
+    needs=("orders",),
+    builder=_buyers,
+)
+ORDER_CELLS = declare(
+    "order_cells",
+    "Buyers' orders and revenue per (cohort, age, every session dimension).",
+    needs=("orders",),
+    builder=_order_cells,
+)
+BUYER_CELLS = declare(
+    "buyer_cells",
+    "Buyers per (cohort, visit_cohort, every session dimension); without_session counts "
+    "buyers with no session.",
+    needs=("orders",),
+    builder=_buyer_cells,
+)

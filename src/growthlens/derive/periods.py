@@ -106,3 +106,11 @@ def cell_observed(cohort: date, age_value: int, period: Period, window: tuple[da
 def dimension(value: ir.Value) -> ir.StringValue:
     """A dimension as text with nulls as ``(unknown)``, so segments add up to the total."""
     return value.cast("string").fill_null(UNKNOWN)
+
+
+def dates(values: pd.Series) -> pd.Series:
+    """Normalise engine dates (datetime64 of any unit, or ``date`` objects) to datetime64[ns].
+
+    One dtype keeps merges between engine frames exact on every backend.
+    """
+    return pd.to_datetime(values).astype("datetime64[ns]")
