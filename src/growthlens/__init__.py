@@ -5,6 +5,20 @@
 ['ConfigError', 'DataError', 'Dataset']
 """
 
+from growthlens.analyses import (
+    activity,
+    aov,
+    cac,
+    conversion_lag,
+    costs,
+    ltv,
+    orders_per_buyer,
+    overview,
+    quality,
+    recommend_budget,
+    retention,
+    romi,
+)
 from growthlens.config import Config, Settings
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
@@ -16,15 +30,8 @@ from growthlens.errors import (
     MissingExtraError,
     MissingTableError,
 )
-from growthlens.metrics.activity import activity
-from growthlens.metrics.conversion import conversion_lag
-from growthlens.metrics.marketing import cac, costs, romi
-from growthlens.metrics.overview import overview, quality
-from growthlens.metrics.retention import retention
-from growthlens.metrics.revenue import aov, ltv, orders_per_buyer
 from growthlens.report.build import report
 from growthlens.result import FigureSpec, Result
-from growthlens.stats.budget import recommend_budget
 from growthlens.version import __version__
 
 __all__ = [

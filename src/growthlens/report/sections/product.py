@@ -5,7 +5,7 @@ from __future__ import annotations
 from growthlens.data.dataset import Dataset
 from growthlens.derive.acquisition import session_dimensions
 from growthlens.metrics.activity import activity
-from growthlens.metrics.retention import retention
+from growthlens.analyses.retention import retention
 from growthlens.report.model import Section
 from growthlens.result import Result
 

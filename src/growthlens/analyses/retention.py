@@ -1,0 +1,229 @@
+"""Retention by cohort of first session (docs/metrics.md, "Retention").
+
+The worked example of docs/architecture.md, "How to add an analysis": options, the three
+stages and the report plan, registered once at the bottom.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from growthlens.analyses.registry import Analysis, Plan, params_dict, register
+from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.periods import Period, check_period
+from growthlens.errors import ConfigError
+from growthlens.metrics.cohorts import horizon_mean
+from growthlens.metrics.retention import retention_table
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import count_of
+
+AGES = (1, 2, 3)
+SPLITS = ("device", "source")
+SUMMARY: SummarySpec = {
+    "users": ("count", "Users (cohort members)"),
+    "cohorts": ("count", "Cohorts"),
+    "retention_{k}": ("share", "Mean retention at age {k} (complete cohorts)"),
+    "cells_{k}": ("count", "Complete cohorts averaged at age {k}"),
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Resolved options: the cohort period and the first-session dimension to split by."""
+
+    period: Period
+    by: str | None
+
+
+@dataclass(frozen=True)
+class Frames:
+    """What the engine returned: the long cohort table and the data window."""
+
+    table: pd.DataFrame
+    window: tuple[date, date]
+
+
+def retention(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Result:
+    """Retention: users of cohort c active in period c + k ÷ size of c.
+
+    Cohort = period of a user's first session; ``by`` splits cohorts by the first
+    session's dimension (null → ``(unknown)``). Cells past the window do not exist;
+    observed cells without activity are 0.
+
+    Example:
+        >>> import pandas as pd, growthlens as gl
+        >>> s = pd.DataFrame({"user_id": [1, 2, 1], "start_ts": pd.to_datetime(
+        ...     ["2020-01-03", "2020-01-20", "2020-02-05"])})
+        >>> r = gl.retention(gl.load(sessions=s, window=("2020-01-01", "2020-02-29")))
+        >>> r.table[["age", "users", "retention"]].to_dict("records")
+        [{'age': 0, 'users': 2, 'retention': 1.0}, {'age': 1, 'users': 2, 'retention': 0.5}]
+    """
+    return RETENTION.run(ds, period=period, by=by)
+
+
+def _params(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Params:
+    if by is not None and by not in session_dimensions(ds):
+        raise ConfigError(
+            f"cannot break down by {by!r}: not a session dimension "
+            f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
+        )
+    return Params(period=check_period(period or ds.settings.period), by=by)
+
+
+def _compute(ds: Dataset, p: Params) -> Frames:
+    window = ds.window
+    if window is None:
+        raise ConfigError("retention needs a data window; set window = [start, end]")
+    return Frames(retention_table(ds, period=p.period, by=p.by, window=window), window)
+
+
+def _explain(frames: Frames, p: Params) -> Result:
+    table, by, period = frames.table, p.by, p.period
+    keys = [by] if by else []
+    sizes = table[table["age"] == 0]
+    summary: dict[str, SummaryValue] = {
+        "users": int(sizes["users"].sum()),
+        "cohorts": int(sizes["cohort"].nunique()),
+    }
+    for k in AGES:
+        mean = horizon_mean(table, "retention", horizon=k + 1)
+        summary[f"retention_{k}"] = float(mean["retention"].iloc[0])
+        summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
+    curve = (
+        table[table["complete"]]
+        .groupby([*keys, "age"])["retention"]
+        .agg(["mean", "size"])
+        .reset_index()
+    )
+    curve = curve.rename(columns={"mean": "retention", "size": "cells"})
+    figures = [
+        FigureSpec(
+            kind="heatmap",
+            x="age",
+            y="cohort",
+            z="retention",
+            title=f"Retention by {period}ly cohort and age"
+            + (f" ({by}: see curves)" if by else ""),
+            labels={
+                "age": f"Age ({period}s)",
+                "cohort": "Cohort (first session)",
+                "retention": "Retention",
+            },
+            value_format=".1%",
+        ),
+        FigureSpec(
+            kind="line",
+            x="age",
+            y="retention",
+            table="curve",
+            color=by,
+            title="Mean retention by age (complete cohorts)" + (f" by {by}" if by else ""),
+            labels={
+                "age": f"Age ({period}s)",
+                "retention": "Retention",
+                **({by: by.capitalize()} if by else {}),
+            },
+            value_format=".1%",
+        ),
+    ]
+    if by is not None:
+        # A heatmap mixing segments is unreadable; the curves carry the breakdown.
+        figures = figures[1:]
+    return Result(
+        # Unique per period and split: a report section holds several and keys JSON by name.
+        name="retention"
+        + ("" if period == "month" else f"_{period}")
+        + (f"_by_{by}" if by else ""),
+        title=f"Retention ({period}ly cohorts)" + (f" by first-session {by}" if by else ""),
+        table=table.reset_index(drop=True),
+        summary=summarize(summary, SUMMARY),
+        findings=tuple(_findings(summary, curve, by, period)),
+        tables={"curve": curve},
+        figures=tuple(figures),
+        notes=(
+            "retention(c, k) = distinct users of cohort c with a session in period c + k ÷ "
+            "cohort size; cohort = period of the user's first session.",
+            "Age-k summaries average complete cells only and state how many cells they used.",
+        ),
+        params=params_dict(p),
+    )
+
+
+def _findings(
+    summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period
+) -> list[Finding]:
+    r1 = summary["retention_1"]
+    out: list[Finding] = []
+    if isinstance(r1, float) and not math.isnan(r1):
+        cells = int(summary["cells_1"])  # type: ignore[arg-type]
+        r3 = float(summary["retention_3"])  # type: ignore[arg-type]
+        later = (
+            f"{r3:.1%} are still active in their fourth"
+            if not math.isnan(r3)
+            else f"no complete cohort has a fourth {period} yet"
+        )
+        out.append(
+            Finding(
+                "returning_users",
+                f"{r1:.1%} of users come back in their second {period} (mean over "
+                f"{count_of(cells, 'complete cohort')}); {later}.",
+                numbers={"retention_1": r1, "retention_3": r3, "cohorts": cells},
+            )
+        )
+    else:
+        out.append(Finding("no_second_period", f"No complete cohort has a second {period} yet."))
+    if by is not None:
+        age1 = curve[curve["age"] == 1].sort_values("retention", ascending=False)
+        if len(age1) > 1:
+            best, worst = age1.iloc[0], age1.iloc[-1]
+            out.append(
+                Finding(
+                    "retention_spread",
+                    f"By first-session {by}, {by} {best[by]} returns most ({best['retention']:.1%} "
+                    f"in the second {period}) and {by} {worst[by]} least "
+                    f"({worst['retention']:.1%}).",
+                    numbers={
+                        "best": str(best[by]),
+                        "best_retention_1": float(best["retention"]),
+                        "worst": str(worst[by]),
+                        "worst_retention_1": float(worst["retention"]),
+                    },
+                )
+            )
+    return out
+
+
+def _plan(ds: Dataset) -> Plan:
+    """Monthly and weekly cohorts, and monthly ones by first-session device and source."""
+    dims = session_dimensions(ds)
+    splits = [d for d in SPLITS if d in dims]
+    return Plan(
+        runs=(
+            {"period": "month"},
+            {"period": "week"},
+            *({"period": "month", "by": d} for d in splits),
+        ),
+        skipped=tuple(
+            f"Splits by {d}: the sessions have no {d} column." for d in SPLITS if d not in dims
+        ),
+    )
+
+
+RETENTION = register(
+    Analysis(
+        name="retention",
+        title="Retention",
+        group="product",
+        needs=("sessions",),
+        params=_params,
+        compute=_compute,
+        explain=_explain,
+        plan=_plan,
+    ),
+    retention,
+)
