@@ -1,20 +1,231 @@
-"""Backend connections: in-process DuckDB by default, PySpark or any Ibis backend on request.
+"""Backend connections, and what each backend can do.
 
-All aggregation is written as Ibis expressions, so the same analysis runs on whichever
-backend the Dataset lives in.
+In-process DuckDB by default; PySpark (on this machine or on a cluster the user
+configures with :class:`SparkOptions`) or any Ibis backend on request. All aggregation is
+written as Ibis expressions, so the same analysis runs on whichever backend the Dataset
+lives in. Where engines differ (unsigned integers, ordered aggregates, division by zero,
+reading files), code asks :func:`capabilities`: this module is the one place that maps a
+backend to what it can do, and nothing else in the package compares backend names.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import tempfile
-from typing import Any, TypeAlias
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import ibis
 from ibis.backends import BaseBackend
 
 from growthlens.errors import ConfigError, MissingExtraError
 
-BackendLike: TypeAlias = "BaseBackend | str | None"
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+BackendLike: TypeAlias = "BaseBackend | SparkOptions | SparkSession | str | None"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, as far as growthlens needs to know.
+
+    Get one with :func:`capabilities`; never decide by a backend's name.
+
+    Attributes:
+        unsigned_ids: stores ``uint64``, so numeric ids up to 2**64 - 1 stay numbers.
+            Without it ids are kept as text: joins and counts are the same, only the
+            storage type differs.
+        ordered_aggregates: honours an ordering inside an aggregate (``first``/``last``
+            with ``order_by``), so "the value at the earliest time" is one deterministic
+            aggregate. Without it, rank the rows with a window (``row_number``) instead.
+        ansi_division: ``x / 0`` raises instead of giving NULL (Spark without ANSI) or
+            infinity (DuckDB). On Spark the same ANSI mode makes unparseable text raise in
+            ``as_timestamp`` and ``cast`` instead of giving NULL.
+        native_files: reads local CSV, Parquet, JSON and DuckDB database files in place,
+            with DuckDB's readers and their options. Without it, readers read the file with
+            a private in-process DuckDB and upload the rows as Arrow.
+        temp_tables: ``create_table(..., temp=True)`` works, so tables the loader creates
+            vanish with the connection.
+        arrow_views: stores an Arrow table as a session-scoped view through the engine's
+            own Arrow path (Spark's ``createDataFrame``): no files written and nulls stay
+            nulls, where Ibis's generic upload would write a warehouse table through pandas
+            (turning nulls in float and text columns into NaN).
+        eager_cache: ``Table.cache()`` stores the rows at once, so the table it was read
+            from may be dropped right after; a lazy cache (Spark) still reads it later.
+        int128_macros: has 128-bit integers and temporary SQL macros (DuckDB's ``HUGEINT``
+            and ``CREATE MACRO``), so activity profiles aggregate two 62-day masks per value.
+    """
+
+    unsigned_ids: bool
+    ordered_aggregates: bool
+    ansi_division: bool
+    native_files: bool
+    temp_tables: bool
+    arrow_views: bool
+    eager_cache: bool
+    int128_macros: bool
+
+
+# Keyed by the Ibis backend's `name`. Unknown backends get _OTHER: ids as text, division
+# assumed to follow the SQL standard (an error), generic reads and uploads, and
+# nothing dropped after caching (harmless if the cache was eager after all).
+_OTHER = Capabilities(
+    unsigned_ids=False,
+    ordered_aggregates=False,
+    ansi_division=True,
+    native_files=False,
+    temp_tables=False,
+    arrow_views=False,
+    eager_cache=False,
+    int128_macros=False,
+)
+_KNOWN = {
+    "duckdb": Capabilities(
+        unsigned_ids=True,
+        ordered_aggregates=True,
+        ansi_division=False,
+        native_files=True,
+        temp_tables=True,
+        arrow_views=False,
+        eager_cache=True,
+        int128_macros=True,
+    ),
+    # ANSI off is how connect() configures sessions; capabilities() reads the live value.
+    "pyspark": replace(_OTHER, ansi_division=False, arrow_views=True),
+    "clickhouse": replace(_OTHER, unsigned_ids=True, ansi_division=False),
+}
+
+
+def capabilities(con: BaseBackend) -> Capabilities:
+    """What the connected backend ``con`` can do.
+
+    The static traits come from the backend's kind; two are read from the live
+    connection: ordered aggregates (does Ibis compile ``first(order_by=...)`` for it?) and,
+    on Spark, ANSI mode (``spark.sql.ansi.enabled`` in the session's conf).
+
+    Example:
+        >>> from growthlens.engine import capabilities, connect
+        >>> caps = capabilities(connect())
+        >>> caps.unsigned_ids, caps.ordered_aggregates, caps.ansi_division
+        (True, True, False)
+    """
+    name = backend_name(con)
+    known = _KNOWN.get(name, _OTHER)
+    ansi = _spark_ansi(con) if name == "pyspark" else known.ansi_division
+    return replace(known, ordered_aggregates=_compiles_ordered_first(con), ansi_division=ansi)
+
+
+def capabilities_for_name(name: str) -> Capabilities:
+    """Capabilities of a backend known only by its name (as :func:`backend_name` gives it).
+
+    For callers that kept the name instead of the connection. A name cannot say how a
+    live session is configured: Spark is assumed to run with ANSI mode off, as
+    :func:`connect` sets it. Prefer :func:`capabilities`.
+    """
+    return _KNOWN.get(name, _OTHER)
+
+
+def backend_name(con: BaseBackend) -> str:
+    """Short backend name for display, e.g. ``duckdb`` or ``pyspark``.
+
+    Decisions ask :func:`capabilities` instead.
+    """
+    return str(getattr(con, "name", type(con).__module__.split(".")[-1]))
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """How to start the Spark session for the PySpark backend.
+
+    Pass it as ``backend=SparkOptions(...)`` to ``gl.load`` or :func:`connect`;
+    ``backend="pyspark"`` means the running Spark session if there is one (a notebook's
+    ``spark``), else ``SparkOptions()``. Spark runs one session per process: ``master``,
+    ``driver_memory`` and ``app_name`` take effect when the session starts, so asking for
+    others while one runs is a :class:`ConfigError`.
+
+    Settings are applied in three layers, later ones winning: growthlens's defaults for a
+    local master (``spark.sql.shuffle.partitions=4``, ``spark.ui.enabled=false``) and for
+    any master (``spark.ui.showConsoleProgress=false``); then ``conf``; then the settings
+    the analyses need (``spark.sql.session.timeZone=UTC``, ``spark.sql.ansi.enabled=false``;
+    see :func:`connect`).
+
+    Attributes:
+        master: where Spark runs: ``"local[*]"`` (this machine, all cores; the default),
+            ``"local[4]"``, ``"spark://host:7077"`` (a standalone cluster), ``"yarn"`` or
+            ``"k8s://https://host:443"``.
+        driver_memory: memory of the driver JVM, with a unit (``"2g"``, ``"512m"``). In
+            local mode the driver does all the work, so this is Spark's memory.
+        app_name: the name shown in the Spark UI and by the cluster manager.
+        conf: further Spark settings, e.g. ``{"spark.executor.memory": "8g"}``. Keys start
+            with ``spark.``; numbers and booleans are written as Spark reads them
+            (``8``, ``true``).
+
+    Raises:
+        ConfigError: the master URL, memory or a conf key is malformed, or ``conf`` sets
+            what a field above sets.
+
+    Example:
+        >>> from growthlens.engine import SparkOptions
+        >>> SparkOptions(master="spark://head:7077", conf={"spark.executor.memory": "8g"}).conf
+        mappingproxy({'spark.executor.memory': '8g'})
+    """
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    app_name: str = "growthlens"
+    conf: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if not _MASTER.fullmatch(self.master):
+            raise ConfigError(
+                f"Spark master {self.master!r} is not a master URL Spark understands; use "
+                "'local[*]' (this machine, all cores), 'local[4]', 'spark://host:7077' "
+                "(a standalone cluster), 'yarn' or 'k8s://https://host:443'"
+            )
+        if not _MEMORY.fullmatch(self.driver_memory):
+            raise ConfigError(
+                f"Spark driver memory {self.driver_memory!r} is not a size; write a number "
+                "and a unit, e.g. '2g' or '512m'"
+            )
+        conf: dict[str, str] = {}
+        for key, value in self.conf.items():
+            if not isinstance(key, str) or not key.startswith("spark."):
+                raise ConfigError(
+                    f"Spark setting {key!r} does not start with 'spark.'; Spark ignores such "
+                    "keys. Write the full name, e.g. 'spark.executor.memory'"
+                )
+            if key in _FIELD_KEYS:
+                raise ConfigError(
+                    f"set {key!r} with SparkOptions({_FIELD_KEYS[key]}=...), not in conf"
+                )
+            # TOML gives numbers and booleans; Spark reads "8" and "true".
+            conf[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        object.__setattr__(self, "conf", MappingProxyType(conf))
+
+    def __reduce__(self) -> tuple[type[SparkOptions], tuple[str, str, str, dict[str, str]]]:
+        # A read-only mapping cannot be pickled; rebuild from a plain copy.
+        return (SparkOptions, (self.master, self.driver_memory, self.app_name, dict(self.conf)))
+
+
+_MASTER = re.compile(
+    r"local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?"
+    r"|local-cluster\[\d+,\s*\d+,\s*\d+\]"
+    r"|yarn"
+    r"|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*"
+    r"|k8s://\S+"
+)
+_MEMORY = re.compile(r"[1-9]\d*[kmgt]b?", re.IGNORECASE)
+_FIELD_KEYS = {
+    "spark.master": "master",
+    "spark.driver.memory": "driver_memory",
+    "spark.app.name": "app_name",
+}
+_SPARK_DEFAULTS = {"spark.ui.showConsoleProgress": "false"}
+_SPARK_LOCAL_DEFAULTS = {"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false"}
 
 
 def connect(
@@ -22,27 +233,40 @@ def connect(
 ) -> BaseBackend:
     """Return an Ibis backend.
 
+    Spark sessions growthlens starts or is given get two settings the analyses need,
+    over any the user set:
+
+    - ``spark.sql.session.timeZone=UTC``: Ibis reads Spark's ``TIMESTAMP`` as a naive
+      timestamp, which holds only in UTC; in another zone, durations across a DST change
+      shift by an hour and times inside a DST gap cannot be stored. ``timezone`` is
+      therefore not a Spark session setting.
+    - ``spark.sql.ansi.enabled=false``: unparseable text must become NULL so the loader
+      can count it and show examples, and a ratio over an empty group must be NULL, not
+      an error (ANSI is on by default from Spark 4).
+
     Args:
-        backend: ``None`` or ``"duckdb"`` for a fresh in-process DuckDB; ``"pyspark"``
-            for a local Spark session; an Ibis connection URL (``"postgres://…"``); or an
-            already connected Ibis backend, used as is.
-        timezone: session time zone used when converting tz-aware timestamps to naive
-            ones (UTC when ``None``).
+        backend: ``None`` or ``"duckdb"`` for a fresh in-process DuckDB; ``"pyspark"`` for
+            the running Spark session, else a local one (``SparkOptions()``); a
+            :class:`SparkOptions` for a session configured by the user (master, memory,
+            conf); a ``pyspark.sql.SparkSession``; an Ibis connection URL
+            (``"postgres://…"``); or an already connected Ibis backend, used as is.
+        timezone: DuckDB's session time zone, used when converting tz-aware timestamps to
+            naive ones (UTC when ``None``).
         memory_limit: DuckDB only: cap on its memory (e.g. ``"3GB"``); above it DuckDB
             spills to disk instead of growing. ``None`` keeps DuckDB's default (80% of RAM).
+            Spark's memory is :attr:`SparkOptions.driver_memory`.
+
+    Raises:
+        ConfigError: an unknown backend, a URL Ibis cannot connect to, or a Spark session
+            that cannot start or already runs with another master or memory.
+        MissingExtraError: Spark was asked for and pyspark is not installed.
     """
-    zone = timezone or "UTC"
-    if backend is None or backend == "duckdb":
-        # Out-of-core: let DuckDB spill to a private temp dir instead of failing.
-        con = ibis.duckdb.connect(temp_directory=tempfile.mkdtemp(prefix="growthlens-duckdb-"))
-        con.raw_sql(f"SET TimeZone = '{_quote(zone)}'")
-        # DuckDB draws its own progress bar on stdout for long queries; ours is the CLI's.
-        con.raw_sql("SET enable_progress_bar = false")
-        if memory_limit is not None:
-            con.raw_sql(f"SET memory_limit = '{_quote(memory_limit)}'")
-        return con
-    if backend == "pyspark":
-        return _local_spark(zone)
+    if backend is None or (isinstance(backend, str) and backend == "duckdb"):
+        return _duckdb(timezone or "UTC", memory_limit)
+    if isinstance(backend, str) and backend == "pyspark":
+        return _spark(None)
+    if isinstance(backend, SparkOptions):
+        return _spark(backend)
     if isinstance(backend, str):
         try:
             return ibis.connect(backend)
@@ -53,35 +277,105 @@ def connect(
             ) from exc
     if isinstance(backend, BaseBackend):
         return backend
+    if _is_spark_session(backend):
+        return _spark_backend(backend)
     raise ConfigError(
-        "backend must be None, 'duckdb', 'pyspark', an Ibis URL or an Ibis backend; "
-        f"got {type(backend).__name__}"
+        "backend must be None, 'duckdb', 'pyspark', SparkOptions, a SparkSession, an Ibis "
+        f"URL or an Ibis backend; got {type(backend).__name__}"
     )
 
 
-def backend_name(con: BaseBackend) -> str:
-    """Short backend name, e.g. ``duckdb`` or ``pyspark``."""
-    return str(getattr(con, "name", type(con).__module__.split(".")[-1]))
+def _duckdb(zone: str, memory_limit: str | None) -> BaseBackend:
+    # Out-of-core: let DuckDB spill to a private temp dir instead of failing.
+    con = ibis.duckdb.connect(temp_directory=tempfile.mkdtemp(prefix="growthlens-duckdb-"))
+    con.raw_sql(f"SET TimeZone = '{_quote(zone)}'")
+    # DuckDB draws its own progress bar on stdout for long queries; ours is the CLI's.
+    con.raw_sql("SET enable_progress_bar = false")
+    if memory_limit is not None:
+        con.raw_sql(f"SET memory_limit = '{_quote(memory_limit)}'")
+    return con
 
 
-def _local_spark(zone: str) -> BaseBackend:
+def _spark(options: SparkOptions | None) -> BaseBackend:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise MissingExtraError("the PySpark backend", "spark", "pyspark") from exc
-    builder: Any = SparkSession.builder
-    session = (
-        builder.master("local[2]")
-        .appName("growthlens")
-        .config("spark.sql.session.timeZone", zone)
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.memory", "2g")
-        .getOrCreate()
-    )
-    return ibis.pyspark.connect(session)
+    session = SparkSession.getActiveSession() if options is None else None
+    if session is None:
+        session = _start_spark(SparkSession, options or SparkOptions(), strict=options is not None)
+    return _spark_backend(session)
+
+
+def _start_spark(spark_session: Any, options: SparkOptions, *, strict: bool) -> Any:
+    local = options.master.startswith("local")
+    settings = {
+        **_SPARK_DEFAULTS,
+        **(_SPARK_LOCAL_DEFAULTS if local else {}),
+        **options.conf,
+        "spark.driver.memory": options.driver_memory,
+    }
+    builder = spark_session.builder.master(options.master).appName(options.app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # Py4J, PySpark and OS errors alike
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"cannot start Spark with master {options.master!r}: {first}. Check that Java "
+            "is installed (java -version) and that the master is reachable"
+        ) from exc
+    # getOrCreate returns the running session as is when there is one: its master and
+    # memory were fixed when it started, and silently running elsewhere would mislead.
+    context = session.sparkContext
+    running = {
+        "master": context.master,
+        "driver_memory": context.getConf().get("spark.driver.memory"),
+    }
+    wanted = {"master": options.master, "driver_memory": options.driver_memory}
+    differ = [k for k in wanted if str(running[k]).lower() != wanted[k].lower()]
+    if strict and differ:
+        asked = ", ".join(f"{k}={wanted[k]!r}" for k in differ)
+        found = ", ".join(f"{k}={running[k]!r}" for k in differ)
+        raise ConfigError(
+            f"a Spark session already runs in this process with {found}; Spark keeps one "
+            f"per process, so SparkOptions({asked}) cannot take effect. Stop it first "
+            "(spark.stop()), or pass the running session as the backend to use it as it is"
+        )
+    return session
+
+
+def _spark_backend(session: Any) -> BaseBackend:
+    con = ibis.pyspark.connect(session)
+    # Set after Ibis's connect, which resets the time zone itself; why: see connect().
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    session.conf.set("spark.sql.ansi.enabled", "false")
+    return con
+
+
+def _is_spark_session(obj: object) -> bool:
+    # Only an imported pyspark can have made one; no import here for users without it.
+    module = sys.modules.get("pyspark.sql")
+    return module is not None and isinstance(obj, module.SparkSession)
+
+
+def _spark_ansi(con: BaseBackend) -> bool:
+    session: Any = getattr(con, "_session", None)
+    if session is None:
+        return True
+    return str(session.conf.get("spark.sql.ansi.enabled")).lower() == "true"
+
+
+def _compiles_ordered_first(con: BaseBackend) -> bool:
+    # Compiling only (nothing runs): Ibis refuses an ordered aggregate where the SQL
+    # dialect has none, and emits it where the engine honours the order.
+    probe = ibis.table({"value": "int64", "at": "int64"}, name="growthlens_probe")
+    try:
+        con.compile(probe.aggregate(first=probe.value.first(order_by=probe.at)))
+    except Exception:  # UnsupportedOperationError, or a backend's own error type
+        return False
+    return True
 
 
 def _quote(text: str) -> str:

@@ -27,7 +27,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from growthlens.config import SourceSpec
-from growthlens.engine import backend_name
+from growthlens.engine import capabilities
 from growthlens.errors import DataError
 
 # Zip safety: refuse members that would escape the extraction folder and archives that
@@ -381,7 +381,7 @@ def _materialize(
 ) -> RawSource:
     """Copy a row-oriented file into a backend table: one full read, errors named here."""
     name = ibis.util.gen_name("growthlens_raw")
-    if backend_name(con) == "duckdb":
+    if capabilities(con).native_files:
         table = con.create_table(name, read(con), temp=True)
     else:
         table = upload(con, name, read(ibis.duckdb.connect()).to_pyarrow())
@@ -510,7 +510,7 @@ def _sqlite_batches(cursor: sqlite3.Cursor, schema: pa.Schema) -> Iterator[pa.Re
 
 
 def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: str) -> RawSource:
-    if backend_name(con) == "duckdb":
+    if capabilities(con).native_files:
         # Attach read-only: the table stays in the file and is scanned lazily.
         alias = ibis.util.gen_name("growthlens_db")
         con.raw_sql(f"ATTACH '{_sql_string(str(path))}' AS \"{alias}\" (READ_ONLY)")
@@ -576,8 +576,8 @@ def _sql_string(text: str) -> str:
 
 
 def _on_backend(con: BaseBackend, read: Callable[[BaseBackend], ir.Table], label: str) -> ir.Table:
-    """Read natively on DuckDB; elsewhere read with a private DuckDB and hand over Arrow."""
-    if backend_name(con) == "duckdb":
+    """Read in place where the backend reads files itself; else via a private DuckDB + Arrow."""
+    if capabilities(con).native_files:
         return read(con)
     local = ibis.duckdb.connect()
     arrow = read(local).to_pyarrow()
@@ -592,14 +592,14 @@ def upload(con: BaseBackend, name: str, arrow: pa.Table) -> ir.Table:
     On Spark, Ibis would go through pandas, where a null in a float or text column turns
     into NaN; Spark's own Arrow path keeps nulls as nulls (a temp view, no files).
     """
-    if backend_name(con) == "pyspark":
+    if capabilities(con).arrow_views:
         con._session.createDataFrame(arrow).createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, arrow, temp=_supports_temp(con))
 
 
 def _supports_temp(con: BaseBackend) -> bool:
-    return backend_name(con) == "duckdb"
+    return capabilities(con).temp_tables
 
 
 def _first_line(exc: BaseException) -> str:
