@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+
+import pytest
+
 import growthlens as gl
 
 EXPECTED = {
@@ -9,7 +13,9 @@ EXPECTED = {
     "ConfigError",
     "DataError",
     "Dataset",
+    "Entry",
     "FigureSpec",
+    "Finding",
     "GrowthlensError",
     "MissingExtraError",
     "MissingTableError",
@@ -30,6 +36,7 @@ EXPECTED = {
     "recommend_budget",
     "report",
     "retention",
+    "revenue_by_first_visit",
     "romi",
 }
 
@@ -39,6 +46,42 @@ def test_all_is_pinned_and_sorted() -> None:
     assert list(gl.__all__) == sorted(gl.__all__)
     for name in gl.__all__:
         assert hasattr(gl, name), name
+
+
+# Each public function's signature, as written: keyword-only options, their defaults.
+SIGNATURES = {
+    "activity": "(ds: 'Dataset', *, by: 'str | None' = None, complete_periods: 'bool | None' = None) -> 'Result'",
+    "aov": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
+    "cac": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', cohort_by: 'CohortBy' = 'first_order') -> 'Result'",
+    "conversion_lag": "(ds: 'Dataset', *, by: 'str | None' = None, period: 'Period | None' = None) -> 'Result'",
+    "costs": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str' = 'source') -> 'Result'",
+    "demo": "(*, users: 'int' = 30000, seed: 'int' = 0, months: 'int' = 12, backend: 'BackendLike' = None) -> 'Dataset'",
+    "load": "(config: 'str | Path | Config | Mapping[str, Any] | None' = None, *, sessions: 'TableInput' = None, orders: 'TableInput' = None, costs: 'TableInput' = None, events: 'TableInput' = None, touchpoints: 'TableInput' = None, conversions_reference: 'TableInput' = None, customers: 'TableInput' = None, assignments: 'TableInput' = None, backend: 'BackendLike' = None, materialize: 'bool | None' = None, progress: 'Progress | None' = None, **settings: 'Any') -> 'Dataset'",
+    "ltv": "(ds: 'Dataset', *, period: 'Period | None' = None, margin: 'float | None' = None, by: 'str | None' = None) -> 'Result'",
+    "orders_per_buyer": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
+    "overview": "(ds: 'Dataset') -> 'Result'",
+    "quality": "(ds: 'Dataset') -> 'Result'",
+    "recommend_budget": "(ds: 'Dataset', *, horizon: 'int | None' = None, period: 'Period | None' = None, seed: 'int' = 0, resamples: 'int' = 2000, confidence: 'float' = 0.95, min_buyers: 'int' = 30, min_cohorts: 'int' = 2, move_share: 'float' = 0.1) -> 'Result'",
+    "report": "(ds: 'Dataset', path: 'str | Path', *, format: 'ReportFormat' = 'html', title: 'str | None' = None, progress: 'Progress | None' = None) -> 'Path'",
+    "retention": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = None) -> 'Result'",
+    "revenue_by_first_visit": "(ds: 'Dataset', *, confidence: 'float' = 0.95) -> 'Result'",
+    "romi": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', horizon: 'int | None' = None) -> 'Result'",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_public_signatures_are_pinned(name: str) -> None:
+    assert str(inspect.signature(getattr(gl, name))) == SIGNATURES[name]
+
+
+def test_every_registered_analysis_is_public_with_keyword_only_options() -> None:
+    from growthlens.analyses import REGISTRY
+
+    for name, analysis in REGISTRY.items():
+        assert getattr(gl, name) is analysis.function, name
+        parameters = list(inspect.signature(analysis.function).parameters.values())
+        assert parameters[0].name == "ds"
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:]), name
 
 
 def test_error_tree() -> None:

@@ -17,6 +17,7 @@ from growthlens.analyses import (
     quality,
     recommend_budget,
     retention,
+    revenue_by_first_visit,
     romi,
 )
 from growthlens.config import Config, Settings
@@ -31,7 +32,7 @@ from growthlens.errors import (
     MissingTableError,
 )
 from growthlens.report.build import report
-from growthlens.result import FigureSpec, Result
+from growthlens.result import Entry, FigureSpec, Finding, Result
 from growthlens.version import __version__
 
 __all__ = [
@@ -39,7 +40,9 @@ __all__ = [
     "ConfigError",
     "DataError",
     "Dataset",
+    "Entry",
     "FigureSpec",
+    "Finding",
     "GrowthlensError",
     "MissingExtraError",
     "MissingTableError",
@@ -60,5 +63,6 @@ __all__ = [
     "recommend_budget",
     "report",
     "retention",
+    "revenue_by_first_visit",
     "romi",
 ]

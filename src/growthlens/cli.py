@@ -121,8 +121,7 @@ def report(
 ) -> None:
     """Build the HTML report (and optionally its JSON export) from your data or the demo."""
     _State.debug = debug
-    from growthlens.report.build import check_output, sections, write
-    from growthlens.report.sections import SECTIONS
+    from growthlens.report.build import check_output, sections, steps, write
 
     check_output(output)  # before the work, not after it
     ds = _dataset(
@@ -137,8 +136,8 @@ def report(
         backend=backend,
     )
     with _progress() as bar:
-        task = bar.add_task("Building sections", total=len(SECTIONS) + 1 + json_too)
-        built = sections(ds, progress=lambda name: _advance(bar, task, f"Section: {name}"))
+        task = bar.add_task("Running analyses", total=steps() + 1 + json_too)
+        built = sections(ds, progress=lambda name: _advance(bar, task, f"Analysis: {name}"))
         _advance(bar, task, "Writing HTML")
         html_path = write(ds, built, output, format="html", title=title)
         json_path = None
@@ -190,7 +189,7 @@ def check(
 ) -> None:
     """Check data quality only: print the load's findings; exit 1 when they pass a threshold."""
     _State.debug = debug
-    from growthlens.metrics.overview import quality
+    from growthlens.analyses.quality import quality
 
     ds = _dataset(
         demo=demo,
@@ -373,7 +372,7 @@ def _size(path: Path) -> str:
 
 
 def _pct(share: float) -> str:
-    from growthlens.metrics.overview import percent
+    from growthlens.analyses.quality import percent
 
     return percent(share)
 

@@ -28,8 +28,10 @@ import pandas as pd
 import pytest
 
 import growthlens as gl
+from growthlens.analyses.costs import costs
 from growthlens.errors import ConfigError
-from growthlens.metrics.marketing import costs, payback
+from growthlens.metrics.marketing import payback
+from growthlens.report.build import section
 
 J, F, M = pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01"), pd.Timestamp("2020-03-01")
 
@@ -582,9 +584,7 @@ def test_demo_planted_cac_is_recovered(demo: gl.Dataset) -> None:
 
 
 def test_marketing_section(demo: gl.Dataset) -> None:
-    from growthlens.report.sections import marketing as section
-
-    built = section.build(demo)
+    built = section(demo, "marketing")
     assert built is not None
     assert [r.name for r in built.results] == ["costs", "cac", "romi"]
     assert built.skipped == ()
@@ -594,16 +594,14 @@ def test_marketing_section(demo: gl.Dataset) -> None:
 def test_marketing_section_without_sessions_or_costs() -> None:
     """Orders + costs only: per-cohort CAC and ROMI, per-source analyses skipped with the
     reason; no costs: no section."""
-    from growthlens.report.sections import marketing as section
-
     ds = gl.load(orders=_orders(), costs=_costs(), window=("2020-01-01", "2020-03-31"))
-    built = section.build(ds)
+    built = section(ds, "marketing")
     assert built is not None
     assert [r.name for r in built.results] == ["costs", "cac", "romi"]
     assert "source" not in built.results[1].table.columns  # per cohort
     assert built.results[2].table["romi"].notna().any()
     assert len(built.skipped) == 1 and "no sessions" in built.skipped[0]
-    assert section.build(gl.load(orders=_orders())) is None
+    assert section(gl.load(orders=_orders()), "marketing") is None
 
 
 # ----------------------------------------------------------------------------- backend parity

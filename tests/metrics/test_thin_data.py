@@ -16,7 +16,7 @@ import pytest
 
 import growthlens as gl
 from growthlens.report.build import sections, write
-from growthlens.report.sections import SECTIONS
+from growthlens.report.layout import GROUPS
 
 
 def _sessions(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
@@ -67,7 +67,7 @@ def test_no_accepted_order(no_orders: gl.Dataset) -> None:
 
 def test_report_on_no_accepted_order(no_orders: gl.Dataset, tmp_path: Path) -> None:
     built = sections(no_orders)
-    assert [s.id for s in built] == list(SECTIONS)  # every section is built
+    assert [s.id for s in built] == [g.id for g in GROUPS]  # every section is built
     # Only the recommendation is skipped, and it says why in words.
     assert [s.id for s in built if not s.results] == ["recommendation"]
     assert built[-1].skipped == (

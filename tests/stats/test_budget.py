@@ -25,6 +25,7 @@ import pytest
 
 import growthlens as gl
 from growthlens.errors import ConfigError
+from growthlens.report.build import section
 from growthlens.stats.budget import Interval, bootstrap_romi, decide
 
 PLAN = {
@@ -214,10 +215,9 @@ def test_no_buyer_in_the_window_nothing_is_recommended() -> None:
 
 
 def test_recommendation_section(market: gl.Dataset) -> None:
-    from growthlens.report.sections import recommendation as section
-
-    built = section.build(
-        dataclasses.replace(market, settings=market.settings.model_copy(update={"horizon": 2}))
+    built = section(
+        dataclasses.replace(market, settings=market.settings.model_copy(update={"horizon": 2})),
+        "recommendation",
     )
     assert built is not None and built.skipped == ()
     (result,) = built.results
@@ -226,17 +226,15 @@ def test_recommendation_section(market: gl.Dataset) -> None:
 
 
 def test_recommendation_section_without_sources_or_costs() -> None:
-    from growthlens.report.sections import recommendation as section
-
     sessions, orders, costs = _frames()
     ds = gl.load(orders=orders, costs=costs, window=("2021-01-01", "2021-04-30"))
-    built = section.build(ds)
+    built = section(ds, "recommendation")
     assert built is not None and built.results == ()
     assert built.skipped == (
         "Budget recommendation per source: nothing is recommended, because the dataset has no "
         "sessions to match buyers to a source; ROMI per source cannot be computed.",
     )
-    assert section.build(gl.load(sessions=sessions, orders=orders)) is None
+    assert section(gl.load(sessions=sessions, orders=orders), "recommendation") is None
 
 
 @pytest.mark.spark

@@ -1,17 +1,24 @@
-"""Analyses: each one module, registered in :data:`~growthlens.analyses.registry.REGISTRY`.
+"""Analyses: one module each, registered in :data:`~growthlens.analyses.registry.REGISTRY`.
 
-Importing this package registers every analysis; the import order below is the report's
-order within each group. The public functions are re-exported by ``growthlens``.
+Importing this package registers every analysis. The report's order comes from
+``growthlens.report.layout`` (groups, and the order of the analyses it knows), not from
+the imports below. The public functions are re-exported by ``growthlens``.
 """
 
+from growthlens.analyses.activity import activity
+from growthlens.analyses.aov import aov
+from growthlens.analyses.budget import recommend_budget
+from growthlens.analyses.cac import cac
+from growthlens.analyses.conversion_lag import conversion_lag
+from growthlens.analyses.costs import costs
+from growthlens.analyses.first_visit import revenue_by_first_visit
+from growthlens.analyses.ltv import ltv
+from growthlens.analyses.orders_per_buyer import orders_per_buyer
+from growthlens.analyses.overview import overview
+from growthlens.analyses.quality import quality
 from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, register
-from growthlens.analyses.retention import retention  # group "product"
-from growthlens.metrics.activity import activity  # group "product"
-from growthlens.metrics.conversion import conversion_lag  # group "sales"
-from growthlens.metrics.marketing import cac, costs, romi  # group "marketing"
-from growthlens.metrics.overview import overview, quality  # group "data"
-from growthlens.metrics.revenue import aov, ltv, orders_per_buyer  # group "sales"
-from growthlens.stats.budget import recommend_budget  # group "recommendation"
+from growthlens.analyses.retention import retention
+from growthlens.analyses.romi import romi
 
 __all__ = [
     "GROUPS",
@@ -30,5 +37,6 @@ __all__ = [
     "recommend_budget",
     "register",
     "retention",
+    "revenue_by_first_visit",
     "romi",
 ]

@@ -35,8 +35,8 @@ P = TypeVar("P")
 F = TypeVar("F")
 E = TypeVar("E")
 
-GROUPS: tuple[str, ...] = ("data", "product", "sales", "marketing", "recommendation")
-"""Report groups, in report order (the report gives each a title and an introduction)."""
+GROUPS: tuple[str, ...] = ("overview", "quality", "product", "sales", "marketing", "recommendation")
+"""Report groups an analysis may belong to (the report's layout gives each its title)."""
 
 
 @dataclass(frozen=True)

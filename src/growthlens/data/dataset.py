@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
@@ -15,6 +15,8 @@ from growthlens.data.model import TABLES
 from growthlens.data.quality import QualityReport
 from growthlens.engine import backend_name
 from growthlens.errors import MissingTableError
+
+T = TypeVar("T")
 
 
 class DerivedRequest(Protocol):
@@ -41,10 +43,13 @@ class DerivedStore:
     Dataset with other tables or settings never reads an entry built for another. Keys
     are ``(name, params)``: a table the load built for its checks is filed as
     ``(name, ())``, where the derived table of that name without parameters finds it.
+    Small values (see :meth:`Dataset.remember`) are filed the same way, apart from the
+    tables: ``len`` counts tables only.
     """
 
     def __init__(self) -> None:
         self._tables: dict[tuple[Hashable, Hashable], ir.Table] = {}
+        self._values: dict[tuple[Hashable, Hashable], object] = {}
 
     def __len__(self) -> int:
         return len(self._tables)
@@ -56,6 +61,13 @@ class DerivedStore:
     def put(self, key: Hashable, fingerprint: Hashable, table: ir.Table) -> None:
         """Store a table (already cached in the engine)."""
         self._tables[(key, fingerprint)] = table
+
+    def value(self, key: Hashable, fingerprint: Hashable, compute: Callable[[], T]) -> T:
+        """The stored value, computed by ``compute`` and stored on first use."""
+        slot = (key, fingerprint)
+        if slot not in self._values:  # ``None`` is a value too, so no ``.get``
+            self._values[slot] = compute()
+        return cast(T, self._values[slot])
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,17 @@ class Dataset:
             table = request.build(self).cache()
             self.store.put(request.key, fingerprint, table)
         return table
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A small value about this Dataset (a count, a sentence), computed once and kept.
+
+        For facts that several analyses and report plans ask about (can buyers be matched
+        to a source?): ``compute()`` runs on first use; later calls with the same ``key``
+        return the kept value. Filed like the derived tables, under the fingerprint of the
+        tables, settings and window, so a Dataset changed with ``dataclasses.replace``
+        never reads a value computed for another.
+        """
+        return self.store.value(key, self._fingerprint(), compute)
 
     def byproduct(self, name: str) -> ir.Table | None:
         """A table the load built for its checks (``sessions_per_day``, …), if it is current.

@@ -427,15 +427,15 @@ class _Loader:
         window: tuple[date, date] | None,
         policy: str,
     ) -> Finding:
-        text = validate.exclusion_text(reason)
+        text, text_one = validate.exclusion_text(reason), validate.exclusion_text(reason, one=True)
         if reason == "out_of_window" and window:
-            text = f"fall outside the data window {window[0]} – {window[1]}"
+            span = f"the data window {window[0]} – {window[1]}"
+            text, text_one = f"fall outside {span}", f"falls outside {span}"
         if reason == "duplicate_key":
             kept = "first source" if policy == "first" else "last source"
-            text = (
-                f"duplicate another row's key (policy '{policy}': one row per key kept, "
-                f"the {kept}'s)"
-            )
+            resolved = f"(policy '{policy}': one row per key kept, the {kept}'s)"
+            text = f"duplicate another row's key {resolved}"
+            text_one = f"duplicates another row's key {resolved}"
         severity: Severity = (
             "error"
             if reason.startswith("missing_") or reason in validate.ERROR_REASONS
@@ -448,6 +448,8 @@ class _Loader:
             rows=n,
             action="excluded",
             effect="left out of every metric",
+            what=text,
+            what_one=text_one,
             severity=severity,
             examples=validate.reason_examples(table, reason),
         )
@@ -598,17 +600,23 @@ class _Loader:
         if not n:
             return []
         by_key = validate.key_columns(table, model) is not None
-        what = "share their key with another row" if by_key else "repeat another row exactly"
+        kept = "(policy 'keep': all kept)"
+        what, what_one = (
+            ("share their key with another row", "shares its key with another row")
+            if by_key
+            else ("repeat another row exactly", "repeats another row exactly")
+        )
         return [
             Finding(
                 table=name,
                 check="duplicate_key_kept" if by_key else "identical_rows",
-                message=f"{n:,} of {total:,} {name} rows ({n / total:.1%}) {what} "
-                "(policy 'keep': all kept).",
+                message=f"{n:,} of {total:,} {name} rows ({n / total:.1%}) {what} {kept}.",
                 rows=n,
                 action="kept",
                 effect="kept in every metric (one export may hold identical real rows); "
                 'set duplicates = "first" to keep one per key',
+                what=f"{what} {kept}",
+                what_one=f"{what_one} {kept}",
                 severity="info",
                 examples=validate.duplicate_examples(table, model),
             )

@@ -28,6 +28,10 @@ class Finding:
         action: ``excluded`` (left out of every metric), ``kept_flagged`` (kept, left out of
             the metrics named in ``effect``) or ``kept`` (kept everywhere).
         effect: what the action means for the numbers, in words.
+        what: what is wrong with the rows, as it follows their count in ``message``
+            (``have negative revenue``): other wordings build on it instead of parsing
+            ``message``.
+        what_one: the same for a single row (``has negative revenue``).
         severity: ``error`` for excluded rows, ``warning`` for flagged ones, ``info`` otherwise.
         examples: a few offending rows (canonical columns).
     """
@@ -38,6 +42,8 @@ class Finding:
     rows: int
     action: Action
     effect: str
+    what: str
+    what_one: str
     severity: Severity = "warning"
     examples: tuple[Mapping[str, Any], ...] = ()
 

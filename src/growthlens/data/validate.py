@@ -33,15 +33,24 @@ EXCLUSION_TEXT: dict[str, str] = {
     "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
     "out_of_window": "fall outside the data window",
 }
+# The same for a single row ("1 of 50 orders has negative revenue").
+EXCLUSION_TEXT_ONE: dict[str, str] = {
+    "negative_revenue": "has negative revenue (refunds are not modelled)",
+    "negative_cost": "has a negative cost",
+    "future_timestamp": "is dated after the time of loading",
+    "duplicate_key": "duplicates the key of another row (resolved by the duplicate policy)",
+    "out_of_window": "falls outside the data window",
+}
 # Which exclusions mean broken input (error) rather than an expected trim (warning).
 ERROR_REASONS = ("negative_revenue", "negative_cost")
 
 
-def exclusion_text(reason: str) -> str:
-    """Plain words for an exclusion reason."""
+def exclusion_text(reason: str, *, one: bool = False) -> str:
+    """Plain words for an exclusion reason, said of several rows or of ``one``."""
     if reason.startswith("missing_"):
-        return f"have no value in the required column {reason.removeprefix('missing_')!r}"
-    return EXCLUSION_TEXT.get(reason, reason)
+        verb = "has" if one else "have"
+        return f"{verb} no value in the required column {reason.removeprefix('missing_')!r}"
+    return (EXCLUSION_TEXT_ONE if one else EXCLUSION_TEXT).get(reason, reason)
 
 
 @dataclass(frozen=True)
@@ -54,13 +63,15 @@ class FlagRule:
     ``where``, a test on one row of ``base`` (by default the table itself), so all rules
     over the same base are counted in one scan. A sessions rule may instead give
     ``on_lengths``, the same test on the load's per-length counts (growthlens.data.lengths),
-    which answer it without a scan.
+    which answer it without a scan. ``text`` says what is wrong with the flagged rows,
+    ``text_one`` the same of a single row.
     """
 
     check: str
     needs: tuple[str, ...]
     condition: Callable[[Mapping[str, ir.Table]], ir.Table]
     text: str
+    text_one: str
     action: Action
     effect: str
     where: Callable[[ir.Table], ir.BooleanValue] | None = None
@@ -481,6 +492,8 @@ def _table_flags(
                     rows=n,
                     action=rule.action,
                     effect=rule.effect,
+                    what=rule.text,
+                    what_one=rule.text_one,
                     severity="warning" if rule.action == "kept_flagged" else "info",
                     examples=examples(matched),
                 )
@@ -568,6 +581,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("sessions",),
             _end_before_start,
             "end before they start",
+            "ends before it starts",
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
             _ends_before_start,
@@ -578,6 +592,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("sessions",),
             _no_end,
             "have no end time",
+            "has no end time",
             "kept_flagged",
             "counted as activity and first touch; left out of session-length statistics",
             _has_no_end,
@@ -590,6 +605,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("orders",),
             _zero_revenue,
             "have zero revenue",
+            "has zero revenue",
             "kept",
             "counted as orders (they lower the average check)",
             _is_zero_revenue,
@@ -599,6 +615,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("orders", "sessions"),
             _before_first_visit,
             "are placed before the buyer's first visit",
+            "is placed before the buyer's first visit",
             "kept_flagged",
             "kept; they give a negative conversion lag, reported in the lag distribution",
             _is_before_first_visit,
@@ -609,6 +626,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("orders", "sessions"),
             _no_session,
             "belong to users with no session",
+            "belongs to users with no session",
             "kept",
             "their source and device are '(unknown)'; they have no conversion lag",
             _has_no_session,
@@ -621,6 +639,7 @@ FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
             ("costs", "sessions"),
             _unknown_cost_source,
             "are for a source that no session comes from",
+            "is for a source that no session comes from",
             "kept",
             "the spend counts; its CAC is undefined (no buyers)",
         ),
@@ -648,4 +667,11 @@ def _example_value(value: Any) -> Any:
     return json_value(value)
 
 
-__all__ = ["EXCLUSION_TEXT", "FLAG_RULES", "REASON", "TABLES", "exclusion_text"]
+__all__ = [
+    "EXCLUSION_TEXT",
+    "EXCLUSION_TEXT_ONE",
+    "FLAG_RULES",
+    "REASON",
+    "TABLES",
+    "exclusion_text",
+]

@@ -1,9 +1,9 @@
 """Who a buyer is: first order, cohort and acquisition source (DESIGN §4, Marketing).
 
-Derived tables declared here: ``first_orders``, ``first_sessions``, ``buyer_visits``,
-``buyers``, ``order_cells`` and ``buyer_cells``. One definition shared by conversion lag,
-LTV, CAC and ROMI, so "buyers of source 3 in the June cohort" means the same thing in
-every table.
+Derived tables declared here: ``first_orders``, ``first_sessions``, ``first_visit_times``,
+``buyer_visits``, ``buyers``, ``order_cells`` and ``buyer_cells``. One definition shared by
+conversion lag, LTV, CAC and ROMI, so "buyers of source 3 in the June cohort" means the
+same thing in every table.
 """
 
 from __future__ import annotations
@@ -192,3 +192,18 @@ BUYER_CELLS = declare(
     needs=("orders",),
     builder=_buyer_cells,
 )
+FIRST_VISIT_TIMES = declare(
+    "first_visit_times",
+    "One row per user with a session: user_id, first_visit_ts (the earliest session start).",
+    needs=("sessions",),
+    builder=lambda ds: (
+        ds.table("sessions")
+        .group_by("user_id")
+        .aggregate(first_visit_ts=ds.table("sessions").start_ts.min())
+    ),
+)
+
+
+def first_visit_times(ds: Dataset) -> ir.Table:
+    """Each user's first session start: ``user_id``, ``first_visit_ts``."""
+    return ds.derived(FIRST_VISIT_TIMES())

@@ -1,53 +1,119 @@
-"""Compose the report: run each section module in order, then write HTML or JSON.
+"""Compose the report: iterate the analysis registry by layout group, then write HTML or JSON.
 
-The report computes nothing itself: section modules call the analyses and return
-:class:`~growthlens.report.model.Section` objects; this module orders them and hands them
-to a renderer.
+The report computes nothing itself: each registered analysis says, through its plan,
+which runs to show on this dataset; this module runs them, groups the Results by the
+layout (:mod:`growthlens.report.layout`) and hands them to a renderer. Nothing is left
+out without a word: a group whose tables are missing, an analysis whose tables are
+missing or that its plan leaves out, and a run that fails with a growthlens error all
+leave a reason in words.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from growthlens.analyses import REGISTRY, Analysis, Plan
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError, DataError, GrowthlensError
+from growthlens.report import html as html_renderer
+from growthlens.report import json as json_renderer
+from growthlens.report.layout import GROUPS, ORDER, Group
 from growthlens.report.model import Section
-from growthlens.report.sections import SECTIONS
+from growthlens.result import Result
+from growthlens.text import listing
 
 Progress = Callable[[str], None]
 ReportFormat = Literal["html", "json"]
 
 
-def sections(ds: Dataset, progress: Progress | None = None) -> tuple[Section, ...]:
-    """Build every section whose data is present, in the order of ``SECTIONS``.
+def group_analyses(group: str) -> list[Analysis[Any, Any, Any]]:
+    """The registered analyses of ``group``: layout order first, then registration order."""
+    members = [a for a in REGISTRY.values() if a.group == group]
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return sorted(members, key=lambda a: rank.get(a.name, len(ORDER)))
 
-    A section module returns ``None`` when its tables are absent. A section that raises a
-    growthlens error (e.g. a table it needs is missing) is kept as a heading whose
-    "Not shown" note carries the error message, so nothing disappears without a word.
+
+def missing_groups(ds: Dataset) -> tuple[str, ...]:
+    """Why each group left out of the report is left out, in words."""
+    return tuple(
+        f"{g.title}: needs {_tables(g.shown_when)}; this dataset has no "
+        f"{listing([t for t in g.shown_when if not ds.has(t)])}."
+        for g in GROUPS
+        if not ds.has(*g.shown_when)
+    )
+
+
+def section(ds: Dataset, group: Group | str, progress: Progress | None = None) -> Section | None:
+    """One report group built from the registry, or ``None`` when its tables are missing."""
+    group = group if isinstance(group, Group) else next(g for g in GROUPS if g.id == group)
+    if not ds.has(*group.shown_when):
+        return None
+    results: list[Result] = []
+    skipped: list[str] = []
+    for analysis in group_analyses(group.id):
+        if progress is not None:
+            progress(analysis.name)
+        plan = _plan(analysis, ds)
+        for options in plan.runs:
+            try:
+                results.append(analysis.run(ds, **options))
+            except GrowthlensError as exc:
+                skipped.append(f"{analysis.title}: {exc}")
+        skipped.extend(plan.skipped)
+    return Section(
+        id=group.id,
+        title=group.title,
+        results=tuple(results),
+        intro=group.intro,
+        skipped=tuple(_unique(skipped)),
+    )
+
+
+def sections(ds: Dataset, progress: Progress | None = None) -> tuple[Section, ...]:
+    """Every group whose tables are present, in layout order (see :func:`section`).
 
     Args:
         ds: the loaded Dataset.
-        progress: called with the section's module name before it is built.
+        progress: called with each analysis' name before it runs.
     """
-    built: list[Section] = []
-    for name in SECTIONS:
-        if progress is not None:
-            progress(name)
-        module = importlib.import_module(f"growthlens.report.sections.{name}")
-        try:
-            section = module.build(ds)
-        except GrowthlensError as exc:
-            section = Section(
-                id=name, title=name.replace("_", " ").capitalize(), results=(), skipped=(str(exc),)
-            )
-        if section is not None:
-            built.append(section)
-    return tuple(built)
+    built = (section(ds, g, progress) for g in GROUPS)
+    return tuple(s for s in built if s is not None)
+
+
+def steps() -> int:
+    """How many progress steps :func:`sections` reports at most (one per analysis)."""
+    return len(REGISTRY)
+
+
+def _plan(analysis: Analysis[Any, Any, Any], ds: Dataset) -> Plan:
+    missing = [t for t in analysis.needs if not ds.has(t)]
+    try:
+        plan = analysis.plan(ds)
+    except GrowthlensError as exc:
+        return Plan(runs=(), skipped=(f"{analysis.title}: {exc}",))
+    if missing and plan.runs:
+        # A plan written for complete data: the registry's needs decide, with a reason.
+        return Plan(
+            runs=(),
+            skipped=(
+                f"{analysis.title} needs {_tables(analysis.needs)}; this dataset has no "
+                f"{listing(missing)}.",
+            ),
+        )
+    return plan
+
+
+def _tables(names: Iterable[str]) -> str:
+    names = list(names)
+    return listing(names) + (" tables" if len(names) > 1 else " table")
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def report(
@@ -91,20 +157,21 @@ def write(
     title: str | None = None,
 ) -> Path:
     """Render already built sections to ``path`` (lets the CLI build once, write twice)."""
-    from growthlens.report import html, json
-
     path = Path(path)
     title = title or default_title(ds)
     generated_at = datetime.now().astimezone()
     if format == "json":
-        text = json.render_json(ds, built, title=title, generated_at=generated_at)
+        text = json_renderer.render_json(
+            ds, built, title=title, generated_at=generated_at, left_out=missing_groups(ds)
+        )
     else:
-        text = html.render_html(
+        text = html_renderer.render_html(
             built,
             title=title,
             header=header_lines(ds),
             currency=ds.settings.currency,
             generated_at=generated_at,
+            left_out=missing_groups(ds),
         )
     check_output(path)
     try:

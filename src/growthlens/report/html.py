@@ -131,6 +131,7 @@ def render_html(
     header: tuple[tuple[str, str], ...],
     currency: str,
     generated_at: datetime,
+    left_out: tuple[str, ...] = (),
 ) -> str:
     """The whole report as one HTML document.
 
@@ -140,6 +141,7 @@ def render_html(
         header: label → value lines under the title (dataset, window, backend, …).
         currency: currency for money values.
         generated_at: generation time shown in the header.
+        left_out: why each report group missing from this report is missing.
     """
     counter = _Counter()
     views = tuple(_section_view(s, currency=currency, counter=counter) for s in sections)
@@ -149,6 +151,7 @@ def render_html(
         header=header,
         generated_at=generated_at.strftime("%Y-%m-%d %H:%M"),
         sections=views,
+        left_out=left_out,
         css=_css(),
         plotly_js=_plotly_js(),
     )

@@ -14,6 +14,7 @@ Shape (``schema`` is :data:`growthlens.result.SCHEMA_VERSION`)::
                       "findings": [{"severity", "code", "text", "numbers"}], "notes": [...]}
       },
       "groups": [{"id", "title", "intro", "results": [result names], "skipped": [...]}],
+      "left_out": [why each group missing from the report is missing],
       "quality": gl.quality(ds).to_dict()
     }
 
@@ -27,10 +28,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from growthlens.analyses import quality
 from growthlens.data.dataset import Dataset
-from growthlens.metrics.overview import quality
 from growthlens.report.model import Section
-from growthlens.result import SCHEMA_VERSION
+from growthlens.result import SCHEMA_VERSION, Result
 from growthlens.version import __version__
 
 
@@ -46,7 +47,12 @@ def group_dict(section: Section) -> dict[str, Any]:
 
 
 def report_dict(
-    ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime
+    ds: Dataset,
+    sections: tuple[Section, ...],
+    *,
+    title: str,
+    generated_at: datetime,
+    left_out: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The whole export as a dict."""
     names = [r.name for s in sections for r in s.results]
@@ -68,13 +74,25 @@ def report_dict(
         },
         "sections": {r.name: {"group": s.id, **r.to_dict()} for s in sections for r in s.results},
         "groups": [group_dict(s) for s in sections],
-        "quality": quality(ds).to_dict(),
+        "left_out": list(left_out),
+        "quality": _quality(ds, sections).to_dict(),
     }
 
 
 def render_json(
-    ds: Dataset, sections: tuple[Section, ...], *, title: str, generated_at: datetime
+    ds: Dataset,
+    sections: tuple[Section, ...],
+    *,
+    title: str,
+    generated_at: datetime,
+    left_out: tuple[str, ...] = (),
 ) -> str:
     """The export as strict JSON text (``allow_nan=False``: a NaN left anywhere is a bug)."""
-    payload = report_dict(ds, sections, title=title, generated_at=generated_at)
+    payload = report_dict(ds, sections, title=title, generated_at=generated_at, left_out=left_out)
     return json.dumps(payload, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+def _quality(ds: Dataset, sections: tuple[Section, ...]) -> Result:
+    # The report's own quality result when it has one: nothing is computed twice.
+    shown = [r for s in sections for r in s.results if r.name == "quality"]
+    return shown[0] if shown else quality(ds)

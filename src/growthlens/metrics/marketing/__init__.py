@@ -9,11 +9,22 @@ Every definition is written out with a worked example in docs/metrics.md, sectio
   payback.
 
 All aggregation runs in the engine; only period × source aggregates (and, for the budget
-bootstrap, one row per buyer) leave it.
+bootstrap, one row per buyer) leave it. The analyses (growthlens.analyses.costs, .cac,
+.romi and .budget) summarise, word and draw these frames.
 """
 
-from growthlens.metrics.marketing.cac import attribution_gap, cac
-from growthlens.metrics.marketing.romi import buyer_gross_profit, payback, romi
-from growthlens.metrics.marketing.spend import costs
+from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, attribution_gap
+from growthlens.metrics.marketing.romi import Romi, buyer_gross_profit, payback, romi_frames
+from growthlens.metrics.marketing.spend import Spend, spend
 
-__all__ = ["attribution_gap", "buyer_gross_profit", "cac", "costs", "payback", "romi"]
+__all__ = [
+    "Acquisition",
+    "Romi",
+    "Spend",
+    "acquisition_costs",
+    "attribution_gap",
+    "buyer_gross_profit",
+    "payback",
+    "romi_frames",
+    "spend",
+]

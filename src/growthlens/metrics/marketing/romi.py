@@ -4,12 +4,14 @@ Definitions: docs/metrics.md, "Marketing" → "ROMI". ROMI(c, k) = LTV(c, k) ÷ 
 per source with that source's LTV and CAC; over the window ROMI(source) = gross profit
 of its buyers ÷ its cost − 1; the N-period ROMI is the unweighted mean of ROMI(c, N−1)
 over complete cells; payback = first age with ROMI ≥ 0. Only cohort × age × source
-aggregates (and, for the budget bootstrap, one row per buyer) leave the engine.
+aggregates (and, for the budget bootstrap, one row per buyer) leave the engine; the
+analyses (growthlens.analyses.romi, .budget) summarise, word and draw them.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -18,34 +20,17 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.derive.acquisition import buyers, order_cells, session_dimensions
-from growthlens.derive.periods import (
-    UNKNOWN,
-    Period,
-    age,
-    check_period,
-    period_start,
-)
+from growthlens.derive.periods import UNKNOWN, Period, age, period_start
 from growthlens.derive.periods import dates as _dates
 from growthlens.errors import ConfigError
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, ratio
-from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
-from growthlens.text import (
-    age_unit,
-    count_of,
-    listing,
-    natural_key,
-    period_label,
-    share_text,
-    signed,
-    sort_key,
-)
+from growthlens.metrics.revenue import ltv_table
+from growthlens.text import natural_key, signed, sort_key
 
 # Label of the all-sources rows in curve and payback tables (parenthesised like "(unknown)"
 # so it cannot be mistaken for a real source name).
 ALL_SOURCES = "(all sources)"
-# At most this many per-source heatmaps (largest spend first) keep the report readable.
-MAX_HEATMAPS = 8
 
 
 def check_horizon(horizon: int) -> int:
@@ -167,89 +152,70 @@ def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:
 
 
 def _ltv_table(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
-    from growthlens.metrics.revenue import ltv
-
-    table: pd.DataFrame = ltv(ds, period=period, by=by).table.copy()
+    table = ltv_table(ds, period=period, by=by, margin=ds.settings.margin)
     table["cohort"] = _dates(table["cohort"])
     table["age"] = table["age"].astype(int)
     return table
 
 
-SUMMARY: SummarySpec = {
-    "horizon": ("count", "Horizon (periods)"),
-    "cost": ("money", "Spend over the window"),
-    "gross_profit": ("money", "Gross profit over the window"),
-    "margin": ("share", "Margin"),
-    "romi": ("percent", "ROMI over the window"),
-    "romi_n": ("percent", "ROMI at the horizon (mean over complete cohorts)"),
-    "cohorts_used": ("count", "Complete cohorts at the horizon"),
-    "payback_age": ("plain", "Payback age"),
-    "payback": ("text", "Payback"),
-    "currency": ("text", "Currency"),
-    "sources": ("count", "Sources"),
-    "paid_back": ("count", "Sources paid back at the horizon"),
-    "attributed": ("flag", "Buyers attributed to a source"),
-}
+@dataclass(frozen=True)
+class Romi:
+    """ROMI frames of one dataset (engine output, small), over all sources and per ``by``.
 
-
-def romi(
-    ds: Dataset,
-    *,
-    period: Period | None = None,
-    by: str | None = "source",
-    horizon: int | None = None,
-) -> Result:
-    """Return on marketing investment by cohort × age (per source), over the window, payback.
-
-    Definitions: docs/metrics.md, "Marketing" → "ROMI and payback". ROMI(c, k) =
-    LTV(c, k) ÷ CAC(c) − 1 (0 = paid back), per source with that source's LTV and CAC;
-    ROMI over the window = gross profit of the source's buyers ÷ its cost − 1; N-period
-    ROMI (N = ``horizon``) = unweighted mean of ROMI(c, N−1) over complete cells; payback =
-    first age with ROMI ≥ 0 (on the mean curve of complete cells for a source; on the
-    observed cells for a cohort). Undefined cells (organic, zero CAC) are NaN.
-
-    Main table (``by`` given): ``cohort``, ``age``, ``<by>``, ``buyers``, ``ltv``, ``cac``,
-    ``romi``, ``complete`` (only observed cells). Extra tables: ``sources`` (ranking:
-    ``rank``, ``<by>``, ``status``, ``cost``, ``share_of_spend``, ``buyers``, ``cac``,
-    ``gross_profit``, ``romi`` (window), ``romi_n``, ``cohorts_used``, ``payback_age``,
-    ``payback``), ``cohorts`` (the same long table over all sources, no ``<by>``),
-    ``curves`` (``<by>``, ``age``, ``romi``, ``cells``: mean over complete cells; the
-    all-sources curve is labelled ``(all sources)``), ``payback`` (``cohort``, ``<by>``,
-    ``payback_age``, ``payback``, ``last_age``, ``last_romi``) and ``heatmap:<source>``
-    per paid source (largest spend first). With ``by=None`` the main table is
-    ``cohorts`` and there is no ``sources`` table.
-
-    Args:
-        ds: a Dataset with orders and costs (sessions give buyers their source).
-        period: cohort period: ``day``, ``week`` or ``month`` (default: the dataset's
-            ``period`` setting).
-        by: text column of the costs table matched with the buyer's acquiring session;
-            ``None`` for all sources together.
-        horizon: N of the "N-period ROMI" (the age N−1 cell; default: the ``horizon``
-            setting).
-
-    Returns:
-        The ROMI Result; ``summary``: ``cost``, ``gross_profit``, ``romi`` (window, all
-        sources), ``romi_n``, ``cohorts_used``, ``payback_age``, ``payback``, ``horizon``.
-
-    Example:
-        Two buyers bring 40 of revenue, half of it gross profit, for 16 of spend:
-
-        >>> import pandas as pd, growthlens as gl
-        >>> sales = pd.DataFrame({"user_id": [7, 8, 8], "revenue": [10.0, 20.0, 10.0],
-        ...     "ts": ["2020-03-02", "2020-03-09", "2020-03-20"]})
-        >>> spend = pd.DataFrame({"date": ["2020-03-02", "2020-03-20"], "source": "tv",
-        ...     "cost": [6.0, 10.0]})
-        >>> ds = gl.load(orders=sales, costs=spend, margin=0.5)
-        >>> round(gl.romi(ds, by=None).summary["romi"].value, 3)  # 20 / 16 − 1
-        0.25
+    Attributes:
+        by: the dimension column, or ``None`` for all sources together.
+        acquisition: the CAC frames (cost, buyers and CAC per cohort and source).
+        cohorts: ``cohort``, ``age``, ``buyers``, ``ltv``, ``cac``, ``romi``, ``complete``:
+            every observed cell over all sources.
+        curve: ``age``, ``romi``, ``cells``: mean ROMI over complete cohorts, all sources.
+        cohort_payback: ``cohort``, ``payback_age``, ``payback``, ``last_age``,
+            ``last_romi``: payback of each cohort over all sources.
+        payback_age: first age at which :attr:`curve` reaches 0 (``None``: not yet).
+        payback: that age in words (``age 2``, ``not yet (…)``, ``undefined``).
+        romi_n: :attr:`curve` at age ``horizon`` − 1 (NaN without a complete cohort there).
+        cohorts_used: complete cohorts behind :attr:`romi_n`.
+        cost: spend over the window.
+        gross_profit: gross profit of all orders in the window.
+        romi: gross profit ÷ cost − 1 over the window (NaN without spend).
+        attributed: whether ``by`` is a dimension of the sessions (else every buyer's
+            ``by`` is unknown).
+        cells: like :attr:`cohorts` with ``<by>`` after ``age`` (empty without ``by``).
+        curves: ``<by>``, ``age``, ``romi``, ``cells``: the all-sources curve (labelled
+            ``(all sources)``) then one per ``by`` value (empty without ``by``).
+        sources: the ranking per ``by`` value (empty without ``by``; see :func:`romi_frames`).
+        paybacks: ``cohort``, ``<by>``, ``payback_age``, ``payback``, ``last_age``,
+            ``last_romi``: all-sources rows then per ``by`` value (empty without ``by``).
     """
-    period = check_period(period or ds.settings.period)
-    horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
-    acq = acquisition_costs(ds, period=period, by=by)
-    currency = ds.settings.currency
-    findings: list[Finding] = []
 
+    by: str | None
+    acquisition: Acquisition
+    cohorts: pd.DataFrame
+    curve: pd.DataFrame
+    cohort_payback: pd.DataFrame
+    payback_age: int | None
+    payback: str
+    romi_n: float
+    cohorts_used: int
+    cost: float
+    gross_profit: float
+    romi: float
+    attributed: bool = False
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    paybacks: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) -> Romi:
+    """ROMI(c, k) = LTV(c, k) ÷ CAC(c) − 1 per cell, mean curves, payback, window ROMI.
+
+    Over all sources and, with ``by``, per ``by`` value with that value's LTV and CAC. The
+    ``sources`` ranking: ``rank``, ``<by>``, ``status``, ``cost``, ``share_of_spend``,
+    ``buyers``, ``cac``, ``gross_profit``, ``romi`` (window), ``romi_n``,
+    ``cohorts_used``, ``payback_age``, ``payback``; paid first, by ``romi_n`` then
+    ``romi``. Undefined cells (organic, zero CAC) are NaN.
+    """
+    acq = acquisition_costs(ds, period=period, by=by)
     overall = _with_romi(
         _ltv_table(ds, period=period, by=None)[["cohort", "age", "buyers", "ltv", "complete"]],
         acq.cohorts[["cohort", "cac"]],
@@ -257,62 +223,28 @@ def romi(
     )
     overall = overall[["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]]
     overall = overall.sort_values(["cohort", "age"]).reset_index(drop=True)
-    zero_cac = overall[(overall["cac"] == 0) & overall["ltv"].notna()]
-    if len(zero_cac):
-        labels = sorted({period_label(c, period) for c in zero_cac["cohort"]})
-        findings.append(
-            Finding(
-                "zero_cac_cohorts",
-                f"{'Cohort' if len(labels) == 1 else 'Cohorts'} {listing(labels)} "
-                f"{'has' if len(labels) == 1 else 'have'} buyers but no spend (CAC 0): "
-                f"{'its' if len(labels) == 1 else 'their'} ROMI divides "
-                f"by zero and is undefined (NaN).",
-                "warning",
-            )
-        )
     overall_curve = mean_curve(overall, [])
-    overall_curve.insert(0, "_group", ALL_SOURCES)
     found, text, _, _ = payback(overall_curve["age"].tolist(), overall_curve["romi"].tolist())
     at_horizon = overall_curve[overall_curve["age"] == horizon - 1]
-    romi_n = float(at_horizon["romi"].iloc[0]) if len(at_horizon) else math.nan
-    cohorts_used = int(at_horizon["cells"].iloc[0]) if len(at_horizon) else 0
     total_cost = float(acq.cohorts["cost"].sum())
     total_gp = float(gross_profit_by(ds, by=None)["gross_profit"].sum())
-    window_romi = total_gp / total_cost - 1 if total_cost > 0 else math.nan
-    summary: dict[str, SummaryValue] = {
-        "horizon": horizon,
-        "cost": total_cost,
-        "gross_profit": total_gp,
-        "margin": ds.settings.margin,
-        "romi": window_romi,
-        "romi_n": romi_n,
-        "cohorts_used": cohorts_used,
-        "payback_age": found,
-        "payback": text,
-        "currency": currency,
-    }
-    n_label = f"{horizon}-{period}"
-    findings.extend(_overall_romi_sentences(summary, n_label, period))
-
-    overall_payback = _cohort_payback(overall, [])
+    frames = Romi(
+        by=by,
+        acquisition=acq,
+        cohorts=overall,
+        curve=overall_curve,
+        cohort_payback=_cohort_payback(overall, []),
+        payback_age=found,
+        payback=text,
+        romi_n=float(at_horizon["romi"].iloc[0]) if len(at_horizon) else math.nan,
+        cohorts_used=int(at_horizon["cells"].iloc[0]) if len(at_horizon) else 0,
+        cost=total_cost,
+        gross_profit=total_gp,
+        romi=total_gp / total_cost - 1 if total_cost > 0 else math.nan,
+    )
     if by is None:
-        curves = overall_curve.drop(columns="_group")
-        return Result(
-            name="romi",
-            title="Return on marketing investment (ROMI)",
-            table=overall,
-            summary=summarize(summary, SUMMARY),
-            findings=tuple(findings),
-            tables={"curves": curves, "payback": overall_payback},
-            params={"period": period, "by": by, "horizon": horizon},
-            figures=(
-                _heatmap_spec("main", "ROMI by cohort and age (all sources)", period),
-                _curve_spec("curves", None, period),
-            ),
-            notes=_romi_notes(horizon, period),
-        )
+        return frames
 
-    # ---- per source
     attributed = by in session_dimensions(ds)
     if attributed:
         cells = _ltv_table(ds, period=period, by=by)
@@ -324,58 +256,17 @@ def romi(
     main = _with_romi(cells, cac_cells, ["cohort", by])
     main = main[["cohort", "age", by, "buyers", "ltv", "cac", "romi", "complete"]]
     main = main.sort_values([by, "cohort", "age"], key=sort_key).reset_index(drop=True)
-    paid = set(acq.spend.paid)
-    zero = main[(main["cac"] == 0) & main[by].isin(paid)]
-    if len(zero):
-        examples = sorted(
-            {f"{by} {r[by]} in {period_label(r['cohort'], period)}" for _, r in zero.iterrows()}
-        )
-        findings.append(
-            Finding(
-                "zero_cac_cells",
-                f"{count_of(len(examples), f'cohort × {by} cell')} with buyers but no spend "
-                "(CAC 0): their ROMI "
-                f"divides by zero and is undefined (NaN): {listing(examples)}.",
-                "warning",
-            )
-        )
     curves = mean_curve(main, [by])
     sources = _romi_sources(ds, acq, curves, horizon, by)
-    findings.extend(_source_romi_sentences(sources, by, n_label, horizon, period, attributed))
-    all_curve = overall_curve.rename(columns={"_group": by})
+    all_curve = overall_curve.copy()
+    all_curve.insert(0, by, ALL_SOURCES)
     curves = pd.concat([all_curve, curves], ignore_index=True)[[by, "age", "romi", "cells"]]
-    payback_cells = pd.concat(
-        [overall_payback.assign(**{by: ALL_SOURCES}), _cohort_payback(main, [by])],
+    paybacks = pd.concat(
+        [frames.cohort_payback.assign(**{by: ALL_SOURCES}), _cohort_payback(main, [by])],
         ignore_index=True,
     )[["cohort", by, "payback_age", "payback", "last_age", "last_romi"]]
-    tables: dict[str, pd.DataFrame] = {
-        "sources": sources,
-        "cohorts": overall,
-        "curves": curves,
-        "payback": payback_cells,
-    }
-    figures = [_heatmap_spec("cohorts", "ROMI by cohort and age (all sources)", period)]
-    ranked_paid = sources[(sources["status"] == "paid") & (sources["buyers"] > 0)].sort_values(
-        "cost", ascending=False, kind="stable"
-    )
-    for source in ranked_paid[by].head(MAX_HEATMAPS):
-        key = f"heatmap:{source}"
-        part = main[main[by] == source][
-            ["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]
-        ]
-        tables[key] = part.reset_index(drop=True)
-        figures.append(_heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period))
-    figures.append(_curve_spec("curves", by, period))
-    return Result(
-        name="romi",
-        title="Return on marketing investment (ROMI)",
-        table=main,
-        summary=summarize(summary, SUMMARY),
-        findings=tuple(findings),
-        params={"period": period, "by": by, "horizon": horizon},
-        tables=tables,
-        figures=tuple(figures),
-        notes=_romi_notes(horizon, period),
+    return replace(
+        frames, attributed=attributed, cells=main, curves=curves, sources=sources, paybacks=paybacks
     )
 
 
@@ -448,157 +339,4 @@ def _finite_or(value: Any, default: float) -> float:
         float(value)
         if value is not None and not pd.isna(value) and math.isfinite(float(value))
         else default
-    )
-
-
-def _overall_romi_sentences(
-    summary: dict[str, SummaryValue], n_label: str, period: Period
-) -> list[Finding]:
-    out: list[Finding] = []
-    romi_w = float(summary["romi"])  # type: ignore[arg-type]
-    if math.isfinite(romi_w):
-        out.append(
-            Finding(
-                "romi_window",
-                f"Over the window, buyers' gross profit is {share_text(romi_w + 1)} of marketing "
-                "spend "
-                f"(ROMI {signed(romi_w)}).",
-            )
-        )
-    romi_n = float(summary["romi_n"])  # type: ignore[arg-type]
-    cells = int(summary["cohorts_used"])  # type: ignore[arg-type]
-    horizon = int(summary["horizon"])  # type: ignore[arg-type]
-    if math.isfinite(romi_n):
-        out.append(
-            Finding(
-                "romi_horizon",
-                f"After {count_of(horizon, period)}, cohorts have returned "
-                f"{share_text(romi_n + 1)} "
-                "of their "
-                f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of "
-                f"{count_of(cells, 'complete cohort')}).",
-            )
-        )
-    else:
-        out.append(
-            Finding(
-                "no_cohort_at_horizon",
-                f"No cohort is complete at the {n_label} horizon yet, so the {n_label} ROMI is "
-                "undefined.",
-            )
-        )
-    if summary["payback_age"] is not None:
-        k = int(summary["payback_age"])  # type: ignore[arg-type]
-        out.append(
-            Finding(
-                "payback",
-                f"On average, cohorts pay back at age {k}, i.e. within {k + 1} "
-                f"{age_unit(period, k + 1)} "
-                "of their first order.",
-            )
-        )
-    elif summary["payback"] != "undefined":
-        out.append(
-            Finding(
-                "not_paid_back",
-                f"On average, cohorts have not paid back: {summary['payback']}.",
-                "warning",
-            )
-        )
-    return out
-
-
-def _source_romi_sentences(
-    sources: pd.DataFrame, by: str, n_label: str, horizon: int, period: Period, attributed: bool
-) -> list[Finding]:
-    if not attributed or not (sources["status"] != "unknown").any():
-        return [
-            Finding(
-                "not_attributed",
-                f"No buyer has a known {by}, so ROMI per {by} cannot be computed; ROMI per cohort "
-                f"over all {by}s is in the table 'cohorts'.",
-                "warning",
-            )
-        ]
-    out: list[Finding] = []
-    paid = sources[sources["status"] == "paid"].sort_values("cost", ascending=False, kind="stable")
-    span = f"{horizon} {age_unit(period, horizon)}"
-    for _, row in paid.head(3).iterrows():
-        lead = f"{by.capitalize()} {row[by]} took {share_text(row['share_of_spend'])} of spend"
-        if math.isfinite(row["romi_n"]):
-            out.append(
-                Finding(
-                    "source_romi",
-                    f"{lead}; its buyers have returned {share_text(row['romi_n'] + 1)} of their "
-                    "cost "
-                    f"after {span}.",
-                )
-            )
-        elif math.isfinite(row["romi"]):
-            out.append(
-                Finding(
-                    "source_romi_window",
-                    f"{lead}; over the window its buyers have returned "
-                    f"{share_text(row['romi'] + 1)} "
-                    "of its "
-                    f"cost (no complete cohort at {span} yet).",
-                )
-            )
-    back = paid[paid["payback_age"].notna()].sort_values("payback_age", kind="stable")
-    if len(back):
-        first = back.iloc[0]
-        out.append(
-            Finding(
-                "fastest_payback",
-                f"{by.capitalize()} {first[by]} pays back fastest: its mean ROMI reaches 0 at age "
-                f"{first['payback_age']}.",
-            )
-        )
-    never = paid[paid["payback"].str.startswith("not yet")]
-    if len(never):
-        names = [f"{r[by]} ({r['payback'].removeprefix('not yet (')}" for _, r in never.iterrows()]
-        out.append(
-            Finding(
-                "sources_not_paid_back",
-                f"Not paid back on average: {by}s {listing(names)}.",
-                "warning",
-            )
-        )
-    return out
-
-
-def _heatmap_spec(table: str, title: str, period: Period) -> FigureSpec:
-    return FigureSpec(
-        kind="heatmap",
-        x="age",
-        y="cohort",
-        z="romi",
-        table=table,
-        title=title,
-        labels={"age": f"Age ({period}s since first order)", "cohort": "Cohort", "romi": "ROMI"},
-        value_format=".0%",
-    )
-
-
-def _curve_spec(table: str, by: str | None, period: Period) -> FigureSpec:
-    return FigureSpec(
-        kind="line",
-        x="age",
-        y="romi",
-        color=by,
-        table=table,
-        title="ROMI curves: mean over complete cohorts",
-        labels={"age": f"Age ({period}s since first order)", "romi": "ROMI (0 = paid back)"}
-        | ({by: by.replace("_", " ").capitalize()} if by else {}),
-        value_format=".0%",
-    )
-
-
-def _romi_notes(horizon: int, period: Period) -> tuple[str, ...]:
-    return (
-        "ROMI(c, k) = LTV(c, k) ÷ CAC(c) − 1: 0 means the cohort's gross profit has paid back "
-        "what it cost to acquire; −0.6 means 40% has come back.",
-        f"The {horizon}-{period} ROMI is the unweighted mean of ROMI at age {horizon - 1} over "
-        "complete cohorts; payback is the first age where the mean curve reaches 0.",
-        "Organic sources and cells without spend have undefined ROMI (blank), never 0.",
     )

@@ -1,0 +1,256 @@
+"""Data quality as a Result (``gl.quality``): the load's counted findings in words.
+
+Turns the load's findings (:mod:`growthlens.data.quality`) into a table and sentences
+computed from the numbers, e.g. "1 of 50,415 orders (0.002%) falls outside the data
+window 2017-06-01 – 2018-05-31 and is excluded from every metric."
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from growthlens.analyses.registry import Analysis, params_dict, register
+from growthlens.data.dataset import Dataset
+from growthlens.data.quality import Finding as LoadFinding
+from growthlens.data.quality import QualityReport, TableCounts
+from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+
+# How a table's rows are called in sentences ("1 of 50,415 orders").
+ROW_NOUN: dict[str, str] = {
+    "sessions": "sessions",
+    "orders": "orders",
+    "costs": "cost rows",
+    "events": "events",
+    "touchpoints": "touchpoints",
+    "conversions_reference": "reference conversions",
+    "customers": "customers",
+    "assignments": "assignments",
+}
+SEVERITIES = ("error", "warning", "info")
+SUMMARY: SummarySpec = {
+    "findings": ("count", "Findings"),
+    "errors": ("count", "Errors (rows excluded)"),
+    "warnings": ("count", "Warnings (rows flagged)"),
+    "info": ("count", "Notes"),
+    "rows_loaded": ("count", "Rows loaded"),
+    "rows_excluded": ("count", "Rows excluded"),
+    "excluded_share": ("share", "Share of rows excluded"),
+    "max_excluded_share": ("share", "Largest excluded share of a table"),
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """No options: the quality report is the load's."""
+
+
+def quality(ds: Dataset) -> Result:
+    """The load's findings: what was wrong, how many rows, and what was done about it.
+
+    Main table columns: ``table``, ``check``, ``rows``, ``share`` (of the rows the check
+    looked at: rows loaded for exclusions, rows accepted for kept rows), ``action``
+    (``excluded`` / ``kept_flagged`` / ``kept``), ``effect``, ``severity``, ``examples``
+    (a few offending rows as JSON text). Extra table ``counts``: per table rows loaded,
+    accepted, excluded and one column per exclusion reason.
+
+    Args:
+        ds: a loaded Dataset.
+
+    Returns:
+        The quality Result; ``summary`` counts findings by severity and excluded rows.
+
+    Example:
+        >>> import pandas as pd, growthlens as gl
+        >>> orders = pd.DataFrame(
+        ...     {"user_id": [1, 2], "ts": ["2020-01-01", "2020-01-02"], "revenue": [5.0, -1.0]}
+        ... )
+        >>> print(gl.quality(gl.load(orders=orders)).findings[0].text[:57])
+        1 of 2 orders (50%) has negative revenue (refunds are not
+    """
+    return QUALITY.run(ds)
+
+
+def _params(ds: Dataset) -> Params:
+    return Params()
+
+
+def _compute(ds: Dataset, p: Params) -> QualityReport:
+    # Counted by the load already: nothing to ask the engine.
+    return ds.quality
+
+
+def _explain(report: QualityReport, p: Params) -> Result:
+    totals = {c.table: c for c in report.counts}
+    rows = []
+    sentences: list[Finding] = []
+    for finding in report.findings:
+        base = _base_rows(finding, totals.get(finding.table))
+        share = finding.rows / base if base else math.nan
+        rows.append(
+            {
+                "table": finding.table,
+                "check": finding.check,
+                "rows": finding.rows,
+                "share": share,
+                "action": finding.action,
+                "effect": finding.effect,
+                "severity": finding.severity,
+                "examples": _examples_text(finding),
+            }
+        )
+        sentences.append(
+            Finding(
+                finding.check,
+                finding_sentence(finding, base),
+                finding.severity,
+                {
+                    "table": finding.table,
+                    "rows": finding.rows,
+                    "share": share,
+                    "action": finding.action,
+                },
+            )
+        )
+    main = pd.DataFrame(
+        rows,
+        columns=["table", "check", "rows", "share", "action", "effect", "severity", "examples"],
+    )
+    reasons = sorted({r for c in report.counts for r in c.excluded_by_reason})
+    counts = pd.DataFrame(
+        [
+            {
+                "table": c.table,
+                "rows_loaded": c.loaded,
+                "rows_accepted": c.accepted,
+                "rows_excluded": c.excluded,
+                **{r: int(c.excluded_by_reason.get(r, 0)) for r in reasons},
+            }
+            for c in report.counts
+        ],
+        columns=["table", "rows_loaded", "rows_accepted", "rows_excluded", *reasons],
+    )
+    loaded = sum(c.loaded for c in report.counts)
+    excluded = sum(c.excluded for c in report.counts)
+    summary: dict[str, SummaryValue] = {
+        "findings": len(report.findings),
+        **{
+            f"{s}s" if s != "info" else "info": sum(f.severity == s for f in report.findings)
+            for s in SEVERITIES
+        },
+        "rows_loaded": loaded,
+        "rows_excluded": excluded,
+        "excluded_share": excluded / loaded if loaded else math.nan,
+        "max_excluded_share": max(
+            (c.excluded / c.loaded for c in report.counts if c.loaded), default=0.0
+        ),
+    }
+    if not report.findings:
+        sentences.append(
+            Finding("no_problems", "No problems found: every row loaded passed every check.")
+        )
+    chart = main.assign(finding=main.table + ": " + main.check).sort_values(
+        "share", ascending=False, kind="stable"
+    )
+    return Result(
+        name="quality",
+        title="Data quality",
+        table=main,
+        summary=summarize(summary, SUMMARY),
+        findings=tuple(sentences),
+        tables={"counts": counts, "chart": chart[["finding", "share", "action"]]},
+        figures=(
+            FigureSpec(
+                kind="bar",
+                x="share",
+                y="finding",
+                color="action",
+                orientation="h",
+                table="chart",
+                title="Share of rows concerned by each finding",
+                labels={
+                    "share": "Share of the table's rows",
+                    "finding": "Finding",
+                    "action": "Action",
+                },
+                value_format=".1%",
+            ),
+        )
+        if len(main)
+        else (),
+        notes=(
+            "excluded: the rows are left out of every metric. kept_flagged: kept, but left out "
+            "of the metrics named in the effect. kept: kept everywhere and reported.",
+            "Share = rows ÷ rows loaded for exclusions, rows ÷ rows accepted for kept rows.",
+        ),
+        params=params_dict(p),
+    )
+
+
+def finding_sentence(finding: LoadFinding, base: int | None) -> str:
+    """One plain sentence from a finding's numbers (count, share, what, consequence)."""
+    noun = ROW_NOUN.get(finding.table, f"{finding.table} rows")
+    what = finding.what_one if finding.rows == 1 else finding.what
+    if base:
+        lead = f"{finding.rows:,} of {base:,} {noun} ({percent(finding.rows / base)})"
+    else:
+        lead = f"{finding.rows:,} {noun}"
+    verb = "is" if finding.rows == 1 else "are"
+    if finding.action == "excluded":
+        tail = f" and {verb} excluded from every metric"
+    else:
+        tail = f" — {_lower_first(finding.effect)}"
+    return f"{lead} {what}{tail}."
+
+
+def percent(share: float) -> str:
+    """A share as a percentage with enough decimals to show it is not zero.
+
+    >>> percent(1 / 50_415), percent(0.057), percent(0.5), percent(0.0)
+    ('0.002%', '5.7%', '50%', '0%')
+    """
+    if not share or not math.isfinite(share):
+        return "0%" if share == 0 else "n/a"
+    pct = share * 100
+    decimals = min(6, max(1, -math.floor(math.log10(abs(pct))))) if abs(pct) < 10 else 1
+    text = f"{pct:.{decimals}f}"
+    if abs(pct) >= 10 and text.endswith(".0"):
+        text = text[:-2]
+    return f"{text}%"
+
+
+def _base_rows(finding: LoadFinding, counts: TableCounts | None) -> int | None:
+    if counts is None:
+        return None
+    return counts.loaded if finding.action == "excluded" else counts.accepted
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _examples_text(finding: LoadFinding) -> str:
+    # One example row per line, as column=value pairs (JSON-quoted text values).
+    return "\n".join(
+        ", ".join(
+            f"{k}={json.dumps(v, ensure_ascii=False, default=str)}" for k, v in dict(e).items()
+        )
+        for e in finding.examples
+    )
+
+
+QUALITY = register(
+    Analysis(
+        name="quality",
+        title="Data quality",
+        group="quality",
+        needs=(),
+        params=_params,
+        compute=_compute,
+        explain=_explain,
+    ),
+    quality,
+)

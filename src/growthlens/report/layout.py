@@ -1,0 +1,91 @@
+"""The report's layout: its groups in order, each with a title and an introduction.
+
+A group is left out (and the report says why) when a table it needs is missing.
+Which analyses a group holds comes from the registry (each analysis names its group);
+``ORDER`` only says in which order the known ones appear. An analysis registered later
+and not listed here is shown after them, in registration order, so adding an analysis
+needs no change here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Group:
+    """One report group.
+
+    Attributes:
+        id: anchor and JSON key (``"product"``); the analyses' ``group``.
+        title: heading.
+        intro: one or two plain sentences on what the group answers.
+        shown_when: tables without which the group is left out (and said so).
+    """
+
+    id: str
+    title: str
+    intro: str
+    shown_when: tuple[str, ...] = ()
+
+
+GROUPS: tuple[Group, ...] = (
+    Group(
+        "overview",
+        "Data overview",
+        "What was loaded: rows per table, the dates they cover, distinct users, the columns "
+        "and how they were mapped, and the data window every metric uses.",
+    ),
+    Group(
+        "quality",
+        "Data quality",
+        "Problems found while loading, with how many rows each concerns and whether the rows "
+        "were excluded or kept, so every number in this report traces back to row counts that "
+        "add up.",
+    ),
+    Group(
+        "product",
+        "Product: activity and retention",
+        "How many people use the product per day, week and month, how long sessions last, and "
+        "how many users come back after their first visit.",
+        ("sessions",),
+    ),
+    Group(
+        "sales",
+        "Sales: conversion, orders, average check and LTV",
+        "How long visitors take to buy, how often buyers come back to order, what an order is "
+        "worth and how much gross profit a buyer brings over time.",
+        ("orders",),
+    ),
+    Group(
+        "marketing",
+        "Marketing: spend, CAC and ROMI",
+        "Where the marketing money went, what a buyer cost to acquire, and how much of that "
+        "cost each cohort's gross profit has returned so far (ROMI 0 = paid back).",
+        ("costs",),
+    ),
+    Group(
+        "recommendation",
+        "Budget recommendation",
+        "Which sources to grow, hold or cut, decided on each source's ROMI at the horizon and "
+        "the uncertainty around it; suggested moves of money are priced under a stated "
+        "assumption.",
+        ("costs", "orders"),
+    ),
+)
+
+ORDER: tuple[str, ...] = (
+    "overview",
+    "quality",
+    "activity",
+    "retention",
+    "conversion_lag",
+    "orders_per_buyer",
+    "aov",
+    "ltv",
+    "costs",
+    "cac",
+    "romi",
+    "recommend_budget",
+)
+"""Report order of the analyses known when the layout was written."""

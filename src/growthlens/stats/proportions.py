@@ -1,0 +1,102 @@
+"""Intervals and tests for proportions (conversion rates), on counts only.
+
+- :func:`wilson`: the Wilson score interval (Wilson 1927) for one proportion. Unlike the
+  normal ("Wald") interval it stays inside [0, 1] and keeps close to its nominal coverage
+  for small counts and rates near 0 or 1; with no trials it is undefined (NaN).
+- :func:`homogeneity`: Pearson's chi-square test that several groups share one rate
+  (a k × 2 contingency table), with the smallest expected count so callers can say when
+  the chi-square approximation is doubtful (any expected count below 5).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+
+def wilson(
+    successes: ArrayLike, trials: ArrayLike, *, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of ``successes / trials``, elementwise.
+
+    Args:
+        successes: counts of successes (e.g. buyers).
+        trials: counts of trials (e.g. users); 0 gives a NaN interval.
+        confidence: two-sided confidence level in (0, 1).
+
+    Returns:
+        Lower and upper bounds, as float arrays.
+
+    Example:
+        >>> low, high = wilson([8], [20])
+        >>> round(float(low[0]), 4), round(float(high[0]), 4)
+        (0.2188, 0.6134)
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    empty = n <= 0
+    low = np.where(empty, np.nan, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(empty, np.nan, np.clip(centre + half, 0.0, 1.0))
+    return low, high
+
+
+@dataclass(frozen=True)
+class Homogeneity:
+    """Pearson's chi-square test of equal rates across groups.
+
+    Attributes:
+        statistic: the chi-square statistic (NaN when the test is undefined).
+        dof: degrees of freedom (groups − 1).
+        p_value: probability of a statistic at least this large if all rates are equal.
+        min_expected: the smallest expected cell count (the approximation wants ≥ 5).
+        groups: groups with at least one trial (the others are left out).
+    """
+
+    statistic: float
+    dof: int
+    p_value: float
+    min_expected: float
+    groups: int
+
+    @property
+    def defined(self) -> bool:
+        """Whether there was anything to test (two groups with trials, some variation)."""
+        return not math.isnan(self.p_value)
+
+
+def homogeneity(successes: ArrayLike, trials: ArrayLike) -> Homogeneity:
+    """Test that groups with ``successes`` out of ``trials`` share one rate.
+
+    Groups without trials are left out. With fewer than two groups left, or no success or
+    no failure at all, the test is undefined (NaN p-value), never an error.
+
+    Example:
+        >>> t = homogeneity([10, 30], [100, 100])
+        >>> round(t.statistic, 2), t.dof, t.p_value < 0.001
+        (12.5, 1, True)
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    groups = int(keep.sum())
+    table = np.column_stack([k, n - k])
+    if groups < 2 or table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        return Homogeneity(math.nan, max(groups - 1, 0), math.nan, math.nan, groups)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    dof = groups - 1
+    return Homogeneity(
+        statistic, dof, float(stats.chi2.sf(statistic, dof)), float(expected.min()), groups
+    )
