@@ -277,10 +277,7 @@ _BACKEND_NAMES = {"backend", "backend_name", "con_name"}
 _CONNECTIONS = {"con", "backend", "connection"}
 # Decisions still made by name in files outside this change, each to be replaced by the
 # capability named: (file, the comparison as ast.unparse writes it). Remove when fixed.
-PENDING = {
-    ("data/load.py", "self.backend != 'duckdb'"),  # capabilities(con).eager_cache
-    ("data/profile.py", "backend_name(backend) == 'duckdb'"),  # ….int128_macros
-}
+PENDING: set[tuple[str, str]] = set()  # name checks still to replace (none left)
 
 
 def _names_a_backend(node: ast.expr) -> bool:

@@ -21,6 +21,7 @@ EXPECTED = {
     "MissingTableError",
     "Result",
     "Settings",
+    "SparkOptions",
     "__version__",
     "activity",
     "aov",

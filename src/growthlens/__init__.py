@@ -20,10 +20,11 @@ from growthlens.analyses import (
     revenue_by_first_visit,
     romi,
 )
-from growthlens.config import Config, Settings
+from growthlens.data.config import Config, Settings
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
 from growthlens.demo import demo
+from growthlens.engine import SparkOptions
 from growthlens.errors import (
     ConfigError,
     DataError,
@@ -48,6 +49,7 @@ __all__ = [
     "MissingTableError",
     "Result",
     "Settings",
+    "SparkOptions",
     "__version__",
     "activity",
     "aov",

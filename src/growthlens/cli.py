@@ -13,18 +13,21 @@ Exit codes (one place, :func:`main`, maps errors to them):
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from growthlens.data.tables import TABLES
 from growthlens.errors import GrowthlensError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
@@ -74,6 +77,53 @@ def _files(*names: str, help: str) -> Any:
     )
 
 
+# Extra spellings of a table option that users of the old CLI know.
+_ALIASES = {"sessions": ("--visits",)}
+Command = TypeVar("Command", bound=Callable[..., None])
+TableFiles = Mapping[str, Sequence[Path] | None]
+
+
+def with_table_options(command: Command) -> Command:
+    """Give ``command`` one repeatable file option per canonical table (``--orders`` …).
+
+    The options are derived from the table declarations (growthlens.data.tables), so a
+    new table is a new option with no change here; the command receives them together
+    as ``tables`` (table name → files or ``None``).
+    """
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "tables"]
+    at = next(i for i, p in enumerate(params) if p.name == "config") + 1
+    options = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                list[Path] | None,
+                _files(
+                    model.option,
+                    *_ALIASES.get(name, ()),
+                    help=f"{model.row.capitalize()} file; repeat to union several. "
+                    f"{model.description}",
+                ),
+            ],
+        )
+        for name, model in TABLES.items()
+    ]
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+
+    @functools.wraps(command)
+    def run(**values: Any) -> None:
+        tables = {name: values.pop(name) for name in TABLES}
+        command(tables=tables, **values)
+
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*keyword[:at], *options, *keyword[at:]]
+    )
+    run.__annotations__ = {p.name: p.annotation for p in run.__signature__.parameters.values()}  # type: ignore[attr-defined]
+    return run  # type: ignore[return-value]
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -93,19 +143,11 @@ MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months
 
 
 @app.command()
+@with_table_options
 def report(
     demo: DemoOption = False,
     config: ConfigOption = None,
-    sessions: Annotated[
-        list[Path] | None,
-        _files("--sessions", "--visits", help="Sessions (visits) file; repeat to union several."),
-    ] = None,
-    orders: Annotated[
-        list[Path] | None, _files("--orders", help="Orders file; repeat to union several.")
-    ] = None,
-    costs: Annotated[
-        list[Path] | None, _files("--costs", help="Ad costs file; repeat to union several.")
-    ] = None,
+    tables: TableFiles | None = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", dir_okay=False, help="HTML file to write.")
     ] = Path("report.html"),
@@ -127,9 +169,7 @@ def report(
     ds = _dataset(
         demo=demo,
         config=config,
-        sessions=sessions,
-        orders=orders,
-        costs=costs,
+        tables=tables or {},
         users=users,
         seed=seed,
         months=months,
@@ -160,14 +200,11 @@ def report(
 
 
 @app.command()
+@with_table_options
 def check(
     demo: DemoOption = False,
     config: ConfigOption = None,
-    sessions: Annotated[
-        list[Path] | None, _files("--sessions", "--visits", help="Sessions (visits) file.")
-    ] = None,
-    orders: Annotated[list[Path] | None, _files("--orders", help="Orders file.")] = None,
-    costs: Annotated[list[Path] | None, _files("--costs", help="Ad costs file.")] = None,
+    tables: TableFiles | None = None,
     fail_on: Annotated[
         FailOn,
         typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
@@ -194,9 +231,7 @@ def check(
     ds = _dataset(
         demo=demo,
         config=config,
-        sessions=sessions,
-        orders=orders,
-        costs=costs,
+        tables=tables or {},
         users=users,
         seed=seed,
         months=months,
@@ -301,21 +336,19 @@ def _dataset(
     *,
     demo: bool,
     config: Path | None,
-    sessions: Sequence[Path] | None,
-    orders: Sequence[Path] | None,
-    costs: Sequence[Path] | None,
+    tables: TableFiles,
     users: int,
     seed: int,
     months: int,
     backend: str | None,
 ) -> Any:
-    tables = {"sessions": sessions, "orders": orders, "costs": costs}
     given = {k: [str(p) for p in v] for k, v in tables.items() if v}
     if demo and (config or given):
         raise typer.BadParameter("--demo cannot be combined with --config or table files")
     if not demo and not config and not given:
+        options = "/".join(m.option for m in TABLES.values())
         raise typer.BadParameter(
-            "no data: pass --demo, --config growthlens.toml, or --sessions/--orders/--costs files"
+            f"no data: pass --demo, --config growthlens.toml, or table files ({options})"
         )
     if demo:
         from growthlens.demo import demo as make_demo
@@ -331,9 +364,7 @@ def _dataset(
             str(config) if config else None,
             backend=backend,
             progress=lambda step: bar.update(task, description=f"Loading: {step}"),
-            sessions=_one_or_many(given.get("sessions")),
-            orders=_one_or_many(given.get("orders")),
-            costs=_one_or_many(given.get("costs")),
+            **{name: _one_or_many(given.get(name)) for name in TABLES},  # type: ignore[arg-type]
         )
 
 
@@ -372,9 +403,9 @@ def _size(path: Path) -> str:
 
 
 def _pct(share: float) -> str:
-    from growthlens.analyses.quality import percent
+    from growthlens.text import precise_share
 
-    return percent(share)
+    return precise_share(share)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

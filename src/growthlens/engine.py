@@ -26,6 +26,8 @@ from growthlens.errors import ConfigError, MissingExtraError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+SPARK = "pyspark"
+"""The backend name that means a Spark session (``backend="pyspark"``, config ``[engine]``)."""
 BackendLike: TypeAlias = "BaseBackend | SparkOptions | SparkSession | str | None"
 
 
@@ -117,16 +119,6 @@ def capabilities(con: BaseBackend) -> Capabilities:
     known = _KNOWN.get(name, _OTHER)
     ansi = _spark_ansi(con) if name == "pyspark" else known.ansi_division
     return replace(known, ordered_aggregates=_compiles_ordered_first(con), ansi_division=ansi)
-
-
-def capabilities_for_name(name: str) -> Capabilities:
-    """Capabilities of a backend known only by its name (as :func:`backend_name` gives it).
-
-    For callers that kept the name instead of the connection. A name cannot say how a
-    live session is configured: Spark is assumed to run with ANSI mode off, as
-    :func:`connect` sets it. Prefer :func:`capabilities`.
-    """
-    return _KNOWN.get(name, _OTHER)
 
 
 def backend_name(con: BaseBackend) -> str:

@@ -131,3 +131,19 @@ def sort_key(column: pd.Series) -> pd.Series:
     if column.dtype == object or pd.api.types.is_string_dtype(column):
         return column.map(natural_key)
     return column
+
+
+def precise_share(share: float) -> str:
+    """A share as a percentage with enough decimals to show it is not zero.
+
+    >>> precise_share(1 / 50_415), precise_share(0.057), precise_share(0.5), precise_share(0.0)
+    ('0.002%', '5.7%', '50%', '0%')
+    """
+    if not share or not math.isfinite(share):
+        return "0%" if share == 0 else "n/a"
+    pct = share * 100
+    decimals = min(6, max(1, -math.floor(math.log10(abs(pct))))) if abs(pct) < 10 else 1
+    text = f"{pct:.{decimals}f}"
+    if abs(pct) >= 10 and text.endswith(".0"):
+        text = text[:-2]
+    return f"{text}%"

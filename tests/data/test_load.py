@@ -549,7 +549,7 @@ def test_end_time_checks_come_from_the_per_length_counts() -> None:
     accepted sessions: lengths 300 s, −60 s, null and 0 s, one each.
     """
     from growthlens.data import lengths, validate
-    from growthlens.data.model import TABLES
+    from growthlens.data.tables import TABLES
 
     t = pd.Timestamp
     sessions = pd.DataFrame(

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import growthlens as gl
-from growthlens.analyses.quality import percent
 from growthlens.data.dataset import Dataset
+from growthlens.text import precise_share as percent
 
 
 def test_overview_counts_by_hand(tiny: Dataset) -> None:

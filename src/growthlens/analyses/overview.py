@@ -13,13 +13,12 @@ from typing import Any, cast
 
 import pandas as pd
 
-from growthlens.analyses.quality import ROW_NOUN, percent
 from growthlens.analyses.registry import Analysis, params_dict, register
 from growthlens.data.dataset import Dataset
-from growthlens.data.model import TABLES
+from growthlens.data.tables import TABLES
 from growthlens.metrics.overview import TOP_VALUES, LoadedTables, loaded_tables
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
-from growthlens.text import count_of
+from growthlens.text import count_of, precise_share
 
 CHARTED_TABLES = ("sessions", "events", "customers")
 SUMMARY: SummarySpec = {
@@ -165,7 +164,7 @@ def _explain(frames: Frames, p: Params) -> Result:
                 table=key,
                 title=f"{dim['table'].capitalize()} by {dim['column']} (top {TOP_VALUES})",
                 labels={
-                    "rows": ROW_NOUN[dim["table"]].capitalize(),
+                    "rows": TABLES[dim["table"]].row.capitalize(),
                     "value": str(dim["column"]).capitalize(),
                 },
                 value_format=",.0f",
@@ -217,7 +216,7 @@ def _sentences(frames: Frames, rows: list[dict[str, Any]]) -> list[Finding]:
         accepted = f"{row['rows_accepted']:,} of {row['rows_loaded']:,} rows accepted"
         text = f"{row['table'].capitalize()}: {accepted}{users}"
         if row["rows_excluded"]:
-            share = percent(row["excluded_share"])
+            share = precise_share(row["excluded_share"])
             text += f"; {row['rows_excluded']:,} excluded ({share}), see Data quality"
         out.append(
             Finding(

@@ -17,19 +17,11 @@ from growthlens.analyses.registry import Analysis, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.data.quality import Finding as LoadFinding
 from growthlens.data.quality import QualityReport, TableCounts
+from growthlens.data.tables import TABLES
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
+from growthlens.text import precise_share
 
 # How a table's rows are called in sentences ("1 of 50,415 orders").
-ROW_NOUN: dict[str, str] = {
-    "sessions": "sessions",
-    "orders": "orders",
-    "costs": "cost rows",
-    "events": "events",
-    "touchpoints": "touchpoints",
-    "conversions_reference": "reference conversions",
-    "customers": "customers",
-    "assignments": "assignments",
-}
 SEVERITIES = ("error", "warning", "info")
 SUMMARY: SummarySpec = {
     "findings": ("count", "Findings"),
@@ -192,10 +184,11 @@ def _explain(report: QualityReport, p: Params) -> Result:
 
 def finding_sentence(finding: LoadFinding, base: int | None) -> str:
     """One plain sentence from a finding's numbers (count, share, what, consequence)."""
-    noun = ROW_NOUN.get(finding.table, f"{finding.table} rows")
+    model = TABLES.get(finding.table)
+    noun = model.row if model is not None else f"{finding.table} rows"
     what = finding.what_one if finding.rows == 1 else finding.what
     if base:
-        lead = f"{finding.rows:,} of {base:,} {noun} ({percent(finding.rows / base)})"
+        lead = f"{finding.rows:,} of {base:,} {noun} ({precise_share(finding.rows / base)})"
     else:
         lead = f"{finding.rows:,} {noun}"
     verb = "is" if finding.rows == 1 else "are"
@@ -204,22 +197,6 @@ def finding_sentence(finding: LoadFinding, base: int | None) -> str:
     else:
         tail = f" — {_lower_first(finding.effect)}"
     return f"{lead} {what}{tail}."
-
-
-def percent(share: float) -> str:
-    """A share as a percentage with enough decimals to show it is not zero.
-
-    >>> percent(1 / 50_415), percent(0.057), percent(0.5), percent(0.0)
-    ('0.002%', '5.7%', '50%', '0%')
-    """
-    if not share or not math.isfinite(share):
-        return "0%" if share == 0 else "n/a"
-    pct = share * 100
-    decimals = min(6, max(1, -math.floor(math.log10(abs(pct))))) if abs(pct) < 10 else 1
-    text = f"{pct:.{decimals}f}"
-    if abs(pct) >= 10 and text.endswith(".0"):
-        text = text[:-2]
-    return f"{text}%"
 
 
 def _base_rows(finding: LoadFinding, counts: TableCounts | None) -> int | None:

@@ -19,11 +19,11 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from growthlens.config import SourceSpec
+from growthlens.data.config import SourceSpec
 from growthlens.data.mapping import ColumnMapping
-from growthlens.data.model import Column, TableModel
 from growthlens.data.readers import RawSource
-from growthlens.engine import Capabilities, capabilities_for_name
+from growthlens.data.tables import Column, TableModel
+from growthlens.engine import Capabilities
 from growthlens.errors import DataError
 
 SOURCE_RANK = "_growthlens_source"
@@ -34,14 +34,9 @@ _OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|[zZ]| UTC)$"
 ID_COLUMNS = ("user_id", "session_id", "order_id", "conversion_id")
 
 
-def id_type(backend: Capabilities | str) -> dt.DataType:
+def id_type(backend: Capabilities) -> dt.DataType:
     """Numeric id type on this backend: ``uint64`` where it stores unsigned ids, else text."""
-    return dt.uint64 if _capabilities(backend).unsigned_ids else dt.string
-
-
-def _capabilities(backend: Capabilities | str) -> Capabilities:
-    # The loader still passes the backend's name; engine maps it (the one place that may).
-    return backend if isinstance(backend, Capabilities) else capabilities_for_name(backend)
+    return dt.uint64 if backend.unsigned_ids else dt.string
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,7 @@ def canonicalize(
     spec: SourceSpec | None,
     *,
     rank: int,
-    backend: Capabilities | str,
+    backend: Capabilities,
 ) -> CanonicalSource:
     """Select, rename and type ``raw`` into ``model``'s canonical columns (+ extras).
 
@@ -142,7 +137,7 @@ def _profile(
 
 
 def _id_profile(
-    source: ir.Value, dtype: dt.DataType, backend: Capabilities | str
+    source: ir.Value, dtype: dt.DataType, backend: Capabilities
 ) -> tuple[ir.Value, ir.BooleanValue | None]:
     """Return (the ids as text, "this value is not a plain non-negative integer").
 
@@ -150,7 +145,7 @@ def _id_profile(
     """
     # A type wide enough for any uint64 id: the type itself where the backend has it,
     # else a 20-digit decimal (Spark, Postgres have no unsigned integers).
-    wide = dt.uint64 if _capabilities(backend).unsigned_ids else dt.Decimal(20, 0)
+    wide = dt.uint64 if backend.unsigned_ids else dt.Decimal(20, 0)
     if dtype.is_unsigned_integer():
         return source.cast("string"), None
     if dtype.is_integer():
@@ -173,7 +168,7 @@ def _to_numeric(
     return text.try_cast(numeric)
 
 
-def unify_ids(tables: dict[str, ir.Table], backend: Capabilities | str) -> dict[str, ir.Table]:
+def unify_ids(tables: dict[str, ir.Table], backend: Capabilities) -> dict[str, ir.Table]:
     """Give every id column one type across tables, so joins on ``user_id`` work.
 
     If any table's ids are text (e.g. ``"u1"``), all become text; otherwise they stay

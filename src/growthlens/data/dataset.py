@@ -10,9 +10,9 @@ from typing import Any, Protocol, TypeVar, cast
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from growthlens.config import Settings
-from growthlens.data.model import TABLES
+from growthlens.data.config import Settings
 from growthlens.data.quality import QualityReport
+from growthlens.data.tables import TABLES
 from growthlens.engine import backend_name
 from growthlens.errors import MissingTableError
 

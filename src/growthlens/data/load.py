@@ -19,7 +19,6 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
-from growthlens.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
 from growthlens.data import lengths, profile, validate
 from growthlens.data.canonical import (
     ID_COLUMNS,
@@ -30,6 +29,7 @@ from growthlens.data.canonical import (
     unify_ids,
     union_sources,
 )
+from growthlens.data.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
     BUYER_VISITS,
@@ -40,10 +40,10 @@ from growthlens.data.firsts import (
 )
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
-from growthlens.data.model import TABLES, TableModel
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, read_object, read_spec
-from growthlens.engine import BackendLike, backend_name, connect
+from growthlens.data.tables import TABLES, FlagRule, TableModel
+from growthlens.engine import BackendLike, capabilities, connect
 from growthlens.errors import ConfigError, DataError
 
 Progress = Callable[[str], None]
@@ -130,7 +130,12 @@ def load(
             "no tables given: pass sessions=..., orders=..., costs=... or a config file "
             "with a [sessions]/[orders]/[costs] section"
         )
-    con = connect(backend, timezone=resolved_settings.timezone)
+    engine = cfg.engine
+    con = connect(
+        backend if backend is not None else engine.connection(),
+        timezone=resolved_settings.timezone,
+        memory_limit=engine.memory_limit,
+    )
     loader = _Loader(con, resolved_settings, materialize, progress)
     try:
         dataset = loader.run(plan)
@@ -192,7 +197,7 @@ class _Loader:
         progress: Progress | None,
     ) -> None:
         self.con = con
-        self.backend = backend_name(con)
+        self.capabilities = capabilities(con)
         self.settings = settings
         self.materialize = materialize
         self.progress = progress or (lambda _step: None)
@@ -209,7 +214,7 @@ class _Loader:
         for name, table_plan in plan.items():
             self.progress(f"reading {name}")
             read[name] = self._read_table(TABLES[name], table_plan)
-        tables = unify_ids({n: r.table for n, r in read.items()}, self.backend)
+        tables = unify_ids({n: r.table for n, r in read.items()}, self.capabilities)
 
         self.progress("checking rows")
         reasoned: dict[str, ir.Table] = {}
@@ -318,21 +323,23 @@ class _Loader:
             raw, mapping, spec = self._read_source(model, item, plan.base_dir)
             if raw.owned is not None:
                 self.owned.append(raw.owned)
-            parts.append(canonicalize(raw, model, mapping, spec, rank=rank, backend=self.backend))
+            parts.append(
+                canonicalize(raw, model, mapping, spec, rank=rank, backend=self.capabilities)
+            )
             labels.append(raw.label)
             mappings.append(mapping)
             columnar = columnar and raw.columnar and raw.owned is None
         table = union_sources(parts, model)
         # An id column is numeric only when every source's ids are.
         casts = {
-            column: table[column].try_cast(id_type(self.backend))
+            column: table[column].try_cast(id_type(self.capabilities))
             for column in ID_COLUMNS
             if column in table.columns
             and table[column].type().is_string()
             and all(p.numeric_ids.get(column, False) for p in parts if column in p.table.columns)
             and any(column in p.numeric_ids for p in parts)
         }
-        if casts and not id_type(self.backend).is_string():
+        if casts and not id_type(self.capabilities).is_string():
             table = table.mutate(**casts)
         return _ReadTable(
             table=table,
@@ -388,7 +395,7 @@ class _Loader:
     def _drop_owned(self) -> None:
         """Drop the readers' raw copies once every table has its typed, cached copy."""
         # Only DuckDB's cache is eager; Spark's is lazy and still reads the raw table.
-        if self.materialize is False or self.backend != "duckdb":
+        if self.materialize is False or not self.capabilities.eager_cache:
             return
         for name in self.owned:
             with contextlib.suppress(Exception):  # a leftover temp table is harmless
@@ -533,7 +540,7 @@ class _Loader:
         clean: Mapping[str, ir.Table],
         candidates: ir.Table | None,
         byproducts: dict[str, ir.Table],
-        rare: Sequence[validate.FlagRule],
+        rare: Sequence[FlagRule],
     ) -> Iterator[_Watched]:
         """Sessions the load's checks read, kept from one scan and stored until they are done.
 

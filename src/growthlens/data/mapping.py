@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from growthlens.data.model import TableModel, snake_case
+from growthlens.data.tables import TableModel, snake_case
 from growthlens.errors import DataError
 
 # Known export layouts, recognised by their exact headers. Aliases in the data model

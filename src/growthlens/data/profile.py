@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
-from growthlens.engine import backend_name
+from growthlens.engine import capabilities
 
 BITS = 62
 USERS = "users"
@@ -96,7 +96,7 @@ def day_masks(
     days = (window[1] - window[0]).days + 1
     day = sessions.start_ts.date().delta(ibis.literal(window[0]), unit="day").cast("int64")
     names = mask_columns("d", days)
-    if backend is not None and backend_name(backend) == "duckdb":
+    if backend is not None and capabilities(backend).int128_macros:
         for macro in _WIDE_MACROS:
             backend.raw_sql(macro)
         wide = [_bit_or(_day_bits(day, j)) for j in range(-(-len(names) // 2))]

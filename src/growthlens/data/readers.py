@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 
-from growthlens.config import SourceSpec
+from growthlens.data.config import SourceSpec
 from growthlens.engine import capabilities
 from growthlens.errors import DataError
 

@@ -16,9 +16,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from growthlens.data.lengths import LENGTH
-from growthlens.data.model import TABLES, TableModel
-from growthlens.data.quality import Action, Finding
+from growthlens.data.quality import Finding
+from growthlens.data.tables import FIRST_VISITS, SEEN_SOURCES, TABLES, FlagRule, TableModel
 from growthlens.result import json_value
 
 REASON = "_growthlens_reason"
@@ -53,34 +52,6 @@ def exclusion_text(reason: str, *, one: bool = False) -> str:
     return (EXCLUSION_TEXT_ONE if one else EXCLUSION_TEXT).get(reason, reason)
 
 
-@dataclass(frozen=True)
-class FlagRule:
-    """A kept-row check: rows are counted and left in, or left out of named metrics.
-
-    ``condition`` gives the flagged rows from the tables (and ``FIRST_VISITS``, when
-    sessions and orders are both loaded: the first visit, ``first_user`` /
-    ``first_visit``, of each buyer who ordered before it or has none). A rule also gives
-    ``where``, a test on one row of ``base`` (by default the table itself), so all rules
-    over the same base are counted in one scan. A sessions rule may instead give
-    ``on_lengths``, the same test on the load's per-length counts (growthlens.data.lengths),
-    which answer it without a scan. ``text`` says what is wrong with the flagged rows,
-    ``text_one`` the same of a single row.
-    """
-
-    check: str
-    needs: tuple[str, ...]
-    condition: Callable[[Mapping[str, ir.Table]], ir.Table]
-    text: str
-    text_one: str
-    action: Action
-    effect: str
-    where: Callable[[ir.Table], ir.BooleanValue] | None = None
-    base: Callable[[Mapping[str, ir.Table]], ir.Table] | None = None
-    on_lengths: Callable[[ir.Table], ir.BooleanValue] | None = None
-
-
-FIRST_VISITS = "_first_visits"
-SEEN_SOURCES = "_seen_sources"
 # Derived-table key: accepted sessions per day (and source), from the load's reason scan.
 SESSIONS_PER_DAY = "sessions_per_day"
 
@@ -150,10 +121,11 @@ def pre_window_reason(
     cases: list[tuple[ir.BooleanValue, str]] = [
         (table[name].isnull(), f"missing_{name}") for name in model.required
     ]
-    if "revenue" in table.columns and model.name in ("orders", "conversions_reference"):
-        cases.append((table.revenue < 0, "negative_revenue"))
-    if model.name == "costs":
-        cases.append((table.cost < 0, "negative_cost"))
+    cases += [
+        (table[c.name] < 0, c.negative)
+        for c in model.columns
+        if c.negative is not None and c.name in table.columns
+    ]
     if model.time_column and model.time_column in table.columns:
         cases.append((_as_date(table[model.time_column]) > now.date(), "future_timestamp"))
     reason: ir.StringValue = ibis.cases(*cases, else_=ibis.null("string"))
@@ -260,13 +232,13 @@ def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
     """Count rows per pre-window reason and date in one query (see :class:`ReasonDays`)."""
     keys: dict[str, ir.Value] = {REASON: table[REASON]}
     keys["day"] = _as_date(table[model.time_column]) if model.time_column else ibis.null("date")
-    if model.name == "sessions" and "source" in table.columns:
-        keys["source"] = table.source
+    if model.per_day_by is not None and model.per_day_by in table.columns:
+        keys[model.per_day_by] = table[model.per_day_by]
     # Checks the per-length counts answer are left to them: they need ``end_ts``, which
     # this scan then never reads.
     flags = {
         rule.check: test(table).sum()
-        for rule in FLAG_RULES.get(model.name, ())
+        for rule in model.flags
         if (test := _own_column_test(rule, model.name))
         and rule.on_lengths is None
         and _applies(rule, table)
@@ -361,7 +333,7 @@ def length_flags(counts: ir.Table) -> dict[str, int]:
 
     ``counts``: growthlens.data.lengths.length_counts of the accepted sessions.
     """
-    tests = {r.check: r.on_lengths for r in FLAG_RULES["sessions"] if r.on_lengths is not None}
+    tests = {r.check: r.on_lengths for r in TABLES["sessions"].flags if r.on_lengths is not None}
     if not tests:
         return {}
     sums = {check: counts.n.sum(where=test(counts)) for check, test in tests.items()}
@@ -377,7 +349,7 @@ def rare_flags(table_name: str, summary: AcceptedSummary, total: int) -> tuple[F
     """
     return tuple(
         rule
-        for rule in FLAG_RULES.get(table_name, ())
+        for rule in TABLES[table_name].flags
         if _own_column_test(rule, table_name)
         and 0 < int(summary.flags.get(rule.check, 0) or 0) <= RARE_SHARE * total
     )
@@ -420,8 +392,9 @@ def flag_findings(
     findings: list[Finding] = []
     cached: list[Any] = []
     try:
-        for table_name, rules in FLAG_RULES.items():
-            if table_name in tables:
+        for table_name, model in TABLES.items():
+            rules = model.flags
+            if rules and table_name in tables:
                 subset = (examples_from or {}).get(table_name)
                 findings += _table_flags(
                     table_name, rules, tables, shared, totals, summaries, cached, subset
@@ -509,144 +482,6 @@ def _has_columns(tables: Mapping[str, ir.Table], rule: FlagRule) -> bool:
     return True
 
 
-def _end_before_start(t: Mapping[str, ir.Table]) -> ir.Table:
-    return t["sessions"].filter(_ends_before_start)
-
-
-def _ends_before_start(s: ir.Table) -> ir.BooleanValue:
-    return s.end_ts < s.start_ts
-
-
-def _no_end(t: Mapping[str, ir.Table]) -> ir.Table:
-    return t["sessions"].filter(_has_no_end)
-
-
-def _has_no_end(s: ir.Table) -> ir.BooleanValue:
-    return s.end_ts.isnull()
-
-
-def _negative_length(counts: ir.Table) -> ir.BooleanValue:
-    return counts[LENGTH] < 0
-
-
-def _no_length(counts: ir.Table) -> ir.BooleanValue:
-    # start_ts is required, so only a missing end makes the length null.
-    return counts[LENGTH].isnull()
-
-
-def _zero_revenue(t: Mapping[str, ir.Table]) -> ir.Table:
-    return t["orders"].filter(_is_zero_revenue)
-
-
-def _is_zero_revenue(o: ir.Table) -> ir.BooleanValue:
-    return o.revenue == 0
-
-
-def _with_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
-    """Orders of the buyers in ``FIRST_VISITS``, with their first visit (null: no session)."""
-    o, firsts = t["orders"], t[FIRST_VISITS]
-    joined = o.inner_join(firsts, o.user_id == firsts.first_user)
-    return joined.select(*o.columns, "first_user", "first_visit")
-
-
-def _is_before_first_visit(o: ir.Table) -> ir.BooleanValue:
-    return (o.ts < o.first_visit).fill_null(False)
-
-
-def _has_no_session(o: ir.Table) -> ir.BooleanValue:
-    # start_ts is required, so only a buyer without sessions has no first visit.
-    return o.first_visit.isnull()
-
-
-def _before_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
-    joined = _with_first_visit(t)
-    return joined.filter(_is_before_first_visit).drop("first_user")
-
-
-def _no_session(t: Mapping[str, ir.Table]) -> ir.Table:
-    joined = _with_first_visit(t)
-    return joined.filter(_has_no_session).drop("first_user", "first_visit")
-
-
-def _unknown_cost_source(t: Mapping[str, ir.Table]) -> ir.Table:
-    c, s = t["costs"], t["sessions"]
-    seen = t[SEEN_SOURCES] if SEEN_SOURCES in t else s.select(seen_source=s.source).distinct()
-    return c.anti_join(seen, c.source == seen.seen_source)
-
-
-FLAG_RULES: dict[str, tuple[FlagRule, ...]] = {
-    "sessions": (
-        FlagRule(
-            "end_before_start",
-            ("sessions",),
-            _end_before_start,
-            "end before they start",
-            "ends before it starts",
-            "kept_flagged",
-            "counted as activity and first touch; left out of session-length statistics",
-            _ends_before_start,
-            on_lengths=_negative_length,
-        ),
-        FlagRule(
-            "session_without_end",
-            ("sessions",),
-            _no_end,
-            "have no end time",
-            "has no end time",
-            "kept_flagged",
-            "counted as activity and first touch; left out of session-length statistics",
-            _has_no_end,
-            on_lengths=_no_length,
-        ),
-    ),
-    "orders": (
-        FlagRule(
-            "zero_revenue",
-            ("orders",),
-            _zero_revenue,
-            "have zero revenue",
-            "has zero revenue",
-            "kept",
-            "counted as orders (they lower the average check)",
-            _is_zero_revenue,
-        ),
-        FlagRule(
-            "order_before_first_visit",
-            ("orders", "sessions"),
-            _before_first_visit,
-            "are placed before the buyer's first visit",
-            "is placed before the buyer's first visit",
-            "kept_flagged",
-            "kept; they give a negative conversion lag, reported in the lag distribution",
-            _is_before_first_visit,
-            _with_first_visit,
-        ),
-        FlagRule(
-            "orders_without_session",
-            ("orders", "sessions"),
-            _no_session,
-            "belong to users with no session",
-            "belongs to users with no session",
-            "kept",
-            "their source and device are '(unknown)'; they have no conversion lag",
-            _has_no_session,
-            _with_first_visit,
-        ),
-    ),
-    "costs": (
-        FlagRule(
-            "cost_source_without_sessions",
-            ("costs", "sessions"),
-            _unknown_cost_source,
-            "are for a source that no session comes from",
-            "is for a source that no session comes from",
-            "kept",
-            "the spend counts; its CAC is undefined (no buyers)",
-        ),
-    ),
-}
-
-
 def _as_date(value: ir.Value) -> ir.Value:
     return value if value.type().is_date() else value.date()
 
@@ -670,7 +505,6 @@ def _example_value(value: Any) -> Any:
 __all__ = [
     "EXCLUSION_TEXT",
     "EXCLUSION_TEXT_ONE",
-    "FLAG_RULES",
     "REASON",
     "TABLES",
     "exclusion_text",

@@ -17,8 +17,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.data.model import TABLES
 from growthlens.data.quality import TableCounts
+from growthlens.data.tables import TABLES
 
 # Text columns with at most this many distinct values are listed value by value.
 MAX_DIMENSION_VALUES = 50

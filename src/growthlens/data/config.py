@@ -19,7 +19,15 @@ canonical names, and the duplicate policy; plus dataset-wide settings::
     [[orders.sources]]
     path = "recovered_orders.csv.gz"
 
-Paths are relative to the config file.
+    [engine]                        # optional: where the tables live and are aggregated
+    backend = "pyspark"             # "duckdb" (default), "pyspark" or an Ibis URL
+    [engine.spark]                  # with backend = "pyspark": the session to start
+    master = "spark://head:7077"
+    driver_memory = "8g"
+    conf = { "spark.executor.memory" = "16g" }
+
+Paths are relative to the config file. The table sections are the canonical tables'
+declarations (growthlens.data.tables): a new declaration is a new section.
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from growthlens.data.model import TABLES
+from growthlens.data.tables import TABLES
+from growthlens.engine import SPARK, BackendLike, SparkOptions
 from growthlens.errors import ConfigError
 
 DuplicatePolicy = Literal["auto", "first", "last", "keep"]
@@ -145,11 +154,65 @@ class TableSpec(_Strict):
         return data
 
 
+class SparkSpec(_Strict):
+    """The ``[engine.spark]`` section: the Spark session to start (see SparkOptions)."""
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    app_name: str = "growthlens"
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class EngineSpec(_Strict):
+    """The ``[engine]`` section: which engine holds and aggregates the tables.
+
+    Attributes:
+        backend: ``"duckdb"`` (default), ``"pyspark"`` or an Ibis connection URL. The
+            ``backend=`` argument of ``gl.load`` and the CLI's ``--backend`` win over it.
+        memory_limit: DuckDB's memory cap (e.g. ``"3GB"``); above it DuckDB spills to disk.
+        spark: the Spark session to start (only with ``backend = "pyspark"``).
+    """
+
+    backend: str | None = None
+    memory_limit: str | None = None
+    spark: SparkSpec | None = None
+
+    @model_validator(mode="after")
+    def _spark_only_with_pyspark(self) -> EngineSpec:
+        chosen = self.backend
+        if self.spark is not None and chosen is not None and chosen != SPARK:
+            raise ValueError(
+                f"[engine.spark] configures Spark, but backend = {chosen!r}; set "
+                f'backend = "{SPARK}" or remove [engine.spark]'
+            )
+        try:
+            self.connection()  # SparkOptions checks master, memory and conf keys
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+    def connection(self) -> BackendLike:
+        """What to pass to :func:`growthlens.engine.connect`."""
+        if self.spark is not None:
+            spark = self.spark
+            return SparkOptions(
+                master=spark.master,
+                driver_memory=spark.driver_memory,
+                app_name=spark.app_name,
+                conf={
+                    k: str(v).lower() if isinstance(v, bool) else str(v)
+                    for k, v in spark.conf.items()
+                },
+            )
+        return self.backend
+
+
 class Config(_Strict):
     """A whole ``growthlens.toml``."""
 
     settings: Settings = Field(default_factory=Settings)
     tables: dict[str, TableSpec] = Field(default_factory=dict)
+    engine: EngineSpec = Field(default_factory=EngineSpec)
     base_dir: Path = Field(default=Path("."))
 
     @classmethod
@@ -169,14 +232,14 @@ class Config(_Strict):
         cls, raw: Mapping[str, Any], *, base_dir: Path = Path("."), origin: str = "config"
     ) -> Config:
         """Validate a parsed config mapping."""
-        unknown = sorted(set(raw) - set(TABLES) - {"settings"})
+        unknown = sorted(set(raw) - set(TABLES) - {"settings", "engine"})
         if unknown:
             raise ConfigError(
                 f"{origin}: unknown section(s) {', '.join(f'[{u}]' for u in unknown)}; "
-                f"known sections: [settings], {', '.join(f'[{t}]' for t in TABLES)}; "
+                f"known sections: [settings], [engine], {', '.join(f'[{t}]' for t in TABLES)}; "
                 "rename or remove it"
             )
-        for name in ("settings", *TABLES):
+        for name in ("settings", "engine", *TABLES):
             if name in raw and not isinstance(raw[name], Mapping):
                 example = "timezone = ..." if name == "settings" else 'path = "file.csv"'
                 raise ConfigError(
@@ -186,6 +249,8 @@ class Config(_Strict):
         section = "settings"
         try:
             settings = Settings(**raw.get("settings", {}))
+            section = "engine"
+            engine = EngineSpec.model_validate(raw.get("engine", {}))
             tables = {}
             for name in TABLES:
                 if name in raw:
@@ -197,7 +262,7 @@ class Config(_Strict):
             raise ConfigError(f"{origin}: {_describe(exc, section, shorthand)}") from exc
         except TypeError as exc:  # e.g. a mapping from Python whose keys are not text
             raise ConfigError(f"{origin}: [{section}] must be a table of keys: {exc}") from exc
-        return cls(settings=settings, tables=tables, base_dir=base_dir)
+        return cls(settings=settings, tables=tables, engine=engine, base_dir=base_dir)
 
 
 def make_settings(**values: Any) -> Settings:
@@ -210,6 +275,7 @@ def make_settings(**values: Any) -> Settings:
 
 _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "settings": tuple(Settings.model_fields),
+    "engine": (*EngineSpec.model_fields, *(f"spark.{k}" for k in SparkSpec.model_fields)),
     "table": ("sources", "duplicates", *SourceSpec.model_fields),
     "source": tuple(SourceSpec.model_fields),
 }
@@ -229,8 +295,8 @@ def _describe(exc: ValidationError, section: str, shorthand: bool = False) -> st
         where = f"[{section}]" + (f" {'.'.join(loc)}" if loc else "")
         if err["type"] == "extra_forbidden":
             key = loc[-1] if loc else "?"
-            if section == "settings":
-                known = _KNOWN_KEYS["settings"]
+            if section in ("settings", "engine"):
+                known = _KNOWN_KEYS[section]
             elif "sources" in loc:
                 known = _KNOWN_KEYS["source"]
             else:
