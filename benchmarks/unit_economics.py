@@ -72,12 +72,12 @@ _GROWTHLENS = textwrap.dedent(
         t = time.perf_counter()
         results[name] = call()
         timings[name] = time.perf_counter() - t
-    a = results["activity"].summary
+    a = results["activity"].summary.values_dict()
     cac = results["cac"].table
     headline = {k: a[k] for k in ("dau", "wau", "mau", "sticky_wau", "sticky_mau",
                 "sessions_per_user_per_day", "session_length_mean_s", "session_length_median_s",
                 "session_length_mode_s")}
-    headline["lag_share_0d"] = results["conversion_lag"].summary["share_0d"]
+    headline["lag_share_0d"] = results["conversion_lag"].summary["share_0d"].value
     headline["cac"] = {str(s): float(v) for s, v in zip(cac["source"], cac["cac"])}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sessions = ds.quality.table_counts("sessions").loaded

@@ -69,7 +69,7 @@ def test_engine_section() -> None:
     assert isinstance(options, SparkOptions)
     assert (options.master, options.driver_memory) == ("local[1]", "1g")
     assert dict(options.conf) == {"spark.a": "true"}
-    with pytest.raises(gl.ConfigError, match="does not start with 'spark.'"):
+    with pytest.raises(gl.ConfigError, match=r"does not start with 'spark\.'"):
         Config.from_mapping({"engine": {"backend": "pyspark", "spark": {"conf": {"a.b": 1}}}})
     assert EngineSpec(backend="duckdb", memory_limit="1GB").connection() == "duckdb"
     with pytest.raises(gl.ConfigError, match=r"\[engine.spark\] configures Spark"):
