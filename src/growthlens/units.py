@@ -50,6 +50,7 @@ PERCENT_TOKENS = frozenset(
         "pct",
         "percent",
         "uplift",
+        "conversion",
     }
 )
 MONEY_TOKENS = frozenset(

@@ -20,7 +20,7 @@ import pandas as pd
 from growthlens.analyses.registry import Analysis, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
-from growthlens.metrics.first_visit import first_visit_slots
+from growthlens.metrics.first_visit import DAY_NAMES, first_visit_slots
 from growthlens.result import (
     Entry,
     FigureSpec,
@@ -46,6 +46,13 @@ SUMMARY: SummarySpec = {
 }
 # A weekday needs this many first visitors before it is ranked: fewer say too little.
 MIN_USERS = 30
+DAY_WORDS = dict(
+    zip(
+        DAY_NAMES,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def _rates(frame: pd.DataFrame, confidence: float) -> pd.DataFrame:
 
 def _infer(frames: Frames, p: Params) -> Estimates:
     slots = _rates(frames.slots, p.confidence)
-    per_day = frames.slots.groupby(["weekday", "day"], as_index=False)[
+    per_day = frames.slots.groupby(["weekday", "day"], as_index=False, observed=True)[
         ["users", "buyers", "revenue"]
     ].sum()
     weekdays = _rates(per_day, p.confidence)
@@ -223,7 +230,7 @@ def _findings(
         out.append(
             Finding(
                 "best_weekday",
-                f"Users who first arrive on a {best['day']} bring the most: "
+                f"Users who first arrive on a {DAY_WORDS[str(best['day'])]} bring the most: "
                 f"{money(float(best['revenue_per_user']), p.currency)} per user, "
                 f"{count_of(int(best['buyers']), 'buyer')} of "
                 f"{count_of(int(best['users']), 'user')} "

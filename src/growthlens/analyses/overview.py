@@ -33,8 +33,8 @@ SUMMARY: SummarySpec = {
     "users": ("count", "Users (with a session)"),
     "buyers": ("count", "Buyers"),
     **{
-        f"{name}_rows": ("count", f"{name.replace('_', ' ').capitalize()} rows accepted")
-        for name in TABLES
+        f"{name}_rows": ("count", f"{model.row.capitalize()} accepted")
+        for name, model in TABLES.items()
     },
 }
 

@@ -17,7 +17,8 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def first_visit_slots(ds: Dataset) -> pd.DataFrame:
     """Users by the weekday and hour their first session started, with what they bought.
 
-    Columns: ``weekday`` (1 = Monday … 7 = Sunday, ISO), ``day`` (``Mon`` …), ``hour``
+    Columns: ``weekday`` (1 = Monday … 7 = Sunday, ISO), ``day`` (``Mon`` …, an ordered
+    categorical), ``hour``
     (0–23), ``users`` (users whose first visit started then), ``buyers`` (of those, users
     with an order in the window), ``revenue`` (their revenue over the window). Every one
     of the 168 slots is present; a slot without users has zeros. Users with orders but no
@@ -46,5 +47,7 @@ def first_visit_slots(ds: Dataset) -> pd.DataFrame:
     table["users"] = table["users"].fillna(0).astype("int64")
     table["buyers"] = table["buyers"].fillna(0).astype("int64")
     table["revenue"] = table["revenue"].fillna(0.0).astype(float)
-    table.insert(1, "day", [DAY_NAMES[w - 1] for w in table["weekday"]])
+    # Ordered, so charts and sorts put Monday first rather than in alphabetical order.
+    day = pd.Categorical([DAY_NAMES[w - 1] for w in table["weekday"]], DAY_NAMES, ordered=True)
+    table.insert(1, "day", pd.Series(day, index=table.index))
     return table[["weekday", "day", "hour", "users", "buyers", "revenue"]]

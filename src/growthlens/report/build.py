@@ -24,7 +24,6 @@ from growthlens.report import json as json_renderer
 from growthlens.report.layout import GROUPS, ORDER, Group
 from growthlens.report.model import Section
 from growthlens.result import Result
-from growthlens.text import listing
 
 Progress = Callable[[str], None]
 ReportFormat = Literal["html", "json"]
@@ -41,7 +40,7 @@ def missing_groups(ds: Dataset) -> tuple[str, ...]:
     """Why each group left out of the report is left out, in words."""
     return tuple(
         f"{g.title}: needs {_tables(g.shown_when)}; this dataset has no "
-        f"{listing([t for t in g.shown_when if not ds.has(t)])}."
+        f"{_missing([t for t in g.shown_when if not ds.has(t)])}."
         for g in GROUPS
         if not ds.has(*g.shown_when)
     )
@@ -101,15 +100,22 @@ def _plan(analysis: Analysis[Any, Any, Any], ds: Dataset) -> Plan:
             runs=(),
             skipped=(
                 f"{analysis.title} needs {_tables(analysis.needs)}; this dataset has no "
-                f"{listing(missing)}.",
+                f"{_missing(missing)}.",
             ),
         )
     return plan
 
 
 def _tables(names: Iterable[str]) -> str:
+    """``the orders table``, ``the costs and orders tables``."""
     names = list(names)
-    return listing(names) + (" tables" if len(names) > 1 else " table")
+    if len(names) == 1:
+        return f"the {names[0]} table"
+    return f"the {', '.join(names[:-1])} and {names[-1]} tables"
+
+
+def _missing(names: list[str]) -> str:
+    return " and no ".join(names)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
