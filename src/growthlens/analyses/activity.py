@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
+from growthlens.analyses.splits import session_splits
 from growthlens.data.dataset import Dataset
-from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.acquisition import check_dimension
 from growthlens.derive.periods import PERIODS, Period
 from growthlens.errors import ConfigError
 from growthlens.metrics.activity import (
@@ -25,7 +26,6 @@ from growthlens.metrics.activity import (
 )
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 
-SPLITS = ("device", "source")
 SUMMARY: SummarySpec = {
     "dau": ("number", "Daily active users (mean)"),
     "wau": ("number", "Weekly active users (mean)"),
@@ -79,12 +79,8 @@ def activity(ds: Dataset, *, by: str | None = None, complete_periods: bool | Non
     return ACTIVITY.run(ds, by=by, complete_periods=complete_periods)
 
 
-def _params(ds: Dataset, *, by: str | None = None, complete_periods: bool | None = None) -> Params:
-    if by is not None and by not in session_dimensions(ds):
-        raise ConfigError(
-            f"cannot break down by {by!r}: not a session dimension "
-            f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
-        )
+def _params(ds: Dataset, *, by: str | None, complete_periods: bool | None) -> Params:
+    check_dimension(ds, by)
     complete_only = ds.settings.complete_periods if complete_periods is None else complete_periods
     return Params(by=by, complete_periods=complete_only)
 
@@ -368,13 +364,8 @@ def _duration(seconds: float) -> str:
 
 def _plan(ds: Dataset) -> Plan:
     """Once overall, then once by each of device and source the sessions have."""
-    dims = session_dimensions(ds)
-    return Plan(
-        runs=({}, *({"by": d} for d in SPLITS if d in dims)),
-        skipped=tuple(
-            f"Splits by {d}: the sessions have no {d} column." for d in SPLITS if d not in dims
-        ),
-    )
+    splits, missing = session_splits(ds)
+    return Plan(runs=({}, *({"by": d} for d in splits)), skipped=missing)
 
 
 ACTIVITY = register(

@@ -47,7 +47,7 @@ def aov(ds: Dataset, *, period: Period | None = None) -> Result:
     return AOV.run(ds, period=period)
 
 
-def _params(ds: Dataset, *, period: Period | None = None) -> Params:
+def _params(ds: Dataset, *, period: Period | None) -> Params:
     return Params(period=check_period(period or ds.settings.period))
 
 

@@ -191,15 +191,16 @@ def recommend_budget(
 def _params(
     ds: Dataset,
     *,
-    horizon: int | None = None,
-    period: Period | None = None,
-    seed: int = 0,
-    resamples: int = 2000,
-    confidence: float = 0.95,
-    min_buyers: int = 30,
-    min_cohorts: int = 2,
-    move_share: float = 0.10,
+    horizon: int | None,
+    period: Period | None,
+    seed: int,
+    resamples: int,
+    confidence: float,
+    min_buyers: int,
+    min_cohorts: int,
+    move_share: float,
 ) -> Params:
+    # No defaults here: recommend_budget's signature holds them (Analysis.run applies them).
     period = check_period(period or ds.settings.period)
     horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
     if resamples < 100:

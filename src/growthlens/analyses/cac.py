@@ -131,9 +131,9 @@ def cac(
 def _params(
     ds: Dataset,
     *,
-    period: Period | None = None,
-    by: str | None = BY,
-    cohort_by: CohortBy = "first_order",
+    period: Period | None,
+    by: str | None,
+    cohort_by: CohortBy,
 ) -> Params:
     period = check_period(period or ds.settings.period)
     cohort_by = check_cohort_by(cohort_by)

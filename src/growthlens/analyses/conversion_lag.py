@@ -15,9 +15,8 @@ import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
-from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.acquisition import check_dimension, session_dimensions
 from growthlens.derive.periods import UNKNOWN, Period, check_period
-from growthlens.errors import ConfigError
 from growthlens.metrics.conversion import bucket_table, lag_cells, lag_distribution
 from growthlens.result import (
     FigureSpec,
@@ -80,15 +79,12 @@ def conversion_lag(ds: Dataset, *, by: str | None = None, period: Period | None 
     return CONVERSION_LAG.run(ds, by=by, period=period)
 
 
-def _params(ds: Dataset, *, by: str | None = None, period: Period | None = None) -> Params:
+def _params(ds: Dataset, *, by: str | None, period: Period | None) -> Params:
     period = check_period(period or ds.settings.period)
     dims = session_dimensions(ds)
     if by is None and "source" in dims:
         by = "source"
-    if by is not None and by not in dims:
-        raise ConfigError(
-            f"cannot break down by {by!r}: not a session dimension (dimensions: {', '.join(dims)})"
-        )
+    check_dimension(ds, by)
     return Params(by=by, period=period)
 
 

@@ -117,7 +117,7 @@ def costs(ds: Dataset, *, period: Period | None = None, by: str = "source") -> R
     return COSTS.run(ds, period=period, by=by)
 
 
-def _params(ds: Dataset, *, period: Period | None = None, by: str = BY) -> Params:
+def _params(ds: Dataset, *, period: Period | None, by: str) -> Params:
     period = check_period(period or ds.settings.period)
     check_by(ds, by)
     return Params(period=period, by=by)

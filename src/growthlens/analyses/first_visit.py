@@ -103,7 +103,7 @@ def revenue_by_first_visit(ds: Dataset, *, confidence: float = 0.95) -> Result:
     return FIRST_VISIT.run(ds, confidence=confidence)
 
 
-def _params(ds: Dataset, *, confidence: float = 0.95) -> Params:
+def _params(ds: Dataset, *, confidence: float) -> Params:
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must lie strictly between 0 and 1; got {confidence}")
     return Params(confidence=confidence, currency=ds.settings.currency)

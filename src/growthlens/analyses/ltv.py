@@ -77,9 +77,7 @@ def ltv(
     return LTV.run(ds, period=period, margin=margin, by=by)
 
 
-def _params(
-    ds: Dataset, *, period: Period | None = None, margin: float | None = None, by: str | None = None
-) -> Params:
+def _params(ds: Dataset, *, period: Period | None, margin: float | None, by: str | None) -> Params:
     margin = ds.settings.margin if margin is None else _check_margin(margin)
     by_keys(ds, by)  # raises ConfigError for a dimension the sessions lack
     return Params(

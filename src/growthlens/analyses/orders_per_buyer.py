@@ -49,7 +49,7 @@ def orders_per_buyer(ds: Dataset, *, period: Period | None = None) -> Result:
     return ORDERS_PER_BUYER.run(ds, period=period)
 
 
-def _params(ds: Dataset, *, period: Period | None = None) -> Params:
+def _params(ds: Dataset, *, period: Period | None) -> Params:
     return Params(period=check_period(period or ds.settings.period), horizon=ds.settings.horizon)
 
 

@@ -5,9 +5,10 @@ public function that runs it:
 
 - ``name``, ``title``, the report ``group`` it belongs to and the canonical tables it
   ``needs``;
-- ``params(ds, **options)``: the options with defaults filled in from the dataset's
-  settings and checked (a :class:`~growthlens.errors.ConfigError` names a bad one); the
-  public function's keyword-only signature is the list of options;
+- ``params(ds, **options)``: every option of the public function (its defaults applied),
+  resolved against the dataset's settings and checked (a
+  :class:`~growthlens.errors.ConfigError` names a bad one); the public function's
+  keyword-only signature is the list of options and holds the defaults;
 - ``compute(ds, params)``: engine → small pandas frames (through :mod:`growthlens.metrics`
   and the derived tables), nothing else touches the engine;
 - ``infer(frames, params)``: pure statistics on those frames (intervals, tests, models;
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from growthlens.data.dataset import Dataset
+from growthlens.errors import ConfigError
 from growthlens.result import Result
 
 P = TypeVar("P")
@@ -95,8 +97,21 @@ class Analysis(Generic[P, F, E]):
             raise ValueError(f"{self.name}: unknown group {self.group!r}; groups: {GROUPS}")
 
     def run(self, ds: Dataset, **options: Any) -> Result:
-        """Run the stages on ``ds``: params → compute → infer → explain."""
+        """Run the stages on ``ds``: params → compute → infer → explain.
+
+        Options not given take the public function's defaults, so those live in its
+        signature only; an option it does not have is a ConfigError naming the ones it has.
+        """
         ds.require(*self.needs)
+        if self.function is not None:
+            try:
+                bound = inspect.signature(self.function).bind(ds, **options)
+            except TypeError as exc:
+                raise ConfigError(
+                    f"{self.name}: {exc}; its options are {', '.join(self.options)}"
+                ) from None
+            bound.apply_defaults()
+            options = {k: v for k, v in bound.arguments.items() if k != "ds"}
         params = self.params(ds, **options)
         return self.explain(self.infer(self.compute(ds, params), params), params)
 

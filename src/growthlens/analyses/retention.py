@@ -13,8 +13,9 @@ from datetime import date
 import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
+from growthlens.analyses.splits import session_splits
 from growthlens.data.dataset import Dataset
-from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.acquisition import check_dimension
 from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
 from growthlens.metrics.cohorts import horizon_mean
@@ -23,7 +24,6 @@ from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryV
 from growthlens.text import count_of
 
 AGES = (1, 2, 3)
-SPLITS = ("device", "source")
 SUMMARY: SummarySpec = {
     "users": ("count", "Users (cohort members)"),
     "cohorts": ("count", "Cohorts"),
@@ -66,12 +66,8 @@ def retention(ds: Dataset, *, period: Period | None = None, by: str | None = Non
     return RETENTION.run(ds, period=period, by=by)
 
 
-def _params(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Params:
-    if by is not None and by not in session_dimensions(ds):
-        raise ConfigError(
-            f"cannot break down by {by!r}: not a session dimension "
-            f"(dimensions: {', '.join(session_dimensions(ds)) or 'none'})"
-        )
+def _params(ds: Dataset, *, period: Period | None, by: str | None) -> Params:
+    check_dimension(ds, by)
     return Params(period=check_period(period or ds.settings.period), by=by)
 
 
@@ -200,17 +196,14 @@ def _findings(
 
 def _plan(ds: Dataset) -> Plan:
     """Monthly and weekly cohorts, and monthly ones by first-session device and source."""
-    dims = session_dimensions(ds)
-    splits = [d for d in SPLITS if d in dims]
+    splits, missing = session_splits(ds)
     return Plan(
         runs=(
             {"period": "month"},
             {"period": "week"},
             *({"period": "month", "by": d} for d in splits),
         ),
-        skipped=tuple(
-            f"Splits by {d}: the sessions have no {d} column." for d in SPLITS if d not in dims
-        ),
+        skipped=missing,
     )
 
 

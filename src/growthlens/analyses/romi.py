@@ -116,9 +116,9 @@ def romi(
 def _params(
     ds: Dataset,
     *,
-    period: Period | None = None,
-    by: str | None = "source",
-    horizon: int | None = None,
+    period: Period | None,
+    by: str | None,
+    horizon: int | None,
 ) -> Params:
     period = check_period(period or ds.settings.period)
     horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)

@@ -24,6 +24,7 @@ from growthlens.data.firsts import (
 )
 from growthlens.derive.periods import Period, age, dimension, period_start
 from growthlens.derive.registry import declare
+from growthlens.errors import ConfigError
 
 AcquisitionModel = Literal["first_touch", "last_touch"]
 _NOT_DIMENSIONS = ("user_id", "start_ts", "end_ts", "session_id")
@@ -42,6 +43,23 @@ FIRST_ORDERS_TABLE = declare(
     needs=("orders",),
     builder=lambda ds: firsts.first_orders(ds.table("orders")),
 )
+
+
+def check_dimension(ds: Dataset, by: str | None) -> str | None:
+    """``by`` when it is a session dimension of ``ds`` (or ``None``), else a ConfigError.
+
+    The one message for every ``by=`` of a session dimension (activity, retention,
+    conversion lag, LTV, ROMI …): what was asked, and what the dataset has.
+    """
+    if by is None:
+        return None
+    dims = session_dimensions(ds)
+    if by not in dims:
+        raise ConfigError(
+            f"cannot break down by {by!r}: it is not a session dimension of this dataset "
+            f"(dimensions: {', '.join(dims) or 'none: the dataset has no sessions'})"
+        )
+    return by
 
 
 def first_orders(ds: Dataset) -> ir.Table:

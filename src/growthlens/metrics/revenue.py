@@ -14,7 +14,11 @@ from datetime import date
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.derive.acquisition import buyer_cells, order_cells, session_dimensions
+from growthlens.derive.acquisition import (
+    buyer_cells,
+    check_dimension,
+    order_cells,
+)
 from growthlens.derive.periods import Period, check_period, dates, period_start, window_periods
 from growthlens.errors import ConfigError
 from growthlens.metrics.cohorts import observed_grid
@@ -113,15 +117,8 @@ def by_keys(ds: Dataset, by: str | None) -> list[str]:
     Raises:
         ConfigError: ``by`` is not a session dimension.
     """
-    if by is None:
-        return []
-    dims = session_dimensions(ds)
-    if by not in dims:
-        raise ConfigError(
-            f"cannot break down by {by!r}: it is not a session dimension of this dataset "
-            f"(dimensions: {', '.join(dims) or 'none: the dataset has no sessions'})"
-        )
-    return [by]
+    checked = check_dimension(ds, by)
+    return [] if checked is None else [checked]
 
 
 __all__ = [
