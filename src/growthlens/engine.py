@@ -11,8 +11,10 @@ backend to what it can do, and nothing else in the package compares backend name
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -278,8 +280,11 @@ def connect(
 
 
 def _duckdb(zone: str, memory_limit: str | None) -> BaseBackend:
-    # Out-of-core: let DuckDB spill to a private temp dir instead of failing.
-    con = ibis.duckdb.connect(temp_directory=tempfile.mkdtemp(prefix="growthlens-duckdb-"))
+    # Out-of-core: let DuckDB spill to a private temp dir instead of failing. The folder
+    # goes when the connection does, or at exit: none is left behind.
+    spill = tempfile.mkdtemp(prefix="growthlens-duckdb-")
+    con = ibis.duckdb.connect(temp_directory=spill)
+    weakref.finalize(con, shutil.rmtree, spill, ignore_errors=True)
     con.raw_sql(f"SET TimeZone = '{_quote(zone)}'")
     # DuckDB draws its own progress bar on stdout for long queries; ours is the CLI's.
     con.raw_sql("SET enable_progress_bar = false")

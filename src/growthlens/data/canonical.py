@@ -60,6 +60,7 @@ def canonicalize(
     *,
     rank: int,
     backend: Capabilities,
+    null_ids: Sequence[str] = (),
 ) -> CanonicalSource:
     """Select, rename and type ``raw`` into ``model``'s canonical columns (+ extras).
 
@@ -81,7 +82,7 @@ def canonicalize(
         source = table[header]
         dtype = schema[header]
         if column.kind == "id":
-            text, bad = _id_profile(source, dtype, backend)
+            text, bad = _id_profile(source, dtype, backend, null_ids)
             id_probes[column.name] = (text, bad)
             exprs[column.name] = text
             continue
@@ -137,11 +138,13 @@ def _profile(
 
 
 def _id_profile(
-    source: ir.Value, dtype: dt.DataType, backend: Capabilities
+    source: ir.Value, dtype: dt.DataType, backend: Capabilities, null_ids: Sequence[str] = ()
 ) -> tuple[ir.Value, ir.BooleanValue | None]:
     """Return (the ids as text, "this value is not a plain non-negative integer").
 
-    ``None`` instead of the condition: every value is one, no need to look.
+    ``None`` instead of the condition: every value is one, no need to look. Text ids in
+    ``null_ids`` (``NULL``, ``-`` …) become null: they name no user, and merged they
+    would make one large fake user.
     """
     # A type wide enough for any uint64 id: the type itself where the backend has it,
     # else a 20-digit decimal (Spark, Postgres have no unsigned integers).
@@ -156,6 +159,8 @@ def _id_profile(
         as_text = ibis.ifelse(integral, source.try_cast(wide).cast("string"), source.cast("string"))
         return as_text, source.notnull() & ~integral
     text = source.cast("string").strip().nullif("")
+    if null_ids:
+        text = ibis.ifelse(text.isin(list(null_ids)), ibis.null("string"), text)
     plain = text.re_search(_PLAIN_INTEGER) & text.try_cast(wide).notnull()
     return text, text.notnull() & ~plain
 

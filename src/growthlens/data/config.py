@@ -67,6 +67,8 @@ class Settings(_Strict):
         period: default cohort period.
         acquisition: how a user's acquisition source is chosen.
         complete_periods: drop partial first/last periods from DAU/WAU/MAU.
+        null_ids: id texts that mean "no id" (compared after trimming spaces): a row with
+            one in a required id column is excluded and counted, never taken as one user.
     """
 
     timezone: str | None = None
@@ -77,6 +79,7 @@ class Settings(_Strict):
     period: Period = "month"
     acquisition: Acquisition = "first_touch"
     complete_periods: bool = False
+    null_ids: tuple[str, ...] = ("NULL", "None", "nan", "NaN", "null", "-", "")
 
     @field_validator("timezone")
     @classmethod
@@ -113,6 +116,8 @@ class SourceSpec(_Strict):
         timestamp_format: strptime format for text timestamps, e.g. ``"%d-%m-%Y"``.
         delimiter: CSV delimiter; DuckDB detects ``,``, ``;``, tab and ``|`` by itself.
         decimal: CSV decimal separator when not ``.`` (e.g. ``","``).
+        comment: a CSV whose lines starting with this character are notes, not rows
+            (e.g. ``"#"``); they are skipped and counted. Without it every line is a row.
     """
 
     path: str
@@ -123,6 +128,7 @@ class SourceSpec(_Strict):
     timestamp_format: str | None = None
     delimiter: str | None = None
     decimal: Literal[".", ","] | None = None
+    comment: str | None = Field(default=None, min_length=1, max_length=1)
 
 
 class TableSpec(_Strict):
@@ -344,6 +350,7 @@ _EXPECTED = {
     "period": '"day", "week" or "month"',
     "acquisition": '"first_touch" or "last_touch"',
     "complete_periods": "true or false",
+    "null_ids": 'a list of texts, e.g. null_ids = ["NULL", "-", "n/a"]',
     "currency": 'a currency code, e.g. currency = "EUR"',
     "timezone": 'an IANA time zone, e.g. timezone = "Europe/Moscow"',
 }

@@ -245,6 +245,11 @@ class _Loader:
             final = validate.with_window(table, model, window)
             tally = summaries[name].counts(window if model.time_column else None)
             excluded = dict(tally.excluded)
+            # Lines the reader skipped on purpose (comments) were read: they count as
+            # excluded rows, so rows read = accepted + excluded.
+            for reason, n in read[name].skipped.items():
+                if n:
+                    excluded[reason] = excluded.get(reason, 0) + n
             loaded = tally.accepted + sum(excluded.values())
             accepted_rows = final.filter(final[validate.REASON].isnull())
             counts.append(
@@ -318,16 +323,27 @@ class _Loader:
         parts: list[CanonicalSource] = []
         labels: list[str] = []
         mappings: list[ColumnMapping] = []
+        skipped: dict[str, int] = {}
         columnar = True
         for rank, item in enumerate(plan.items):
             raw, mapping, spec = self._read_source(model, item, plan.base_dir)
             if raw.owned is not None:
                 self.owned.append(raw.owned)
             parts.append(
-                canonicalize(raw, model, mapping, spec, rank=rank, backend=self.capabilities)
+                canonicalize(
+                    raw,
+                    model,
+                    mapping,
+                    spec,
+                    rank=rank,
+                    backend=self.capabilities,
+                    null_ids=self.settings.null_ids,
+                )
             )
             labels.append(raw.label)
             mappings.append(mapping)
+            for reason, n in raw.skipped.items():
+                skipped[reason] = skipped.get(reason, 0) + n
             columnar = columnar and raw.columnar and raw.owned is None
         table = union_sources(parts, model)
         # An id column is numeric only when every source's ids are.
@@ -347,6 +363,7 @@ class _Loader:
             mapping=dict(mappings[0].canonical),
             preset=mappings[0].preset,
             lazy_source=columnar,
+            skipped=skipped,
         )
 
     def _read_source(
@@ -445,7 +462,9 @@ class _Loader:
             text_one = f"duplicates another row's key {resolved}"
         severity: Severity = (
             "error"
-            if reason.startswith("missing_") or reason in validate.ERROR_REASONS
+            if reason.startswith(validate.ERROR_PREFIXES) or reason in validate.ERROR_REASONS
+            else "info"
+            if reason == "comment_line"  # asked for with the source's comment setting
             else "warning"
         )
         return Finding(
@@ -648,6 +667,7 @@ class _ReadTable:
     mapping: Mapping[str, str]
     preset: str | None
     lazy_source: bool
+    skipped: Mapping[str, int]
 
 
 def _rows(table: ir.Table) -> int:

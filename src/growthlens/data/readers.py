@@ -12,12 +12,13 @@ stay lazy.
 from __future__ import annotations
 
 import difflib
+import gzip
 import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -64,12 +65,16 @@ class RawSource:
             tables, row files already copied into the backend).
         owned: name of a backend table the reader created for this source alone; the
             loader may drop it once it has stored its own typed copy.
+        skipped: lines the reader left out on purpose, by reason (``comment_line``: lines
+            starting with the source's ``comment`` character); counted as rows read and
+            excluded, so rows read = accepted + excluded still holds.
     """
 
     table: ir.Table
     label: str
     columnar: bool
     owned: str | None = None
+    skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
@@ -171,14 +176,40 @@ def read_object(con: BaseBackend, obj: Any, *, label: str) -> RawSource:
 
 
 def _to_arrow(obj: Any, label: str) -> pa.Table:
-    return _without_null_types(_as_arrow(obj, label))
+    table = _without_null_types(_as_arrow(obj, label))
+    check_unique_headers(table.column_names, label)
+    return table
+
+
+def check_unique_headers(headers: Sequence[str], label: str) -> None:
+    """A DataError when two columns share a name: which one a mapping reads is a guess.
+
+    >>> check_unique_headers(["uid", "ts", "uid"], "orders.csv")
+    Traceback (most recent call last):
+    ...
+    growthlens.errors.DataError: orders.csv: two columns are both called 'uid' (columns 1 and 3)
+      expected: one name per column
+      found: uid, ts, uid
+      fix: rename one of them in the file, or drop the one you do not need
+    """
+    seen: dict[str, int] = {}
+    for position, name in enumerate(headers, start=1):
+        if name in seen:
+            raise DataError(
+                f"two columns are both called {name!r} (columns {seen[name]} and {position})",
+                source=label,
+                expected="one name per column",
+                found=", ".join(str(h) for h in headers),
+                fix="rename one of them in the file, or drop the one you do not need",
+            )
+        seen[name] = position
 
 
 def _without_null_types(table: pa.Table) -> pa.Table:
     """An all-empty column has Arrow type null, which engines cannot store: make it text."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_null(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    for i, column in enumerate(table.schema):
+        if pa.types.is_null(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
     return table
 
 
@@ -190,6 +221,7 @@ def _as_arrow(obj: Any, label: str) -> pa.Table:
     module = type(obj).__module__.split(".")[0]
     try:
         if module == "pandas" and hasattr(obj, "columns"):
+            check_unique_headers([str(c) for c in obj.columns], label)
             # preserve_index=False: a RangeIndex is not data.
             return pa.Table.from_pandas(obj, preserve_index=False)
         if module == "polars" and hasattr(obj, "to_arrow"):
@@ -350,7 +382,9 @@ def _member_format(name: str) -> str | None:
 def _read_csv(
     con: BaseBackend, path: Path, spec: SourceSpec, label: str, id_headers: HeaderResolver
 ) -> RawSource:
-    options: dict[str, Any] = {"header": True}
+    # No comment character unless the source names one: DuckDB would otherwise guess one
+    # and drop every line that starts with it ("#1 partner" is a source name, not a note).
+    options: dict[str, Any] = {"header": True, "comment": spec.comment or ""}
     if spec.delimiter:
         options["delim"] = spec.delimiter
     elif path.name.lower().endswith((".tsv", ".tsv.gz")):
@@ -359,17 +393,26 @@ def _read_csv(
         options["decimal_separator"] = spec.decimal
     headers = _csv_headers(path, options, label)
     ids = {h: "VARCHAR" for h in id_headers(headers)}
+    skipped = {"comment_line": _comment_lines(path, spec.comment)} if spec.comment else {}
     try:
-        return _materialize(
+        raw = _materialize(
             con, lambda c: c.read_csv(str(path), types=ids or None, **options), label
         )
     except Exception as exc:
         if not _is_conversion_error(exc):
             raise
-    # The type sniffer looks at a sample; a later value that does not fit (text in a
-    # number column) fails the typed read. Read text and let the canonical typing
-    # report the exact column and examples.
-    return _materialize(con, lambda c: c.read_csv(str(path), all_varchar=True, **options), label)
+        # The type sniffer looks at a sample; a later value that does not fit (text in a
+        # number column) fails the typed read. Read text and let the canonical typing
+        # report the exact column and examples.
+        raw = _materialize(con, lambda c: c.read_csv(str(path), all_varchar=True, **options), label)
+    return replace(raw, skipped=skipped)
+
+
+def _comment_lines(path: Path, comment: str) -> int:
+    """Lines of the file that start with ``comment`` (what DuckDB skips as comments)."""
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as lines:
+        return sum(1 for line in lines if line.startswith(comment))
 
 
 def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
@@ -405,6 +448,10 @@ def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
         rel = probe.read_csv(str(path), all_varchar=True, **probe_options)
         headers = list(rel.columns)
         has_rows = rel.limit(1).fetchall()
+        # DuckDB renames a repeated header ("a", "a_1"); the header line as written says
+        # whether two columns really share a name.
+        written = probe.read_csv(str(path), all_varchar=True, **{**probe_options, "header": False})
+        first = written.limit(1).fetchall()
     except duckdb.Error as exc:
         raise DataError(
             f"cannot read the file as CSV: {_first_line(exc)}",
@@ -413,6 +460,8 @@ def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
         ) from exc
     finally:
         probe.close()
+    if first and len(first[0]) == len(headers):
+        check_unique_headers([str(h).strip() for h in first[0]], label)
     if not has_rows:
         raise DataError(
             "the file has a header but no rows",

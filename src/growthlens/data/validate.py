@@ -31,6 +31,7 @@ EXCLUSION_TEXT: dict[str, str] = {
     "future_timestamp": "are dated after the time of loading",
     "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
     "out_of_window": "fall outside the data window",
+    "comment_line": "are comment lines (they start with the source's comment character)",
 }
 # The same for a single row ("1 of 50 orders has negative revenue").
 EXCLUSION_TEXT_ONE: dict[str, str] = {
@@ -39,17 +40,33 @@ EXCLUSION_TEXT_ONE: dict[str, str] = {
     "future_timestamp": "is dated after the time of loading",
     "duplicate_key": "duplicates the key of another row (resolved by the duplicate policy)",
     "out_of_window": "falls outside the data window",
+    "comment_line": "is a comment line (it starts with the source's comment character)",
 }
-# Which exclusions mean broken input (error) rather than an expected trim (warning).
+# Which exclusions mean broken input (error) rather than an expected trim (warning):
+# these, and every missing_<column>, nonfinite_<column> and negative_<column>.
 ERROR_REASONS = ("negative_revenue", "negative_cost")
+ERROR_PREFIXES = ("missing_", "nonfinite_", "negative_")
 
 
 def exclusion_text(reason: str, *, one: bool = False) -> str:
     """Plain words for an exclusion reason, said of several rows or of ``one``."""
+    verb = "has" if one else "have"
     if reason.startswith("missing_"):
-        verb = "has" if one else "have"
-        return f"{verb} no value in the required column {reason.removeprefix('missing_')!r}"
-    return (EXCLUSION_TEXT_ONE if one else EXCLUSION_TEXT).get(reason, reason)
+        column = reason.removeprefix("missing_")
+        # Ids are where null-like texts ("NULL", "-") are taken for no value (null_ids).
+        null_like = any(
+            c.name == column and c.kind == "id" for t in TABLES.values() for c in t.columns
+        )
+        return f"{verb} no value in the required column {column!r}" + (
+            " (empty, or a null-like text such as NULL, None, nan or -)" if null_like else ""
+        )
+    if reason.startswith("nonfinite_"):
+        column = reason.removeprefix("nonfinite_")
+        return f"{verb} a value in {column!r} that is not a finite number (NaN or infinity)"
+    texts = EXCLUSION_TEXT_ONE if one else EXCLUSION_TEXT
+    if reason not in texts and reason.startswith("negative_"):
+        return f"{verb} a negative {reason.removeprefix('negative_')!r}"
+    return texts.get(reason, reason)
 
 
 # Derived-table key: accepted sessions per day (and source), from the load's reason scan.
@@ -120,6 +137,13 @@ def pre_window_reason(
 
     cases: list[tuple[ir.BooleanValue, str]] = [
         (table[name].isnull(), f"missing_{name}") for name in model.required
+    ]
+    # NaN and ±infinity are not amounts: they would turn every sum and mean they enter
+    # into NaN or infinity, silently. Checked before the sign, which NaN does not have.
+    cases += [
+        (table[c.name].isnan() | table[c.name].isinf(), f"nonfinite_{c.name}")
+        for c in model.columns
+        if c.kind == "number" and c.name in table.columns
     ]
     cases += [
         (table[c.name] < 0, c.negative)

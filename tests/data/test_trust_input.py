@@ -1,0 +1,137 @@
+"""Nothing is dropped or misread silently: comment-like lines, non-finite numbers, null-like
+ids, repeated headers and the engine's temporary folders (issue "Trust the input")."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+
+WINDOW = ("2020-01-01", "2020-01-02")
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_line_starting_with_hash_is_a_row_by_default(tmp_path: Path) -> None:
+    costs = _write(
+        tmp_path, "costs.csv", "source_id,dt,costs\n#1 partner,2020-01-01,5\n2,2020-01-01,3\n"
+    )
+    ds = gl.load(costs=costs)
+    counts = ds.quality.table_counts("costs")
+    assert (counts.loaded, counts.accepted) == (2, 2)
+    assert sorted(ds.table("costs").source.execute()) == ["#1 partner", "2"]
+
+
+def test_comment_lines_are_skipped_only_when_asked_and_counted(tmp_path: Path) -> None:
+    costs = _write(
+        tmp_path,
+        "costs.csv",
+        "source_id,dt,costs\n# exported 2020-01-03\n# by the ad system\n2,2020-01-01,3\n",
+    )
+    ds = gl.load(costs={"path": str(costs), "comment": "#"})
+    counts = ds.quality.table_counts("costs")
+    assert (counts.loaded, counts.accepted, counts.excluded) == (3, 1, 2)
+    assert counts.excluded_by_reason == {"comment_line": 2}
+    (finding,) = ds.quality.findings
+    assert finding.severity == "info" and finding.rows == 2
+    assert "are comment lines" in finding.message
+    with pytest.raises(gl.ConfigError, match="comment"):
+        gl.load(costs={"path": str(costs), "comment": "##"})
+
+
+def test_non_finite_amounts_are_excluded_and_counted(tmp_path: Path) -> None:
+    """Revenue nan, inf, -inf (3 rows) excluded; AOV = (5 + 7) / 2 over the two finite rows."""
+    orders = _write(
+        tmp_path,
+        "orders.csv",
+        "Uid,Buy Ts,Revenue\n1,2020-01-01 10:00,nan\n2,2020-01-01 11:00,inf\n"
+        "3,2020-01-01 12:00,-inf\n4,2020-01-01 13:00,5\n5,2020-01-02 13:00,7\n",
+    )
+    ds = gl.load(orders=orders, window=WINDOW)
+    counts = ds.quality.table_counts("orders")
+    assert counts.excluded_by_reason == {"nonfinite_revenue": 3}
+    assert counts.loaded == counts.accepted + counts.excluded == 5
+    assert gl.aov(ds).summary["aov"].value == pytest.approx(6.0)
+    (finding,) = ds.quality.findings
+    assert finding.severity == "error"
+    assert "not a finite number (NaN or infinity)" in finding.message
+
+
+def test_non_finite_cost_and_negative_clicks(tmp_path: Path) -> None:
+    """A pandas NaN is a missing value (Arrow makes it null); infinity is non-finite."""
+    costs = pd.DataFrame(
+        {
+            "date": ["2020-01-01"] * 4,
+            "source": ["a", "b", "c", "d"],
+            "cost": [1.0, math.nan, math.inf, 2.0],
+            "clicks": [10.0, 1.0, 1.0, -3.0],
+        }
+    )
+    ds = gl.load(costs=costs)
+    counts = ds.quality.table_counts("costs")
+    assert counts.excluded_by_reason == {
+        "missing_cost": 1,
+        "nonfinite_cost": 1,
+        "negative_clicks": 1,
+    }
+    assert counts.accepted == 1
+    words = {f.check: f.what_one for f in ds.quality.findings}
+    assert words["nonfinite_cost"] == (
+        "has a value in 'cost' that is not a finite number (NaN or infinity)"
+    )
+    assert words["negative_clicks"] == "has a negative 'clicks'"
+    assert words["missing_cost"] == "has no value in the required column 'cost'"
+
+
+def test_null_like_ids_are_excluded_never_one_user(tmp_path: Path) -> None:
+    orders = _write(
+        tmp_path,
+        "orders.csv",
+        "Uid,Buy Ts,Revenue\nNULL,2020-01-01 10:00,5\nNone,2020-01-01 11:00,5\n"
+        "-,2020-01-01 12:00,5\n nan ,2020-01-01 12:30,5\nu1,2020-01-01 13:00,5\n",
+    )
+    ds = gl.load(orders=orders, window=WINDOW)
+    counts = ds.quality.table_counts("orders")
+    assert counts.excluded_by_reason == {"missing_user_id": 4}
+    assert ds.table("orders").user_id.execute().tolist() == ["u1"]
+    finding = ds.quality.findings[0]
+    assert "null-like text such as NULL" in finding.message
+    # The list is a setting: here "-" is a real id.
+    custom = gl.load(orders=orders, window=WINDOW, null_ids=["NULL", "None", "nan"])
+    assert sorted(custom.table("orders").user_id.execute()) == ["-", "u1"]
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_a_repeated_header_is_an_error_naming_both_columns(tmp_path: Path, as_frame: bool) -> None:
+    text = "Uid,Buy Ts,Revenue,Uid\n1,2020-01-01 10:00,5,2\n"
+    source: object = _write(tmp_path, "orders.csv", text)
+    if as_frame:
+        source = pd.DataFrame(
+            [[1, "2020-01-01", 5.0, 2]], columns=["Uid", "Buy Ts", "Revenue", "Uid"]
+        )
+    with pytest.raises(gl.DataError, match=r"both called 'Uid' \(columns 1 and 4\)"):
+        gl.load(orders=source)
+
+
+def test_engine_folders_are_removed_when_the_process_ends() -> None:
+    before = set(Path(tempfile.gettempdir()).glob("growthlens-duckdb-*"))
+    code = (
+        "import pandas as pd, growthlens as gl\n"
+        "frame = pd.DataFrame({'user_id': [1], 'ts': ['2020-01-01'], 'revenue': [1.0]})\n"
+        "ds = gl.load(orders=frame)\n"
+        "keep = ds\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    after = set(Path(tempfile.gettempdir()).glob("growthlens-duckdb-*"))
+    assert after - before == set()
