@@ -176,3 +176,22 @@ def test_unknown_backend_lists_the_accepted_ones(capsys: pytest.CaptureFixture[s
     err = " ".join(capsys.readouterr().err.split())
     assert "cannot connect to backend 'foo'" in err
     assert "Use 'duckdb' (the default), 'pyspark', or an Ibis connection URL" in err
+
+
+def test_data_is_printed_as_plain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """':x:' in the data stays ':x:' (Rich would print an emoji), '[red]' stays literal."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text("Uid,Buy Ts,Revenue\n1,:x:,5\n2,[red]boom[/red],5\n", encoding="utf-8")
+    assert main(["check", "--orders", str(orders)]) == 2
+    err = capsys.readouterr().err
+    assert "':x:'" in err and "\u274c" not in err
+    assert "[red]boom[/red]" in err
+
+
+def test_an_empty_source_list_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "growthlens.toml"
+    config.write_text("[orders]\nsources = []\n", encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 2
+    assert "[orders] sources: no source given" in capsys.readouterr().err

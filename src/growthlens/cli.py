@@ -63,11 +63,12 @@ class _State:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    # Text from the data is printed as it is: no emoji codes (":x:"), no highlighting.
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def _stdout() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, emoji=False)
 
 
 def _files(*names: str, help: str) -> Any:

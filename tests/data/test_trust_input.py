@@ -4,6 +4,7 @@ ids, repeated headers and the engine's temporary folders (issue "Trust the input
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -135,3 +136,34 @@ def test_engine_folders_are_removed_when_the_process_ends() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     after = set(Path(tempfile.gettempdir()).glob("growthlens-duckdb-*"))
     assert after - before == set()
+
+
+def test_a_stated_timestamp_format_is_applied_to_the_text(tmp_path: Path) -> None:
+    """'2020-01-02' read with '%Y-%d-%m' is 1 February: the reader's ISO guess must not win."""
+    orders = _write(
+        tmp_path,
+        "orders.csv",
+        "Uid,Buy Ts,Revenue\n1,2020-01-02 10:00:00,5\n2,2020-03-02 11:00:00,7\n",
+    )
+    ds = gl.load(orders={"path": str(orders), "timestamp_format": "%Y-%d-%m %H:%M:%S"})
+    days = sorted(str(t)[:10] for t in ds.table("orders").ts.execute())
+    assert days == ["2020-02-01", "2020-02-03"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "words"),
+    [("%Q-%m-%d", "unknown code(s) %Q"), ("dd.mm.yyyy", "no % code")],
+)
+def test_an_invalid_timestamp_format_is_a_config_error(
+    tmp_path: Path, fmt: str, words: str
+) -> None:
+    orders = _write(tmp_path, "orders.csv", "Uid,Buy Ts,Revenue\n1,2020-01-02 10:00:00,5\n")
+    with pytest.raises(gl.ConfigError, match=re.escape(words)):
+        gl.load(orders={"path": str(orders), "timestamp_format": fmt})
+
+
+def test_a_format_the_values_do_not_follow_is_a_data_error(tmp_path: Path) -> None:
+    orders = _write(tmp_path, "orders.csv", "Uid,Buy Ts,Revenue\n1,01/02/2020 10:00,5\n")
+    with pytest.raises(gl.DataError, match="does not match timestamp_format") as caught:
+        gl.load(orders={"path": str(orders), "timestamp_format": "%d.%m.%Y %H:%M"})
+    assert "01/02/2020 10:00" in str(caught.value)  # the engine's words are kept

@@ -98,7 +98,10 @@ def canonicalize(
     numeric_ok = {name: bad is None for name, (_, bad) in id_probes.items()}
     probed = {n: bad for n, (_, bad) in id_probes.items() if bad is not None}
     if checks or (probed and not numeric.is_string()):
-        counts = _profile(table, checks, probed)
+        try:
+            counts = _profile(table, checks, probed)
+        except Exception as exc:  # the engine's parse error: keep all of its words
+            raise _unreadable(exc, raw.label, fmt) from exc
         _raise_on_unparseable(table, checks, counts, raw.label, model.name)
         numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
     if numeric.is_string():
@@ -123,6 +126,20 @@ class _ParseCheck:
     def failed(self) -> ir.BooleanValue:
         text = self.source.cast("string").strip()
         return self.source.notnull() & (text != "") & self.value.isnull()
+
+
+def _unreadable(exc: Exception, label: str, fmt: str | None) -> DataError:
+    message = str(exc).strip()
+    if fmt and "format specifier" in message:
+        return DataError(
+            f"a value does not match timestamp_format {fmt!r}",
+            source=label,
+            expected=f"every time value written as {fmt!r}",
+            found=message,
+            fix="correct timestamp_format to how the file writes its times (strptime codes), "
+            "or remove it to let growthlens read ISO times",
+        )
+    return DataError(f"the values cannot be read: {message}", source=label)
 
 
 def _profile(

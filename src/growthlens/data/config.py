@@ -33,6 +33,7 @@ declarations (growthlens.data.tables): a new declaration is a new section.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -46,6 +47,8 @@ from growthlens.engine import SPARK, BackendLike, SparkOptions
 from growthlens.errors import ConfigError
 
 DuplicatePolicy = Literal["auto", "first", "last", "keep"]
+# strptime codes the engines read (DuckDB's list; "%-d" is "%d" without padding).
+_STRPTIME_CODES = frozenset("aAbBcdfgGHIjmMnpSuUVwWxXyYzZ%")
 Period = Literal["day", "week", "month"]
 Acquisition = Literal["first_touch", "last_touch"]
 
@@ -130,6 +133,27 @@ class SourceSpec(_Strict):
     decimal: Literal[".", ","] | None = None
     comment: str | None = Field(default=None, min_length=1, max_length=1)
 
+    @field_validator("timestamp_format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        # strptime codes the engine understands; a format without one, or with an
+        # unknown one, would read nothing or read wrongly.
+        codes = re.findall(r"%-?(.)", value)
+        unknown = sorted({c for c in codes if c not in _STRPTIME_CODES})
+        if not codes or unknown:
+            what = (
+                f"unknown code(s) {', '.join('%' + c for c in unknown)}"
+                if unknown
+                else ("no % code")
+            )
+            raise ValueError(
+                f"{what} in timestamp_format {value!r}; use strptime codes such as "
+                '"%d.%m.%Y %H:%M" (%Y year, %m month, %d day, %H hour, %M minute, %S second)'
+            )
+        return value
+
 
 class TableSpec(_Strict):
     """A canonical table: its sources and the duplicate-key policy.
@@ -142,6 +166,13 @@ class TableSpec(_Strict):
 
     sources: tuple[SourceSpec, ...]
     duplicates: DuplicatePolicy = "auto"
+
+    @field_validator("sources")
+    @classmethod
+    def _some_source(cls, value: tuple[SourceSpec, ...]) -> tuple[SourceSpec, ...]:
+        if not value:
+            raise ValueError("no source given; list at least one, or leave the table out")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -340,6 +371,7 @@ _EXPECTED_TABLE = {
         'a list of paths or of source tables, e.g. sources = ["a.csv", { path = "b.csv.gz" }]'
     ),
     "columns": 'canonical names to column headers, e.g. columns = { user_id = "Uid" }',
+    "comment": 'one character that starts comment lines, e.g. comment = "#"',
 }
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").

@@ -177,8 +177,9 @@ def _as_items(name: str, value: Any) -> tuple[list[Any], str]:
         if isinstance(sources, list | tuple) and not all(
             isinstance(s, str | Path | Mapping) for s in sources
         ):
-            # Frames or Ibis tables among the sources: only the policy needs validating.
-            policy = TableSpec.model_validate({**value, "sources": []})
+            # Frames or Ibis tables among the sources: only the other keys need validating,
+            # so a placeholder path stands in for them.
+            policy = TableSpec.model_validate({**value, "sources": ["frames"]})
             return list(sources), policy.duplicates
         try:
             spec = TableSpec.model_validate(value)
@@ -379,13 +380,16 @@ class _Loader:
                 spec = SourceSpec(**item)
             except ValidationError as exc:
                 raise ConfigError(_describe(exc, f"{model.name}.sources")) from exc
-        id_kinds = {c.name for c in model.columns if c.kind == "id"}
+        # Read as text: ids (exact digits), and times when the user states their format,
+        # which must be applied to the text as written, not to the reader's guess.
+        text_kinds = {"id", "timestamp", "date"} if spec and spec.timestamp_format else {"id"}
+        as_text = {c.name for c in model.columns if c.kind in text_kinds}
         explicit = dict(spec.columns) if spec else {}
         label = f"{model.name} frame" if spec is None else Path(spec.path).name
 
         def id_headers(headers: Sequence[str]) -> list[str]:
             mapping = resolve(model, headers, explicit, source=label)
-            return [h for c, h in mapping.canonical.items() if c in id_kinds]
+            return [h for c, h in mapping.canonical.items() if c in as_text]
 
         if spec is not None:
             raw = read_spec(
