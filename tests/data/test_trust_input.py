@@ -167,3 +167,25 @@ def test_a_format_the_values_do_not_follow_is_a_data_error(tmp_path: Path) -> No
     with pytest.raises(gl.DataError, match="does not match timestamp_format") as caught:
         gl.load(orders={"path": str(orders), "timestamp_format": "%d.%m.%Y %H:%M"})
     assert "01/02/2020 10:00" in str(caught.value)  # the engine's words are kept
+
+
+def test_float_ids_up_to_2_64_keep_their_exact_value() -> None:
+    """Floats hold 2**63 + 2048 and 2**64 − 4096 exactly: the ids are those integers."""
+    ids = [1.0, 2.0**63 + 2048, 2.0**64 - 4096]
+    orders = pd.DataFrame({"user_id": ids, "ts": ["2020-01-01"] * 3, "revenue": [1.0] * 3})
+    ds = gl.load(orders=orders)
+    assert sorted(ds.table("orders").user_id.execute().tolist()) == [
+        1,
+        2**63 + 2048,
+        2**64 - 4096,
+    ]
+
+
+def test_non_integer_float_ids_are_an_error_naming_them() -> None:
+    orders = pd.DataFrame(
+        {"user_id": [1.5, 2.0, -3.0], "ts": ["2020-01-01"] * 3, "revenue": [1.0] * 3}
+    )
+    with pytest.raises(gl.DataError, match="2 id") as caught:
+        gl.load(orders=orders)
+    text = str(caught.value)
+    assert "column 'user_id'" in text and "1.5, -3.0" in text

@@ -97,12 +97,19 @@ def canonicalize(
 
     numeric_ok = {name: bad is None for name, (_, bad) in id_probes.items()}
     probed = {n: bad for n, (_, bad) in id_probes.items() if bad is not None}
-    if checks or (probed and not numeric.is_string()):
+    # Ids that went through a float column: each must be a whole number that fits 64
+    # unsigned bits, on every backend, or the id would silently become other text.
+    floats = {n for n in probed if schema[mapping.canonical[n]].is_floating()}
+    if checks or (probed and not numeric.is_string()) or floats:
         try:
             counts = _profile(table, checks, probed)
         except Exception as exc:  # the engine's parse error: keep all of its words
             raise _unreadable(exc, raw.label, fmt) from exc
         _raise_on_unparseable(table, checks, counts, raw.label, model.name)
+        for name in sorted(floats):
+            if counts[f"id_{name}"]:
+                header = mapping.canonical[name]
+                raise _float_ids(table, header, probed[name], counts[f"id_{name}"], raw.label)
         numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
     if numeric.is_string():
         numeric_ok = dict.fromkeys(numeric_ok, False)
@@ -126,6 +133,19 @@ class _ParseCheck:
     def failed(self) -> ir.BooleanValue:
         text = self.source.cast("string").strip()
         return self.source.notnull() & (text != "") & self.value.isnull()
+
+
+def _float_ids(table: ir.Table, header: str, bad: ir.BooleanValue, n: int, label: str) -> DataError:
+    examples = table.filter(bad).select(header).limit(3).to_pyarrow().column(0).to_pylist()
+    return DataError(
+        f"{n:,} id(s) in a number column are not whole numbers from 0 to 2**64 − 1, so they "
+        "name no user exactly",
+        source=label,
+        column=header,
+        expected="ids as text, or as whole non-negative numbers below 2**64",
+        found=", ".join(repr(v) for v in examples),
+        fix="export the id column as text (or as integers), not as decimal numbers",
+    )
 
 
 def _unreadable(exc: Exception, label: str, fmt: str | None) -> DataError:
@@ -171,8 +191,9 @@ def _id_profile(
     if dtype.is_integer():
         return source.cast("string"), source < 0
     if dtype.is_floating():
-        # Integral floats (ids that went through a float column) keep their digits.
-        integral = (source == source.floor()) & (source >= 0) & (source < 2.0**64)
+        # Integral floats (ids that went through a float column) keep their digits. No
+        # floor(): engines return it as a signed 64-bit integer, which overflows at 2**63.
+        integral = ((source % 1.0) == 0) & (source >= 0) & (source < 2.0**64)
         as_text = ibis.ifelse(integral, source.try_cast(wide).cast("string"), source.cast("string"))
         return as_text, source.notnull() & ~integral
     text = source.cast("string").strip().nullif("")
