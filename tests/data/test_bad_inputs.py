@@ -234,11 +234,20 @@ def test_unknown_format(tmp_path: Path) -> None:
 
 
 def test_ragged_csv_line(tmp_path: Path) -> None:
+    """A line with extra fields is not a row: counted as excluded, shown with its line number
+    (issue "Trust the input": it used to stop the load, and a few could mislead the delimiter
+    guess)."""
     path = tmp_path / "orders.csv"
-    path.write_text(ORDERS + "2017-06-04 10:00:00,1.0,7,extra,fields\n")
-    with pytest.raises(gl.DataError) as err:
-        gl.load(orders=path)
-    assert "orders.csv" in _message(err)
+    text = ORDERS + "2017-06-04 10:00:00,1.0,7,extra,fields\n"
+    path.write_text(text)
+    ds = gl.load(orders=path)
+    counts = ds.quality.table_counts("orders")
+    assert counts.excluded_by_reason == {"unreadable_line": 1}
+    assert counts.loaded == len(text.splitlines()) - 1  # every line but the header
+    finding = next(f for f in ds.quality.findings if f.check == "unreadable_line")
+    (example,) = finding.examples
+    assert example["line"] == len(text.splitlines())
+    assert example["problem"] == "TOO MANY COLUMNS" and example["source"] == "orders.csv"
 
 
 def test_row_level_problems_are_counted_not_raised(tmp_path: Path) -> None:

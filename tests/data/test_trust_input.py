@@ -189,3 +189,25 @@ def test_non_integer_float_ids_are_an_error_naming_them() -> None:
         gl.load(orders=orders)
     text = str(caught.value)
     assert "column 'user_id'" in text and "1.5, -3.0" in text
+
+
+def test_ragged_lines_are_counted_with_their_line_numbers(tmp_path: Path) -> None:
+    """Lines 3 (a field too many) and 4 (one too few) are not rows; the others load, and a
+    few ragged lines do not make the reader guess another delimiter."""
+    orders = _write(
+        tmp_path,
+        "orders.csv",
+        "Uid,Buy Ts,Revenue\n1,2020-01-01 10:00,5\n2,2020-01-01 10:00,5,9\n"
+        "3,2020-01-01 11:00\n4,2020-01-01 13:00,7\n",
+    )
+    ds = gl.load(orders=orders)
+    counts = ds.quality.table_counts("orders")
+    assert (counts.loaded, counts.accepted) == (4, 2)
+    assert counts.excluded_by_reason == {"unreadable_line": 2}
+    (finding,) = ds.quality.findings
+    assert finding.severity == "error"
+    assert [(e["line"], e["problem"]) for e in finding.examples] == [
+        (3, "TOO MANY COLUMNS"),
+        (4, "MISSING COLUMNS"),
+    ]
+    assert sorted(ds.table("orders").user_id.execute().tolist()) == [1, 4]

@@ -269,9 +269,12 @@ class _Loader:
                 )
             )
             for reason, n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0])):
-                findings.append(
-                    self._exclusion_finding(name, reason, n, loaded, final, window, policies[name])
+                finding = self._exclusion_finding(
+                    name, reason, n, loaded, final, window, policies[name]
                 )
+                if reason == "unreadable_line":  # not in the table: the reader's examples
+                    finding = replace(finding, examples=read[name].skipped_examples)
+                findings.append(finding)
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
             # Without a key, duplicates are identical rows, so they share their user: only
             # users with two sessions on one day (or two orders) need to be looked at.
@@ -325,6 +328,7 @@ class _Loader:
         labels: list[str] = []
         mappings: list[ColumnMapping] = []
         skipped: dict[str, int] = {}
+        skipped_examples: list[Mapping[str, Any]] = []
         columnar = True
         for rank, item in enumerate(plan.items):
             raw, mapping, spec = self._read_source(model, item, plan.base_dir)
@@ -345,6 +349,7 @@ class _Loader:
             mappings.append(mapping)
             for reason, n in raw.skipped.items():
                 skipped[reason] = skipped.get(reason, 0) + n
+            skipped_examples += [{"source": raw.label, **e} for e in raw.skipped_examples]
             columnar = columnar and raw.columnar and raw.owned is None
         table = union_sources(parts, model)
         # An id column is numeric only when every source's ids are.
@@ -365,6 +370,7 @@ class _Loader:
             preset=mappings[0].preset,
             lazy_source=columnar,
             skipped=skipped,
+            skipped_examples=tuple(skipped_examples[: validate.EXAMPLES]),
         )
 
     def _read_source(
@@ -467,6 +473,8 @@ class _Loader:
         severity: Severity = (
             "error"
             if reason.startswith(validate.ERROR_PREFIXES) or reason in validate.ERROR_REASONS
+            else "error"
+            if reason == "unreadable_line"
             else "info"
             if reason == "comment_line"  # asked for with the source's comment setting
             else "warning"
@@ -672,6 +680,7 @@ class _ReadTable:
     preset: str | None
     lazy_source: bool
     skipped: Mapping[str, int]
+    skipped_examples: tuple[Mapping[str, Any], ...]
 
 
 def _rows(table: ir.Table) -> int:

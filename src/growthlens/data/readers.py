@@ -11,6 +11,7 @@ stay lazy.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import gzip
 import shutil
@@ -65,9 +66,12 @@ class RawSource:
             tables, row files already copied into the backend).
         owned: name of a backend table the reader created for this source alone; the
             loader may drop it once it has stored its own typed copy.
-        skipped: lines the reader left out on purpose, by reason (``comment_line``: lines
-            starting with the source's ``comment`` character); counted as rows read and
+        skipped: lines the reader left out, by reason (``comment_line``: lines starting
+            with the source's ``comment`` character; ``unreadable_line``: lines that are
+            not rows of the table, e.g. with too many fields); counted as rows read and
             excluded, so rows read = accepted + excluded still holds.
+        skipped_examples: the first unreadable lines: ``line`` (1-based, the header is
+            line 1), ``problem``, ``text`` and the reader's ``detail``.
     """
 
     table: ir.Table
@@ -75,6 +79,7 @@ class RawSource:
     columnar: bool
     owned: str | None = None
     skipped: Mapping[str, int] = field(default_factory=dict)
+    skipped_examples: tuple[Mapping[str, Any], ...] = ()
 
 
 HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
@@ -389,23 +394,90 @@ def _read_csv(
         options["delim"] = spec.delimiter
     elif path.name.lower().endswith((".tsv", ".tsv.gz")):
         options["delim"] = "\t"
+    elif (delimiter := _header_delimiter(path)) is not None:
+        # Chosen from the header line: DuckDB's sniffer reads a sample of rows, and a few
+        # ragged lines there can make it guess another delimiter for the whole file.
+        options["delim"] = delimiter
     if spec.decimal:
         options["decimal_separator"] = spec.decimal
     headers = _csv_headers(path, options, label)
     ids = {h: "VARCHAR" for h in id_headers(headers)}
     skipped = {"comment_line": _comment_lines(path, spec.comment)} if spec.comment else {}
-    try:
-        raw = _materialize(
-            con, lambda c: c.read_csv(str(path), types=ids or None, **options), label
+    # Lines that are not rows of the table (too many or too few fields, a broken quote,
+    # invalid text) are set aside by DuckDB with their line numbers, then counted and
+    # shown: never dropped unseen. A value of the wrong type is not such a line: the
+    # typed read then starts again as text, and the canonical typing names the column.
+    reader = con if capabilities(con).native_files else ibis.duckdb.connect()
+    for typed in (True, False):
+        rejects = ibis.util.gen_name("growthlens_rejects")
+        kind: dict[str, Any] = {"types": ids or None} if typed else {"all_varchar": True}
+
+        def read(c: BaseBackend, kind: dict[str, Any] = kind, rejects: str = rejects) -> ir.Table:
+            return c.read_csv(
+                str(path),
+                **kind,
+                **options,
+                ignore_errors=True,
+                store_rejects=True,
+                rejects_table=rejects,
+                rejects_scan=f"{rejects}_scan",
+            )
+
+        raw = _materialize(con, read, label, reader=reader)
+        bad = _rejected_lines(reader, rejects)
+        if not (typed and any(line["problem"] == "CAST" for line in bad)):
+            break
+        _drop_table(con, raw.owned)
+    lines = [line for line in bad if line["problem"] != "CAST"]
+    if lines:
+        skipped["unreadable_line"] = len(lines)
+    return replace(raw, skipped=skipped, skipped_examples=tuple(lines[:EXAMPLE_LINES]))
+
+
+EXAMPLE_LINES = 3
+
+
+def _rejected_lines(reader: BaseBackend, rejects: str) -> list[dict[str, Any]]:
+    """The lines DuckDB set aside, in file order: line number, problem and the text."""
+    rows = reader.raw_sql(  # type: ignore[attr-defined]
+        f'SELECT line, error_type, csv_line, error_message FROM "{rejects}" ORDER BY line'
+    ).fetchall()
+    # DuckDB may report one line more than once (once per extra field): one line, once.
+    first: dict[int, dict[str, Any]] = {}
+    for line, kind, text, detail in rows:
+        first.setdefault(
+            int(line),
+            {
+                "line": int(line),
+                "problem": str(kind),
+                "text": str(text)[:200],
+                "detail": str(detail),
+            },
         )
-    except Exception as exc:
-        if not _is_conversion_error(exc):
-            raise
-        # The type sniffer looks at a sample; a later value that does not fit (text in a
-        # number column) fails the typed read. Read text and let the canonical typing
-        # report the exact column and examples.
-        raw = _materialize(con, lambda c: c.read_csv(str(path), all_varchar=True, **options), label)
-    return replace(raw, skipped=skipped)
+    out = list(first.values())
+    for name in (rejects, f"{rejects}_scan"):
+        with contextlib.suppress(Exception):
+            reader.drop_table(name, force=True)
+    return out
+
+
+def _drop_table(con: BaseBackend, name: str | None) -> None:
+    if name is not None:
+        with contextlib.suppress(Exception):  # a leftover temp table is harmless
+            con.drop_table(name, force=True)
+
+
+def _header_delimiter(path: Path) -> str | None:
+    """The delimiter the header line uses most (``,``, ``;``, tab or ``|``), if any."""
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as lines:
+            header = lines.readline()
+    except (OSError, EOFError):
+        return None  # the reader reports what is wrong with the file
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else None
 
 
 def _comment_lines(path: Path, comment: str) -> int:
@@ -420,20 +492,23 @@ def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
 
 
 def _materialize(
-    con: BaseBackend, read: Callable[[BaseBackend], ir.Table], label: str
+    con: BaseBackend,
+    read: Callable[[BaseBackend], ir.Table],
+    label: str,
+    *,
+    reader: BaseBackend | None = None,
 ) -> RawSource:
-    """Copy a row-oriented file into a backend table: one full read, errors named here."""
+    """Copy a row-oriented file into a backend table: one full read, errors named here.
+
+    ``reader``: the DuckDB connection that reads the file when ``con`` cannot read files
+    itself (a fresh one by default).
+    """
     name = ibis.util.gen_name("growthlens_raw")
     if capabilities(con).native_files:
         table = con.create_table(name, read(con), temp=True)
     else:
-        table = upload(con, name, read(ibis.duckdb.connect()).to_pyarrow())
+        table = upload(con, name, read(reader or ibis.duckdb.connect()).to_pyarrow())
     return RawSource(table, label, columnar=True, owned=name)
-
-
-def _is_conversion_error(exc: BaseException) -> bool:
-    text = str(exc)
-    return "Conversion Error" in text or "Could not convert" in text
 
 
 def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
@@ -441,6 +516,8 @@ def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
 
     # Headers only: the decimal separator does not matter for all-text columns.
     probe_options = {k: v for k, v in options.items() if k not in ("delim", "decimal_separator")}
+    # Lines that are not rows are the read's to count; here they must not stop the probe.
+    probe_options["ignore_errors"] = True
     if "delim" in options:
         probe_options["sep"] = options["delim"]
     probe = duckdb.connect()

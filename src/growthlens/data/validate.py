@@ -32,6 +32,8 @@ EXCLUSION_TEXT: dict[str, str] = {
     "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
     "out_of_window": "fall outside the data window",
     "comment_line": "are comment lines (they start with the source's comment character)",
+    "unreadable_line": "are lines that are not rows of the table (too many or too few "
+    "fields, a broken quote or invalid text; see the line numbers)",
 }
 # The same for a single row ("1 of 50 orders has negative revenue").
 EXCLUSION_TEXT_ONE: dict[str, str] = {
@@ -41,6 +43,8 @@ EXCLUSION_TEXT_ONE: dict[str, str] = {
     "duplicate_key": "duplicates the key of another row (resolved by the duplicate policy)",
     "out_of_window": "falls outside the data window",
     "comment_line": "is a comment line (it starts with the source's comment character)",
+    "unreadable_line": "is a line that is not a row of the table (too many or too few "
+    "fields, a broken quote or invalid text; see the line number)",
 }
 # Which exclusions mean broken input (error) rather than an expected trim (warning):
 # these, and every missing_<column>, nonfinite_<column> and negative_<column>.
