@@ -195,3 +195,15 @@ def test_an_empty_source_list_is_a_config_error(
     config.write_text("[orders]\nsources = []\n", encoding="utf-8")
     assert main(["check", "--config", str(config)]) == 2
     assert "[orders] sources: no source given" in capsys.readouterr().err
+
+
+def test_check_shows_where_unreadable_lines_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "Uid,Buy Ts,Revenue\n1,2020-01-01 10:00,5\n2,2020-01-01 10:00,5,9\n", encoding="utf-8"
+    )
+    assert main(["check", "--orders", str(orders)]) == 1
+    out = capsys.readouterr().out
+    assert "orders.csv line 3: too many columns: 2,2020-01-01 10:00,5,9" in out

@@ -276,6 +276,16 @@ def check(
         )
     if len(result.table):
         out.print(findings)
+        # Lines the reader could not take as rows: where they are, so they can be fixed.
+        for finding in ds.quality.findings:
+            for example in finding.examples:
+                if "line" in example:
+                    out.print(
+                        f"  {example.get('source', finding.table)} line {example['line']}: "
+                        f"{example['problem'].lower()}: {example['text']}",
+                        markup=False,
+                        soft_wrap=True,
+                    )
     else:
         out.print("[green]No findings: every row passed every check.[/]")
 
