@@ -246,8 +246,8 @@ class _Loader:
             final = validate.with_window(table, model, window)
             tally = summaries[name].counts(window if model.time_column else None)
             excluded = dict(tally.excluded)
-            # Lines the reader skipped on purpose (comments) were read: they count as
-            # excluded rows, so rows read = accepted + excluded.
+            # Lines the reader set aside (comments, lines that are not rows) were read:
+            # they count as excluded rows, so rows read = accepted + excluded.
             for reason, n in read[name].skipped.items():
                 if n:
                     excluded[reason] = excluded.get(reason, 0) + n
@@ -473,8 +473,6 @@ class _Loader:
         severity: Severity = (
             "error"
             if reason.startswith(validate.ERROR_PREFIXES) or reason in validate.ERROR_REASONS
-            else "error"
-            if reason == "unreadable_line"
             else "info"
             if reason == "comment_line"  # asked for with the source's comment setting
             else "warning"

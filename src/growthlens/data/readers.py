@@ -454,11 +454,9 @@ def _rejected_lines(reader: BaseBackend, rejects: str) -> list[dict[str, Any]]:
                 "detail": str(detail),
             },
         )
-    out = list(first.values())
     for name in (rejects, f"{rejects}_scan"):
-        with contextlib.suppress(Exception):
-            reader.drop_table(name, force=True)
-    return out
+        _drop_table(reader, name)
+    return list(first.values())
 
 
 def _drop_table(con: BaseBackend, name: str | None) -> None:
@@ -469,9 +467,8 @@ def _drop_table(con: BaseBackend, name: str | None) -> None:
 
 def _header_delimiter(path: Path) -> str | None:
     """The delimiter the header line uses most (``,``, ``;``, tab or ``|``), if any."""
-    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as lines:
+        with _open_text(path) as lines:
             header = lines.readline()
     except (OSError, EOFError):
         return None  # the reader reports what is wrong with the file
@@ -482,9 +479,14 @@ def _header_delimiter(path: Path) -> str | None:
 
 def _comment_lines(path: Path, comment: str) -> int:
     """Lines of the file that start with ``comment`` (what DuckDB skips as comments)."""
-    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as lines:
+    with _open_text(path) as lines:
         return sum(1 for line in lines if line.startswith(comment))
+
+
+def _open_text(path: Path) -> Any:
+    """The file as lines of text (a ``.gz`` decompressed as it is read; bad bytes replaced)."""
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
 def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:

@@ -48,7 +48,7 @@ EXCLUSION_TEXT_ONE: dict[str, str] = {
 }
 # Which exclusions mean broken input (error) rather than an expected trim (warning):
 # these, and every missing_<column>, nonfinite_<column> and negative_<column>.
-ERROR_REASONS = ("negative_revenue", "negative_cost")
+ERROR_REASONS = ("negative_revenue", "negative_cost", "unreadable_line")
 ERROR_PREFIXES = ("missing_", "nonfinite_", "negative_")
 
 

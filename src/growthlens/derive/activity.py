@@ -136,11 +136,10 @@ def period_profiles(
     become equal are merged.
     """
     window = _window(ds)
-    table = profiles(ds, by=by, first_touch=first_touch)
     calendar = Calendar(window, period)
-    days = mask_columns("d", (window[1] - window[0]).days + 1)
     if period == "day":
-        return table, days, calendar
+        days = mask_columns("d", (window[1] - window[0]).days + 1)
+        return profiles(ds, by=by, first_touch=first_touch), days, calendar
     out_masks = mask_columns("p", len(calendar.starts))
     grouped = ds.derived(
         PERIOD_PROFILES(period=period, by=by, first_touch=first_touch and by is not None)

@@ -11,7 +11,7 @@ leave a reason in words.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -39,10 +39,7 @@ def group_analyses(group: str) -> list[Analysis[Any, Any, Any]]:
 def missing_groups(ds: Dataset) -> tuple[str, ...]:
     """Why each group left out of the report is left out, in words."""
     return tuple(
-        f"{g.title}: needs {_tables(g.shown_when)}; this dataset has no "
-        f"{_missing([t for t in g.shown_when if not ds.has(t)])}."
-        for g in GROUPS
-        if not ds.has(*g.shown_when)
+        f"{g.title}: {_lacking(g.shown_when, ds)}" for g in GROUPS if not ds.has(*g.shown_when)
     )
 
 
@@ -89,33 +86,25 @@ def steps() -> int:
 
 
 def _plan(analysis: Analysis[Any, Any, Any], ds: Dataset) -> Plan:
-    missing = [t for t in analysis.needs if not ds.has(t)]
     try:
         plan = analysis.plan(ds)
     except GrowthlensError as exc:
         return Plan(runs=(), skipped=(f"{analysis.title}: {exc}",))
-    if missing and plan.runs:
+    if plan.runs and not ds.has(*analysis.needs):
         # A plan written for complete data: the registry's needs decide, with a reason.
-        return Plan(
-            runs=(),
-            skipped=(
-                f"{analysis.title} needs {_tables(analysis.needs)}; this dataset has no "
-                f"{_missing(missing)}.",
-            ),
-        )
+        return Plan(runs=(), skipped=(f"{analysis.title} {_lacking(analysis.needs, ds)}",))
     return plan
 
 
-def _tables(names: Iterable[str]) -> str:
-    """``the orders table``, ``the costs and orders tables``."""
-    names = list(names)
-    if len(names) == 1:
-        return f"the {names[0]} table"
-    return f"the {', '.join(names[:-1])} and {names[-1]} tables"
-
-
-def _missing(names: list[str]) -> str:
-    return " and no ".join(names)
+def _lacking(needs: Sequence[str], ds: Dataset) -> str:
+    """Why tables are missing: ``needs the costs and orders tables; this dataset has no costs.``."""
+    tables = (
+        f"the {needs[0]} table"
+        if len(needs) == 1
+        else f"the {', '.join(needs[:-1])} and {needs[-1]} tables"
+    )
+    missing = " and no ".join(t for t in needs if not ds.has(t))
+    return f"needs {tables}; this dataset has no {missing}."
 
 
 def _unique(items: Iterable[str]) -> list[str]:
