@@ -29,6 +29,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from growthlens.data.config import SourceSpec
+from growthlens.data.headers import check_unique_headers
 from growthlens.engine import capabilities
 from growthlens.errors import DataError
 
@@ -184,30 +185,6 @@ def _to_arrow(obj: Any, label: str) -> pa.Table:
     table = _without_null_types(_as_arrow(obj, label))
     check_unique_headers(table.column_names, label)
     return table
-
-
-def check_unique_headers(headers: Sequence[str], label: str) -> None:
-    """A DataError when two columns share a name: which one a mapping reads is a guess.
-
-    >>> check_unique_headers(["uid", "ts", "uid"], "orders.csv")
-    Traceback (most recent call last):
-    ...
-    growthlens.errors.DataError: orders.csv: two columns are both called 'uid' (columns 1 and 3)
-      expected: one name per column
-      found: uid, ts, uid
-      fix: rename one of them in the file, or drop the one you do not need
-    """
-    seen: dict[str, int] = {}
-    for position, name in enumerate(headers, start=1):
-        if name in seen:
-            raise DataError(
-                f"two columns are both called {name!r} (columns {seen[name]} and {position})",
-                source=label,
-                expected="one name per column",
-                found=", ".join(str(h) for h in headers),
-                fix="rename one of them in the file, or drop the one you do not need",
-            )
-        seen[name] = position
 
 
 def _without_null_types(table: pa.Table) -> pa.Table:
