@@ -43,6 +43,7 @@ class DataError(GrowthlensError):
         found: str | None = None,
         examples: Sequence[object] = (),
         fix: str | None = None,
+        problems: Sequence[DataError] = (),
     ) -> None:
         self.problem = problem
         self.source = source
@@ -51,9 +52,27 @@ class DataError(GrowthlensError):
         self.found = found
         self.examples = tuple(examples)
         self.fix = fix
+        self.problems = tuple(problems)
         super().__init__(self._render())
 
+    @classmethod
+    def combine(cls, errors: Sequence[DataError]) -> DataError:
+        """One error listing every problem found, so files are not fixed one at a time.
+
+        A single error is returned as it is. Problems of one kind (the same words, e.g.
+        the same missing column in 40 files) are shown up to :data:`SHOWN_PER_KIND`
+        times; the rest are counted.
+        """
+        flat = [p for e in errors for p in (e.problems or (e,))]
+        if len(flat) == 1:
+            return flat[0]
+        files = {p.source for p in flat if p.source}
+        where = f" in {len(files)} files" if len(files) > 1 else ""
+        return cls(f"{len(flat)} problems{where}; nothing was loaded", problems=flat)
+
     def _render(self) -> str:
+        if self.problems:
+            return self._render_all()
         where = ""
         if self.column and self.source:
             where = f"column {self.column!r} in {self.source}: "
@@ -72,6 +91,26 @@ class DataError(GrowthlensError):
         if self.fix:
             lines.append(f"  fix: {self.fix}")
         return "\n".join(lines)
+
+    def _render_all(self) -> str:
+        lines = [self.problem]
+        shown: dict[str, int] = {}
+        hidden: dict[str, int] = {}
+        for problem in self.problems:
+            kind = problem.problem
+            if shown.get(kind, 0) >= SHOWN_PER_KIND:
+                hidden[kind] = hidden.get(kind, 0) + 1
+                continue
+            shown[kind] = shown.get(kind, 0) + 1
+            first, *rest = problem._render().splitlines()
+            lines.append(f"- {first}")
+            lines += [f"  {line}" for line in rest]
+        for kind, n in hidden.items():
+            lines.append(f"- … and {n} more: {kind}")
+        return "\n".join(lines)
+
+
+SHOWN_PER_KIND = 5
 
 
 class MissingTableError(GrowthlensError):

@@ -226,11 +226,21 @@ def test_unknown_setting_and_section(tmp_path: Path) -> None:
 
 
 def test_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xls.bak"
+    path.write_bytes(b"PK")
+    with pytest.raises(gl.DataError) as err:
+        gl.load(orders=path)
+    assert "orders.xls.bak" in _message(err) and 'format = "csv"' in str(err.value)
+    assert ".xlsx" in str(err.value)  # workbooks are read: the list says so
+
+
+def test_a_broken_workbook_says_what_the_reader_found(tmp_path: Path) -> None:
     path = tmp_path / "orders.xlsx"
     path.write_bytes(b"PK")
     with pytest.raises(gl.DataError) as err:
         gl.load(orders=path)
-    assert "orders.xlsx" in _message(err) and 'format = "csv"' in str(err.value)
+    assert "orders.xlsx: cannot read the file as an Excel workbook" in _message(err)
+    assert "invalid Zip archive" in str(err.value) and "save the sheet as CSV" in str(err.value)
 
 
 def test_ragged_csv_line(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@ ids, repeated headers and the engine's temporary folders (issue "Trust the input
 
 from __future__ import annotations
 
+import gzip
 import math
+import os
 import re
 import subprocess
 import sys
@@ -125,17 +127,26 @@ def test_a_repeated_header_is_an_error_naming_both_columns(tmp_path: Path, as_fr
         gl.load(orders=source)
 
 
-def test_engine_folders_are_removed_when_the_process_ends() -> None:
-    before = set(Path(tempfile.gettempdir()).glob("growthlens-duckdb-*"))
+@pytest.mark.parametrize("fails", [False, True])
+def test_temporary_folders_are_removed_when_the_process_ends(tmp_path: Path, fails: bool) -> None:
+    """The engine's spill folder and the load's work folder (a gzip inflated there) go,
+    after a load that worked and after one that failed; TMPDIR is private to see them."""
+    (tmp_path / "tmp").mkdir()
+    orders = tmp_path / "orders.csv.gz"
+    rows = "Uid,Buy Ts,Revenue\n1,2020-01-01 10:00,5\n" + ("2,oops,1\n" if fails else "")
+    orders.write_bytes(gzip.compress(rows.encode()))
     code = (
-        "import pandas as pd, growthlens as gl\n"
-        "frame = pd.DataFrame({'user_id': [1], 'ts': ['2020-01-01'], 'revenue': [1.0]})\n"
-        "ds = gl.load(orders=frame)\n"
+        "import sys, growthlens as gl\n"
+        "try:\n"
+        f"    ds = gl.load(orders={str(orders)!r})\n"
+        "except gl.DataError:\n"
+        "    sys.exit(7)\n"
         "keep = ds\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
-    after = set(Path(tempfile.gettempdir()).glob("growthlens-duckdb-*"))
-    assert after - before == set()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, timeout=120, check=False)
+    assert done.returncode == (7 if fails else 0)
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_stated_timestamp_format_is_applied_to_the_text(tmp_path: Path) -> None:
@@ -164,7 +175,7 @@ def test_an_invalid_timestamp_format_is_a_config_error(
 
 def test_a_format_the_values_do_not_follow_is_a_data_error(tmp_path: Path) -> None:
     orders = _write(tmp_path, "orders.csv", "Uid,Buy Ts,Revenue\n1,01/02/2020 10:00,5\n")
-    with pytest.raises(gl.DataError, match="does not match timestamp_format") as caught:
+    with pytest.raises(gl.DataError, match="does not match the stated format") as caught:
         gl.load(orders={"path": str(orders), "timestamp_format": "%d.%m.%Y %H:%M"})
     assert "01/02/2020 10:00" in str(caught.value)  # the engine's words are kept
 

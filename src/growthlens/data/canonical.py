@@ -11,6 +11,7 @@ negative number) stays text, so ids are never wrapped, rounded or merged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from growthlens.data.config import SourceSpec
 from growthlens.data.mapping import ColumnMapping
 from growthlens.data.readers import RawSource
 from growthlens.data.tables import Column, TableModel
+from growthlens.data.textfile import locate_values
 from growthlens.engine import Capabilities
 from growthlens.errors import DataError
 
@@ -70,7 +72,6 @@ def canonicalize(
     """
     table = raw.table
     schema = table.schema()
-    fmt = spec.timestamp_format if spec else None
     numeric = id_type(backend)
     exprs: dict[str, ir.Value] = {}
     checks: list[_ParseCheck] = []
@@ -86,7 +87,8 @@ def canonicalize(
             id_probes[column.name] = (text, bad)
             exprs[column.name] = text
             continue
-        value, parsed_from_text = _coerce(source, dtype, column, fmt, raw.label, header)
+        fmt = spec.time_format(column.kind) if spec else None
+        value, parsed_from_text = _coerce(source, dtype, column, spec, raw.label, header)
         if parsed_from_text:
             checks.append(
                 _ParseCheck(column.name, header, source, value, _expectation(column, fmt))
@@ -104,12 +106,16 @@ def canonicalize(
         try:
             counts = _profile(table, checks, probed)
         except Exception as exc:  # the engine's parse error: keep all of its words
-            raise _unreadable(exc, raw.label, fmt) from exc
-        _raise_on_unparseable(table, checks, counts, raw.label, model.name)
+            formats = {spec.time_format(k) for k in ("timestamp", "date")} if spec else set()
+            raise _unreadable(exc, raw.label, sorted(f for f in formats if f)) from exc
+        problems = _unparseable(table, checks, counts, raw, model.name)
         for name in sorted(floats):
             if counts[f"id_{name}"]:
                 header = mapping.canonical[name]
-                raise _float_ids(table, header, probed[name], counts[f"id_{name}"], raw.label)
+                n = counts[f"id_{name}"]
+                problems.append(_float_ids(table, header, probed[name], n, raw.label))
+        if problems:
+            raise DataError.combine(problems)
         numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
     if numeric.is_string():
         numeric_ok = dict.fromkeys(numeric_ok, False)
@@ -148,16 +154,17 @@ def _float_ids(table: ir.Table, header: str, bad: ir.BooleanValue, n: int, label
     )
 
 
-def _unreadable(exc: Exception, label: str, fmt: str | None) -> DataError:
-    message = str(exc).strip()
-    if fmt and "format specifier" in message:
+def _unreadable(exc: Exception, label: str, formats: Sequence[str]) -> DataError:
+    message = " ".join(line.strip() for line in str(exc).strip().splitlines())
+    if formats and "format specifier" in message:
+        stated = " or ".join(repr(f) for f in formats)
         return DataError(
-            f"a value does not match timestamp_format {fmt!r}",
+            f"a value does not match the stated format {stated}",
             source=label,
-            expected=f"every time value written as {fmt!r}",
+            expected=f"every time value written as {stated}",
             found=message,
-            fix="correct timestamp_format to how the file writes its times (strptime codes), "
-            "or remove it to let growthlens read ISO times",
+            fix="correct timestamp_format (or date_format) to how the file writes its times "
+            "(strptime codes), or remove it to let growthlens read ISO times",
         )
     return DataError(f"the values cannot be read: {message}", source=label)
 
@@ -275,19 +282,20 @@ def _coerce(
     source: ir.Value,
     dtype: dt.DataType,
     column: Column,
-    fmt: str | None,
+    spec: SourceSpec | None,
     label: str,
     header: str,
 ) -> tuple[ir.Value, bool]:
     """Return (typed expression, whether it was parsed from text and needs checking)."""
     kind = column.kind
+    fmt = spec.time_format(kind) if spec else None
     if kind == "text":
         return source.cast("string"), False
     if kind == "number":
         if dtype.is_numeric() or dtype.is_boolean():
             return source.cast("float64"), False
         if dtype.is_string():
-            return source.strip().nullif("").try_cast("float64"), True
+            return _number(source.strip().nullif(""), spec), True
         raise _type_error(column, dtype, label, header)
     if kind == "timestamp":
         if dtype.is_timestamp():
@@ -314,6 +322,15 @@ def _coerce(
     raise AssertionError(kind)
 
 
+def _number(text: ir.StringValue, spec: SourceSpec | None) -> ir.Value:
+    """A text number read with the source's separators: ``1.234,5`` with thousands "."."""
+    if spec is not None and spec.thousands:
+        text = text.replace(spec.thousands, "")
+    if spec is not None and spec.decimal == ",":
+        text = text.replace(",", ".")
+    return text.try_cast("float64")
+
+
 def _parse_timestamp(text: ir.StringValue, fmt: str | None) -> ir.Value:
     if fmt:
         return text.as_timestamp(fmt)
@@ -323,47 +340,86 @@ def _parse_timestamp(text: ir.StringValue, fmt: str | None) -> ir.Value:
     return ibis.ifelse(text.re_search(_OFFSET), aware, text.try_cast(dt.Timestamp()))
 
 
-def _raise_on_unparseable(
+def _unparseable(
     table: ir.Table,
     checks: Sequence[_ParseCheck],
     counts: Mapping[str, int],
-    label: str,
+    raw: RawSource,
     table_name: str,
-) -> None:
+) -> list[DataError]:
+    """One error per column with values that cannot be read, each with its examples."""
+    problems: list[DataError] = []
     for i, check in enumerate(checks):
         bad = counts[f"bad_{i}"]
         if not bad:
             continue
-        examples = (
-            table.filter(check.failed())
+        examples = [
+            str(v)
+            for v in table.filter(check.failed())
             .select(v=check.source.cast("string"))
             .limit(5)
             .to_pyarrow()["v"]
             .to_pylist()
+        ]
+        lines = locate_values(*raw.text, check.header, examples) if raw.text else {}
+        found = ", ".join(
+            repr(e) + (f" (line {lines[e.strip()]})" if e.strip() in lines else "")
+            for e in examples[:3]
         )
         if "timestamp" in check.expected or "date" in check.expected:
+            setting = "date_format" if "date" in check.expected else "timestamp_format"
             fix = (
-                'set timestamp_format = "%d.%m.%Y %H:%M" (your format, strptime codes) in the '
+                f'set {setting} = "%d.%m.%Y %H:%M" (your format, strptime codes) in the '
                 f"source, or map another column to {check.name} under [{table_name}] columns"
             )
         else:
-            comma = any("," in str(e) for e in examples)
-            fix = (
-                'the values use a decimal comma: set decimal = "," in the source'
-                if comma
-                else f"clean the column, or map another column to {check.name} "
+            fix = _number_fix(examples) or (
+                f"clean the column, or map another column to {check.name} "
                 f'under [{table_name}] columns = {{ {check.name} = "<column>" }}'
             )
-        raise DataError(
-            f"{bad:,} of {counts['rows']:,} values cannot be read as {check.expected}; "
-            "no rows were loaded",
-            source=label,
-            column=check.header,
-            expected=check.expected,
-            found="text such as " + ", ".join(repr(e) for e in examples[:3]),
-            examples=examples,
-            fix=fix,
+        problems.append(
+            DataError(
+                f"{bad:,} of {counts['rows']:,} values cannot be read as {check.expected}; "
+                "no rows were loaded",
+                source=raw.label,
+                column=check.header,
+                expected=check.expected,
+                found="text such as " + found,
+                examples=examples,
+                fix=fix,
+            )
         )
+    return problems
+
+
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}([,.' \u00a0\u202f])\d{3}(\1\d{3})*([.,]\d+)?$")
+
+
+def _number_fix(examples: Sequence[str]) -> str | None:
+    """What the separators in text numbers say: a thousands separator, a decimal comma."""
+    texts = [e.strip() for e in examples]
+    grouped = [m for t in texts if (m := _THOUSANDS.match(t))]
+    if grouped:
+        sep = grouped[0].group(1)
+        decimals = {m.group(3)[0] for m in grouped if m.group(3)}
+        if decimals and decimals != {sep}:
+            decimal = decimals.pop()
+            return (
+                f"the numbers group thousands with {sep!r} and use {decimal!r} for decimals: "
+                f"set thousands = {sep!r}"
+                + (' and decimal = ","' if decimal == "," else "")
+                + " in the source"
+            )
+        if sep == "," and all(len(t.rsplit(",", 1)[-1]) == 3 for t in texts):
+            return (
+                "the commas may group thousands (1,234 = 1234) or be decimal commas "
+                '(1,234 = 1.234): set thousands = "," or decimal = "," in the source, '
+                "whichever the export means"
+            )
+        return f"the numbers group thousands with {sep!r}: set thousands = {sep!r} in the source"
+    if any(re.fullmatch(r"[-+]?\d*,\d+", t) for t in texts):
+        return 'the values use a decimal comma: set decimal = "," in the source'
+    return None
 
 
 def _expectation(column: Column, fmt: str | None) -> str:

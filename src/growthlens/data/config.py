@@ -72,6 +72,10 @@ class Settings(_Strict):
         complete_periods: drop partial first/last periods from DAU/WAU/MAU.
         null_ids: id texts that mean "no id" (compared after trimming spaces): a row with
             one in a required id column is excluded and counted, never taken as one user.
+        max_decompressed_bytes: the most a compressed input (a ``.gz``, a zip member) may
+            inflate to; above it the load stops naming the file (a decompression bomb).
+        max_compression_ratio: the most bytes out per byte in, checked once more than
+            64 MiB have come out (real CSV exports compress 5–30×, bombs 1,000×).
     """
 
     timezone: str | None = None
@@ -83,6 +87,8 @@ class Settings(_Strict):
     acquisition: Acquisition = "first_touch"
     complete_periods: bool = False
     null_ids: tuple[str, ...] = ("NULL", "None", "nan", "NaN", "null", "-", "")
+    max_decompressed_bytes: int = Field(default=50 * 1024**3, gt=0)
+    max_compression_ratio: float = Field(default=200.0, gt=1)
 
     @field_validator("timezone")
     @classmethod
@@ -116,9 +122,17 @@ class SourceSpec(_Strict):
         member: the file inside a ``.zip`` to read, when it holds several.
         format: override the format inferred from the file name.
         columns: canonical name → source column name.
-        timestamp_format: strptime format for text timestamps, e.g. ``"%d-%m-%Y"``.
-        delimiter: CSV delimiter; DuckDB detects ``,``, ``;``, tab and ``|`` by itself.
-        decimal: CSV decimal separator when not ``.`` (e.g. ``","``).
+        sheet: the sheet of an Excel workbook to read (required when it has several).
+        timestamp_format: strptime format of text timestamps, e.g. ``"%d.%m.%Y %H:%M"``;
+            applied to the text as written (the reader's own guess is not used).
+        date_format: strptime format of text dates (the costs' ``date``), e.g.
+            ``"%d/%m/%Y"``; without it a date column reads ``timestamp_format``, then ISO.
+        delimiter: CSV delimiter; without it the header line's ``,``, ``;``, tab or ``|``.
+        decimal: decimal separator of text numbers when not ``.`` (e.g. ``","``).
+        thousands: thousands separator of text numbers (``","``, ``"."``, ``" "``, ``"'"``,
+            ``"_"``, a no-break space), removed before the number is read.
+        encoding: the text encoding of a CSV when not UTF-8 (e.g. ``"cp1251"``,
+            ``"latin-1"``, ``"utf-16"``); the file is converted to UTF-8 as it is read.
         comment: a CSV whose lines starting with this character are notes, not rows
             (e.g. ``"#"``); they are skipped and counted. Without it every line is a row.
     """
@@ -126,14 +140,18 @@ class SourceSpec(_Strict):
     path: str
     table: str | None = None
     member: str | None = None
-    format: Literal["csv", "parquet", "json", "sqlite", "duckdb"] | None = None
+    format: Literal["csv", "parquet", "json", "sqlite", "duckdb", "excel"] | None = None
+    sheet: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     timestamp_format: str | None = None
-    delimiter: str | None = None
+    date_format: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     decimal: Literal[".", ","] | None = None
+    thousands: Literal[",", ".", " ", "'", "_", "\u00a0", "\u202f"] | None = None
+    encoding: str | None = None
     comment: str | None = Field(default=None, min_length=1, max_length=1)
 
-    @field_validator("timestamp_format")
+    @field_validator("timestamp_format", "date_format")
     @classmethod
     def _known_format(cls, value: str | None) -> str | None:
         if value is None:
@@ -149,10 +167,40 @@ class SourceSpec(_Strict):
                 else ("no % code")
             )
             raise ValueError(
-                f"{what} in timestamp_format {value!r}; use strptime codes such as "
+                f"{what} in the format {value!r}; use strptime codes such as "
                 '"%d.%m.%Y %H:%M" (%Y year, %m month, %d day, %H hour, %M minute, %S second)'
             )
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        import codecs
+
+        try:
+            return codecs.lookup(value).name
+        except LookupError as exc:
+            raise ValueError(
+                f"unknown encoding {value!r}; use a name such as "
+                '"utf-8", "cp1251", "cp1252", "latin-1" or "utf-16"'
+            ) from exc
+
+    @model_validator(mode="after")
+    def _separators_differ(self) -> SourceSpec:
+        if self.thousands is not None and self.thousands == (self.decimal or "."):
+            raise ValueError(
+                f"thousands = {self.thousands!r} is also the decimal separator; "
+                'use e.g. decimal = "," with thousands = "." (1.234,5), or the other way round'
+            )
+        return self
+
+    def time_format(self, kind: str) -> str | None:
+        """The format stated for a time column of ``kind`` (``timestamp`` or ``date``)."""
+        if kind == "date":
+            return self.date_format or self.timestamp_format
+        return self.timestamp_format
 
 
 class TableSpec(_Strict):
@@ -372,6 +420,11 @@ _EXPECTED_TABLE = {
     ),
     "columns": 'canonical names to column headers, e.g. columns = { user_id = "Uid" }',
     "comment": 'one character that starts comment lines, e.g. comment = "#"',
+    "delimiter": 'one character, e.g. delimiter = ";"',
+    "decimal": 'decimal = "," or decimal = "."',
+    "thousands": 'one of ",", ".", " ", "\'", "_", e.g. thousands = " "',
+    "encoding": 'a text encoding, e.g. encoding = "cp1251"',
+    "sheet": 'a sheet name, e.g. sheet = "Orders"',
 }
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").
@@ -385,4 +438,6 @@ _EXPECTED = {
     "null_ids": 'a list of texts, e.g. null_ids = ["NULL", "-", "n/a"]',
     "currency": 'a currency code, e.g. currency = "EUR"',
     "timezone": 'an IANA time zone, e.g. timezone = "Europe/Moscow"',
+    "max_decompressed_bytes": "a number of bytes, e.g. max_decompressed_bytes = 10_000_000_000",
+    "max_compression_ratio": "a number above 1, e.g. max_compression_ratio = 500",
 }

@@ -41,8 +41,9 @@ from growthlens.data.firsts import (
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
-from growthlens.data.readers import RawSource, read_object, read_spec
+from growthlens.data.readers import RawSource, is_excel, read_object, read_spec
 from growthlens.data.tables import TABLES, FlagRule, TableModel
+from growthlens.data.textfile import Limits
 from growthlens.engine import BackendLike, capabilities, connect
 from growthlens.errors import ConfigError, DataError
 
@@ -203,6 +204,7 @@ class _Loader:
         self.materialize = materialize
         self.progress = progress or (lambda _step: None)
         self.workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
+        self.limits = Limits(settings.max_decompressed_bytes, settings.max_compression_ratio)
         self.owned: list[str] = []
         zone = ZoneInfo(settings.timezone) if settings.timezone else ZoneInfo("UTC")
         self.now = datetime.now(zone).replace(tzinfo=None)
@@ -212,9 +214,15 @@ class _Loader:
 
     def run(self, plan: Mapping[str, _TablePlan]) -> Dataset:
         read: dict[str, _ReadTable] = {}
+        problems: list[DataError] = []
         for name, table_plan in plan.items():
             self.progress(f"reading {name}")
-            read[name] = self._read_table(TABLES[name], table_plan)
+            try:
+                read[name] = self._read_table(TABLES[name], table_plan)
+            except DataError as exc:
+                problems.append(exc)
+        if problems:
+            raise DataError.combine(problems)
         tables = unify_ids({n: r.table for n, r in read.items()}, self.capabilities)
 
         self.progress("checking rows")
@@ -272,9 +280,10 @@ class _Loader:
                 finding = self._exclusion_finding(
                     name, reason, n, loaded, final, window, policies[name]
                 )
-                if reason == "unreadable_line":  # not in the table: the reader's examples
-                    finding = replace(finding, examples=read[name].skipped_examples)
+                if reason in read[name].skipped_examples:  # lines not in the table
+                    finding = replace(finding, examples=read[name].skipped_examples[reason])
                 findings.append(finding)
+            findings += [notice.finding(name, tally.accepted) for notice in read[name].date_orders]
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
             # Without a key, duplicates are identical rows, so they share their user: only
             # users with two sessions on one day (or two orders) need to be looked at.
@@ -328,14 +337,21 @@ class _Loader:
         labels: list[str] = []
         mappings: list[ColumnMapping] = []
         skipped: dict[str, int] = {}
-        skipped_examples: list[Mapping[str, Any]] = []
+        examples: dict[str, list[Mapping[str, Any]]] = {}
+        notices: list[_DateOrder] = []
+        problems: list[DataError] = []
         columnar = True
         for rank, item in enumerate(plan.items):
-            raw, mapping, spec = self._read_source(model, item, plan.base_dir)
+            # Every source is read even after a problem, so one error lists them all.
+            try:
+                raw, mapping, spec = self._read_source(model, item, plan.base_dir)
+            except DataError as exc:
+                problems.append(exc)
+                continue
             if raw.owned is not None:
                 self.owned.append(raw.owned)
-            parts.append(
-                canonicalize(
+            try:
+                part = canonicalize(
                     raw,
                     model,
                     mapping,
@@ -344,13 +360,22 @@ class _Loader:
                     backend=self.capabilities,
                     null_ids=self.settings.null_ids,
                 )
-            )
+            except DataError as exc:
+                problems.append(exc)
+                continue
+            finally:
+                self._forget_text(raw)
+            parts.append(part)
             labels.append(raw.label)
             mappings.append(mapping)
             for reason, n in raw.skipped.items():
                 skipped[reason] = skipped.get(reason, 0) + n
-            skipped_examples += [{"source": raw.label, **e} for e in raw.skipped_examples]
+            for reason, lines in raw.skipped_examples.items():
+                examples.setdefault(reason, []).extend({"source": raw.label, **e} for e in lines)
+            notices += _date_orders(raw, mapping, model, spec)
             columnar = columnar and raw.columnar and raw.owned is None
+        if problems:
+            raise DataError.combine(problems)
         table = union_sources(parts, model)
         # An id column is numeric only when every source's ids are.
         casts = {
@@ -370,8 +395,18 @@ class _Loader:
             preset=mappings[0].preset,
             lazy_source=columnar,
             skipped=skipped,
-            skipped_examples=tuple(skipped_examples[: validate.EXAMPLES]),
+            skipped_examples={r: tuple(e[: validate.EXAMPLES]) for r, e in examples.items()},
+            date_orders=tuple(notices),
         )
+
+    def _forget_text(self, raw: RawSource) -> None:
+        """Remove a CSV's inflated or converted copy: its rows are in the engine now."""
+        if (
+            raw.text is not None
+            and raw.owned is not None
+            and raw.text[0].is_relative_to(self.workdir)
+        ):
+            raw.text[0].unlink(missing_ok=True)
 
     def _read_source(
         self, model: TableModel, item: Any, base_dir: Path
@@ -386,10 +421,13 @@ class _Loader:
                 spec = SourceSpec(**item)
             except ValidationError as exc:
                 raise ConfigError(_describe(exc, f"{model.name}.sources")) from exc
-        # Read as text: ids (exact digits), and times when the user states their format,
-        # which must be applied to the text as written, not to the reader's guess.
-        text_kinds = {"id", "timestamp", "date"} if spec and spec.timestamp_format else {"id"}
-        as_text = {c.name for c in model.columns if c.kind in text_kinds}
+        # Read as text: ids (exact digits), and values whose format the user states (times,
+        # separators), which must be applied to the text as written, not the reader's guess.
+        # A workbook's date cells are dates already: a stated format is for its text cells.
+        stated = spec is not None and not is_excel(spec)
+        as_text = {
+            c.name for c in model.columns if c.kind == "id" or (stated and _stated(spec, c.kind))
+        }
         explicit = dict(spec.columns) if spec else {}
         label = f"{model.name} frame" if spec is None else Path(spec.path).name
 
@@ -399,7 +437,12 @@ class _Loader:
 
         if spec is not None:
             raw = read_spec(
-                self.con, spec, base_dir=base_dir, id_headers=id_headers, workdir=self.workdir
+                self.con,
+                spec,
+                base_dir=base_dir,
+                id_headers=id_headers,
+                workdir=self.workdir,
+                limits=self.limits,
             )
         else:
             raw = read_object(self.con, item, label=f"the {model.name} frame")
@@ -474,7 +517,7 @@ class _Loader:
             "error"
             if reason.startswith(validate.ERROR_PREFIXES) or reason in validate.ERROR_REASONS
             else "info"
-            if reason == "comment_line"  # asked for with the source's comment setting
+            if reason in validate.EMPTY_LINES  # lines without a row: nothing is lost
             else "warning"
         )
         return Finding(
@@ -678,7 +721,70 @@ class _ReadTable:
     preset: str | None
     lazy_source: bool
     skipped: Mapping[str, int]
-    skipped_examples: tuple[Mapping[str, Any], ...]
+    skipped_examples: Mapping[str, tuple[Mapping[str, Any], ...]]
+    date_orders: tuple[_DateOrder, ...] = ()
+
+
+@dataclass(frozen=True)
+class _DateOrder:
+    """A column the CSV reader read day/month (or month/day) where both readings fit."""
+
+    source: str
+    header: str
+    column: str
+    chosen: str
+    other: str
+
+    def finding(self, table: str, rows: int) -> Finding:
+        chosen, other = _order_words(self.chosen), _order_words(self.other)
+        what = (
+            f"have dates in {self.header!r} ({self.source}) read as {chosen} "
+            f"({self.chosen}), the reader's guess: every day number is 12 or less, so "
+            f"{other} ({self.other}) would fit too"
+        )
+        setting = "date_format" if self.column == "date" else "timestamp_format"
+        return Finding(
+            table=table,
+            check="ambiguous_date_order",
+            message=f"All {rows:,} {table} rows {what}.",
+            rows=rows,
+            action="kept",
+            effect=f'kept as read; if the export means {other}, set {setting} = "{self.other}" '
+            "in the source",
+            what=what,
+            what_one=what.replace("have dates", "has a date", 1),
+            severity="warning",
+        )
+
+
+def _order_words(fmt: str) -> str:
+    return "day/month" if fmt.index("%d") < fmt.index("%m") else "month/day"
+
+
+def _date_orders(
+    raw: RawSource, mapping: ColumnMapping, model: TableModel, spec: SourceSpec | None
+) -> list[_DateOrder]:
+    """Time columns read with the reader's own day/month guess where the data cannot tell."""
+    found = []
+    for column in model.columns:
+        header = mapping.canonical.get(column.name)
+        fmt = raw.sniffed.get(header) if header else None
+        if header is None or fmt is None or (spec and spec.time_format(column.kind)):
+            continue
+        day = raw.table[header].day().max().to_pyarrow().as_py()
+        if day is not None and day <= 12:
+            other = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+            found.append(_DateOrder(raw.label, header, column.name, fmt, other))
+    return found
+
+
+def _stated(spec: SourceSpec | None, kind: str) -> bool:
+    """Whether the source states how values of ``kind`` are written."""
+    if spec is None:
+        return False
+    if kind == "number":
+        return spec.decimal == "," or spec.thousands is not None
+    return kind in ("timestamp", "date") and spec.time_format(kind) is not None
 
 
 def _rows(table: ir.Table) -> int:

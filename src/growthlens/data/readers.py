@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import gzip
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -29,16 +27,21 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from growthlens.data.config import SourceSpec
+from growthlens.data.excel import read_excel
 from growthlens.data.headers import check_unique_headers
+from growthlens.data.textfile import (
+    Limits,
+    copy_capped,
+    inflate_gzip,
+    scan_lines,
+    to_utf8,
+    unify_line_ends,
+)
 from growthlens.engine import capabilities
 from growthlens.errors import DataError
 
-# Zip safety: refuse members that would escape the extraction folder and archives that
-# inflate beyond these limits (zip bombs).
-MAX_UNZIPPED_BYTES = 50 * 1024**3
-MAX_RATIO = 200
-
 _SQLITE_BATCH = 100_000
+DEFAULT_LIMITS = Limits()
 _SUFFIXES = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -52,8 +55,14 @@ _SUFFIXES = {
     ".sqlite3": "sqlite",
     ".db": "sqlite",
     ".duckdb": "duckdb",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
 }
-_SUFFIX_HELP = ".csv, .csv.gz, .tsv, .zip, .parquet, .json, .jsonl, .sqlite, .db or .duckdb"
+_SUFFIX_HELP = (
+    ".csv, .csv.gz, .tsv, .zip, .parquet, .json, .jsonl, .sqlite, .db, .duckdb, .xlsx, .xls or .ods"
+)
 
 
 @dataclass(frozen=True)
@@ -67,12 +76,17 @@ class RawSource:
             tables, row files already copied into the backend).
         owned: name of a backend table the reader created for this source alone; the
             loader may drop it once it has stored its own typed copy.
-        skipped: lines the reader left out, by reason (``comment_line``: lines starting
-            with the source's ``comment`` character; ``unreadable_line``: lines that are
-            not rows of the table, e.g. with too many fields); counted as rows read and
-            excluded, so rows read = accepted + excluded still holds.
-        skipped_examples: the first unreadable lines: ``line`` (1-based, the header is
-            line 1), ``problem``, ``text`` and the reader's ``detail``.
+        skipped: lines the reader left out, by reason (``blank_line``: empty lines;
+            ``comment_line``: lines starting with the source's ``comment`` character;
+            ``unreadable_line``: lines that are not rows of the table, e.g. with too many
+            fields); counted as rows read and excluded, so rows read = accepted + excluded.
+        skipped_examples: per reason, the first skipped lines: ``line`` (1-based, the
+            header is line 1) and, for unreadable lines, ``problem``, ``text`` and the
+            reader's ``detail``.
+        text: the CSV as UTF-8 text with its delimiter, for finding the line numbers of
+            values that cannot be read (``None`` for other formats).
+        sniffed: header → the non-ISO date or time format the CSV reader chose for it by
+            itself (e.g. ``%d/%m/%Y``), to be said where another reading would also fit.
     """
 
     table: ir.Table
@@ -80,7 +94,9 @@ class RawSource:
     columnar: bool
     owned: str | None = None
     skipped: Mapping[str, int] = field(default_factory=dict)
-    skipped_examples: tuple[Mapping[str, Any], ...] = ()
+    skipped_examples: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    text: tuple[Path, str] | None = None
+    sniffed: Mapping[str, str] = field(default_factory=dict)
 
 
 HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
@@ -94,12 +110,16 @@ def read_spec(
     base_dir: Path,
     id_headers: HeaderResolver,
     workdir: Path,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RawSource:
     """Read a file source described by ``spec``.
 
+    Compressed input (``.gz``, zip members) is inflated into ``workdir`` under ``limits``.
+
     Raises:
         DataError: the file is missing, empty, of an unknown format, unsafe (a zip member
-            escaping the folder) or unreadable (truncated gzip, malformed CSV).
+            escaping the folder, a decompression bomb) or unreadable (truncated gzip,
+            malformed CSV, text not in its encoding).
     """
     path = Path(spec.path).expanduser()
     if not path.is_absolute():
@@ -131,13 +151,17 @@ def read_spec(
     fmt = spec.format or _format_of(path)
     inner_table = spec.table
     if fmt == "zip":
-        path, fmt, table_was_member = _unzip(path, spec.member, spec.table, workdir)
+        path, fmt, table_was_member = _unzip(path, spec.member, spec.table, workdir, limits)
         label = f"{label}:{path.name}"
         if table_was_member:
             inner_table = None
+    if path.name.lower().endswith(".gz"):
+        # Inflated under the caps first: the engine would expand a bomb without limit.
+        plain = Path(tempfile.mkdtemp(dir=workdir)) / path.name[: -len(".gz")]
+        path = inflate_gzip(path, plain, limits=limits, label=label)
     try:
         if fmt == "csv":
-            return _read_csv(con, path, spec, label, id_headers)
+            return _read_csv(con, path, spec, label, id_headers, workdir)
         if fmt == "parquet":
             table = _on_backend(con, lambda c: c.read_parquet(str(path)), label)
             return RawSource(table, label, columnar=True)
@@ -147,20 +171,27 @@ def read_spec(
             return _read_sqlite(con, path, inner_table, label, id_headers)
         if fmt == "duckdb":
             return _read_duckdb_file(con, path, inner_table, label)
+        if fmt == "excel":
+            arrow, sheet = read_excel(path, sheet=spec.sheet, label=label, text_columns=id_headers)
+            name = ibis.util.gen_name("growthlens_sheet")
+            table = upload(con, name, _without_null_types(arrow))
+            return RawSource(table, f"{label}:{sheet}", columnar=True, owned=name)
     except DataError:
         raise
     except Exception as exc:  # engine errors: bad quoting, corrupt parquet, …
         raise DataError(
-            f"cannot read the file as {fmt}: {_first_line(exc)}",
+            f"cannot read the file as {fmt}",
             source=label,
-            fix="check that the file is complete and of the stated format "
-            '(set format = "csv" | "parquet" | "json" | "sqlite" | "duckdb" in its source)',
+            found=_engine_message(exc),
+            fix="check that the file is complete and of the stated format (export it "
+            'again, or set format = "csv" | "parquet" | "json" | "sqlite" | "duckdb" | '
+            '"excel" in its source)',
         ) from exc
     raise DataError(
         f"unknown format {fmt!r}",
         source=label,
-        expected="csv, parquet, json, sqlite or duckdb",
-        fix='set format = "csv" (or parquet, json, sqlite, duckdb) in the source',
+        expected="csv, parquet, json, sqlite, duckdb or excel",
+        fix='set format = "csv" (or parquet, json, sqlite, duckdb, excel) in the source',
     )
 
 
@@ -252,9 +283,17 @@ def _format_of(path: Path) -> str:
         source=path.name,
         expected=f"a name ending in {_SUFFIX_HELP}",
         found=path.suffix or "no suffix",
-        fix='rename the file or set format = "csv" (or parquet, json, sqlite, duckdb) in its '
-        "source",
+        fix='rename the file or set format = "csv" (or parquet, json, sqlite, duckdb, excel) in '
+        "its source",
     )
+
+
+def is_excel(spec: SourceSpec) -> bool:
+    """Whether the source is a workbook (its cells carry their own types)."""
+    if spec.format is not None:
+        return spec.format == "excel"
+    name = spec.member or spec.path
+    return _SUFFIXES.get(Path(name).suffix.lower()) == "excel"
 
 
 def _member_fix(archive: str, candidates: list[str]) -> str:
@@ -270,7 +309,7 @@ def _member_fix(archive: str, candidates: list[str]) -> str:
 
 
 def _unzip(
-    path: Path, member: str | None, table: str | None, workdir: Path
+    path: Path, member: str | None, table: str | None, workdir: Path, limits: Limits
 ) -> tuple[Path, str, bool]:
     """Extract one data member of a zip safely.
 
@@ -290,15 +329,6 @@ def _unzip(
         infos = [i for i in archive.infolist() if not i.is_dir()]
         for info in infos:
             _check_member(info, path.name)
-        total = sum(i.file_size for i in infos)
-        packed = max(1, sum(i.compress_size for i in infos))
-        if total > MAX_UNZIPPED_BYTES or (total / packed > MAX_RATIO and total > 100 * 1024**2):
-            raise DataError(
-                f"the archive would inflate to {total:,} bytes from {packed:,}; "
-                "refusing a possible zip bomb",
-                source=path.name,
-                fix="extract it yourself and point growthlens at the file",
-            )
         data = [
             i
             for i in infos
@@ -327,8 +357,16 @@ def _unzip(
         target_dir = Path(tempfile.mkdtemp(dir=workdir))
         target = target_dir / PurePosixPath(info.filename).name
         try:
+            # The sizes the archive declares can lie: the caps hold on what comes out.
             with archive.open(info) as src, target.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1024 * 1024)
+                copy_capped(
+                    src,
+                    dst,
+                    packed=path.stat().st_size,
+                    limits=limits,
+                    label=path.name,
+                    what=f"the member {info.filename!r}",
+                )
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise DataError(
                 f"the archive member {info.filename!r} cannot be extracted: {exc}",
@@ -362,28 +400,45 @@ def _member_format(name: str) -> str | None:
 
 
 def _read_csv(
-    con: BaseBackend, path: Path, spec: SourceSpec, label: str, id_headers: HeaderResolver
+    con: BaseBackend,
+    path: Path,
+    spec: SourceSpec,
+    label: str,
+    id_headers: HeaderResolver,
+    workdir: Path,
 ) -> RawSource:
+    if spec.encoding and spec.encoding != "utf-8":
+        # Converted to UTF-8 first, so every reader after this sees the text as written.
+        utf8 = Path(tempfile.mkdtemp(dir=workdir)) / path.name
+        path = to_utf8(path, utf8, encoding=spec.encoding, label=label)
     # No comment character unless the source names one: DuckDB would otherwise guess one
     # and drop every line that starts with it ("#1 partner" is a source name, not a note).
     options: dict[str, Any] = {"header": True, "comment": spec.comment or ""}
     if spec.delimiter:
         options["delim"] = spec.delimiter
-    elif path.name.lower().endswith((".tsv", ".tsv.gz")):
+    elif path.name.lower().endswith(".tsv"):
         options["delim"] = "\t"
     elif (delimiter := _header_delimiter(path)) is not None:
         # Chosen from the header line: DuckDB's sniffer reads a sample of rows, and a few
         # ragged lines there can make it guess another delimiter for the whole file.
         options["delim"] = delimiter
-    if spec.decimal:
-        options["decimal_separator"] = spec.decimal
+    # Lines the reader skips by itself (blank, comment) are counted here, with where.
+    scan = scan_lines(path, spec.comment)
+    if scan.mixed_line_ends:  # the reader needs one line end; the lines stay as they are
+        path = unify_line_ends(path, Path(tempfile.mkdtemp(dir=workdir)) / path.name)
     headers = _csv_headers(path, options, label)
     ids = {h: "VARCHAR" for h in id_headers(headers)}
-    skipped = {"comment_line": _comment_lines(path, spec.comment)} if spec.comment else {}
-    # Lines that are not rows of the table (too many or too few fields, a broken quote,
-    # invalid text) are set aside by DuckDB with their line numbers, then counted and
-    # shown: never dropped unseen. A value of the wrong type is not such a line: the
-    # typed read then starts again as text, and the canonical typing names the column.
+    skipped = {"blank_line": scan.blank}
+    examples: dict[str, tuple[Mapping[str, Any], ...]] = {
+        "blank_line": tuple({"line": n} for n in scan.blank_lines)
+    }
+    if spec.comment:
+        skipped["comment_line"] = scan.comments
+        examples["comment_line"] = tuple({"line": n} for n in scan.comment_lines)
+    # Lines that are not rows of the table (too many or too few fields, a broken quote)
+    # are set aside by DuckDB with their line numbers, then counted and shown: never
+    # dropped unseen. A value of the wrong type is not such a line: the typed read then
+    # starts again as text, and the canonical typing names the column.
     reader = con if capabilities(con).native_files else ibis.duckdb.connect()
     for typed in (True, False):
         rejects = ibis.util.gen_name("growthlens_rejects")
@@ -406,12 +461,86 @@ def _read_csv(
             break
         _drop_table(con, raw.owned)
     lines = [line for line in bad if line["problem"] != "CAST"]
-    if lines:
-        skipped["unreadable_line"] = len(lines)
-    return replace(raw, skipped=skipped, skipped_examples=tuple(lines[:EXAMPLE_LINES]))
+    _refuse_invalid_text(lines, label)
+    if not lines and not scan.comments and not raw.table.count().to_pyarrow().as_py():
+        raise DataError(
+            "the file has a header but no rows",
+            source=label,
+            found="header " + ", ".join(headers),
+            fix="re-export the table with its rows, or leave the table out",
+        )
+    skipped["unreadable_line"] = len(lines)
+    examples["unreadable_line"] = tuple(lines[:EXAMPLE_LINES])
+    return replace(
+        raw,
+        skipped={k: n for k, n in skipped.items() if n},
+        skipped_examples={k: v for k, v in examples.items() if skipped.get(k)},
+        text=(path, options.get("delim", ",")),
+        sniffed=_sniffed_formats(path, options, raw.table) if typed else {},
+    )
 
 
 EXAMPLE_LINES = 3
+
+
+def _refuse_invalid_text(lines: Sequence[Mapping[str, Any]], label: str) -> None:
+    """Bytes that are not UTF-8 mean the whole file is in another encoding: say which."""
+    invalid = [line for line in lines if line["problem"] in ("INVALID ENCODING", "INVALID UNICODE")]
+    if not invalid:
+        return
+    first = invalid[0]
+    raise DataError(
+        f"the file is not UTF-8 text: {len(invalid):,} line(s) hold bytes that are not "
+        f"UTF-8, the first at line {first['line']}",
+        source=label,
+        expected="UTF-8 text, or the file's encoding stated in its source",
+        found=f"line {first['line']}: {first['text']!r} ({first['detail']})",
+        fix='set encoding = "cp1251" (Cyrillic Windows exports), "cp1252" (Western '
+        'European), "latin-1" or "utf-16" in the source: whichever the file was saved in',
+    )
+
+
+def _sniffed_formats(path: Path, options: Mapping[str, Any], table: ir.Table) -> dict[str, str]:
+    """Headers of columns the CSV reader typed as dates or times from day/month text."""
+    timed = [n for n, t in table.schema().items() if t.is_date() or t.is_timestamp()]
+    if not timed:
+        return {}
+    import duckdb
+
+    args = "".join(f", {k} = {_sql_literal(v)}" for k, v in options.items() if k not in ("header",))
+    probe = duckdb.connect()
+    try:
+        query = (
+            "SELECT DateFormat, TimestampFormat, Columns "
+            f"FROM sniff_csv('{_sql_string(str(path))}'{args}, ignore_errors = true)"
+        )
+        row = probe.execute(query).fetchone()
+    except duckdb.Error:
+        return {}  # the read succeeded; without the sniffer's formats nothing more to say
+    finally:
+        probe.close()
+    if row is None:
+        return {}
+    date_format, timestamp_format, columns = row
+    kinds = {c["name"]: c["type"] for c in columns}
+    found: dict[str, str] = {}
+    for header in timed:
+        fmt = date_format if kinds.get(header) == "DATE" else timestamp_format
+        if fmt and _day_month_first(str(fmt)):
+            found[header] = str(fmt)
+    return found
+
+
+def _day_month_first(fmt: str) -> bool:
+    """A format with day and month before the year (03/04/2020), unlike ISO's year first."""
+    year = max(fmt.find("%Y"), fmt.find("%y"))
+    return "%d" in fmt and "%m" in fmt and year > max(fmt.index("%d"), fmt.index("%m"))
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"'{_sql_string(str(value))}'"
 
 
 def _rejected_lines(reader: BaseBackend, rejects: str) -> list[dict[str, Any]]:
@@ -445,25 +574,13 @@ def _drop_table(con: BaseBackend, name: str | None) -> None:
 def _header_delimiter(path: Path) -> str | None:
     """The delimiter the header line uses most (``,``, ``;``, tab or ``|``), if any."""
     try:
-        with _open_text(path) as lines:
+        with path.open(encoding="utf-8", errors="replace", newline="") as lines:
             header = lines.readline()
-    except (OSError, EOFError):
+    except OSError:
         return None  # the reader reports what is wrong with the file
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else None
-
-
-def _comment_lines(path: Path, comment: str) -> int:
-    """Lines of the file that start with ``comment`` (what DuckDB skips as comments)."""
-    with _open_text(path) as lines:
-        return sum(1 for line in lines if line.startswith(comment))
-
-
-def _open_text(path: Path) -> Any:
-    """The file as lines of text (a ``.gz`` decompressed as it is read; bad bytes replaced)."""
-    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace", newline="")
 
 
 def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
@@ -503,28 +620,22 @@ def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
     try:
         rel = probe.read_csv(str(path), all_varchar=True, **probe_options)
         headers = list(rel.columns)
-        has_rows = rel.limit(1).fetchall()
         # DuckDB renames a repeated header ("a", "a_1"); the header line as written says
         # whether two columns really share a name.
         written = probe.read_csv(str(path), all_varchar=True, **{**probe_options, "header": False})
         first = written.limit(1).fetchall()
     except duckdb.Error as exc:
         raise DataError(
-            f"cannot read the file as CSV: {_first_line(exc)}",
+            "cannot read the file as CSV",
             source=label,
-            fix="check that the file is complete CSV text (a gzip must not be truncated)",
+            found=_engine_message(exc),
+            fix="check that the file is complete CSV text; if it is not UTF-8, set its "
+            'encoding (e.g. encoding = "cp1251") in the source',
         ) from exc
     finally:
         probe.close()
     if first and len(first[0]) == len(headers):
         check_unique_headers([str(h).strip() for h in first[0]], label)
-    if not has_rows:
-        raise DataError(
-            "the file has a header but no rows",
-            source=label,
-            found="header " + ", ".join(headers),
-            fix="re-export the table with its rows, or leave the table out",
-        )
     return headers
 
 
@@ -633,7 +744,9 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
     try:
         db = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise DataError(f"cannot open the DuckDB file: {_first_line(exc)}", source=label) from exc
+        raise DataError(
+            "cannot open the DuckDB file", source=label, found=_engine_message(exc)
+        ) from exc
     try:
         names = [
             r[0]
@@ -705,6 +818,12 @@ def upload(con: BaseBackend, name: str, arrow: pa.Table) -> ir.Table:
 
 def _supports_temp(con: BaseBackend) -> bool:
     return capabilities(con).temp_tables
+
+
+def _engine_message(exc: BaseException) -> str:
+    """The engine's whole message on one line (its detail is often past the first line)."""
+    text = " ".join(part.strip() for part in str(exc).strip().splitlines() if part.strip())
+    return text[:2000] or type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ EXCLUSION_TEXT: dict[str, str] = {
     "duplicate_key": "duplicate the key of another row (resolved by the duplicate policy)",
     "out_of_window": "fall outside the data window",
     "comment_line": "are comment lines (they start with the source's comment character)",
+    "blank_line": "are blank lines (no text between two line breaks)",
     "unreadable_line": "are lines that are not rows of the table (too many or too few "
     "fields, a broken quote or invalid text; see the line numbers)",
 }
@@ -43,6 +44,7 @@ EXCLUSION_TEXT_ONE: dict[str, str] = {
     "duplicate_key": "duplicates the key of another row (resolved by the duplicate policy)",
     "out_of_window": "falls outside the data window",
     "comment_line": "is a comment line (it starts with the source's comment character)",
+    "blank_line": "is a blank line (no text between two line breaks)",
     "unreadable_line": "is a line that is not a row of the table (too many or too few "
     "fields, a broken quote or invalid text; see the line number)",
 }
@@ -50,6 +52,8 @@ EXCLUSION_TEXT_ONE: dict[str, str] = {
 # these, and every missing_<column>, nonfinite_<column> and negative_<column>.
 ERROR_REASONS = ("negative_revenue", "negative_cost", "unreadable_line")
 ERROR_PREFIXES = ("missing_", "nonfinite_", "negative_")
+# Lines the reader skips that hold no row: counted, but nothing is lost (info).
+EMPTY_LINES = ("comment_line", "blank_line")
 
 
 def exclusion_text(reason: str, *, one: bool = False) -> str:
