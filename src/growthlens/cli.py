@@ -280,9 +280,11 @@ def check(
         for finding in ds.quality.findings:
             for example in finding.examples:
                 if "line" in example:
+                    problem = str(example.get("problem", finding.check)).lower()
+                    text = f": {example['text']}" if example.get("text") else ""
                     out.print(
                         f"  {example.get('source', finding.table)} line {example['line']}: "
-                        f"{example['problem'].lower()}: {example['text']}",
+                        f"{problem}{text}",
                         markup=False,
                         soft_wrap=True,
                     )

@@ -333,7 +333,9 @@ def _number(text: ir.StringValue, spec: SourceSpec | None) -> ir.Value:
 
 def _parse_timestamp(text: ir.StringValue, fmt: str | None) -> ir.Value:
     if fmt:
-        return text.as_timestamp(fmt)
+        # Wall-clock text gives a naive time; Ibis labels the result UTC, the cast (a no-op
+        # in the engines' SQL) makes it naive like every other timestamp.
+        return text.as_timestamp(fmt).cast(dt.Timestamp())
     # Offsets ("+03:00", "Z") are honoured: the instant is converted to the session time
     # zone. Without an offset the wall-clock time is kept as given.
     aware = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())

@@ -430,11 +430,13 @@ def _read_csv(
     ids = {h: "VARCHAR" for h in id_headers(headers)}
     skipped = {"blank_line": scan.blank}
     examples: dict[str, tuple[Mapping[str, Any], ...]] = {
-        "blank_line": tuple({"line": n} for n in scan.blank_lines)
+        "blank_line": tuple({"line": n, "problem": "blank line"} for n in scan.blank_lines)
     }
     if spec.comment:
         skipped["comment_line"] = scan.comments
-        examples["comment_line"] = tuple({"line": n} for n in scan.comment_lines)
+        examples["comment_line"] = tuple(
+            {"line": n, "problem": "comment line"} for n in scan.comment_lines
+        )
     # Lines that are not rows of the table (too many or too few fields, a broken quote)
     # are set aside by DuckDB with their line numbers, then counted and shown: never
     # dropped unseen. A value of the wrong type is not such a line: the typed read then
@@ -556,7 +558,7 @@ def _rejected_lines(reader: BaseBackend, rejects: str) -> list[dict[str, Any]]:
             {
                 "line": int(line),
                 "problem": str(kind),
-                "text": str(text)[:200],
+                "text": str(text).strip("\r\n")[:200],
                 "detail": str(detail),
             },
         )
