@@ -25,7 +25,8 @@ def test_blank_lines_are_counted_with_their_line_numbers(tmp_path: Path) -> None
     orders = _write(
         tmp_path,
         "orders.csv",
-        ORDERS_HEADER + "1,2020-01-01 10:00,5\n\n2,2020-01-01 11:00,6\r\n\r\n\n3,2020-01-02 9:00,7\n\n",
+        ORDERS_HEADER
+        + "1,2020-01-01 10:00,5\n\n2,2020-01-01 11:00,6\r\n\r\n\n3,2020-01-02 9:00,7\n\n",
     )
     ds = gl.load(orders=orders)
     counts = ds.quality.table_counts("orders")

@@ -41,7 +41,7 @@ from growthlens.data.firsts import (
 from growthlens.data.firsts import first_sessions as first_sessions_of
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
-from growthlens.data.readers import RawSource, is_excel, read_object, read_spec
+from growthlens.data.readers import RawSource, engine_message, is_excel, read_object, read_spec
 from growthlens.data.tables import TABLES, FlagRule, TableModel
 from growthlens.data.textfile import Limits
 from growthlens.engine import BackendLike, capabilities, connect
@@ -284,6 +284,8 @@ class _Loader:
                     finding = replace(finding, examples=read[name].skipped_examples[reason])
                 findings.append(finding)
             findings += [notice.finding(name, tally.accepted) for notice in read[name].date_orders]
+            if read[name].spanning:
+                findings.append(_spanning_finding(name, read[name].spanning))
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
             # Without a key, duplicates are identical rows, so they share their user: only
             # users with two sessions on one day (or two orders) need to be looked at.
@@ -339,6 +341,7 @@ class _Loader:
         skipped: dict[str, int] = {}
         examples: dict[str, list[Mapping[str, Any]]] = {}
         notices: list[_DateOrder] = []
+        spanning = 0
         problems: list[DataError] = []
         columnar = True
         for rank, item in enumerate(plan.items):
@@ -373,6 +376,7 @@ class _Loader:
             for reason, lines in raw.skipped_examples.items():
                 examples.setdefault(reason, []).extend({"source": raw.label, **e} for e in lines)
             notices += _date_orders(raw, mapping, model, spec)
+            spanning += raw.spanning
             columnar = columnar and raw.columnar and raw.owned is None
         if problems:
             raise DataError.combine(problems)
@@ -397,6 +401,7 @@ class _Loader:
             skipped=skipped,
             skipped_examples={r: tuple(e[: validate.EXAMPLES]) for r, e in examples.items()},
             date_orders=tuple(notices),
+            spanning=spanning,
         )
 
     def _forget_text(self, raw: RawSource) -> None:
@@ -431,9 +436,15 @@ class _Loader:
         explicit = dict(spec.columns) if spec else {}
         label = f"{model.name} frame" if spec is None else Path(spec.path).name
 
-        def id_headers(headers: Sequence[str]) -> list[str]:
+        numbers = {c.name for c in model.columns if c.kind == "number"} - as_text
+
+        def id_headers(headers: Sequence[str]) -> dict[str, str]:
             mapping = resolve(model, headers, explicit, source=label)
-            return [h for c, h in mapping.canonical.items() if c in as_text]
+            return {
+                h: "VARCHAR" if c in as_text else "DOUBLE"
+                for c, h in mapping.canonical.items()
+                if c in as_text or c in numbers
+            }
 
         if spec is not None:
             raw = read_spec(
@@ -457,8 +468,9 @@ class _Loader:
             return table.cache()
         except Exception as exc:  # an engine error while typing rows; name the sources
             raise DataError(
-                f"the {name} rows cannot be typed: {_first_line(exc)}",
+                f"the {name} rows cannot be typed",
                 source=", ".join(read.labels),
+                found=engine_message(exc),
                 fix="check the mapped columns' values, or map other columns in growthlens.toml",
             ) from exc
 
@@ -723,6 +735,7 @@ class _ReadTable:
     skipped: Mapping[str, int]
     skipped_examples: Mapping[str, tuple[Mapping[str, Any], ...]]
     date_orders: tuple[_DateOrder, ...] = ()
+    spanning: int = 0
 
 
 @dataclass(frozen=True)
@@ -755,6 +768,28 @@ class _DateOrder:
             what_one=what.replace("have dates", "has a date", 1),
             severity="warning",
         )
+
+
+def _spanning_finding(table: str, breaks: int) -> Finding:
+    """Line breaks inside quoted values: the file has more lines than rows, and says why."""
+    what = (
+        "line breaks are inside quoted values (a value spanning lines, or a quote opened on "
+        "one line and closed on a later one), so the file has that many more lines than rows"
+    )
+    return Finding(
+        table=table,
+        check="line_breaks_in_values",
+        message=f"{breaks:,} {what}.",
+        rows=breaks,
+        action="kept",
+        effect="the rows are read as the CSV's quotes say; if a quote is misplaced, fix it "
+        "and load again",
+        what=what,
+        what_one=what.replace("line breaks are", "line break is").replace(
+            "that many more lines", "one more line"
+        ),
+        severity="warning",
+    )
 
 
 def _order_words(fmt: str) -> str:
@@ -798,8 +833,3 @@ def _per_day_table(per_day: pd.DataFrame, sessions: ir.Table) -> ir.Table:
         schema["source"] = sessions.source.type()
     table = ibis.memtable(per_day[list(schema)], schema=schema)
     return table.rename(sessions="rows")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

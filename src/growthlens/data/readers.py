@@ -12,7 +12,10 @@ stay lazy.
 from __future__ import annotations
 
 import contextlib
+import csv
 import difflib
+import json
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -87,6 +90,8 @@ class RawSource:
             values that cannot be read (``None`` for other formats).
         sniffed: header → the non-ISO date or time format the CSV reader chose for it by
             itself (e.g. ``%d/%m/%Y``), to be said where another reading would also fit.
+        spanning: line breaks inside quoted values (the CSV has that many more lines than
+            rows and skipped lines), to be said: rows read are then fewer than lines.
     """
 
     table: ir.Table
@@ -97,10 +102,17 @@ class RawSource:
     skipped_examples: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
     text: tuple[Path, str] | None = None
     sniffed: Mapping[str, str] = field(default_factory=dict)
+    spanning: int = 0
 
 
-HeaderResolver = Callable[[Sequence[str]], Sequence[str]]
-"""Given a source's headers, returns those that hold ids (read as text)."""
+HeaderResolver = Callable[[Sequence[str]], Mapping[str, str]]
+"""Given a source's headers, the type some must be read as: ``VARCHAR`` (ids, values whose
+format the user states) or ``DOUBLE`` (numbers, so no reader guesses ``inf`` is a date)."""
+
+
+def text_headers(types: Mapping[str, str]) -> list[str]:
+    """The headers a resolver wants read as text."""
+    return [h for h, t in types.items() if t == "VARCHAR"]
 
 
 def read_spec(
@@ -172,17 +184,24 @@ def read_spec(
         if fmt == "duckdb":
             return _read_duckdb_file(con, path, inner_table, label)
         if fmt == "excel":
-            arrow, sheet = read_excel(path, sheet=spec.sheet, label=label, text_columns=id_headers)
+            arrow, sheet = read_excel(
+                path,
+                sheet=spec.sheet,
+                label=label,
+                text_columns=lambda headers: text_headers(id_headers(headers)),
+            )
             name = ibis.util.gen_name("growthlens_sheet")
             table = upload(con, name, _without_null_types(arrow))
             return RawSource(table, f"{label}:{sheet}", columnar=True, owned=name)
     except DataError:
         raise
     except Exception as exc:  # engine errors: bad quoting, corrupt parquet, …
+        bad_line = _first_bad_json_line(path) if fmt == "json" else None
         raise DataError(
-            f"cannot read the file as {fmt}",
+            f"cannot read the file as {fmt}"
+            + (f": line {bad_line[0]} is not one JSON value" if bad_line else ""),
             source=label,
-            found=_engine_message(exc),
+            found=f"line {bad_line[0]}: {bad_line[1]}" if bad_line else engine_message(exc),
             fix="check that the file is complete and of the stated format (export it "
             'again, or set format = "csv" | "parquet" | "json" | "sqlite" | "duckdb" | '
             '"excel" in its source)',
@@ -243,7 +262,8 @@ def _as_arrow(obj: Any, label: str) -> pa.Table:
             return obj.to_arrow()
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise DataError(
-            f"cannot convert the frame to Arrow: {_first_line(exc)}",
+            "cannot convert the frame to Arrow",
+            found=engine_message(exc),
             source=label,
             fix="give every column one type (e.g. ids all text or all integers)",
         ) from exc
@@ -413,7 +433,14 @@ def _read_csv(
         path = to_utf8(path, utf8, encoding=spec.encoding, label=label)
     # No comment character unless the source names one: DuckDB would otherwise guess one
     # and drop every line that starts with it ("#1 partner" is a source name, not a note).
-    options: dict[str, Any] = {"header": True, "comment": spec.comment or ""}
+    # Quotes are '"' (doubled inside a value), as CSV says: a sniffer that saw a broken
+    # quote would otherwise read the whole file without quoting, keeping '"u1"' as an id.
+    options: dict[str, Any] = {
+        "header": True,
+        "comment": spec.comment or "",
+        "quote": '"',
+        "escape": '"',
+    }
     if spec.delimiter:
         options["delim"] = spec.delimiter
     elif path.name.lower().endswith(".tsv"):
@@ -426,8 +453,8 @@ def _read_csv(
     scan = scan_lines(path, spec.comment)
     if scan.mixed_line_ends:  # the reader needs one line end; the lines stay as they are
         path = unify_line_ends(path, Path(tempfile.mkdtemp(dir=workdir)) / path.name)
-    headers = _csv_headers(path, options, label)
-    ids = {h: "VARCHAR" for h in id_headers(headers)}
+    headers, sniffable = _csv_headers(path, options, label)
+    types = dict(id_headers(headers))
     skipped = {"blank_line": scan.blank}
     examples: dict[str, tuple[Mapping[str, Any], ...]] = {
         "blank_line": tuple({"line": n, "problem": "blank line"} for n in scan.blank_lines)
@@ -442,9 +469,14 @@ def _read_csv(
     # dropped unseen. A value of the wrong type is not such a line: the typed read then
     # starts again as text, and the canonical typing names the column.
     reader = con if capabilities(con).native_files else ibis.duckdb.connect()
-    for typed in (True, False):
+    # A file the sniffer cannot read (a quote left open, a line over its size limit) is
+    # read as text with the columns of its header line: its bad lines are then set aside.
+    unsniffed = {"auto_detect": False, "columns": dict.fromkeys(headers, "VARCHAR")}
+    for typed in (True, False) if sniffable else (False,):
         rejects = ibis.util.gen_name("growthlens_rejects")
-        kind: dict[str, Any] = {"types": ids or None} if typed else {"all_varchar": True}
+        kind: dict[str, Any] = (
+            {"types": types or None} if typed else {"all_varchar": True} if sniffable else unsniffed
+        )
 
         def read(c: BaseBackend, kind: dict[str, Any] = kind, rejects: str = rejects) -> ir.Table:
             return c.read_csv(
@@ -464,7 +496,9 @@ def _read_csv(
         _drop_table(con, raw.owned)
     lines = [line for line in bad if line["problem"] != "CAST"]
     _refuse_invalid_text(lines, label)
-    if not lines and not scan.comments and not raw.table.count().to_pyarrow().as_py():
+    _refuse_open_quote(lines, label)
+    rows = int(raw.table.count().to_pyarrow().as_py())
+    if not lines and not scan.comments and not rows:
         raise DataError(
             "the file has a header but no rows",
             source=label,
@@ -479,10 +513,29 @@ def _read_csv(
         skipped_examples={k: v for k, v in examples.items() if skipped.get(k)},
         text=(path, options.get("delim", ",")),
         sniffed=_sniffed_formats(path, options, raw.table) if typed else {},
+        # Lines beyond rows and skipped lines: line breaks inside quoted values.
+        spanning=max(0, scan.lines - 1 - rows - len(lines) - scan.blank - scan.comments),
     )
 
 
 EXAMPLE_LINES = 3
+
+
+def _refuse_open_quote(lines: Sequence[Mapping[str, Any]], label: str) -> None:
+    """A quote opened and never closed makes the rest of the file one value: say where."""
+    open_quote = [line for line in lines if "\n" in str(line["text"])]
+    if not open_quote:
+        return
+    first = open_quote[0]
+    spans = str(first["text"]).count("\n") + 1
+    raise DataError(
+        f"line {first['line']} opens a quote that is never closed, so the {spans} lines from "
+        "there on would be read as one value",
+        source=label,
+        expected='a closing " for every opening one (a " inside a value written as "")',
+        found=f"line {first['line']}: {str(first['text']).splitlines()[0][:200]!r}",
+        fix="correct the quote on that line (or remove it), then load again",
+    )
 
 
 def _refuse_invalid_text(lines: Sequence[Mapping[str, Any]], label: str) -> None:
@@ -558,7 +611,10 @@ def _rejected_lines(reader: BaseBackend, rejects: str) -> list[dict[str, Any]]:
             {
                 "line": int(line),
                 "problem": str(kind),
-                "text": str(text).strip("\r\n")[:200],
+                # Kept whole when it spans lines (an open quote): its line count is the news.
+                "text": str(text).strip("\r\n")
+                if "\n" in str(text).strip("\r\n")
+                else str(text).strip("\r\n")[:200],
                 "detail": str(detail),
             },
         )
@@ -585,8 +641,34 @@ def _header_delimiter(path: Path) -> str | None:
     return best if counts[best] else None
 
 
+def _first_bad_json_line(path: Path, budget: int = 256 * 1024**2) -> tuple[int, str] | None:
+    """For JSON lines: the first line that is not one JSON value, and why (error path only).
+
+    The engine's parser reads past a broken line's end and names the line after it.
+    """
+    if not path.name.lower().endswith((".jsonl", ".ndjson")):
+        return None
+    read = 0
+    with path.open(encoding="utf-8", errors="replace") as file:
+        for number, line in enumerate(file, start=1):
+            read += len(line)
+            if read > budget:
+                return None
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                return number, f"{line.strip()[:200]!r} ({exc})"
+    return None
+
+
 def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
-    return _materialize(con, lambda c: c.read_json(str(path)), label)
+    # JSON lines are one object per line: said, so an error names the line it is on
+    # (guessing the layout, the reader counts lines differently).
+    lines = path.name.lower().endswith((".jsonl", ".ndjson"))
+    options = {"format": "newline_delimited"} if lines else {}
+    return _materialize(con, lambda c: c.read_json(str(path), **options), label)
 
 
 def _materialize(
@@ -609,15 +691,15 @@ def _materialize(
     return RawSource(table, label, columnar=True, owned=name)
 
 
-def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
+def _csv_headers(path: Path, options: dict[str, Any], label: str) -> tuple[list[str], bool]:
+    """The header names, and whether DuckDB's sniffer can read the file."""
     import duckdb
 
-    # Headers only: the decimal separator does not matter for all-text columns.
-    probe_options = {k: v for k, v in options.items() if k not in ("delim", "decimal_separator")}
+    # The Python API names some options differently from SQL's read_csv.
+    renamed = {"delim": "sep", "quote": "quotechar", "escape": "escapechar"}
+    probe_options = {renamed.get(k, k): v for k, v in options.items()}
     # Lines that are not rows are the read's to count; here they must not stop the probe.
     probe_options["ignore_errors"] = True
-    if "delim" in options:
-        probe_options["sep"] = options["delim"]
     probe = duckdb.connect()
     try:
         rel = probe.read_csv(str(path), all_varchar=True, **probe_options)
@@ -627,18 +709,31 @@ def _csv_headers(path: Path, options: dict[str, Any], label: str) -> list[str]:
         written = probe.read_csv(str(path), all_varchar=True, **{**probe_options, "header": False})
         first = written.limit(1).fetchall()
     except duckdb.Error as exc:
-        raise DataError(
-            "cannot read the file as CSV",
-            source=label,
-            found=_engine_message(exc),
-            fix="check that the file is complete CSV text; if it is not UTF-8, set its "
-            'encoding (e.g. encoding = "cp1251") in the source',
-        ) from exc
+        # The sniffer reads a sample of rows; one line there can defeat it (a quote left
+        # open, a line over its size limit). The header line alone gives the columns.
+        own = _written_header(path, options.get("delim", ","))
+        if len(own) < 2:
+            raise DataError(
+                "cannot read the file as CSV",
+                source=label,
+                found=engine_message(exc),
+                fix="check that the file is complete CSV text; if it is not UTF-8, set its "
+                'encoding (e.g. encoding = "cp1251") in the source',
+            ) from exc
+        check_unique_headers(own, label)
+        return own, False
     finally:
         probe.close()
     if first and len(first[0]) == len(headers):
         check_unique_headers([str(h).strip() for h in first[0]], label)
-    return headers
+    return headers, True
+
+
+def _written_header(path: Path, delimiter: str) -> list[str]:
+    """The header line's names as written (blank ones named as DuckDB does, ``column<i>``)."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as file:
+        names = next(csv.reader(file, delimiter=delimiter), [])
+    return [name.strip() or f"column{i}" for i, name in enumerate(names)]
 
 
 def _read_sqlite(
@@ -666,7 +761,7 @@ def _read_sqlite(
             ) from exc
         chosen = _choose_table(names, table, label)
         columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
-        ids = set(id_headers(columns))
+        ids = set(text_headers(id_headers(columns)))
         selects, schema = _sqlite_plan(db, chosen, columns, ids)
         cursor = db.execute(f"SELECT {', '.join(selects)} FROM {_sqlite_ident(chosen)}")
         batches = _sqlite_batches(cursor, schema)
@@ -747,7 +842,7 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
         db = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise DataError(
-            "cannot open the DuckDB file", source=label, found=_engine_message(exc)
+            "cannot open the DuckDB file", source=label, found=engine_message(exc)
         ) from exc
     try:
         names = [
@@ -822,12 +917,13 @@ def _supports_temp(con: BaseBackend) -> bool:
     return capabilities(con).temp_tables
 
 
-def _engine_message(exc: BaseException) -> str:
-    """The engine's whole message on one line (its detail is often past the first line)."""
-    text = " ".join(part.strip() for part in str(exc).strip().splitlines() if part.strip())
+def engine_message(exc: BaseException) -> str:
+    """The engine's whole message on one line (its detail is often past the first line).
+
+    Without the SQL it echoes (``LINE 1: SELECT …``), and with long runs of data (a 3 MB
+    line it quotes) cut to their start.
+    """
+    text = str(exc).strip().split("\nLINE 1:")[0]
+    text = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    text = re.sub(r"\S{120,}", lambda m: f"{m.group()[:80]}… ({len(m.group()):,} characters)", text)
     return text[:2000] or type(exc).__name__
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

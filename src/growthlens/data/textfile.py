@@ -145,6 +145,7 @@ class LineScan:
         comments: lines starting (after spaces) with the comment character.
         comment_lines: the first of their line numbers.
         breaks: line breaks in the file; ``crlf`` of them are CR LF (Windows).
+        lines: lines in the file (a last line without a line break counts).
     """
 
     blank: int
@@ -153,6 +154,7 @@ class LineScan:
     comment_lines: tuple[int, ...]
     breaks: int = 0
     crlf: int = 0
+    lines: int = 0
 
     @property
     def mixed_line_ends(self) -> bool:
@@ -173,7 +175,9 @@ def scan_lines(path: Path, comment: str | None = None) -> LineScan:
     found: list[list[int]] = [[] for _ in patterns]
     counts = [0] * len(patterns)
     breaks = crlf = 0
+    last = b""
     for text, seen, breaks_before in _windows(path):
+        last = text[-1:]
         breaks += text.count(b"\n", seen)
         crlf += text.count(b"\r\n", seen - 1)
         if not comment and b"\n\n" not in text and b"\n\r\n" not in text:
@@ -193,6 +197,7 @@ def scan_lines(path: Path, comment: str | None = None) -> LineScan:
         comment_lines=tuple(found[1]) if comment else (),
         breaks=breaks,
         crlf=crlf,
+        lines=breaks + (1 if last not in (b"", b"\n") else 0),
     )
 
 
