@@ -103,7 +103,7 @@ def test_several_sheets_need_a_name(tmp_path: Path) -> None:
     path = write_book(tmp_path / "book.xlsx", {"Notes": NOTES, "Orders": ORDERS})
     with pytest.raises(DataError) as err:
         read_excel(path, sheet=None, label="book.xlsx", text_columns=no_text)
-    assert err.value.problem == "the workbook has several sheets; say which one"
+    assert err.value.problem == "the workbook holds several sheets; say which one"
     assert err.value.source == "book.xlsx"
     assert err.value.found == "Notes, Orders"
     assert err.value.fix == 'set sheet = "<name>" in the source'

@@ -33,6 +33,7 @@ import fastexcel
 import pyarrow as pa
 
 from growthlens.data.headers import check_unique_headers
+from growthlens.data.members import choose_member
 from growthlens.errors import DataError
 
 _UNREADABLE_FIX = (
@@ -75,7 +76,7 @@ def read_excel(
             sheet is missing or ambiguous, empty or has no rows, or two columns share a name.
     """
     reader = _open(path, label)
-    name = _choose_sheet(reader.sheet_names, sheet, label)
+    name = choose_member(reader.sheet_names, sheet, label, kind="sheet", container="workbook")
     try:
         # fastexcel renames a repeated header ("uid", "uid_1"), so read the header row as
         # written first; the data pass below uses the same first non-empty row as header.
@@ -137,28 +138,6 @@ def _open(path: Path, label: str) -> fastexcel.ExcelReader:
         except fastexcel.FastExcelError:
             # The suffix-based message is the precise one ("password protected", "not a zip").
             raise _unreadable(exc, label) from exc
-
-
-def _choose_sheet(names: list[str], sheet: str | None, label: str) -> str:
-    if sheet is not None:
-        if sheet not in names:
-            raise DataError(
-                f"no sheet {sheet!r} in the workbook",
-                source=label,
-                found=", ".join(names) or "no sheets",
-                fix='set sheet = "<name>" to one of the sheets found',
-            )
-        return sheet
-    if len(names) != 1:
-        raise DataError(
-            "the workbook has several sheets; say which one"
-            if names
-            else "the workbook has no sheets",
-            source=label,
-            found=", ".join(names) or "no sheets",
-            fix='set sheet = "<name>" in the source',
-        )
-    return names[0]
 
 
 def _header(cell: str | None, position: int) -> str:

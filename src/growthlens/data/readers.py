@@ -32,6 +32,7 @@ from ibis.backends import BaseBackend
 from growthlens.data.config import SourceSpec
 from growthlens.data.excel import read_excel
 from growthlens.data.headers import check_unique_headers
+from growthlens.data.members import choose_member
 from growthlens.data.textfile import (
     Limits,
     copy_capped,
@@ -759,7 +760,7 @@ def _read_sqlite(
                 source=label,
                 fix='set format = "csv" (or the real format) in the source',
             ) from exc
-        chosen = _choose_table(names, table, label)
+        chosen = choose_member(names, table, label, kind="table", container="database")
         columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
         ids = set(text_headers(id_headers(columns)))
         selects, schema = _sqlite_plan(db, chosen, columns, ids)
@@ -832,7 +833,7 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
             f"WHERE table_catalog = '{alias}' ORDER BY 1, 2"
         ).fetchall()
         schemas = {name: schema for schema, name in found}
-        chosen = _choose_table(sorted(schemas), table, label)
+        chosen = choose_member(sorted(schemas), table, label, kind="table", container="database")
         attached = con.table(chosen, database=(alias, schemas[chosen]))
         return RawSource(attached, f"{label}:{chosen}", columnar=True)
 
@@ -851,35 +852,13 @@ def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: st
                 "SELECT table_name FROM information_schema.tables ORDER BY 1"
             ).fetchall()
         ]
-        chosen = _choose_table(names, table, label)
+        chosen = choose_member(names, table, label, kind="table", container="database")
         arrow = db.table(chosen).to_arrow_table()
     finally:
         db.close()
     name = ibis.util.gen_name("growthlens_duckdb")
     result = upload(con, name, arrow)
     return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
-
-
-def _choose_table(names: list[str], table: str | None, label: str) -> str:
-    if table is not None:
-        if table not in names:
-            raise DataError(
-                f"no table {table!r} in the database",
-                source=label,
-                found=", ".join(names) or "no tables",
-                fix='set table = "<name>" to one of the tables found',
-            )
-        return table
-    if len(names) != 1:
-        raise DataError(
-            "the database holds several tables; say which one"
-            if names
-            else "the database holds no tables",
-            source=label,
-            found=", ".join(names) or "no tables",
-            fix='set table = "<name>" in the source',
-        )
-    return names[0]
 
 
 def _sqlite_ident(name: str) -> str:
