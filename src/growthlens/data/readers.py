@@ -450,21 +450,13 @@ def _read_csv(
         # Chosen from the header line: DuckDB's sniffer reads a sample of rows, and a few
         # ragged lines there can make it guess another delimiter for the whole file.
         options["delim"] = delimiter
-    # Lines the reader skips by itself (blank, comment) are counted here, with where.
-    scan = scan_lines(path, spec.comment)
+    # Lines the reader skips by itself (blank, comment) are counted, with where: first the
+    # lines alone (cheap); blank lines are looked for when the lines are more than the rows.
+    scan = scan_lines(path, spec.comment, blanks=bool(spec.comment))
     if scan.mixed_line_ends:  # the reader needs one line end; the lines stay as they are
         path = unify_line_ends(path, Path(tempfile.mkdtemp(dir=workdir)) / path.name)
     headers, sniffable = _csv_headers(path, options, label)
     types = dict(id_headers(headers))
-    skipped = {"blank_line": scan.blank}
-    examples: dict[str, tuple[Mapping[str, Any], ...]] = {
-        "blank_line": tuple({"line": n, "problem": "blank line"} for n in scan.blank_lines)
-    }
-    if spec.comment:
-        skipped["comment_line"] = scan.comments
-        examples["comment_line"] = tuple(
-            {"line": n, "problem": "comment line"} for n in scan.comment_lines
-        )
     # Lines that are not rows of the table (too many or too few fields, a broken quote)
     # are set aside by DuckDB with their line numbers, then counted and shown: never
     # dropped unseen. A value of the wrong type is not such a line: the typed read then
@@ -499,6 +491,17 @@ def _read_csv(
     _refuse_invalid_text(lines, label)
     _refuse_open_quote(lines, label)
     rows = int(raw.table.count().to_pyarrow().as_py())
+    if not spec.comment and scan.lines - 1 > rows + len(lines):
+        scan = scan_lines(path)
+    skipped = {"blank_line": scan.blank}
+    examples: dict[str, tuple[Mapping[str, Any], ...]] = {
+        "blank_line": tuple({"line": n, "problem": "blank line"} for n in scan.blank_lines)
+    }
+    if spec.comment:
+        skipped["comment_line"] = scan.comments
+        examples["comment_line"] = tuple(
+            {"line": n, "problem": "comment line"} for n in scan.comment_lines
+        )
     if not lines and not scan.comments and not rows:
         raise DataError(
             "the file has a header but no rows",

@@ -162,8 +162,11 @@ class LineScan:
         return 0 < self.crlf < self.breaks
 
 
-def scan_lines(path: Path, comment: str | None = None) -> LineScan:
+def scan_lines(path: Path, comment: str | None = None, *, blanks: bool = True) -> LineScan:
     """Count blank lines (and comment lines when ``comment`` is given) in one pass.
+
+    ``blanks=False`` counts only lines and line ends (a cheaper pass): enough to see that
+    a file's lines are all rows, the usual case, before looking for blank ones.
 
     A blank line inside a quoted field is counted too: the pass does not parse quotes
     (such fields are rare in exports, and then the count says more than the reader left).
@@ -179,8 +182,14 @@ def scan_lines(path: Path, comment: str | None = None) -> LineScan:
     for text, seen, breaks_before in _windows(path):
         last = text[-1:]
         breaks += text.count(b"\n", seen)
-        crlf += text.count(b"\r\n", seen - 1)
-        if not comment and b"\n\n" not in text and b"\n\r\n" not in text:
+        # Each search is a pass over the text: the cheap one (a byte) says if the others
+        # are needed; most exports have no carriage return, or no blank line at all.
+        has_cr = text.find(b"\r", seen - 1) != -1
+        if has_cr:
+            crlf += text.count(b"\r\n", seen - 1)
+        if not blanks:
+            continue
+        if not comment and b"\n\n" not in text and not (has_cr and b"\n\r\n" in text):
             continue  # the usual case: no blank line in this part, nothing to find
         for i, pattern in enumerate(patterns):
             for match in pattern.finditer(text):
