@@ -46,8 +46,14 @@ def test_hand_worked() -> None:
     cell = r.table[(r.table["weekday"] == 1) & (r.table["hour"] == 9)].iloc[0]
     assert (cell["day"], cell["users"], cell["buyers"], cell["revenue"]) == ("Mon", 2, 1, 40.0)
     assert cell["conversion"] == 0.5 and cell["revenue_per_user"] == 20.0
+    # Revenue per user 40 and 0: s² = (1600 − 2·20²) / 1 = 800, s/√2 = 20, t(1) = 12.706.
+    t1 = 12.706204736174707
+    assert (cell["revenue_per_user_low"], cell["revenue_per_user_high"]) == pytest.approx(
+        (20 - t1 * 20, 20 + t1 * 20)
+    )
     sat = r.table[(r.table["weekday"] == 6) & (r.table["hour"] == 20)].iloc[0]
     assert (sat["users"], sat["buyers"], sat["revenue"]) == (1, 1, 20.0)
+    assert math.isnan(sat["revenue_per_user_low"])  # one user: no interval
     empty = r.table[(r.table["weekday"] == 7) & (r.table["hour"] == 3)].iloc[0]
     assert empty["users"] == 0 and math.isnan(empty["conversion"])
     s = r.summary
@@ -76,6 +82,39 @@ def test_matches_plain_pandas(seed: int) -> None:
         want = merged[f"{column}_oracle"].fillna(0).to_numpy(dtype=float)
         np.testing.assert_allclose(merged[column].to_numpy(dtype=float), want, rtol=1e-12)
     assert ours["users"].sum() == ds.table("sessions").user_id.nunique().execute()
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_revenue_per_user_intervals_and_the_lead_match_scipy(seed: int) -> None:
+    """Per weekday: the t interval of revenue per user from the users' own revenue (scipy);
+    the best weekday against the next: Welch's t test on the two groups of users (scipy)."""
+    from scipy import stats
+
+    f = random_frames(seed, users=2_000, days=60)
+    ds = gl.load(sessions=f.sessions, orders=f.orders)
+    r = gl.revenue_by_first_visit(ds, confidence=0.9)
+    users = oracle.user_revenue(f.sessions, f.orders, ds.window)  # type: ignore[arg-type]
+    weekdays = r.tables["weekdays"].set_index("weekday")
+    for weekday, group in users.groupby("weekday"):
+        x = group["revenue"].to_numpy()
+        low, high = stats.t.interval(0.9, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+        row = weekdays.loc[weekday]
+        assert row["revenue_per_user"] == pytest.approx(x.mean(), rel=1e-12)
+        assert (row["revenue_per_user_low"], row["revenue_per_user_high"]) == pytest.approx(
+            (low, high), rel=1e-9
+        )
+    means = users.groupby("weekday")["revenue"].mean().sort_values(ascending=False)
+    best, second = means.index[0], means.index[1]
+    want = stats.ttest_ind(
+        users.loc[users.weekday == best, "revenue"],
+        users.loc[users.weekday == second, "revenue"],
+        equal_var=False,
+    )
+    (finding,) = [f for f in r.findings if f.code == "best_weekday"]
+    assert finding.numbers["lead_p_value"] == pytest.approx(want.pvalue, rel=1e-9)
+    assert "Welch t test" in finding.text
+    entry = r.summary["best_day_revenue_per_user"]
+    assert entry.method == "Student t 90%" and entry.low < entry.value < entry.high
 
 
 def test_recovers_a_planted_weekday_effect() -> None:

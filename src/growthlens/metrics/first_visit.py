@@ -20,7 +20,8 @@ def first_visit_slots(ds: Dataset) -> pd.DataFrame:
     Columns: ``weekday`` (1 = Monday … 7 = Sunday, ISO), ``day`` (``Mon`` …, an ordered
     categorical), ``hour``
     (0–23), ``users`` (users whose first visit started then), ``buyers`` (of those, users
-    with an order in the window), ``revenue`` (their revenue over the window). Every one
+    with an order in the window), ``revenue`` (their revenue over the window),
+    ``revenue_sq`` (the sum over those users of their revenue squared). Every one
     of the 168 slots is present; a slot without users has zeros. Users with orders but no
     session have no first visit and are not counted here.
     """
@@ -35,6 +36,8 @@ def first_visit_slots(ds: Dataset) -> pd.DataFrame:
         users=joined.count(),
         buyers=joined.revenue.notnull().sum(),
         revenue=joined.revenue.sum(),
+        # Σ (revenue per user)², users without orders as 0: the interval of revenue per user.
+        revenue_sq=(joined.revenue.fill_null(0.0) ** 2).sum(),
     )
     frame = fetch(slots)
     grid = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["weekday", "hour"])
@@ -47,7 +50,8 @@ def first_visit_slots(ds: Dataset) -> pd.DataFrame:
     table["users"] = table["users"].fillna(0).astype("int64")
     table["buyers"] = table["buyers"].fillna(0).astype("int64")
     table["revenue"] = table["revenue"].fillna(0.0).astype(float)
+    table["revenue_sq"] = table["revenue_sq"].fillna(0.0).astype(float)
     # Ordered, so charts and sorts put Monday first rather than in alphabetical order.
     day = pd.Categorical([DAY_NAMES[w - 1] for w in table["weekday"]], DAY_NAMES, ordered=True)
     table.insert(1, "day", pd.Series(day, index=table.index))
-    return table[["weekday", "day", "hour", "users", "buyers", "revenue"]]
+    return table[["weekday", "day", "hour", "users", "buyers", "revenue", "revenue_sq"]]
