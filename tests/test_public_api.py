@@ -38,6 +38,7 @@ EXPECTED = {
     "report",
     "retention",
     "revenue_by_first_visit",
+    "funnel",
     "romi",
 }
 
@@ -66,6 +67,9 @@ SIGNATURES = {
     "report": "(ds: 'Dataset', path: 'str | Path', *, format: 'ReportFormat' = 'html', title: 'str | None' = None, progress: 'Progress | None' = None) -> 'Path'",
     "retention": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = None) -> 'Result'",
     "revenue_by_first_visit": "(ds: 'Dataset', *, confidence: 'float' = 0.95) -> 'Result'",
+    "funnel": "(ds: 'Dataset', steps: 'Sequence[StepInput]', *, window: 'str | int | timedelta' "
+    "= '7d', order: 'Order' = 'ordered', unit: 'Unit' = 'user', confidence: 'float' = 0.95) "
+    "-> 'Result'",
     "romi": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', horizon: 'int | None' = None) -> 'Result'",
 }
 
@@ -82,7 +86,12 @@ def test_every_registered_analysis_is_public_with_keyword_only_options() -> None
         assert getattr(gl, name) is analysis.function, name
         parameters = list(inspect.signature(analysis.function).parameters.values())
         assert parameters[0].name == "ds"
-        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:]), name
+        # Options are keyword-only; a required question (a funnel's steps, DESIGN §6) may
+        # come positionally, and has no default.
+        assert all(
+            p.kind is inspect.Parameter.KEYWORD_ONLY or p.default is inspect.Parameter.empty
+            for p in parameters[1:]
+        ), name
 
 
 def test_error_tree() -> None:

@@ -19,8 +19,9 @@ def test_every_analysis_is_declared_consistently() -> None:
         assert analysis.group in groups, name
         assert set(analysis.needs) <= set(TABLES), name
         assert analysis.function is not None and analysis.function.__name__ == name
+        code = analysis.function.__code__
         assert analysis.options == tuple(
-            analysis.function.__code__.co_varnames[1 : 1 + len(analysis.options)]
+            code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
         )
     for group in GROUPS:
         members = [a.name for a in group_analyses(group.id)]

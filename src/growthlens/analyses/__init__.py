@@ -12,6 +12,7 @@ from growthlens.analyses.cac import cac
 from growthlens.analyses.conversion_lag import conversion_lag
 from growthlens.analyses.costs import costs
 from growthlens.analyses.first_visit import revenue_by_first_visit
+from growthlens.analyses.funnel import funnel
 from growthlens.analyses.ltv import ltv
 from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
@@ -30,6 +31,7 @@ __all__ = [
     "cac",
     "conversion_lag",
     "costs",
+    "funnel",
     "ltv",
     "orders_per_buyer",
     "overview",

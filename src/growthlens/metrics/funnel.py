@@ -1,0 +1,233 @@
+"""Funnel depth and counted chain per unit, in the engine (docs/metrics.md, "Funnels").
+
+The event log is first reduced to **marks**: one row per unit (user, or user and session)
+and distinct timestamp, with a flag per step ("a row matching step j is at this time") and
+the time's position ``idx`` in the unit's sequence of distinct times. No row matches two
+steps (the analysis checks), so steps at the same time always use different rows.
+
+- ``ordered``: from each step-1 time, the earliest chain is greedy — step j+1 at the first
+  time at or after step j's that has a step-(j+1) row (a window "next occurrence" per step),
+  within the window after step 1. Any later choice can only reach as far, so the greedy
+  chain has the start's depth and the earliest times.
+- ``strict``: the marks hold every event of the unit; step j+1 must be at step j's time or
+  at the unit's very next time (anything later has an event strictly between). From each
+  start, the reachable (step, offset) states are a small boolean recursion over the next
+  ``k`` times; the counted chain stays at a time whenever that still reaches the depth.
+- ``unordered``: from each time ``a``, the steps present in [a, a + window] (a range
+  window); the depth is the longest prefix of steps all present, each step at its earliest
+  time there.
+
+Per unit the start with the greatest depth and then the earliest step-1 time gives the
+counted chain. Only per-unit rows come back (``unit_chains``), or per-step counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from growthlens.data.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """A funnel step: an event name and property values a row must all have."""
+
+    event: str
+    where: tuple[tuple[str, str], ...] = ()
+
+    def matches(self, events: ir.Table) -> ir.BooleanValue:
+        """Whether a row of ``events`` is this step (properties compared as text)."""
+        condition = events.event.cast("string") == self.event
+        for column, value in self.where:
+            condition &= events[column].cast("string") == value
+        return condition
+
+
+def overlapping_steps(ds: Dataset, steps: Sequence[StepRule]) -> list[tuple[int, int]]:
+    """Pairs of steps (1-based) that some event row matches both of."""
+    events = ds.table("events")
+    pairs = [(i, j) for i in range(len(steps)) for j in range(i + 1, len(steps))]
+    if not pairs:
+        return []
+    counts = events.aggregate(
+        **{
+            f"p{i}_{j}": (steps[i].matches(events) & steps[j].matches(events)).sum()
+            for i, j in pairs
+        }
+    )
+    row = counts.to_pyarrow().to_pylist()[0]
+    return [(i + 1, j + 1) for i, j in pairs if row[f"p{i}_{j}"]]
+
+
+def unit_chains(
+    ds: Dataset,
+    steps: Sequence[StepRule],
+    *,
+    window_s: int,
+    order: str,
+    keys: Sequence[str],
+) -> ir.Table:
+    """One row per unit with a step-1 event: its depth and counted chain's step times.
+
+    Columns: ``keys``, ``depth`` and ``ts_1`` … ``ts_k`` (null beyond the depth).
+    """
+    events = ds.table("events")
+    k = len(steps)
+    flags = {f"h{j}": steps[j - 1].matches(events) for j in range(1, k + 1)}
+    base = events.select(*keys, ts=events.ts, **flags)
+    if order != "strict":  # strict needs every event: any one can break a chain
+        base = base.filter(ibis.or_(*[base[f"h{j}"] for j in range(1, k + 1)]))
+    base = base.filter(base.ts.notnull())
+    marks = base.group_by(*keys, "ts").aggregate(
+        **{f"h{j}": base[f"h{j}"].cast("int8").max() == 1 for j in range(1, k + 1)}
+    )
+    marks = marks.mutate(
+        sec=marks.ts.epoch_seconds(),
+        idx=ibis.row_number().over(ibis.window(group_by=list(keys), order_by=marks.ts)),
+    )
+    if order == "ordered":
+        per_start = _ordered(marks, k, window_s, keys)
+    elif order == "strict":
+        per_start = _strict(marks, k, window_s, keys)
+    else:
+        per_start = _unordered(marks, k, window_s, keys)
+    # The counted chain: the deepest start, then the earliest step-1 time.
+    rank = ibis.row_number().over(
+        ibis.window(group_by=list(keys), order_by=[per_start.depth.desc(), per_start.ts_1.asc()])
+    )
+    best = per_start.mutate(_rank=rank)
+    best = best.filter(best._rank == 0).drop("_rank")
+    return best.select(
+        *keys,
+        "depth",
+        *[
+            ibis.ifelse(best.depth >= j, best[f"ts_{j}"], ibis.null("timestamp")).name(f"ts_{j}")
+            for j in range(1, k + 1)
+        ],
+    )
+
+
+def _join_at(
+    left: ir.Table,
+    marks: ir.Table,
+    keys: Sequence[str],
+    at: ir.Value,
+    suffix: str,
+    columns: Sequence[str],
+) -> ir.Table:
+    """``left`` with the marks row of the same unit at position ``at``.
+
+    The row's ``columns`` come renamed ``<column><suffix>`` (null without such a position).
+    """
+    right = marks.select(
+        *[marks[c].name(f"_k_{c}") for c in keys],
+        _k_idx=marks.idx,
+        **{f"{c}{suffix}": marks[c] for c in columns},
+    )
+    left = left.mutate(_at=at)
+    predicates = [left[c] == right[f"_k_{c}"] for c in keys]
+    predicates.append(left._at == right._k_idx)
+    joined = left.left_join(right, predicates)
+    return joined.drop("_at", "_k_idx", *[f"_k_{c}" for c in keys])
+
+
+def _within(ts: ir.Value, start: ir.Value, window_s: int) -> ir.BooleanValue:
+    """``ts`` is set and at most the window after ``start`` (exactly the window counts)."""
+    return (ts.notnull() & (ts <= start + ibis.interval(seconds=window_s))).fill_null(False)
+
+
+def _ordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
+    after = ibis.window(group_by=list(keys), order_by=marks.idx, rows=(0, None))
+    # Per time: the position of the next time (this one included) holding each step.
+    nexts = {
+        f"nx{j}": ibis.ifelse(marks[f"h{j}"], marks.idx, ibis.null("int64")).min().over(after)
+        for j in range(2, k + 1)
+    }
+    marks = marks.mutate(**nexts)
+    chain = marks.filter(marks.h1).select(
+        *keys,
+        ts_1=marks.ts,
+        ok_1=ibis.literal(True),
+        **{f"nx{m}_1": marks[f"nx{m}"] for m in range(2, k + 1)},
+    )
+    for j in range(2, k + 1):
+        # Step j sits at the next step-j time from step j−1's time.
+        carry = [f"nx{m}" for m in range(j + 1, k + 1)]
+        chain = _join_at(chain, marks, keys, chain[f"nx{j}_{j - 1}"], f"_{j}", ["ts", *carry])
+        within = _within(chain[f"ts_{j}"], chain.ts_1, window_s)
+        chain = chain.mutate(**{f"ok_{j}": chain[f"ok_{j - 1}"] & within})
+    depth = sum((chain[f"ok_{j}"].cast("int32") for j in range(2, k + 1)), ibis.literal(1))
+    return chain.select(
+        *keys, depth=depth, **{f"ts_{j}": chain[f"ts_{j}"] for j in range(1, k + 1)}
+    )
+
+
+def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
+    flags = [f"h{j}" for j in range(1, k + 1)]
+    starts = marks.filter(marks.h1)
+    row = starts.select(
+        *keys, idx=starts.idx, ts_0=starts.ts, **{f"{h}_0": starts[h] for h in flags}
+    )
+    # The unit's next k − 1 times (offsets 1 … k − 1) with their flags.
+    for o in range(1, k):
+        row = _join_at(row, marks, keys, row.idx + o, f"_{o}", ["ts", *flags])
+
+    def ok(j: int, o: int) -> ir.BooleanValue:
+        """Step j can sit at offset o: a step-j row there, within the window."""
+        return row[f"h{j}_{o}"].fill_null(False) & _within(row[f"ts_{o}"], row.ts_0, window_s)
+
+    # reach[(j, o)]: a strict chain of steps 1..j ends at offset o (it stays or moves one
+    # time on at each step: anything further has an event strictly between).
+    reach: dict[tuple[int, int], ir.BooleanValue] = {(1, 0): ibis.literal(True)}
+    for j in range(2, k + 1):
+        for o in range(j):
+            came = [reach[(j - 1, p)] for p in (o, o - 1) if (j - 1, p) in reach]
+            reach[(j, o)] = ok(j, o) & ibis.or_(*came)
+    reached = [ibis.or_(*[reach[(j, o)] for o in range(j)]) for j in range(2, k + 1)]
+    depth = sum((r.cast("int32") for r in reached), ibis.literal(1))
+    row = row.mutate(depth=depth)
+    times: dict[int, ir.Value] = {1: row.ts_0}
+    cases: dict[int, list[tuple[ir.BooleanValue, ir.Value]]] = {j: [] for j in range(2, k + 1)}
+    for d in range(2, k + 1):
+        # can[(j, o)]: a chain at (j, o) continues to step d.
+        can: dict[tuple[int, int], ir.BooleanValue] = {}
+        for j in range(d, 0, -1):
+            for o in range(j):
+                if j == d:
+                    can[(j, o)] = reach[(j, o)]
+                else:
+                    onward = [ok(j + 1, q) & can[(j + 1, q)] for q in (o, o + 1)]
+                    can[(j, o)] = reach[(j, o)] & ibis.or_(*onward)
+        # The earliest chain: stay at a time whenever step d is still reachable from there.
+        offset: ir.Value = ibis.literal(0)
+        for j in range(2, d + 1):
+            stay = ibis.or_(*[(offset == o) & ok(j, o) & can[(j, o)] for o in range(j - 1)])
+            offset = ibis.ifelse(stay, offset, offset + 1)
+            at = ibis.cases(*[(offset == o, row[f"ts_{o}"]) for o in range(j)])
+            cases[j].append((row.depth == d, at))
+    for j in range(2, k + 1):
+        times[j] = ibis.cases(*cases[j], else_=ibis.null("timestamp"))
+    return row.select(*keys, "depth", **{f"ts_{j}": times[j] for j in range(1, k + 1)})
+
+
+def _unordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
+    # From each time a: the earliest time of each step in [a, a + window] (whole seconds).
+    span = ibis.window(group_by=list(keys), order_by=marks.sec, range=(0, window_s))
+    firsts = {
+        f"ts_{j}": ibis.ifelse(marks[f"h{j}"], marks.ts, ibis.null("timestamp")).min().over(span)
+        for j in range(1, k + 1)
+    }
+    starts = marks.mutate(**firsts)
+    prefix: ir.BooleanValue = ibis.literal(True)
+    depth: ir.Value = ibis.literal(0)
+    for j in range(1, k + 1):
+        prefix = prefix & starts[f"ts_{j}"].notnull()
+        depth = depth + prefix.cast("int32")
+    starts = starts.mutate(depth=depth)
+    return starts.filter(starts.depth >= 1).select(
+        *keys, "depth", *[f"ts_{j}" for j in range(1, k + 1)]
+    )

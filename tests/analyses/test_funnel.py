@@ -1,0 +1,253 @@
+"""Funnels: hand-built sequences per mode, the brute-force oracle on generated logs,
+properties between modes and windows, and degenerate input (DESIGN §4, docs/metrics.md)."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from tests.oracle import funnel as oracle
+
+WINDOW = ("2024-01-01", "2024-03-31")
+T0 = datetime(2024, 1, 1, 10, 0, 0)
+
+
+def _events(rows: list[tuple[Any, float, str]], **extra: list[Any]) -> gl.Dataset:
+    """Rows of (user, seconds after T0, event)."""
+    frame = pd.DataFrame(
+        {
+            "user_id": [u for u, _, _ in rows],
+            "ts": [T0 + timedelta(seconds=s) for _, s, _ in rows],
+            "event": [e for _, _, e in rows],
+            **extra,
+        }
+    )
+    return gl.load(events=frame, window=WINDOW)
+
+
+def _depths(result: gl.Result) -> dict[Any, int]:
+    users = result.tables["users"]
+    return dict(zip(users["user_id"], users["depth"], strict=True))
+
+
+HOUR = 3600
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+def test_window_edge_is_inclusive(order: str) -> None:
+    """u1: buy exactly one window after view (counts); u2: one second more (does not)."""
+    ds = _events([(1, 0, "view"), (1, HOUR, "buy"), (2, 0, "view"), (2, HOUR + 1, "buy")])
+    r = gl.funnel(ds, ["view", "buy"], window="1h", order=order)  # type: ignore[arg-type]
+    assert _depths(r) == {1: 2, 2: 1}
+
+
+def test_ordered_hand_worked() -> None:
+    """u1: buy before view only → depth 1. u2: view, cart, view, buy (repeats) → 3.
+    u3: two attempts; the first stalls at cart (window 1 h), the later one finishes → 3,
+    times from the later attempt. u4: all three steps in the same second → 3."""
+    ds = _events(
+        [
+            (1, 0, "buy"),
+            (1, 10, "view"),
+            (2, 0, "view"),
+            (2, 5, "cart"),
+            (2, 6, "view"),
+            (2, 9, "buy"),
+            (3, 0, "view"),
+            (3, 60, "cart"),
+            (3, 2 * HOUR, "view"),
+            (3, 2 * HOUR + 30, "cart"),
+            (3, 2 * HOUR + 90, "buy"),
+            (4, 0, "buy"),
+            (4, 0, "cart"),
+            (4, 0, "view"),
+        ]
+    )
+    r = gl.funnel(ds, ["view", "cart", "buy"], window="1h")
+    assert _depths(r) == {1: 1, 2: 3, 3: 3, 4: 3}
+    users = r.tables["users"].set_index("user_id")
+    assert users.loc[3, "ts_1"] == pd.Timestamp(T0 + timedelta(hours=2))
+    assert users.loc[2, ["ts_1", "ts_2", "ts_3"]].tolist() == [
+        pd.Timestamp(T0 + timedelta(seconds=s)) for s in (0, 5, 9)
+    ]
+    table = r.table.set_index("step")
+    assert table["users"].tolist() == [4, 3, 3]
+    assert (
+        table.loc[2, "conversion_from_previous"] == 0.75
+        and table.loc[3, "conversion_from_first"] == 0.75
+    )
+    assert table.loc[2, "drop_off"] == 1
+    # Times from the previous step: u2 5 s, u3 30 s, u4 0 s → median 5; then 4, 60, 0 → 4.
+    assert table.loc[2, "median_time_from_previous_s"] == 5.0
+    assert table.loc[3, "median_time_from_previous_s"] == 4.0
+    assert math.isnan(table.loc[1, "conversion_from_previous"])
+
+
+def test_strict_is_broken_by_an_event_strictly_between() -> None:
+    """u1: view, scroll, cart → strict stops at 1 (ordered reaches 2). u2: view and scroll in
+    the same second, then cart → strict 2 (not strictly between). u3: view@0, cart@0,
+    cart@1, buy@2 — the chain must move to cart@1 to reach buy: strict 3."""
+    ds = _events(
+        [
+            (1, 0, "view"),
+            (1, 1, "scroll"),
+            (1, 2, "cart"),
+            (2, 0, "view"),
+            (2, 0, "scroll"),
+            (2, 1, "cart"),
+            (3, 0, "view"),
+            (3, 0, "cart"),
+            (3, 1, "cart"),
+            (3, 2, "buy"),
+        ]
+    )
+    strict = gl.funnel(ds, ["view", "cart", "buy"], window="1h", order="strict")
+    ordered = gl.funnel(ds, ["view", "cart", "buy"], window="1h")
+    assert _depths(strict) == {1: 1, 2: 2, 3: 3}
+    assert _depths(ordered) == {1: 2, 2: 2, 3: 3}
+    u3 = strict.tables["users"].set_index("user_id").loc[3]
+    assert [u3["ts_1"], u3["ts_2"], u3["ts_3"]] == [
+        pd.Timestamp(T0 + timedelta(seconds=s)) for s in (0, 1, 2)
+    ]
+
+
+def test_unordered_takes_any_order_within_one_window() -> None:
+    """u1: buy, cart, view within 10 minutes → 3. u2: view and cart 2 h apart → 1 (1 h)."""
+    ds = _events(
+        [(1, 0, "buy"), (1, 300, "cart"), (1, 600, "view"), (2, 0, "view"), (2, 7200, "cart")]
+    )
+    r = gl.funnel(ds, ["view", "cart", "buy"], window="1h", order="unordered")
+    assert _depths(r) == {1: 3, 2: 1}
+    assert math.isnan(r.table["median_time_from_previous_s"].iloc[1])
+
+
+def test_sessions_are_units_of_their_own() -> None:
+    """The same user: view in session a, buy in session b → no session converts."""
+    ds = _events(
+        [(1, 0, "view"), (1, 60, "buy"), (2, 0, "view"), (2, 60, "buy")],
+        session_id=["a", "b", "c", "c"],
+    )
+    r = gl.funnel(ds, ["view", "buy"], window="1h", unit="session")
+    units = r.tables["users"].set_index("session_id")["depth"].to_dict()
+    assert units == {"a": 1, "c": 2}
+    assert r.table["users"].tolist() == [2, 1]
+
+
+def test_property_predicates_and_incomplete_windows() -> None:
+    """Steps with a property; u2 enters 1 h before the data ends (window 1 d): incomplete,
+    counted at its step but left out of the rates."""
+    end = datetime(2024, 3, 31, 23, 0)
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2],
+            "ts": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2), end],
+            "event": ["page_view", "page_view", "purchase", "page_view"],
+            "page": ["/", "/checkout", None, "/"],
+        }
+    )
+    ds = gl.load(events=frame, window=WINDOW)
+    steps = [
+        {"event": "page_view", "page": "/"},
+        {"event": "page_view", "page": "/checkout"},
+        "purchase",
+    ]
+    r = gl.funnel(ds, steps, window="1d")
+    assert r.table["name"].tolist() == [
+        "page_view (page=/)",
+        "page_view (page=/checkout)",
+        "purchase",
+    ]
+    assert r.table["users"].tolist() == [2, 1, 1] and r.table["complete"].tolist() == [1, 1, 1]
+    assert r.summary["incomplete"].value == 1
+    assert r.summary["conversion"].value == 1.0
+    assert any(f.code == "incomplete_windows" for f in r.findings)
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_matches_the_brute_force_oracle(order: str, seed: int) -> None:
+    """Random logs with ties, window edges, repeats and noise: every unit's depth and counted
+    chain equal the oracle's enumeration of all chains."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for user in range(60):
+        for _ in range(rng.randint(1, 9)):
+            seconds = rng.choice([0, 1, 60, 1800, 3600, 3601, 5000]) * rng.randint(0, 3)
+            rows.append(
+                {
+                    "user_id": user,
+                    "session_id": f"s{rng.randint(0, 1)}",
+                    "ts": T0 + timedelta(seconds=seconds),
+                    "event": rng.choice(["a", "b", "c", "x"]),
+                }
+            )
+    ds = gl.load(events=pd.DataFrame(rows), window=WINDOW)
+    for unit, keys in (("user", ("user_id",)), ("session", ("user_id", "session_id"))):
+        r = gl.funnel(ds, ["a", "b", "c"], window="1h", order=order, unit=unit)  # type: ignore[arg-type]
+        want = oracle.funnel(
+            rows,
+            [lambda row, name=name: row["event"] == name for name in "abc"],
+            timedelta(hours=1),
+            order,
+            keys,
+        )
+        got = {tuple(row[k] for k in keys): row for row in r.tables["users"].to_dict("records")}
+        expected = {key: res for key, res in want.items() if res.depth}
+        assert set(got) == set(expected)
+        for key, res in expected.items():
+            row = got[key]
+            assert row["depth"] == res.depth, key
+            times = [row[f"ts_{j}"] for j in range(1, res.depth + 1)]
+            assert times == [pd.Timestamp(t) for t in res.times], key
+        reached = [sum(1 for res in expected.values() if res.depth >= j) for j in (1, 2, 3)]
+        assert r.table["users"].tolist() == reached
+
+
+def test_properties_between_modes_and_windows() -> None:
+    """Per user strict ≤ ordered ≤ unordered; counts never increase along the steps; a
+    longer window never counts fewer."""
+    rng = random.Random(9)
+    rows = [
+        (u, rng.choice([0, 5, 60, 600, 3600, 7200]) * rng.randint(0, 4), rng.choice("abcdx"))
+        for u in range(150)
+        for _ in range(rng.randint(1, 10))
+    ]
+    ds = _events(rows)
+    steps = ["a", "b", "c", "d"]
+    depth = {
+        order: _depths(gl.funnel(ds, steps, window="1h", order=order))  # type: ignore[arg-type]
+        for order in ("strict", "ordered", "unordered")
+    }
+    for user in depth["ordered"]:
+        assert depth["strict"][user] <= depth["ordered"][user] <= depth["unordered"][user]
+    short = gl.funnel(ds, steps, window="10m")
+    long = gl.funnel(ds, steps, window="1d")
+    for table in (short.table, long.table):
+        assert table["users"].is_monotonic_decreasing
+    assert (long.table["users"] >= short.table["users"]).all()
+
+
+def test_degenerate_input_is_a_status_or_a_clear_error() -> None:
+    ds = _events([(1, 0, "view")])
+    r = gl.funnel(ds, ["signup", "buy"])
+    assert r.status == "not_enough_data" and "signup" in r.status_reason
+    with pytest.raises(gl.ConfigError, match="at least two steps"):
+        gl.funnel(ds, ["view"])
+    with pytest.raises(gl.ConfigError, match="window"):
+        gl.funnel(ds, ["view", "buy"], window="7 parsecs")
+    with pytest.raises(gl.ConfigError, match="steps 1 and 2 match the same event rows"):
+        gl.funnel(ds, ["view", {"event": "view"}])
+    with pytest.raises(gl.ConfigError, match="session_id"):
+        gl.funnel(ds, ["view", "buy"], unit="session")
+    with pytest.raises(gl.ConfigError, match="'page'"):
+        gl.funnel(ds, [{"event": "view", "page": "/"}, "buy"])
+    with pytest.raises(gl.MissingTableError):
+        gl.funnel(
+            gl.load(orders=pd.DataFrame({"user_id": [1], "ts": [T0], "revenue": [1.0]})), ["a", "b"]
+        )
