@@ -175,43 +175,80 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
     # The unit's next k − 1 times (offsets 1 … k − 1) with their flags.
     for o in range(1, k):
         row = _join_at(row, marks, keys, row.idx + o, f"_{o}", ["ts", *flags])
+    # Which steps can sit at which offsets, as one integer per start: a step j at offset o
+    # (o < j) needs a step-j row at that time, within the window.
+    slots = strict_slots(k)
+    code: ir.Value = ibis.literal(0, type="int64")
+    for bit, (j, o) in enumerate(slots):
+        fits = row[f"h{j}_{o}"].fill_null(False) & _within(row[f"ts_{o}"], row.ts_0, window_s)
+        code = code + fits.cast("int64") * (1 << bit)
+    row = row.mutate(_code=code)
+    # The recursion depends on the code alone: solved once per code that occurs (at most
+    # 2 ** len(slots), in practice far fewer), then joined back.
+    codes = row.select("_code").distinct().to_pyarrow().column(0).to_pylist()
+    solved = [strict_path(int(c), k) for c in codes]
+    lookup = ibis.memtable(
+        {
+            "_lookup_code": [int(c) for c in codes],
+            "depth": [d for d, _ in solved],
+            **{
+                f"_off_{j}": [path[j - 2] if len(path) > j - 2 else None for _, path in solved]
+                for j in range(2, k + 1)
+            },
+        },
+        schema={
+            "_lookup_code": "int64",
+            "depth": "int32",
+            **{f"_off_{j}": "int32" for j in range(2, k + 1)},
+        },
+    )
+    row = row.inner_join(lookup, row._code == lookup._lookup_code)
+    times = {
+        f"ts_{j}": ibis.cases(
+            *[(row[f"_off_{j}"] == o, row[f"ts_{o}"]) for o in range(j)],
+            else_=ibis.null("timestamp"),
+        )
+        for j in range(2, k + 1)
+    }
+    return row.select(*keys, "depth", ts_1=row.ts_0, **times)
 
-    def ok(j: int, o: int) -> ir.BooleanValue:
-        """Step j can sit at offset o: a step-j row there, within the window."""
-        return row[f"h{j}_{o}"].fill_null(False) & _within(row[f"ts_{o}"], row.ts_0, window_s)
 
-    # reach[(j, o)]: a strict chain of steps 1..j ends at offset o (it stays or moves one
-    # time on at each step: anything further has an event strictly between).
-    reach: dict[tuple[int, int], ir.BooleanValue] = {(1, 0): ibis.literal(True)}
+def strict_slots(k: int) -> list[tuple[int, int]]:
+    """The (step, offset) pairs a strict chain of ``k`` steps can use: offset < step."""
+    return [(j, o) for j in range(2, k + 1) for o in range(j)]
+
+
+def strict_path(code: int, k: int) -> tuple[int, list[int]]:
+    """Depth and the earliest chain's offsets (steps 2 … depth) for one start's code.
+
+    From step j at offset o a strict chain stays (step j + 1 at the same time) or moves to
+    the next time (o + 1): anything further has an event strictly between. Reached states
+    go forward; the earliest chain stays whenever the depth is still reachable from there.
+
+    >>> strict_path(0, 3)  # nothing fits: step 1 only
+    (1, [])
+    >>> slots = strict_slots(3)  # (2,0) (2,1) (3,0) (3,1) (3,2)
+    >>> strict_path(sum(1 << slots.index(s) for s in [(2, 0), (2, 1), (3, 2)]), 3)
+    (3, [1, 2])
+    """
+    slots = strict_slots(k)
+    fits = {slot for bit, slot in enumerate(slots) if code >> bit & 1}
+    reach = {(1, 0)}
     for j in range(2, k + 1):
-        for o in range(j):
-            came = [reach[(j - 1, p)] for p in (o, o - 1) if (j - 1, p) in reach]
-            reach[(j, o)] = ok(j, o) & ibis.or_(*came)
-    reached = [ibis.or_(*[reach[(j, o)] for o in range(j)]) for j in range(2, k + 1)]
-    depth = sum((r.cast("int32") for r in reached), ibis.literal(1))
-    row = row.mutate(depth=depth)
-    times: dict[int, ir.Value] = {1: row.ts_0}
-    cases: dict[int, list[tuple[ir.BooleanValue, ir.Value]]] = {j: [] for j in range(2, k + 1)}
-    for d in range(2, k + 1):
-        # can[(j, o)]: a chain at (j, o) continues to step d.
-        can: dict[tuple[int, int], ir.BooleanValue] = {}
-        for j in range(d, 0, -1):
-            for o in range(j):
-                if j == d:
-                    can[(j, o)] = reach[(j, o)]
-                else:
-                    onward = [ok(j + 1, q) & can[(j + 1, q)] for q in (o, o + 1)]
-                    can[(j, o)] = reach[(j, o)] & ibis.or_(*onward)
-        # The earliest chain: stay at a time whenever step d is still reachable from there.
-        offset: ir.Value = ibis.literal(0)
-        for j in range(2, d + 1):
-            stay = ibis.or_(*[(offset == o) & ok(j, o) & can[(j, o)] for o in range(j - 1)])
-            offset = ibis.ifelse(stay, offset, offset + 1)
-            at = ibis.cases(*[(offset == o, row[f"ts_{o}"]) for o in range(j)])
-            cases[j].append((row.depth == d, at))
-    for j in range(2, k + 1):
-        times[j] = ibis.cases(*cases[j], else_=ibis.null("timestamp"))
-    return row.select(*keys, "depth", **{f"ts_{j}": times[j] for j in range(1, k + 1)})
+        reach |= {
+            (j, o) for o in range(j) if (j, o) in fits and {(j - 1, o), (j - 1, o - 1)} & reach
+        }
+    depth = max(j for j, _ in reach)
+    # can[(j, o)]: on a reached chain at (j, o) that continues to the depth.
+    can = {(depth, o) for o in range(depth) if (depth, o) in reach}
+    for j in range(depth - 1, 0, -1):
+        can |= {(j, o) for o in range(j) if (j, o) in reach and {(j + 1, o), (j + 1, o + 1)} & can}
+    path: list[int] = []
+    offset = 0
+    for j in range(2, depth + 1):
+        offset = offset if (j, offset) in can else offset + 1
+        path.append(offset)
+    return depth, path
 
 
 def _unordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
