@@ -18,11 +18,12 @@ confident number.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
+
+from growthlens.stats.testing import TestResult
 
 
 def _variance(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -64,18 +65,11 @@ def mean_interval(
     return mean - half, mean + half
 
 
-@dataclass(frozen=True)
-class Welch:
-    """Welch's t test of two means: statistic, degrees of freedom, two-sided p-value."""
+class Welch(TestResult):
+    """Welch's t test of two means: statistic, degrees of freedom, two-sided p-value.
 
-    statistic: float
-    dof: float
-    p_value: float
-
-    @property
-    def defined(self) -> bool:
-        """False with fewer than two observations in a group, or no variance in both."""
-        return not math.isnan(self.p_value)
+    Undefined with fewer than two observations in a group, or no variance in both.
+    """
 
 
 def welch(a: tuple[float, float, int], b: tuple[float, float, int]) -> Welch:

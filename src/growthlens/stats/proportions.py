@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from growthlens.stats.testing import TestResult
+
 
 def wilson(
     successes: ArrayLike, trials: ArrayLike, *, confidence: float = 0.95
@@ -52,7 +54,7 @@ def wilson(
 
 
 @dataclass(frozen=True)
-class Homogeneity:
+class Homogeneity(TestResult):
     """Pearson's chi-square test of equal rates across groups.
 
     Attributes:
@@ -63,16 +65,8 @@ class Homogeneity:
         groups: groups with at least one trial (the others are left out).
     """
 
-    statistic: float
-    dof: int
-    p_value: float
     min_expected: float
     groups: int
-
-    @property
-    def defined(self) -> bool:
-        """Whether there was anything to test (two groups with trials, some variation)."""
-        return not math.isnan(self.p_value)
 
 
 def homogeneity(successes: ArrayLike, trials: ArrayLike) -> Homogeneity:
