@@ -251,3 +251,16 @@ def test_degenerate_input_is_a_status_or_a_clear_error() -> None:
         gl.funnel(
             gl.load(orders=pd.DataFrame({"user_id": [1], "ts": [T0], "revenue": [1.0]})), ["a", "b"]
         )
+
+
+def test_unordered_chain_is_the_earliest_when_windows_share_step_one() -> None:
+    """b@0, a@30m, b@50m (1 h): the windows from b@0 and from a@30m both give a@30m for
+    step 1; the counted chain takes b@0 for step 2, the earlier of the two."""
+    ds = _events([(1, 0, "b"), (1, 1800, "a"), (1, 3000, "b")])
+    r = gl.funnel(ds, ["a", "b"], window="1h", order="unordered")
+    user = r.tables["users"].iloc[0]
+    assert (user["depth"], user["ts_1"], user["ts_2"]) == (
+        2,
+        pd.Timestamp(T0 + timedelta(seconds=1800)),
+        pd.Timestamp(T0),
+    )

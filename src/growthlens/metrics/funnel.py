@@ -95,9 +95,14 @@ def unit_chains(
         per_start = _strict(marks, k, window_s, keys)
     else:
         per_start = _unordered(marks, k, window_s, keys)
-    # The counted chain: the deepest start, then the earliest step-1 time.
+    # The counted chain: the deepest start, then the earliest step-1 time, then (unordered:
+    # several windows may share their step-1 time) the earliest start, whose chain is
+    # then the earliest at every step.
     rank = ibis.row_number().over(
-        ibis.window(group_by=list(keys), order_by=[per_start.depth.desc(), per_start.ts_1.asc()])
+        ibis.window(
+            group_by=list(keys),
+            order_by=[per_start.depth.desc(), per_start.ts_1.asc(), per_start._start.asc()],
+        )
     )
     best = per_start.mutate(_rank=rank)
     best = best.filter(best._rank == 0).drop("_rank")
@@ -162,7 +167,10 @@ def _ordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.
         chain = chain.mutate(**{f"ok_{j}": chain[f"ok_{j - 1}"] & within})
     depth = sum((chain[f"ok_{j}"].cast("int32") for j in range(2, k + 1)), ibis.literal(1))
     return chain.select(
-        *keys, depth=depth, **{f"ts_{j}": chain[f"ts_{j}"] for j in range(1, k + 1)}
+        *keys,
+        depth=depth,
+        **{f"ts_{j}": chain[f"ts_{j}"] for j in range(1, k + 1)},
+        _start=chain.ts_1,
     )
 
 
@@ -210,7 +218,7 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
         )
         for j in range(2, k + 1)
     }
-    return row.select(*keys, "depth", ts_1=row.ts_0, **times)
+    return row.select(*keys, "depth", ts_1=row.ts_0, **times, _start=row.ts_0)
 
 
 def strict_slots(k: int) -> list[tuple[int, int]]:
@@ -266,5 +274,5 @@ def _unordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> i
         depth = depth + prefix.cast("int32")
     starts = starts.mutate(depth=depth)
     return starts.filter(starts.depth >= 1).select(
-        *keys, "depth", *[f"ts_{j}" for j in range(1, k + 1)]
+        *keys, "depth", *[f"ts_{j}" for j in range(1, k + 1)], _start=starts.ts
     )
