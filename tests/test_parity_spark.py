@@ -134,3 +134,39 @@ def test_hostile_files_are_counted_alike(tmp_path: Any, spark_backend: Any) -> N
         rows["user_id"] = rows["user_id"].map(str)
     pd.testing.assert_frame_equal(_normalised(duck_rows), _normalised(spark_rows))
     assert sorted(duck.table("orders").revenue.execute()) == [10.0, 1234.5]
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+def test_funnel_is_the_same_on_spark(order: str, spark_backend: Any) -> None:
+    """Random logs with ties and window edges: the same units, depths and chain times."""
+    import random
+    from datetime import datetime, timedelta
+
+    rng = random.Random(3)
+    t0 = datetime(2024, 1, 1, 10)
+    rows = [
+        {
+            "user_id": user,
+            "ts": t0 + timedelta(seconds=rng.choice([0, 1, 60, 3600, 3601]) * rng.randint(0, 3)),
+            "event": rng.choice(["a", "b", "c", "x"]),
+        }
+        for user in range(80)
+        for _ in range(rng.randint(1, 8))
+    ]
+    frame = pd.DataFrame(rows)
+    window = ("2024-01-01", "2024-01-31")
+    duck, spark = (
+        gl.funnel(
+            gl.load(events=frame, window=window, backend=b),
+            ["a", "b", "c"],
+            window="1h",
+            order=order,
+        )  # type: ignore[arg-type]
+        for b in (None, spark_backend)
+    )
+    pd.testing.assert_frame_equal(duck.table, spark.table)
+    units = [
+        r.tables["users"].astype({"user_id": str}).sort_values("user_id").reset_index(drop=True)
+        for r in (duck, spark)
+    ]
+    pd.testing.assert_frame_equal(_normalised(units[0]), _normalised(units[1]))

@@ -178,17 +178,18 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
     flags = [f"h{j}" for j in range(1, k + 1)]
     starts = marks.filter(marks.h1)
     row = starts.select(
-        *keys, idx=starts.idx, ts_0=starts.ts, **{f"{h}_0": starts[h] for h in flags}
+        *keys, idx=starts.idx, ts_at0=starts.ts, **{f"{h}_at0": starts[h] for h in flags}
     )
-    # The unit's next k − 1 times (offsets 1 … k − 1) with their flags.
+    # The unit's next k − 1 times (offsets 1 … k − 1) with their flags; named ``…_at<o>``
+    # so no offset column shares a name with an output step column ``ts_<j>``.
     for o in range(1, k):
-        row = _join_at(row, marks, keys, row.idx + o, f"_{o}", ["ts", *flags])
+        row = _join_at(row, marks, keys, row.idx + o, f"_at{o}", ["ts", *flags])
     # Which steps can sit at which offsets, as one integer per start: a step j at offset o
     # (o < j) needs a step-j row at that time, within the window.
     slots = strict_slots(k)
     code: ir.Value = ibis.literal(0, type="int64")
     for bit, (j, o) in enumerate(slots):
-        fits = row[f"h{j}_{o}"].fill_null(False) & _within(row[f"ts_{o}"], row.ts_0, window_s)
+        fits = row[f"h{j}_at{o}"].fill_null(False) & _within(row[f"ts_at{o}"], row.ts_at0, window_s)
         code = code + fits.cast("int64") * (1 << bit)
     row = row.mutate(_code=code)
     # The recursion depends on the code alone: solved once per code that occurs (at most
@@ -200,7 +201,8 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
             "_lookup_code": [int(c) for c in codes],
             "depth": [d for d, _ in solved],
             **{
-                f"_off_{j}": [path[j - 2] if len(path) > j - 2 else None for _, path in solved]
+                # −1: no such step (not null: a memtable's nulls do not survive on Spark).
+                f"_off_{j}": [path[j - 2] if len(path) > j - 2 else -1 for _, path in solved]
                 for j in range(2, k + 1)
             },
         },
@@ -213,12 +215,12 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
     row = row.inner_join(lookup, row._code == lookup._lookup_code)
     times = {
         f"ts_{j}": ibis.cases(
-            *[(row[f"_off_{j}"] == o, row[f"ts_{o}"]) for o in range(j)],
+            *[(row[f"_off_{j}"] == o, row[f"ts_at{o}"]) for o in range(j)],
             else_=ibis.null("timestamp"),
         )
         for j in range(2, k + 1)
     }
-    return row.select(*keys, "depth", ts_1=row.ts_0, **times, _start=row.ts_0)
+    return row.select(*keys, "depth", ts_1=row.ts_at0, **times, _start=row.ts_at0)
 
 
 def strict_slots(k: int) -> list[tuple[int, int]]:
