@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from growthlens.stats.testing import TestResult
+from growthlens.stats.testing import TestResult, check_confidence
 
 
 def _variance(total: np.ndarray, total_sq: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -52,8 +52,7 @@ def mean_interval(
         >>> round(float(low[0]), 3), round(float(high[0]), 3)
         (0.758, 3.242)
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    check_confidence(confidence)
     t_sum = np.asarray(total, dtype=float)
     t_sq = np.asarray(total_sq, dtype=float)
     count = np.asarray(n, dtype=float)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from growthlens.stats.testing import TestResult
+from growthlens.stats.testing import TestResult, check_confidence
 
 
 def wilson(
@@ -38,8 +38,7 @@ def wilson(
         >>> round(float(low[0]), 4), round(float(high[0]), 4)
         (0.2188, 0.6134)
     """
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    check_confidence(confidence)
     k = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)
     z = float(stats.norm.ppf(0.5 + confidence / 2))

@@ -1,4 +1,4 @@
-"""What every hypothesis test returns: its statistic, degrees of freedom and p-value."""
+"""What the tests and intervals share: the result of a test, the check of a confidence level."""
 
 from __future__ import annotations
 
@@ -26,3 +26,10 @@ class TestResult:
     def defined(self) -> bool:
         """Whether there was anything to test (the p-value is a number)."""
         return not math.isnan(self.p_value)
+
+
+def check_confidence(confidence: float) -> float:
+    """A two-sided confidence level strictly between 0 and 1, or a ValueError."""
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
+    return confidence
