@@ -264,3 +264,15 @@ def test_unordered_chain_is_the_earliest_when_windows_share_step_one() -> None:
         pd.Timestamp(T0 + timedelta(seconds=1800)),
         pd.Timestamp(T0),
     )
+
+
+def test_the_report_says_a_funnel_needs_its_steps_only_when_there_are_events() -> None:
+    from growthlens.report.build import section
+
+    sessions = pd.DataFrame({"user_id": [1], "start_ts": [T0]})
+    without = section(gl.load(sessions=sessions, window=WINDOW), "product")
+    assert without is not None and not any("Funnel" in s for s in without.skipped)
+    events = pd.DataFrame({"user_id": [1], "ts": [T0], "event": ["view"]})
+    with_events = section(gl.load(sessions=sessions, events=events, window=WINDOW), "product")
+    assert with_events is not None
+    assert any(s.startswith("Funnel: it needs its steps") for s in with_events.skipped)

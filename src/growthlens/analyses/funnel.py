@@ -217,7 +217,10 @@ def _infer(frames: Frames, p: Params) -> Estimates:
 
 
 def _plan(ds: Dataset) -> Plan:
-    # Which steps matter is the analyst's question: the report cannot guess them.
+    # Which steps matter is the analyst's question: the report cannot guess them. Without
+    # events there is nothing to say (the funnel is not yet a report section of its own).
+    if not ds.has("events"):
+        return Plan(runs=())
     return Plan(
         runs=(),
         skipped=(
