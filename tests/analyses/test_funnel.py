@@ -86,6 +86,13 @@ def test_ordered_hand_worked() -> None:
     # Times from the previous step: u2 5 s, u3 30 s, u4 0 s → median 5; then 4, 60, 0 → 4.
     assert table.loc[2, "median_time_from_previous_s"] == 5.0
     assert table.loc[3, "median_time_from_previous_s"] == 4.0
+    # Three times each: too few for a 95% order-statistic interval, so the whole range.
+    assert table.loc[
+        2, ["median_time_from_previous_low_s", "median_time_from_previous_high_s"]
+    ].tolist() == [0.0, 30.0]
+    assert table.loc[
+        3, ["median_time_from_previous_low_s", "median_time_from_previous_high_s"]
+    ].tolist() == [0.0, 60.0]
     assert math.isnan(table.loc[1, "conversion_from_previous"])
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, register
@@ -25,6 +26,7 @@ from growthlens.metrics.fetch import fetch
 from growthlens.metrics.funnel import StepRule, overlapping_steps, unit_chains
 from growthlens.result import Entry, FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.stats.proportions import wilson
+from growthlens.stats.quantiles import median_interval
 from growthlens.text import count_of
 
 Order = Literal["ordered", "strict", "unordered"]
@@ -239,11 +241,13 @@ def _steps_table(frames: Frames, p: Params) -> pd.DataFrame:
         reached_complete = int((complete["depth"] >= j).sum())
         previous_complete = int((complete["depth"] >= j - 1).sum()) if j > 1 else reached_complete
         first_complete = int((complete["depth"] >= 1).sum())
+        median = time_low = time_high = math.nan
         if j > 1 and p.order != "unordered":
-            gaps = units.loc[reached, f"ts_{j}"] - units.loc[reached, f"ts_{j - 1}"]
-            median = float(gaps.dt.total_seconds().median()) if len(gaps) else math.nan
-        else:
-            median = math.nan
+            gaps = (units.loc[reached, f"ts_{j}"] - units.loc[reached, f"ts_{j - 1}"]).dt
+            seconds = gaps.total_seconds().to_numpy()
+            if len(seconds):
+                median = float(np.median(seconds))
+                time_low, time_high = median_interval(seconds, confidence=p.confidence)
         rows.append(
             {
                 "step": j,
@@ -258,6 +262,8 @@ def _steps_table(frames: Frames, p: Params) -> pd.DataFrame:
                 else math.nan,
                 "drop_off": previous_complete - reached_complete if j > 1 else 0,
                 "median_time_from_previous_s": median,
+                "median_time_from_previous_low_s": time_low,
+                "median_time_from_previous_high_s": time_high,
             }
         )
     table = pd.DataFrame(rows)
@@ -374,7 +380,8 @@ def _explain(est: Estimates, p: Params) -> Result:
             "attempt reaches; times come from the earliest chain that reaches it.",
             f"Conversion rates use the {noun}s whose whole window lies in the data; "
             f"intervals: Wilson score, {p.confidence:.0%}. Median times from the previous "
-            "step are over the units reaching the step (undefined in unordered mode).",
+            "step are over the units reaching the step (undefined in unordered mode), with a "
+            "distribution-free order-statistic interval.",
         ),
         params=p.as_dict(),
         status=status,
