@@ -50,7 +50,14 @@ class StepRule:
 def overlapping_steps(ds: Dataset, steps: Sequence[StepRule]) -> list[tuple[int, int]]:
     """Pairs of steps (1-based) that some event row matches both of."""
     events = ds.table("events")
-    pairs = [(i, j) for i in range(len(steps)) for j in range(i + 1, len(steps))]
+    # A row has one event name: only steps on the same event can share a row, so the log
+    # is scanned only when a funnel repeats an event (with other properties, or not).
+    pairs = [
+        (i, j)
+        for i in range(len(steps))
+        for j in range(i + 1, len(steps))
+        if steps[i].event == steps[j].event
+    ]
     if not pairs:
         return []
     counts = events.aggregate(
