@@ -163,7 +163,7 @@ def test_every_problem_of_every_file_is_listed_at_once(tmp_path: Path) -> None:
     assert message.startswith("10 problems in 9 files; nothing was loaded")
     assert "column 'Revenue' in orders.csv: 1 of 2 values cannot be read as a number" in message
     assert "column 'Buy Ts' in orders.csv: 1 of 2 values cannot be read as a timestamp" in message
-    assert "'yesterday' (line 3)" in message
+    assert "'yesterday' (line 3)" in message and "'abc' (line 2)" in message  # one pass, both
     assert "costs.csv" in message
     # Seven files lack the same column: five are shown, two counted.
     assert message.count("o0.csv") + sum(message.count(f"o{i}.csv") for i in range(1, 7)) == 5

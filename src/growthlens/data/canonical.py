@@ -350,12 +350,9 @@ def _unparseable(
     table_name: str,
 ) -> list[DataError]:
     """One error per column with values that cannot be read, each with its examples."""
-    problems: list[DataError] = []
-    for i, check in enumerate(checks):
-        bad = counts[f"bad_{i}"]
-        if not bad:
-            continue
-        examples = [
+    failing = [(i, check) for i, check in enumerate(checks) if counts[f"bad_{i}"]]
+    examples = {
+        i: [
             str(v)
             for v in table.filter(check.failed())
             .select(v=check.source.cast("string"))
@@ -363,10 +360,21 @@ def _unparseable(
             .to_pyarrow()["v"]
             .to_pylist()
         ]
-        lines = locate_values(*raw.text, check.header, examples) if raw.text else {}
+        for i, check in failing
+    }
+    # One pass over the file finds the lines of every column's examples.
+    located = (
+        locate_values(*raw.text, {check.header: examples[i] for i, check in failing})
+        if raw.text and failing
+        else {}
+    )
+    problems: list[DataError] = []
+    for i, check in failing:
+        bad = counts[f"bad_{i}"]
+        lines = located.get(check.header, {})
         found = ", ".join(
             repr(e) + (f" (line {lines[e.strip()]})" if e.strip() in lines else "")
-            for e in examples[:3]
+            for e in examples[i][:3]
         )
         if "timestamp" in check.expected or "date" in check.expected:
             setting = "date_format" if "date" in check.expected else "timestamp_format"
@@ -375,7 +383,7 @@ def _unparseable(
                 f"source, or map another column to {check.name} under [{table_name}] columns"
             )
         else:
-            fix = _number_fix(examples) or (
+            fix = _number_fix(examples[i]) or (
                 f"clean the column, or map another column to {check.name} "
                 f'under [{table_name}] columns = {{ {check.name} = "<column>" }}'
             )
@@ -387,7 +395,7 @@ def _unparseable(
                 column=check.header,
                 expected=check.expected,
                 found="text such as " + found,
-                examples=examples,
+                examples=examples[i],
                 fix=fix,
             )
         )

@@ -16,7 +16,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -243,15 +243,19 @@ def _windows(path: Path) -> Iterator[tuple[bytes, int, int]]:
 
 
 def locate_values(
-    path: Path, delimiter: str, header: str, values: Sequence[str], *, budget: int = 256 * 1024**2
-) -> dict[str, int]:
-    """The line of the first row whose ``header`` column holds each of ``values``.
+    path: Path,
+    delimiter: str,
+    wanted: Mapping[str, Sequence[str]],
+    *,
+    budget: int = 256 * 1024**2,
+) -> dict[str, dict[str, int]]:
+    """Per header, the line of the first row whose column holds each of its values.
 
-    For error messages only, so it reads at most ``budget`` bytes; values not met by then
-    have no line. Lines count from 1 (the header), as an editor shows them.
+    For error messages only, so it reads at most ``budget`` bytes, once for all the
+    columns; values not met by then have no line. Lines count from 1 (the header), as an
+    editor shows them.
     """
-    wanted = {v.strip() for v in values}
-    found: dict[str, int] = {}
+    found: dict[str, dict[str, int]] = {}
     with path.open("rb") as binary:
         file = io.TextIOWrapper(
             io.BufferedReader(_Budget(binary, budget)),
@@ -261,15 +265,21 @@ def locate_values(
         )
         rows = csv.reader(file, delimiter=delimiter)
         head = [h.strip() for h in next(rows, [])]
-        if header.strip() not in head:
-            return found
-        at = head.index(header.strip())
+        columns = {
+            head.index(h.strip()): (h, {v.strip() for v in values})
+            for h, values in wanted.items()
+            if h.strip() in head
+        }
+        left = sum(len(values) for _, values in columns.values())
         for row in rows:
-            if len(found) == len(wanted):
+            if not left:
                 break
-            value = row[at].strip() if at < len(row) else None
-            if value in wanted and value not in found:
-                found[value] = rows.line_num
+            for at, (header, values) in columns.items():
+                value = row[at].strip() if at < len(row) else None
+                lines = found.setdefault(header, {})
+                if value in values and value not in lines:
+                    lines[value] = rows.line_num
+                    left -= 1
     return found
 
 
