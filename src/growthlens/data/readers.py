@@ -313,8 +313,8 @@ def is_excel(spec: SourceSpec) -> bool:
     """Whether the source is a workbook (its cells carry their own types)."""
     if spec.format is not None:
         return spec.format == "excel"
-    name = spec.member or spec.path
-    return _SUFFIXES.get(Path(name).suffix.lower()) == "excel"
+    # The same reading of the name as the reader's (a member of a zip names the format).
+    return _member_format(spec.member or spec.path) == "excel"
 
 
 def _member_fix(archive: str, candidates: list[str]) -> str:
