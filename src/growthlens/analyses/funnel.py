@@ -54,7 +54,7 @@ class Params:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "steps": [_label(s) for s in self.steps],
+            "steps": [step_label(s) for s in self.steps],
             "window_s": self.window_s,
             "order": self.order,
             "unit": self.unit,
@@ -147,7 +147,8 @@ def _rule(step: StepInput, position: int) -> StepRule:
     )
 
 
-def _label(rule: StepRule) -> str:
+def step_label(rule: StepRule) -> str:
+    """A step as words: ``page_view (page=/cart)``."""
     if not rule.where:
         return rule.event
     return f"{rule.event} (" + ", ".join(f"{k}={v}" for k, v in rule.where) + ")"
@@ -175,15 +176,27 @@ def _params(
         raise ConfigError(
             "unit='session' needs a session_id column in the events; map one, or use unit='user'"
         )
+    rules = parse_steps(ds, steps)
+    return Params(rules, parse_window(window), order, unit, confidence)  # type: ignore[arg-type]
+
+
+def parse_steps(ds: Dataset, steps: Sequence[StepInput]) -> tuple[StepRule, ...]:
+    """Funnel steps as rules, checked against the events' columns.
+
+    Raises:
+        ConfigError: a step is neither an event name nor a mapping with ``event``, or names
+            a property column the events do not have.
+    """
+    events = ds.table("events")
     rules = tuple(_rule(step, i) for i, step in enumerate(steps, start=1))
     for rule in rules:
         missing = [c for c, _ in rule.where if c not in events.columns]
         if missing:
             raise ConfigError(
-                f"step {_label(rule)!r} names {', '.join(map(repr, missing))}, which the events "
-                f"do not have; their columns: {', '.join(events.columns)}"
+                f"step {step_label(rule)!r} names {', '.join(map(repr, missing))}, which the "
+                f"events do not have; their columns: {', '.join(events.columns)}"
             )
-    return Params(rules, parse_window(window), order, unit, confidence)  # type: ignore[arg-type]
+    return rules
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
@@ -251,7 +264,7 @@ def _steps_table(frames: Frames, p: Params) -> pd.DataFrame:
         rows.append(
             {
                 "step": j,
-                "name": _label(rule),
+                "name": step_label(rule),
                 "users": int(reached.sum()),
                 "complete": reached_complete,
                 "conversion_from_previous": reached_complete / previous_complete
@@ -304,7 +317,10 @@ def _explain(est: Estimates, p: Params) -> Result:
     status: Status = "ok"
     reason = ""
     if entered == 0:
-        status, reason = "not_enough_data", f"No {noun} has a step-1 event ({_label(p.steps[0])})."
+        status, reason = (
+            "not_enough_data",
+            f"No {noun} has a step-1 event ({step_label(p.steps[0])}).",
+        )
     elif int(table["complete"].iloc[0]) == 0:
         status = "not_enough_data"
         reason = (
@@ -359,7 +375,7 @@ def _explain(est: Estimates, p: Params) -> Result:
     users = units[[*keys, "depth", *[f"ts_{j}" for j in range(1, len(p.steps) + 1)], "incomplete"]]
     return Result(
         name="funnel",
-        title="Funnel: " + " → ".join(_label(s) for s in p.steps),
+        title="Funnel: " + " → ".join(step_label(s) for s in p.steps),
         table=table,
         summary=summarize(values, SUMMARY),
         findings=tuple(findings),
@@ -404,4 +420,4 @@ FUNNEL = register(
     funnel,
 )
 
-__all__ = ["funnel", "parse_window"]
+__all__ = ["funnel", "parse_steps", "parse_window", "step_label"]
