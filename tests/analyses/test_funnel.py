@@ -283,3 +283,108 @@ def test_the_report_says_a_funnel_needs_its_steps_only_when_there_are_events() -
     with_events = section(gl.load(sessions=sessions, events=events, window=WINDOW), "product")
     assert with_events is not None
     assert any(s.startswith("Funnel: it needs its steps") for s in with_events.skipped)
+
+
+def test_exclusion_voids_a_chain_but_not_a_later_valid_one() -> None:
+    """Exclude ``remove`` between cart (2) and buy (3).
+    u1: view, cart, remove, buy → the only chain has remove between cart and buy → depth 2.
+    u2: view, cart, remove, cart, buy → the later cart starts a valid pair → depth 3, with
+    the second cart's time (the earliest valid chain).
+    u3: view, remove, cart, buy → remove lies between view and cart, not voided → 3.
+    u4: view, cart and remove in the same second, then buy: not strictly between → 3.
+    u5: the t0..t4 case: a step-2 occurrence must be early for pair 1–2 (remove_12 after
+    it) and pair 2–3 has no exclusion → 3 via the first cart."""
+    ds = _events(
+        [
+            (1, 0, "view"),
+            (1, 10, "cart"),
+            (1, 20, "remove"),
+            (1, 30, "buy"),
+            (2, 0, "view"),
+            (2, 10, "cart"),
+            (2, 20, "remove"),
+            (2, 25, "cart"),
+            (2, 30, "buy"),
+            (3, 0, "view"),
+            (3, 5, "remove"),
+            (3, 10, "cart"),
+            (3, 30, "buy"),
+            (4, 0, "view"),
+            (4, 10, "cart"),
+            (4, 10, "remove"),
+            (4, 30, "buy"),
+            (5, 0, "view"),
+            (5, 10, "cart"),
+            (5, 20, "leave"),
+            (5, 25, "cart"),
+            (5, 30, "buy"),
+        ]
+    )
+    exclude = [{"event": "remove", "between": [2, 3]}, {"event": "leave", "between": [1, 2]}]
+    r = gl.funnel(ds, ["view", "cart", "buy"], window="1h", exclude=exclude)
+    assert _depths(r) == {1: 2, 2: 3, 3: 3, 4: 3, 5: 3}
+    users = r.tables["users"].set_index("user_id")
+    assert users.loc[2, "ts_2"] == pd.Timestamp(T0 + timedelta(seconds=25))
+    assert users.loc[5, "ts_2"] == pd.Timestamp(T0 + timedelta(seconds=10))
+    assert r.params["exclude"] == [
+        {"event": "remove", "between": [2, 3]},
+        {"event": "leave", "between": [1, 2]},
+    ]
+    # Without exclusions every user buys. "remove" as a plain name voids every pair: u2's
+    # second cart now has remove between it and view; u3's remove precedes any cart.
+    assert set(_depths(gl.funnel(ds, ["view", "cart", "buy"], window="1h")).values()) == {3}
+    everywhere = gl.funnel(ds, ["view", "cart", "buy"], window="1h", exclude=["remove"])
+    assert _depths(everywhere) == {1: 2, 2: 2, 3: 1, 4: 3, 5: 3}
+
+
+def test_exclusion_options_are_checked() -> None:
+    ds = _events([(1, 0, "view"), (1, 5, "buy")])
+    with pytest.raises(gl.ConfigError, match="between"):
+        gl.funnel(ds, ["view", "buy"], exclude=[{"event": "x", "between": [2, 1]}])
+    with pytest.raises(gl.ConfigError, match="unordered"):
+        gl.funnel(ds, ["view", "buy"], order="unordered", exclude=["x"])
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_exclusions_match_the_brute_force_oracle(seed: int) -> None:
+    """Random logs with excluded events on some pairs, ties and window edges: depth and
+    counted chain per unit equal the oracle's enumeration of every valid chain."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for user in range(80):
+        for _ in range(rng.randint(1, 10)):
+            seconds = rng.choice([0, 1, 60, 1800, 3600, 3601, 5000]) * rng.randint(0, 3)
+            rows.append(
+                {
+                    "user_id": user,
+                    "session_id": f"s{rng.randint(0, 1)}",
+                    "ts": T0 + timedelta(seconds=seconds),
+                    "event": rng.choice(["a", "b", "c", "d", "x", "y"]),
+                }
+            )
+    ds = gl.load(events=pd.DataFrame(rows), window=WINDOW)
+    exclude = [{"event": "x", "between": [1, 3]}, {"event": "y", "between": [3, 4]}]
+    oracle_exclude = [
+        (lambda row: row["event"] == "x", (1, 2)),
+        (lambda row: row["event"] == "y", (3,)),
+    ]
+    for unit, keys in (("user", ("user_id",)), ("session", ("user_id", "session_id"))):
+        r = gl.funnel(ds, ["a", "b", "c", "d"], window="1h", unit=unit, exclude=exclude)  # type: ignore[arg-type]
+        want = oracle.funnel(
+            rows,
+            [lambda row, name=name: row["event"] == name for name in "abcd"],
+            timedelta(hours=1),
+            "ordered",
+            keys,
+            exclude=oracle_exclude,
+        )
+        got = {tuple(row[k] for k in keys): row for row in r.tables["users"].to_dict("records")}
+        expected = {key: res for key, res in want.items() if res.depth}
+        assert set(got) == set(expected)
+        for key, res in expected.items():
+            row = got[key]
+            assert row["depth"] == res.depth, key
+            times = [row[f"ts_{j}"] for j in range(1, res.depth + 1)]
+            assert times == [pd.Timestamp(t) for t in res.times], key
+        plain = gl.funnel(ds, ["a", "b", "c", "d"], window="1h", unit=unit)  # type: ignore[arg-type]
+        assert (r.table["users"] <= plain.table["users"]).all()

@@ -22,10 +22,16 @@ class UnitResult:
     times: tuple[datetime, ...]  # the counted chain's step times (length = depth)
 
 
+Exclude = Sequence[tuple[Match, Sequence[int]]]  # an excluded event, the pairs j it voids
+
+
 def _chains_ordered(
-    rows: list[Row], steps: Sequence[Match], window: timedelta, strict: bool
+    rows: list[Row], steps: Sequence[Match], window: timedelta, strict: bool, exclude: Exclude = ()
 ) -> list[tuple[datetime, ...]]:
-    """Every chain (as its times) of distinct rows satisfying the ordered/strict rules."""
+    """Every chain (as its times) of distinct rows satisfying the ordered/strict rules.
+
+    An excluded row strictly between steps j and j + 1 (j in its pairs) voids the chain.
+    """
     found: list[tuple[datetime, ...]] = []
 
     def extend(chain: list[int]) -> None:
@@ -45,6 +51,12 @@ def _chains_ordered(
                 last < other["ts"] < ts  # type: ignore[operator]
                 for m, other in enumerate(rows)
                 if m not in chain and m != k
+            ):
+                continue
+            if any(
+                last < other["ts"] < ts and match(other) and j in pairs  # type: ignore[operator]
+                for match, pairs in exclude
+                for other in rows
             ):
                 continue
             extend([*chain, k])
@@ -77,12 +89,12 @@ def _chains_unordered(
 
 
 def unit_result(
-    rows: list[Row], steps: Sequence[Match], window: timedelta, order: str
+    rows: list[Row], steps: Sequence[Match], window: timedelta, order: str, exclude: Exclude = ()
 ) -> UnitResult:
     if order == "unordered":
         chains = _chains_unordered(rows, steps, window)
     else:
-        chains = _chains_ordered(rows, steps, window, strict=order == "strict")
+        chains = _chains_ordered(rows, steps, window, strict=order == "strict", exclude=exclude)
     if not chains:
         return UnitResult(0, ())
     depth = max(len(c) for c in chains)
@@ -95,12 +107,15 @@ def funnel(
     window: timedelta,
     order: str,
     unit: Sequence[str] = ("user_id",),
+    exclude: Exclude = (),
 ) -> dict[tuple[object, ...], UnitResult]:
     """Per unit (``user_id``, or ``user_id`` and ``session_id``): depth and counted chain."""
     by_unit: dict[tuple[object, ...], list[Row]] = {}
     for row in events:
         by_unit.setdefault(tuple(row[k] for k in unit), []).append(row)
-    return {key: unit_result(rows, steps, window, order) for key, rows in by_unit.items()}
+    return {
+        key: unit_result(rows, steps, window, order, exclude) for key, rows in by_unit.items()
+    }
 
 
 __all__ = ["UnitResult", "funnel", "unit_result"]

@@ -23,7 +23,7 @@ from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
 from growthlens.metrics.fetch import fetch
-from growthlens.metrics.funnel import StepRule, overlapping_steps, unit_chains
+from growthlens.metrics.funnel import Exclusion, StepRule, overlapping_steps, unit_chains
 from growthlens.result import Entry, FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.stats.proportions import wilson
 from growthlens.stats.quantiles import median_interval
@@ -51,10 +51,15 @@ class Params:
     order: Order
     unit: Unit
     confidence: float
+    exclusions: tuple[Exclusion, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "steps": [step_label(s) for s in self.steps],
+            "exclude": [
+                {"event": step_label(e.rule), "between": [min(e.pairs), max(e.pairs) + 1]}
+                for e in self.exclusions
+            ],
             "window_s": self.window_s,
             "order": self.order,
             "unit": self.unit,
@@ -77,6 +82,7 @@ def funnel(
     window: str | int | timedelta = "7d",
     order: Order = "ordered",
     unit: Unit = "user",
+    exclude: Sequence[StepInput] = (),
     confidence: float = 0.95,
 ) -> Result:
     """Conversion through ordered steps of the event log, per user or per session.
@@ -96,6 +102,11 @@ def funnel(
             timedelta.
         order: ``ordered``, ``strict`` or ``unordered``.
         unit: ``user`` or ``session`` (needs ``session_id`` in the events).
+        exclude: excluded events: a chain is void between two consecutive steps with one
+            strictly between them. An event name or ``{"event": name, <column>: value}``
+            voids every pair; add ``"between": [i, j]`` for steps i to j only. Ordered
+            mode (strict mode already allows no event between steps; unordered has no
+            "between").
         confidence: level of the Wilson intervals of the conversion rates.
 
     Example:
@@ -108,7 +119,15 @@ def funnel(
         [{'step': 1, 'name': 'view', 'users': 2, 'conversion_from_first': 1.0},
          {'step': 2, 'name': 'buy', 'users': 1, 'conversion_from_first': 0.5}]
     """
-    return FUNNEL.run(ds, steps=steps, window=window, order=order, unit=unit, confidence=confidence)
+    return FUNNEL.run(
+        ds,
+        steps=steps,
+        window=window,
+        order=order,
+        unit=unit,
+        exclude=exclude,
+        confidence=confidence,
+    )
 
 
 def parse_window(window: str | int | timedelta) -> int:
@@ -161,6 +180,7 @@ def _params(
     window: str | int | timedelta,
     order: str,
     unit: str,
+    exclude: Sequence[StepInput],
     confidence: float,
 ) -> Params:
     if isinstance(steps, str | Mapping) or len(steps) < 2:
@@ -177,7 +197,52 @@ def _params(
             "unit='session' needs a session_id column in the events; map one, or use unit='user'"
         )
     rules = parse_steps(ds, steps)
-    return Params(rules, parse_window(window), order, unit, confidence)  # type: ignore[arg-type]
+    exclusions = parse_exclusions(ds, exclude, len(rules))
+    if exclusions and order == "unordered":
+        raise ConfigError(
+            "exclude needs an order between steps: use order='ordered' (an unordered funnel "
+            "has no 'between')"
+        )
+    return Params(
+        rules,
+        parse_window(window),
+        order,  # type: ignore[arg-type]
+        unit,  # type: ignore[arg-type]
+        confidence,
+        exclusions,
+    )
+
+
+def parse_exclusions(
+    ds: Dataset, exclude: Sequence[StepInput], steps: int
+) -> tuple[Exclusion, ...]:
+    """Excluded events with the step pairs they void (``between`` = [i, j]: pairs i … j − 1).
+
+    Raises:
+        ConfigError: an item is not an event or mapping, or ``between`` is not two steps
+            of the funnel in order.
+    """
+    if isinstance(exclude, str | Mapping):
+        exclude = [exclude]
+    found = []
+    for position, item in enumerate(exclude, start=1):
+        between: Any = (1, steps)
+        if isinstance(item, Mapping) and "between" in item:
+            between = item["between"]
+            item = {key: value for key, value in item.items() if key != "between"}
+        if not (
+            isinstance(between, list | tuple)
+            and len(between) == 2
+            and all(isinstance(b, int) and not isinstance(b, bool) for b in between)
+            and 1 <= between[0] < between[1] <= steps
+        ):
+            raise ConfigError(
+                f"exclude item {position}: 'between' must be two step numbers in order, "
+                f"from 1 to {steps}, e.g. [2, 3]; got {between!r}"
+            )
+        (rule,) = parse_steps(ds, [item])
+        found.append(Exclusion(rule, tuple(range(between[0], between[1]))))
+    return tuple(found)
 
 
 def parse_steps(ds: Dataset, steps: Sequence[StepInput]) -> tuple[StepRule, ...]:
@@ -208,7 +273,13 @@ def _compute(ds: Dataset, p: Params) -> Frames:
             "steps distinct (add a property, e.g. {'event': 'page_view', 'page': '/cart'})"
         )
     keys = ("user_id",) + (("session_id",) if p.unit == "session" else ())
-    units = fetch(unit_chains(ds, p.steps, window_s=p.window_s, order=p.order, keys=keys))
+    # Strict chains already have no event of the unit between steps: nothing to exclude.
+    exclusions = p.exclusions if p.order == "ordered" else ()
+    units = fetch(
+        unit_chains(
+            ds, p.steps, window_s=p.window_s, order=p.order, keys=keys, exclusions=exclusions
+        )
+    )
     if ds.window is None:
         end = None
     else:
@@ -420,4 +491,4 @@ FUNNEL = register(
     funnel,
 )
 
-__all__ = ["funnel", "parse_steps", "parse_window", "step_label"]
+__all__ = ["funnel", "parse_exclusions", "parse_steps", "parse_window", "step_label"]

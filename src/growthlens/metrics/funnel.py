@@ -23,8 +23,9 @@ counted chain. Only per-unit rows come back (``unit_chains``), or per-step count
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -45,6 +46,14 @@ class StepRule:
         for column, value in self.where:
             condition &= events[column].cast("string") == value
         return condition
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """An excluded event and the step pairs it voids: ``j`` is between steps j and j + 1."""
+
+    rule: StepRule
+    pairs: tuple[int, ...]
 
 
 def overlapping_steps(ds: Dataset, steps: Sequence[StepRule]) -> list[tuple[int, int]]:
@@ -77,25 +86,39 @@ def unit_chains(
     window_s: int,
     order: str,
     keys: Sequence[str],
+    exclusions: Sequence[Exclusion] = (),
+    events: ir.Table | None = None,
 ) -> ir.Table:
     """One row per unit with a step-1 event: its depth and counted chain's step times.
 
     Columns: ``keys``, ``depth`` and ``ts_1`` … ``ts_k`` (null beyond the depth).
+    ``exclusions`` (ordered mode) void a chain between two consecutive steps with an
+    excluded event strictly between them; ``events`` replaces the dataset's events (e.g.
+    with derived session ids).
     """
-    events = ds.table("events")
+    if events is None:
+        events = ds.table("events")
     k = len(steps)
     flags = {f"h{j}": steps[j - 1].matches(events) for j in range(1, k + 1)}
-    base = events.select(*keys, ts=events.ts, **flags)
+    # x<j>: an event that voids a chain between steps j and j + 1.
+    excluded = {
+        f"x{j}": ibis.or_(*[e.rule.matches(events) for e in exclusions if j in e.pairs])
+        for j in range(1, k)
+        if any(j in e.pairs for e in exclusions)
+    }
+    base = events.select(*keys, ts=events.ts, **flags, **excluded)
     if order != "strict":  # strict needs every event: any one can break a chain
-        base = base.filter(ibis.or_(*[base[f"h{j}"] for j in range(1, k + 1)]))
+        base = base.filter(ibis.or_(*[base[c] for c in [*flags, *excluded]]))
     base = base.filter(base.ts.notnull())
     marks = base.group_by(*keys, "ts").aggregate(
-        **{f"h{j}": base[f"h{j}"].cast("int8").max() == 1 for j in range(1, k + 1)}
+        **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}
     )
     marks = marks.mutate(
         sec=marks.ts.epoch_seconds(),
         idx=ibis.row_number().over(ibis.window(group_by=list(keys), order_by=marks.ts)),
     )
+    if excluded and order == "ordered":
+        return _ordered_excluding(marks, k, window_s, keys, excluded)
     if order == "ordered":
         per_start = _ordered(marks, k, window_s, keys)
     elif order == "strict":
@@ -285,3 +308,118 @@ def _unordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> i
     return starts.filter(starts.depth >= 1).select(
         *keys, "depth", *[f"ts_{j}" for j in range(1, k + 1)], _start=starts.ts
     )
+
+
+def _ordered_excluding(
+    marks: ir.Table, k: int, window_s: int, keys: Sequence[str], excluded: Mapping[str, Any]
+) -> ir.Table:
+    """Ordered chains when excluded events void some step pairs: one row per unit.
+
+    The greedy chain is no longer enough (an excluded event may call for a later step-j
+    occurrence), so every chain is considered through two passes over the unit's times:
+
+    - forward, ``s<j>``: the latest step-1 time from which a valid chain reaches step j
+      here (the latest start leaves the most window); the unit's depth is the deepest
+      step with such a time within the window of its start;
+    - backward, ``t<j>``: the earliest time at which a valid chain from step j here
+      reaches the unit's depth (no window: the start bounds it).
+
+    The counted chain then takes, step by step, the earliest time that is valid after the
+    previous step and still reaches the depth within the window of step 1.
+
+    "No excluded event strictly between a and t" (a ≤ t) is a segment test: with
+    ``c<j>`` the running count of pair-j excluded times, it holds when t = a or
+    ``c(t) − x(t) = c(a)``. Window functions partitioned by that count do each pass.
+    """
+    unit = ibis.window(group_by=list(keys), order_by="idx")
+    upto = ibis.window(group_by=list(keys), order_by="idx", rows=(None, 0))
+    whole = ibis.window(group_by=list(keys))
+    null_int = ibis.null("int64")
+    m = marks.mutate(
+        **{
+            f"c{j}": (
+                marks[f"x{j}"].cast("int64").sum().over(upto)
+                if f"x{j}" in excluded
+                else ibis.literal(0, type="int64")
+            )
+            for j in range(1, k)
+        },
+        **{f"x{j}": ibis.literal(False) for j in range(1, k) if f"x{j}" not in excluded},
+    )
+    m = m.mutate(s1=ibis.ifelse(m.h1, m.sec, null_int))
+    for j in range(1, k):
+        c, s, nxt = m[f"c{j}"], m[f"s{j}"], j + 1
+        # r: the latest start over this time and the earlier ones with the same count.
+        m = m.mutate(
+            _r=s.max().over(ibis.window(group_by=[*keys, c], order_by="idx", rows=(None, 0)))
+        )
+        m = m.mutate(_q=_greatest(m._r.lag().over(unit), m[f"s{j}"]))
+        m = m.mutate(
+            **{
+                f"s{nxt}": ibis.ifelse(
+                    m[f"h{nxt}"] & m._q.notnull() & (m.sec <= m._q + window_s), m._q, null_int
+                )
+            }
+        ).drop("_r", "_q")
+    reached = ibis.greatest(*[ibis.ifelse(m[f"s{j}"].notnull(), j, 0) for j in range(1, k + 1)])
+    m = m.mutate(_reached=reached)
+    m = m.mutate(depth=m._reached.max().over(whole)).drop("_reached")
+    m = m.filter(m.depth >= 1)
+    # Backward: t<j> = the earliest time a valid chain from step j here reaches the depth.
+    m = m.mutate(**{f"t{k}": ibis.ifelse((m.depth == k) & m[f"h{k}"], m.sec, null_int)})
+    for j in range(k - 1, 0, -1):
+        # Senders t > a with c(t) − x(t) = c(a): grouped by c − x, a minimum from here on.
+        key = m[f"c{j}"] - m[f"x{j}"].cast("int64")
+        m = m.mutate(_key=key)
+        later = m[f"t{j + 1}"]
+        m = m.mutate(
+            _rb=later.min().over(
+                ibis.window(group_by=[*keys, "_key"], order_by="idx", rows=(0, None))
+            )
+        )
+        m = m.mutate(_cand=_least(m._rb.lead().over(unit), m[f"t{j + 1}"]))
+        m = m.mutate(
+            **{
+                f"t{j}": ibis.cases(
+                    (m.depth == j, ibis.ifelse(m[f"h{j}"], m.sec, null_int)),
+                    ((m.depth > j) & m[f"h{j}"], m._cand),
+                    else_=null_int,
+                )
+            }
+        ).drop("_key", "_rb", "_cand")
+    # The counted chain, step by step: the earliest valid time that still makes the depth.
+    m = m.mutate(
+        p1=ibis.ifelse(m.h1 & (m.t1 <= m.sec + window_s), m.idx, null_int).min().over(whole)
+    )
+    m = m.mutate(start=ibis.ifelse(m.idx == m.p1, m.sec, null_int).max().over(whole))
+    for j in range(1, k):
+        m = m.mutate(_cp=ibis.ifelse(m.idx == m[f"p{j}"], m[f"c{j}"], null_int).max().over(whole))
+        valid = (m.idx == m[f"p{j}"]) | (
+            (m.idx > m[f"p{j}"]) & (m[f"c{j}"] - m[f"x{j}"].cast("int64") == m._cp)
+        )
+        fits = (
+            (m.depth > j)
+            & m[f"h{j + 1}"]
+            & valid.fill_null(False)
+            & (m[f"t{j + 1}"] <= m.start + window_s).fill_null(False)
+        )
+        m = m.mutate(**{f"p{j + 1}": ibis.ifelse(fits, m.idx, null_int).min().over(whole)}).drop(
+            "_cp"
+        )
+    return m.group_by(*keys).aggregate(
+        depth=m.depth.max(),
+        **{
+            f"ts_{j}": ibis.ifelse(m.idx == m[f"p{j}"], m.ts, ibis.null("timestamp")).max()
+            for j in range(1, k + 1)
+        },
+    )
+
+
+def _greatest(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
+    """The larger of two values, either of which may be null (null only when both are)."""
+    return ibis.cases((a.isnull(), b), (b.isnull(), a), else_=ibis.greatest(a, b))
+
+
+def _least(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
+    """The smaller of two values, either of which may be null (null only when both are)."""
+    return ibis.cases((a.isnull(), b), (b.isnull(), a), else_=ibis.least(a, b))
