@@ -136,9 +136,10 @@ def test_hostile_files_are_counted_alike(tmp_path: Any, spark_backend: Any) -> N
     assert sorted(duck.table("orders").revenue.execute()) == [10.0, 1234.5]
 
 
-@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered", "excluding"])
 def test_funnel_is_the_same_on_spark(order: str, spark_backend: Any) -> None:
-    """Random logs with ties and window edges: the same units, depths and chain times."""
+    """Random logs with ties and window edges: the same units, depths and chain times
+    (``excluding``: ordered, with ``x`` excluded between steps 2 and 3)."""
     import random
     from datetime import datetime, timedelta
 
@@ -160,8 +161,9 @@ def test_funnel_is_the_same_on_spark(order: str, spark_backend: Any) -> None:
             gl.load(events=frame, window=window, backend=b),
             ["a", "b", "c"],
             window="1h",
-            order=order,
-        )  # type: ignore[arg-type]
+            order="ordered" if order == "excluding" else order,  # type: ignore[arg-type]
+            exclude=[{"event": "x", "between": [2, 3]}] if order == "excluding" else (),
+        )
         for b in (None, spark_backend)
     )
     pd.testing.assert_frame_equal(duck.table, spark.table)

@@ -68,8 +68,10 @@ SIGNATURES = {
     "retention": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = None) -> 'Result'",
     "revenue_by_first_visit": "(ds: 'Dataset', *, confidence: 'float' = 0.95) -> 'Result'",
     "funnel": "(ds: 'Dataset', steps: 'Sequence[StepInput]', *, window: 'str | int | timedelta' "
-    "= '7d', order: 'Order' = 'ordered', unit: 'Unit' = 'user', confidence: 'float' = 0.95) "
-    "-> 'Result'",
+    "= '7d', order: 'Order' = 'ordered', unit: 'Unit' = 'user', by: 'str | None' = None, "
+    "by_step: \"Literal['first', 'last']\" = 'first', trend: 'Period | None' = None, "
+    "compare: 'Sequence[tuple[str | date, str | date]] | None' = None, "
+    "exclude: 'Sequence[StepInput]' = (), confidence: 'float' = 0.95) -> 'Result'",
     "romi": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', horizon: 'int | None' = None) -> 'Result'",
 }
 

@@ -388,3 +388,159 @@ def test_exclusions_match_the_brute_force_oracle(seed: int) -> None:
             assert times == [pd.Timestamp(t) for t in res.times], key
         plain = gl.funnel(ds, ["a", "b", "c", "d"], window="1h", unit=unit)  # type: ignore[arg-type]
         assert (r.table["users"] <= plain.table["users"]).all()
+
+
+def _segment_log(seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for user in range(120):
+        device = rng.choice(["mobile", "desktop", None])
+        for _ in range(rng.randint(1, 8)):
+            day = rng.randint(0, 40)
+            rows.append(
+                {
+                    "user_id": user,
+                    "ts": T0
+                    + timedelta(
+                        days=day, seconds=rng.choice([0, 1, 60, 3600, 3601]) * rng.randint(0, 2)
+                    ),
+                    "event": rng.choice(["a", "b", "c", "x"]),
+                    # Mostly the user's device, sometimes another one (a second phone).
+                    "device": device
+                    if rng.random() < 0.8
+                    else rng.choice(["mobile", "tablet", ""]),
+                }
+            )
+    return rows
+
+
+@pytest.mark.parametrize("by_step", ["first", "last"])
+def test_breakdown_matches_the_oracle_and_adds_up(by_step: str) -> None:
+    """Per segment, the counts per step equal the oracle's, with the value read on the
+    counted chain's step-1 (or last reached step's) event: smallest text among rows of
+    that step at that time, blank or null → (unknown). Segments add up to the totals."""
+    rows = _segment_log(11)
+    ds = gl.load(events=pd.DataFrame(rows), window=WINDOW)
+    steps = ["a", "b", "c"]
+    r = gl.funnel(ds, steps, window="1h", by="device", by_step=by_step)  # type: ignore[arg-type]
+    want = oracle.funnel(
+        rows, [lambda row, n=n: row["event"] == n for n in steps], timedelta(hours=1), "ordered"
+    )
+    expected: dict[str, list[int]] = {}
+    for (user,), res in want.items():
+        if not res.depth:
+            continue
+        j = 1 if by_step == "first" else res.depth
+        values = {
+            str(row["device"])
+            for row in rows
+            if row["user_id"] == user
+            and row["ts"] == res.times[j - 1]
+            and row["event"] == steps[j - 1]
+            and row["device"] not in (None, "")
+        }
+        segment = min(values) if values else "(unknown)"
+        counts = expected.setdefault(segment, [0, 0, 0])
+        for step in range(res.depth):
+            counts[step] += 1
+    segments = r.tables["segments"]
+    got = {
+        value: part.sort_values("step")["users"].tolist()
+        for value, part in segments.groupby("device")
+    }
+    assert got == expected
+    totals = segments.groupby("step")[["users", "complete"]].sum().reset_index()
+    assert totals["users"].tolist() == r.table["users"].tolist()
+    assert totals["complete"].tolist() == r.table["complete"].tolist()
+    assert set(r.tables["users"]["device"]) == set(expected)
+
+
+def test_breakdown_flags_a_planted_gap_and_not_equal_segments() -> None:
+    """Mobile converts view → buy at 30%, desktop and tablet at 60% (2,000 users each):
+    mobile's gap is significant with an interval around −30 points; desktop and tablet,
+    equal to each other, are not flagged against each other (tested without mobile)."""
+    rng = random.Random(5)
+    rows = []
+    for user in range(6000):
+        device = ("mobile", "desktop", "tablet")[user % 3]
+        rows.append((user, 0, "view", device))
+        if rng.random() < (0.3 if device == "mobile" else 0.6):
+            rows.append((user, 60, "buy", device))
+    frame = pd.DataFrame(
+        {
+            "user_id": [u for u, _, _, _ in rows],
+            "ts": [T0 + timedelta(seconds=s) for _, s, _, _ in rows],
+            "event": [e for _, _, e, _ in rows],
+            "device": [d for _, _, _, d in rows],
+        }
+    )
+    r = gl.funnel(gl.load(events=frame, window=WINDOW), ["view", "buy"], window="1d", by="device")
+    seg = r.tables["segments"].set_index(["device", "step"])
+    mobile = seg.loc[("mobile", 2)]
+    # Against the rest (desktop and tablet at 60%): a gap near −30 points, away from 0.
+    assert bool(mobile["significant"]) and abs(mobile["gap"] + 0.3) < 0.05
+    assert mobile["gap_low"] < mobile["gap"] < mobile["gap_high"] < 0
+    assert mobile["p_across_segments"] < 1e-6
+    assert any(f.code == "segment_gap" and "mobile" in f.text for f in r.findings)
+    even = frame[frame["device"] != "mobile"]
+    r2 = gl.funnel(gl.load(events=even, window=WINDOW), ["view", "buy"], window="1d", by="device")
+    assert not r2.tables["segments"]["significant"].any()
+
+
+def test_breakdown_by_a_customer_attribute() -> None:
+    events = pd.DataFrame(
+        {
+            "user_id": ["1", "1", "2", "3", "3"],
+            "ts": [T0, T0 + timedelta(minutes=5), T0, T0, T0 + timedelta(minutes=1)],
+            "event": ["view", "buy", "view", "view", "buy"],
+        }
+    )
+    customers = pd.DataFrame({"user_id": ["1", "2"], "city": ["Oslo", "Rome"]})
+    ds = gl.load(events=events, customers=customers, window=WINDOW)
+    r = gl.funnel(ds, ["view", "buy"], window="1h", by="city")
+    seg = r.tables["segments"].set_index(["city", "step"])["users"].to_dict()
+    assert seg == {
+        ("(unknown)", 1): 1,
+        ("(unknown)", 2): 1,
+        ("Oslo", 1): 1,
+        ("Oslo", 2): 1,
+        ("Rome", 1): 1,
+        ("Rome", 2): 0,
+    }
+    with pytest.raises(gl.ConfigError, match="neither a column"):
+        gl.funnel(ds, ["view", "buy"], by="nope")
+
+
+def test_trend_and_comparison_by_period_of_entry() -> None:
+    """Trend rows per week add up to the totals; the comparison holds both periods' rates
+    and a gap whose sign follows them."""
+    rows = _segment_log(12)
+    ds = gl.load(events=pd.DataFrame(rows), window=WINDOW)
+    r = gl.funnel(
+        ds,
+        ["a", "b"],
+        window="1h",
+        trend="week",
+        compare=[("2024-01-01", "2024-01-14"), ("2024-01-15", "2024-02-10")],
+    )
+    trend = r.tables["trend"]
+    assert (pd.to_datetime(trend["period"]).dt.day_of_week == 0).all()
+    sums = trend.groupby("step")[["users", "complete"]].sum()
+    assert sums["users"].tolist() == r.table["users"].tolist()
+    users = r.tables["users"]
+    week = users["ts_1"].dt.to_period("W-SUN").dt.start_time.dt.date
+    first_week = trend[(trend["period"] == min(week)) & (trend["step"] == 1)]["users"].iloc[0]
+    assert first_week == int((week == min(week)).sum())
+    comparison = r.tables["comparison"].set_index("step")
+    day = users["ts_1"].dt.date
+    a = users[
+        (day >= pd.Timestamp("2024-01-01").date())
+        & (day <= pd.Timestamp("2024-01-14").date())
+        & ~users["incomplete"]
+    ]
+    assert comparison.loc[1, "entered_a"] == len(a)
+    assert comparison.loc[2, "conversion_a"] == pytest.approx((a["depth"] >= 2).mean())
+    diff = comparison.loc[2, "conversion_b"] - comparison.loc[2, "conversion_a"]
+    assert comparison.loc[2, "difference"] == pytest.approx(diff)
+    assert comparison.loc[2, "difference_low"] <= diff <= comparison.loc[2, "difference_high"]
+    assert any(f.code == "period_comparison" for f in r.findings)

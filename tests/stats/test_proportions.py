@@ -51,3 +51,24 @@ def test_homogeneity_false_positive_rate_is_nominal() -> None:
     trials = np.full(7, 400)
     p_values = [homogeneity(rng.binomial(trials, 0.05), trials).p_value for _ in range(4_000)]
     assert 0.035 <= np.mean(np.array(p_values) < 0.05) <= 0.065
+
+
+def test_difference_interval_coverage_and_z_test_false_positives() -> None:
+    """Simulation: Newcombe's interval covers the true difference near its nominal 95%
+    (small and moderate counts, rates near 0 and not), and the pooled z test rejects a
+    true null about 5% of the time."""
+    from growthlens.stats.proportions import difference
+
+    rng = np.random.default_rng(20261203)
+    reps = 4000
+    for p1, p2, n1, n2 in ((0.3, 0.2, 60, 80), (0.05, 0.02, 400, 300), (0.5, 0.5, 200, 150)):
+        k1 = rng.binomial(n1, p1, reps)
+        k2 = rng.binomial(n2, p2, reps)
+        d = difference(k1, np.full(reps, n1), k2, np.full(reps, n2))
+        covered = np.mean((d.low <= p1 - p2) & (p1 - p2 <= d.high))
+        assert 0.93 <= covered <= 0.975, (p1, p2, covered)
+        if p1 == p2:
+            rejected = np.mean(d.p_value[~np.isnan(d.p_value)] < 0.05)
+            assert 0.035 <= rejected <= 0.065, rejected
+    empty = difference([0], [0], [1], [2])
+    assert np.isnan(empty.difference[0]) and np.isnan(empty.p_value[0])

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -21,11 +21,19 @@ import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
+from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
 from growthlens.metrics.fetch import fetch
-from growthlens.metrics.funnel import Exclusion, StepRule, overlapping_steps, unit_chains
+from growthlens.metrics.funnel import (
+    Exclusion,
+    StepRule,
+    overlapping_steps,
+    unit_chains,
+    with_segment,
+)
 from growthlens.result import Entry, FigureSpec, Finding, Result, Status, SummarySpec, summarize
-from growthlens.stats.proportions import wilson
+from growthlens.stats.multiple import holm
+from growthlens.stats.proportions import difference, homogeneity, wilson
 from growthlens.stats.quantiles import median_interval
 from growthlens.text import count_of
 
@@ -52,9 +60,19 @@ class Params:
     unit: Unit
     confidence: float
     exclusions: tuple[Exclusion, ...] = ()
+    by: str | None = None
+    by_step: Literal["first", "last"] = "first"
+    trend: Period | None = None
+    compare: tuple[tuple[date, date], tuple[date, date]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "by": self.by,
+            "by_step": self.by_step,
+            "trend": self.trend,
+            "compare": None
+            if self.compare is None
+            else [[a.isoformat(), b.isoformat()] for a, b in self.compare],
             "steps": [step_label(s) for s in self.steps],
             "exclude": [
                 {"event": step_label(e.rule), "between": [min(e.pairs), max(e.pairs) + 1]}
@@ -82,6 +100,10 @@ def funnel(
     window: str | int | timedelta = "7d",
     order: Order = "ordered",
     unit: Unit = "user",
+    by: str | None = None,
+    by_step: Literal["first", "last"] = "first",
+    trend: Period | None = None,
+    compare: Sequence[tuple[str | date, str | date]] | None = None,
     exclude: Sequence[StepInput] = (),
     confidence: float = 0.95,
 ) -> Result:
@@ -102,6 +124,18 @@ def funnel(
             timedelta.
         order: ``ordered``, ``strict`` or ``unordered``.
         unit: ``user`` or ``session`` (needs ``session_id`` in the events).
+        by: a breakdown: an events column (read on the counted chain's step-1 event, or
+            its last reached step's with ``by_step="last"``) or a ``customers`` column;
+            ``tables["segments"]`` has the steps per value, each step's rates tested
+            across values (chi-square) and for each value against the rest (two-proportion
+            z test, Holm-corrected over the table; Newcombe interval of the gap).
+        by_step: ``first`` or ``last``: which step's event gives an events column's value.
+        trend: ``day``, ``week`` or ``month``: ``tables["trend"]`` has each step's
+            conversion from the first by period of the counted step-1 event, with Wilson
+            bands.
+        compare: two periods ``[(start, end), (start, end)]`` (dates, inclusive) of the
+            step-1 event: ``tables["comparison"]`` has each step's conversion in both, the
+            gap with its interval and test.
         exclude: excluded events: a chain is void between two consecutive steps with one
             strictly between them. An event name or ``{"event": name, <column>: value}``
             voids every pair; add ``"between": [i, j]`` for steps i to j only. Ordered
@@ -125,6 +159,10 @@ def funnel(
         window=window,
         order=order,
         unit=unit,
+        by=by,
+        by_step=by_step,
+        trend=trend,
+        compare=compare,
         exclude=exclude,
         confidence=confidence,
     )
@@ -180,6 +218,10 @@ def _params(
     window: str | int | timedelta,
     order: str,
     unit: str,
+    by: str | None,
+    by_step: str,
+    trend: str | None,
+    compare: Sequence[tuple[str | date, str | date]] | None,
     exclude: Sequence[StepInput],
     confidence: float,
 ) -> Params:
@@ -203,6 +245,15 @@ def _params(
             "exclude needs an order between steps: use order='ordered' (an unordered funnel "
             "has no 'between')"
         )
+    if by is not None:
+        customers = ds.table("customers").columns if ds.has("customers") else ()
+        if by not in events.columns and by not in customers:
+            raise ConfigError(
+                f"by={by!r} is neither a column of the events ({', '.join(events.columns)}) "
+                + (f"nor of the customers ({', '.join(customers)})" if customers else "")
+            )
+    if by_step not in ("first", "last"):
+        raise ConfigError(f"by_step must be 'first' or 'last'; got {by_step!r}")
     return Params(
         rules,
         parse_window(window),
@@ -210,7 +261,30 @@ def _params(
         unit,  # type: ignore[arg-type]
         confidence,
         exclusions,
+        by,
+        by_step,  # type: ignore[arg-type]
+        None if trend is None else check_period(trend),
+        None if compare is None else _periods(compare),
     )
+
+
+def _periods(
+    compare: Sequence[tuple[str | date, str | date]],
+) -> tuple[tuple[date, date], tuple[date, date]]:
+    def day(value: str | date) -> date:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+    try:
+        (a, b), (c, d) = compare
+        first, second = (day(a), day(b)), (day(c), day(d))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            "compare must be two periods of dates, e.g. [('2024-11-01', '2024-11-30'), "
+            f"('2024-12-01', '2024-12-31')]; got {compare!r}"
+        ) from exc
+    if first[0] > first[1] or second[0] > second[1]:
+        raise ConfigError(f"each compare period must start before it ends; got {compare!r}")
+    return first, second
 
 
 def parse_exclusions(
@@ -275,11 +349,12 @@ def _compute(ds: Dataset, p: Params) -> Frames:
     keys = ("user_id",) + (("session_id",) if p.unit == "session" else ())
     # Strict chains already have no event of the unit between steps: nothing to exclude.
     exclusions = p.exclusions if p.order == "ordered" else ()
-    units = fetch(
-        unit_chains(
-            ds, p.steps, window_s=p.window_s, order=p.order, keys=keys, exclusions=exclusions
-        )
+    chains = unit_chains(
+        ds, p.steps, window_s=p.window_s, order=p.order, keys=keys, exclusions=exclusions
     )
+    if p.by is not None:
+        chains = with_segment(ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step)
+    units = fetch(chains)
     if ds.window is None:
         end = None
     else:
@@ -292,14 +367,121 @@ def _compute(ds: Dataset, p: Params) -> Frames:
 
 @dataclass(frozen=True)
 class Estimates:
-    """The per-step table with its Wilson intervals, and the per-unit frames."""
+    """The per-step table, the breakdown, trend and comparison tables, the units.
+
+    The tables not asked for are empty.
+    """
 
     steps: pd.DataFrame
     frames: Frames
+    segments: pd.DataFrame
+    trend: pd.DataFrame
+    comparison: pd.DataFrame
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:
-    return Estimates(_steps_table(frames, p), frames)
+    units = frames.units
+    segments = _segments_table(units, p) if p.by is not None else pd.DataFrame()
+    trend = _trend_table(units, p) if p.trend is not None else pd.DataFrame()
+    comparison = _comparison_table(units, p) if p.compare is not None else pd.DataFrame()
+    return Estimates(_steps_table(units, p), frames, segments, trend, comparison)
+
+
+def _segments_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """Steps per segment, with each step's conversion from the previous one tested.
+
+    Across the segments: chi-square. Each segment against the rest: z test, Holm over
+    the whole table, and the Newcombe interval of the gap.
+    """
+    parts = []
+    for value, group in units.groupby("segment", sort=True):
+        table = _steps_table(group, p)
+        table.insert(0, p.by or "segment", value)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame()
+    out = pd.concat(parts, ignore_index=True)
+    column = p.by or "segment"
+    previous = out.groupby(column, sort=False)["complete"].shift(1)
+    out["_trials"] = previous.fillna(0).astype("int64")
+    totals = out.groupby("step")[["complete", "_trials"]].transform("sum")
+    rest_k, rest_n = totals["complete"] - out["complete"], totals["_trials"] - out["_trials"]
+    gap = difference(out["complete"], out["_trials"], rest_k, rest_n, confidence=p.confidence)
+    first = out["step"] == 1
+    out["rest_conversion_from_previous"] = np.where(
+        first | (rest_n == 0), math.nan, rest_k / rest_n.where(rest_n > 0, 1)
+    )
+    out["gap"] = np.where(first, math.nan, gap.difference)
+    out["gap_low"] = np.where(first, math.nan, gap.low)
+    out["gap_high"] = np.where(first, math.nan, gap.high)
+    out["p_value"] = np.where(first, math.nan, gap.p_value)
+    out["p_adjusted"] = holm(out["p_value"])
+    across = {
+        step: homogeneity(part["complete"], part["_trials"]).p_value
+        for step, part in out.groupby("step")
+    }
+    out["p_across_segments"] = out["step"].map(across).where(~first, math.nan)
+    out["significant"] = out["p_adjusted"] < 1 - p.confidence
+    return out.drop(columns="_trials")
+
+
+def _trend_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """Each step's conversion from the first by period of the counted step-1 event."""
+    starts = units["ts_1"].dt.to_period(
+        {"day": "D", "week": "W-SUN", "month": "M"}[p.trend or "day"]
+    )
+    parts = []
+    for period, group in units.groupby(starts.dt.start_time.dt.date, sort=True):
+        table = _steps_table(group, p)
+        table.insert(0, "period", period)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)[
+        [
+            "period",
+            "step",
+            "name",
+            "users",
+            "complete",
+            "conversion_from_first",
+            "conversion_from_first_low",
+            "conversion_from_first_high",
+        ]
+    ]
+
+
+def _comparison_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """Each step's conversion from the first in two periods of step-1 events, and the gap."""
+    assert p.compare is not None
+    day = units["ts_1"].dt.date
+    tables = [_steps_table(units[(day >= start) & (day <= end)], p) for start, end in p.compare]
+    a, b = tables
+    gap = difference(
+        b["complete"],
+        [b["complete"].iloc[0]] * len(b),
+        a["complete"],
+        [a["complete"].iloc[0]] * len(a),
+        confidence=p.confidence,
+    )
+    out = pd.DataFrame(
+        {
+            "step": a["step"],
+            "name": a["name"],
+            "entered_a": a["complete"].iloc[0],
+            "conversion_a": a["conversion_from_first"],
+            "entered_b": b["complete"].iloc[0],
+            "conversion_b": b["conversion_from_first"],
+            "difference": gap.difference,
+            "difference_low": gap.low,
+            "difference_high": gap.high,
+            "p_value": gap.p_value,
+        }
+    )
+    out.loc[out["step"] == 1, ["difference", "difference_low", "difference_high", "p_value"]] = (
+        math.nan
+    )
+    return out
 
 
 def _plan(ds: Dataset) -> Plan:
@@ -316,8 +498,7 @@ def _plan(ds: Dataset) -> Plan:
     )
 
 
-def _steps_table(frames: Frames, p: Params) -> pd.DataFrame:
-    units = frames.units
+def _steps_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
     complete = units[~units["incomplete"]]
     rows = []
     for j, rule in enumerate(p.steps, start=1):
@@ -442,25 +623,70 @@ def _explain(est: Estimates, p: Params) -> Result:
                 {"incomplete": incomplete},
             )
         )
+    if status == "ok" and len(est.segments):
+        findings.extend(_segment_findings(est.segments, p, noun))
+    if status == "ok" and len(est.comparison):
+        findings.extend(_comparison_findings(est.comparison, p))
     keys = list(frames.keys)
-    users = units[[*keys, "depth", *[f"ts_{j}" for j in range(1, len(p.steps) + 1)], "incomplete"]]
+    extra = ["segment"] if p.by is not None else []
+    users = units[
+        [*keys, "depth", *[f"ts_{j}" for j in range(1, len(p.steps) + 1)], "incomplete", *extra]
+    ]
+    if p.by is not None:
+        users = users.rename(columns={"segment": p.by})
+    tables = {"users": users.reset_index(drop=True)}
+    figures = [
+        FigureSpec(
+            kind="bar",
+            x="name",
+            y="complete",
+            title=f"{noun.capitalize()}s reaching each step (complete windows)",
+            labels={"name": "Step", "complete": f"{noun.capitalize()}s"},
+            value_format=",d",
+        )
+    ]
+    if len(est.segments):
+        tables["segments"] = est.segments
+        figures.append(
+            FigureSpec(
+                kind="bar",
+                table="segments",
+                x="name",
+                y="conversion_from_first",
+                color=p.by,
+                title=f"Conversion from the first step by {p.by}",
+                labels={"name": "Step", "conversion_from_first": "Conversion from step 1"},
+                value_format=".1%",
+            )
+        )
+    if len(est.trend):
+        tables["trend"] = est.trend
+        figures.append(
+            FigureSpec(
+                kind="line",
+                table="trend",
+                x="period",
+                y="conversion_from_first",
+                color="name",
+                title=f"Conversion from the first step by {p.trend} of entry",
+                labels={
+                    "period": f"{(p.trend or '').capitalize()} of step 1",
+                    "conversion_from_first": "Conversion from step 1",
+                    "name": "Step",
+                },
+                value_format=".1%",
+            )
+        )
+    if len(est.comparison):
+        tables["comparison"] = est.comparison
     return Result(
         name="funnel",
         title="Funnel: " + " → ".join(step_label(s) for s in p.steps),
         table=table,
         summary=summarize(values, SUMMARY),
         findings=tuple(findings),
-        tables={"users": users.reset_index(drop=True)},
-        figures=(
-            FigureSpec(
-                kind="bar",
-                x="name",
-                y="complete",
-                title=f"{noun.capitalize()}s reaching each step (complete windows)",
-                labels={"name": "Step", "complete": f"{noun.capitalize()}s"},
-                value_format=",d",
-            ),
-        ),
+        tables=tables,
+        figures=tuple(figures),
         notes=(
             f"Order: {p.order}; window: {p.window_s:,} seconds after step 1 (exactly the "
             "window counts); unit: " + noun + ". A unit counts at the furthest step any "
@@ -474,6 +700,62 @@ def _explain(est: Estimates, p: Params) -> Result:
         status=status,
         status_reason=reason,
     )
+
+
+def _segment_findings(segments: pd.DataFrame, p: Params, noun: str) -> list[Finding]:
+    """The segments whose step conversion differs from the rest's, largest gaps first."""
+    flagged = segments[segments["significant"].fillna(False).astype(bool)]
+    flagged = flagged.reindex(flagged["gap"].abs().sort_values(ascending=False).index)
+    found = []
+    for _, row in flagged.head(3).iterrows():
+        j = int(row["step"])
+        before = step_label(p.steps[j - 2])
+        lost = 1 - row["conversion_from_previous"]
+        rest_lost = 1 - row["rest_conversion_from_previous"]
+        # The gap's size, with its interval on the same side (significant: it excludes 0).
+        low, high = sorted(abs(float(row[c])) for c in ("gap_low", "gap_high"))
+        found.append(
+            Finding(
+                "segment_gap",
+                f"With {p.by} = {row[p.by or 'segment']}, {lost:.0%} of {noun}s who reach "
+                f"{before} never reach {row['name']}, against {rest_lost:.0%} for the rest: "
+                f"a gap of {abs(row['gap']) * 100:.1f} points in conversion "
+                f"({p.confidence:.0%} CI {low * 100:.1f}–{high * 100:.1f}), "
+                f"significant after Holm's correction (adjusted p = {row['p_adjusted']:.2g}).",
+                numbers={
+                    "step": j,
+                    "gap": float(row["gap"]),
+                    "gap_low": float(row["gap_low"]),
+                    "gap_high": float(row["gap_high"]),
+                    "p_adjusted": float(row["p_adjusted"]),
+                },
+            )
+        )
+    return found
+
+
+def _comparison_findings(comparison: pd.DataFrame, p: Params) -> list[Finding]:
+    """The overall conversion of the second period against the first."""
+    assert p.compare is not None
+    last = comparison.iloc[-1]
+    if math.isnan(last["difference"]):
+        return []
+    (a0, a1), (b0, b1) = p.compare
+    moved = "rose" if last["difference"] > 0 else "fell"
+    significant = last["p_value"] < 1 - p.confidence
+    return [
+        Finding(
+            "period_comparison",
+            f"Conversion to {last['name']} {moved} from {last['conversion_a']:.1%} "
+            f"({a0}–{a1}) to {last['conversion_b']:.1%} ({b0}–{b1}): "
+            f"{abs(last['difference']) * 100:.1f} points ({p.confidence:.0%} CI "
+            f"{last['difference_low'] * 100:+.1f} to {last['difference_high'] * 100:+.1f}); "
+            + ("a significant change" if significant else "not significant")
+            + f" (p = {last['p_value']:.2g}).",
+            "warning" if significant and last["difference"] < 0 else "info",
+            {"difference": float(last["difference"]), "p_value": float(last["p_value"])},
+        )
+    ]
 
 
 FUNNEL = register(

@@ -423,3 +423,76 @@ def _greatest(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
 def _least(a: ir.IntegerValue, b: ir.IntegerValue) -> ir.IntegerValue:
     """The smaller of two values, either of which may be null (null only when both are)."""
     return ibis.cases((a.isnull(), b), (b.isnull(), a), else_=ibis.least(a, b))
+
+
+UNKNOWN = "(unknown)"
+
+
+def with_segment(
+    ds: Dataset,
+    chains: ir.Table,
+    steps: Sequence[StepRule],
+    *,
+    keys: Sequence[str],
+    column: str,
+    at: str = "first",
+    events: ir.Table | None = None,
+) -> ir.Table:
+    """``chains`` (from :func:`unit_chains`) with ``segment``: the unit's value of ``column``.
+
+    An events column is read on the counted chain's step-1 event (``at="first"``) or on its
+    last reached step's event (``at="last"``); several such rows in that second with
+    different values give the smallest as text. A column of ``customers`` is the user's
+    value. Null or empty is ``(unknown)``.
+    """
+    if events is None:
+        events = ds.table("events")
+    if column not in events.columns:
+        customers = ds.table("customers")
+        values = customers.select(
+            _s_user=customers.user_id, _s_value=_text(customers[column])
+        ).distinct(on="_s_user", keep="first")
+        joined = chains.left_join(values, chains.user_id == values._s_user)
+        return joined.mutate(segment=joined._s_value.fill_null(UNKNOWN)).drop("_s_user", "_s_value")
+    step_of = ibis.cases(
+        *[(rule.matches(events), j) for j, rule in enumerate(steps, start=1)],
+        else_=ibis.null("int64"),
+    )
+    rows = events.select(
+        *[events[c].name(f"_s_{c}") for c in keys],
+        _s_ts=events.ts,
+        _s_step=step_of,
+        _s_value=_text(events[column]),
+    )
+    at_step = ibis.literal(1) if at == "first" else chains.depth
+    at_ts = (
+        chains.ts_1
+        if at == "first"
+        else ibis.cases(
+            *[(chains.depth == j, chains[f"ts_{j}"]) for j in range(1, len(steps) + 1)],
+            else_=ibis.null("timestamp"),
+        )
+    )
+    target = chains.mutate(_at_step=at_step.cast("int64"), _at_ts=at_ts)
+    rows = rows.filter(rows._s_step.notnull())
+    joined = target.left_join(
+        rows,
+        [
+            *[target[c] == rows[f"_s_{c}"] for c in keys],
+            target._at_ts == rows._s_ts,
+            target._at_step == rows._s_step,
+        ],
+    )
+    per_unit = joined.group_by([*keys, "_at_ts"]).aggregate(_s_value=joined._s_value.min())
+    out = target.left_join(
+        per_unit,
+        [*[target[c] == per_unit[c] for c in keys], target._at_ts == per_unit._at_ts],
+    )
+    out = out.select(*chains.columns, segment=out._s_value.fill_null(UNKNOWN))
+    return out
+
+
+def _text(value: ir.Value) -> ir.StringValue:
+    """A dimension's value as text; null or blank → null (then ``(unknown)``)."""
+    text = value.cast("string")
+    return ibis.ifelse(text.strip() == "", ibis.null("string"), text)
