@@ -250,8 +250,6 @@ def test_degenerate_input_is_a_status_or_a_clear_error() -> None:
         gl.funnel(ds, ["view", "buy"], window="7 parsecs")
     with pytest.raises(gl.ConfigError, match="steps 1 and 2 match the same event rows"):
         gl.funnel(ds, ["view", {"event": "view"}])
-    with pytest.raises(gl.ConfigError, match="session_id"):
-        gl.funnel(ds, ["view", "buy"], unit="session")
     with pytest.raises(gl.ConfigError, match="'page'"):
         gl.funnel(ds, [{"event": "view", "page": "/"}, "buy"])
     with pytest.raises(gl.MissingTableError):
@@ -273,16 +271,31 @@ def test_unordered_chain_is_the_earliest_when_windows_share_step_one() -> None:
     )
 
 
-def test_the_report_says_a_funnel_needs_its_steps_only_when_there_are_events() -> None:
+def test_the_report_runs_the_ecommerce_funnel_or_says_why_not() -> None:
+    """The funnels group appears only with events; it runs GA4's e-commerce steps the log
+    has (by device and week when it can), and says why it runs nothing otherwise."""
     from growthlens.report.build import section
 
     sessions = pd.DataFrame({"user_id": [1], "start_ts": [T0]})
-    without = section(gl.load(sessions=sessions, window=WINDOW), "product")
-    assert without is not None and not any("Funnel" in s for s in without.skipped)
-    events = pd.DataFrame({"user_id": [1], "ts": [T0], "event": ["view"]})
-    with_events = section(gl.load(sessions=sessions, events=events, window=WINDOW), "product")
-    assert with_events is not None
-    assert any(s.startswith("Funnel: it needs its steps") for s in with_events.skipped)
+    assert section(gl.load(sessions=sessions, window=WINDOW), "funnels") is None
+    other = pd.DataFrame({"user_id": [1], "ts": [T0], "event": ["view"]})
+    plain = section(gl.load(events=other, window=WINDOW), "funnels")
+    assert plain is not None and not any(r.name == "funnel" for r in plain.results)
+    assert any(s.startswith("Funnel: the events have no GA4") for s in plain.skipped)
+    shop = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 2],
+            "ts": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2), T0, T0],
+            "event": ["page_view", "add_to_cart", "purchase", "page_view", "scroll"],
+            "device": ["mobile", "mobile", "mobile", "desktop", "desktop"],
+        }
+    )
+    built = section(gl.load(events=shop, window=WINDOW), "funnels")
+    assert built is not None
+    (result,) = [r for r in built.results if r.name == "funnel"]
+    assert result.params["steps"] == ["page_view", "add_to_cart", "purchase"]
+    assert result.params["by"] == "device" and result.params["trend"] == "week"
+    assert result.table["users"].tolist() == [2, 1, 1]
 
 
 def test_exclusion_voids_a_chain_but_not_a_later_valid_one() -> None:
@@ -544,3 +557,59 @@ def test_trend_and_comparison_by_period_of_entry() -> None:
     assert comparison.loc[2, "difference"] == pytest.approx(diff)
     assert comparison.loc[2, "difference_low"] <= diff <= comparison.loc[2, "difference_high"]
     assert any(f.code == "period_comparison" for f in r.findings)
+
+
+def test_sessions_are_cut_by_inactivity_without_a_session_id() -> None:
+    """No session_id: 30 minutes without an event end a session (exactly 30 minutes does
+    not; ties never split). u1: view, buy 30 min later → one session, converts. u2: view,
+    buy 30 min 1 s later → two sessions, neither converts. u3: view, then view and buy in
+    one second an hour later → two sessions, the second converts. ``session_timeout``
+    moves the cut."""
+    rows = [
+        (1, 0, "view"),
+        (1, 1800, "buy"),
+        (2, 0, "view"),
+        (2, 1801, "buy"),
+        (3, 0, "view"),
+        (3, 3600, "buy"),
+        (3, 3600, "view"),
+    ]
+    ds = _events(rows)
+    r = gl.funnel(ds, ["view", "buy"], window="1d", unit="session")
+    units = r.tables["users"]
+    assert sorted(units["session_id"]) == ["1#1", "2#1", "3#1", "3#2"]
+    depth = units.set_index("session_id")["depth"].to_dict()
+    assert depth == {"1#1": 2, "2#1": 1, "3#1": 1, "3#2": 2}
+    assert r.table["users"].tolist() == [4, 2]
+    frame = pd.DataFrame(
+        {
+            "user_id": [u for u, _, _ in rows],
+            "ts": [T0 + timedelta(seconds=t) for _, t, _ in rows],
+            "event": [e for _, _, e in rows],
+        }
+    )
+    longer = gl.load(events=frame, window=WINDOW, session_timeout=7200)
+    r = gl.funnel(longer, ["view", "buy"], window="1d", unit="session")
+    assert r.table["users"].tolist() == [3, 3]
+
+
+def test_time_to_convert_distribution() -> None:
+    """u1: view → cart 30 s → buy 1 h later (total 1 h 30 s); u2: view → cart exactly 5 min
+    (the bound falls in the lower bin), no buy. Bins count units per span."""
+    ds = _events(
+        [(1, 0, "view"), (1, 30, "cart"), (1, 3630, "buy"), (2, 0, "view"), (2, 300, "cart")]
+    )
+    r = gl.funnel(ds, ["view", "cart", "buy"], window="1d")
+    times = r.tables["time_to_convert"]
+    got = {(row.span, row.bin): row.units for row in times.itertuples() if row.units}
+    assert got == {
+        ("view → cart", "under 1 min"): 1,
+        ("view → cart", "1–5 min"): 1,
+        ("cart → buy", "30 min–2 h"): 1,
+        ("view → buy (total)", "30 min–2 h"): 1,
+    }
+    assert times.groupby("span")["units"].sum().to_dict() == {
+        "view → cart": 2,
+        "cart → buy": 1,
+        "view → buy (total)": 1,
+    }

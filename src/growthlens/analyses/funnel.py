@@ -21,6 +21,7 @@ import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
+from growthlens.derive.events import EVENT_SESSIONS
 from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
 from growthlens.metrics.fetch import fetch
@@ -28,6 +29,7 @@ from growthlens.metrics.funnel import (
     Exclusion,
     StepRule,
     overlapping_steps,
+    present_events,
     unit_chains,
     with_segment,
 )
@@ -123,7 +125,8 @@ def funnel(
         window: ``"30m"``, ``"2h"``, ``"7d"``, ``"1w"`` (s, m, h, d, w), seconds, or a
             timedelta.
         order: ``ordered``, ``strict`` or ``unordered``.
-        unit: ``user`` or ``session`` (needs ``session_id`` in the events).
+        unit: ``user`` or ``session`` (the events' ``session_id``; without one, sessions
+            are cut by ``session_timeout`` seconds of inactivity, 30 minutes by default).
         by: a breakdown: an events column (read on the counted chain's step-1 event, or
             its last reached step's with ``by_step="last"``) or a ``customers`` column;
             ``tables["segments"]`` has the steps per value, each step's rates tested
@@ -234,10 +237,6 @@ def _params(
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must lie strictly between 0 and 1; got {confidence}")
     events = ds.table("events")
-    if unit == "session" and "session_id" not in events.columns:
-        raise ConfigError(
-            "unit='session' needs a session_id column in the events; map one, or use unit='user'"
-        )
     rules = parse_steps(ds, steps)
     exclusions = parse_exclusions(ds, exclude, len(rules))
     if exclusions and order == "unordered":
@@ -349,11 +348,25 @@ def _compute(ds: Dataset, p: Params) -> Frames:
     keys = ("user_id",) + (("session_id",) if p.unit == "session" else ())
     # Strict chains already have no event of the unit between steps: nothing to exclude.
     exclusions = p.exclusions if p.order == "ordered" else ()
+    # Sessions as given, or cut by inactivity when the events have no session_id.
+    events = (
+        ds.derived(EVENT_SESSIONS(timeout_s=ds.settings.session_timeout))
+        if p.unit == "session"
+        else ds.table("events")
+    )
     chains = unit_chains(
-        ds, p.steps, window_s=p.window_s, order=p.order, keys=keys, exclusions=exclusions
+        ds,
+        p.steps,
+        window_s=p.window_s,
+        order=p.order,
+        keys=keys,
+        exclusions=exclusions,
+        events=events,
     )
     if p.by is not None:
-        chains = with_segment(ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step)
+        chains = with_segment(
+            ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step, events=events
+        )
     units = fetch(chains)
     if ds.window is None:
         end = None
@@ -377,6 +390,7 @@ class Estimates:
     segments: pd.DataFrame
     trend: pd.DataFrame
     comparison: pd.DataFrame
+    times: pd.DataFrame
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:
@@ -384,7 +398,51 @@ def _infer(frames: Frames, p: Params) -> Estimates:
     segments = _segments_table(units, p) if p.by is not None else pd.DataFrame()
     trend = _trend_table(units, p) if p.trend is not None else pd.DataFrame()
     comparison = _comparison_table(units, p) if p.compare is not None else pd.DataFrame()
-    return Estimates(_steps_table(units, p), frames, segments, trend, comparison)
+    times = _times_table(units, p)
+    return Estimates(_steps_table(units, p), frames, segments, trend, comparison, times)
+
+
+# Bins of time to convert, on the scale people think in (upper bounds, seconds).
+TIME_BINS: tuple[tuple[str, float], ...] = (
+    ("under 1 min", 60),
+    ("1–5 min", 300),
+    ("5–30 min", 1800),
+    ("30 min–2 h", 7200),
+    ("2–6 h", 21600),
+    ("6–24 h", 86400),
+    ("1–2 days", 172800),
+    ("2–7 days", 604800),
+    ("over 7 days", math.inf),
+)
+
+
+def _times_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """How many units took how long, in :data:`TIME_BINS`.
+
+    From the previous step to each step, and from the first step to the last; a time equal
+    to a bound falls in the lower bin. Ordered and strict modes (unordered steps have no
+    order).
+    """
+    if p.order == "unordered" or units.empty:
+        return pd.DataFrame()
+    k = len(p.steps)
+    spans = [
+        (f"{step_label(p.steps[j - 2])} → {step_label(p.steps[j - 1])}", j - 1, j)
+        for j in range(2, k + 1)
+    ]
+    if k > 2:
+        spans.append((f"{step_label(p.steps[0])} → {step_label(p.steps[-1])} (total)", 1, k))
+    bounds = [0.0, *[b for _, b in TIME_BINS]]
+    labels = [name for name, _ in TIME_BINS]
+    rows = []
+    for span, a, b in spans:
+        reached = units[units["depth"] >= b]
+        seconds = (reached[f"ts_{b}"] - reached[f"ts_{a}"]).dt.total_seconds()
+        binned = pd.cut(seconds, bounds, labels=labels, right=True, include_lowest=True)
+        counts = binned.value_counts().reindex(labels, fill_value=0)
+        for order, (label, users) in enumerate(counts.items()):
+            rows.append({"span": span, "bin": label, "bin_order": order, "units": int(users)})
+    return pd.DataFrame(rows)
 
 
 def _segments_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
@@ -484,18 +542,43 @@ def _comparison_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
     return out
 
 
+ECOMMERCE_STEPS: tuple[str, ...] = (
+    "page_view",
+    "view_item",
+    "add_to_cart",
+    "begin_checkout",
+    "add_payment_info",
+    "purchase",
+)
+"""GA4's recommended e-commerce events, in funnel order: the report's default funnel."""
+
+
+def default_steps(ds: Dataset) -> tuple[str, ...]:
+    """The GA4 e-commerce events the log has, in order, when it has purchase and another."""
+    present = present_events(ds, ECOMMERCE_STEPS)
+    steps = tuple(e for e in ECOMMERCE_STEPS if e in present)
+    return steps if "purchase" in steps and len(steps) >= 2 else ()
+
+
 def _plan(ds: Dataset) -> Plan:
-    # Which steps matter is the analyst's question: the report cannot guess them. Without
-    # events there is nothing to say (the funnel is not yet a report section of its own).
+    # Which steps matter is the analyst's question; the report runs GA4's e-commerce
+    # events when the log has them, broken down by device and by week when it can.
     if not ds.has("events"):
         return Plan(runs=())
-    return Plan(
-        runs=(),
-        skipped=(
-            "Funnel: it needs its steps, e.g. gl.funnel(ds, ['view_item', 'add_to_cart', "
-            "'purchase'], window='7d').",
-        ),
-    )
+    steps = default_steps(ds)
+    if not steps:
+        return Plan(
+            runs=(),
+            skipped=(
+                "Funnel: the events have no GA4 e-commerce steps (page_view … purchase) to "
+                "show by default; run gl.funnel(ds, ['view_item', 'add_to_cart', 'purchase'], "
+                "window='7d') with yours.",
+            ),
+        )
+    options: dict[str, Any] = {"steps": list(steps), "window": "7d", "trend": "week"}
+    if "device" in ds.table("events").columns:
+        options["by"] = "device"
+    return Plan(runs=(options,))
 
 
 def _steps_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
@@ -679,6 +762,20 @@ def _explain(est: Estimates, p: Params) -> Result:
         )
     if len(est.comparison):
         tables["comparison"] = est.comparison
+    if len(est.times):
+        tables["time_to_convert"] = est.times
+        figures.append(
+            FigureSpec(
+                kind="bar",
+                table="time_to_convert",
+                x="bin",
+                y="units",
+                color="span",
+                title="Time to convert, from the previous step and in total",
+                labels={"bin": "Time taken", "units": f"{noun.capitalize()}s", "span": "Steps"},
+                value_format=",d",
+            )
+        )
     return Result(
         name="funnel",
         title="Funnel: " + " → ".join(step_label(s) for s in p.steps),
@@ -762,7 +859,7 @@ FUNNEL = register(
     Analysis(
         name="funnel",
         title="Funnel",
-        group="product",
+        group="funnels",
         needs=("events",),
         params=_params,
         compute=_compute,
@@ -773,4 +870,12 @@ FUNNEL = register(
     funnel,
 )
 
-__all__ = ["funnel", "parse_exclusions", "parse_steps", "parse_window", "step_label"]
+__all__ = [
+    "ECOMMERCE_STEPS",
+    "default_steps",
+    "funnel",
+    "parse_exclusions",
+    "parse_steps",
+    "parse_window",
+    "step_label",
+]

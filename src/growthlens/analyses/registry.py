@@ -37,7 +37,15 @@ P = TypeVar("P")
 F = TypeVar("F")
 E = TypeVar("E")
 
-GROUPS: tuple[str, ...] = ("overview", "quality", "product", "sales", "marketing", "recommendation")
+GROUPS: tuple[str, ...] = (
+    "overview",
+    "quality",
+    "product",
+    "funnels",
+    "sales",
+    "marketing",
+    "recommendation",
+)
 """Report groups an analysis may belong to (the report's layout gives each its title)."""
 
 

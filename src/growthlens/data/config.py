@@ -76,6 +76,8 @@ class Settings(_Strict):
             inflate to; above it the load stops naming the file (a decompression bomb).
         max_compression_ratio: the most bytes out per byte in, checked once more than
             64 MiB have come out (real CSV exports compress 5–30×, bombs 1,000×).
+        session_timeout: seconds of inactivity that end a session derived from the events
+            when they have no ``session_id`` (30 minutes, as GA and most trackers).
     """
 
     timezone: str | None = None
@@ -89,6 +91,7 @@ class Settings(_Strict):
     null_ids: tuple[str, ...] = ("NULL", "None", "nan", "NaN", "null", "-", "")
     max_decompressed_bytes: int = Field(default=50 * 1024**3, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
+    session_timeout: int = Field(default=1800, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -56,6 +56,14 @@ class Exclusion:
     pairs: tuple[int, ...]
 
 
+def present_events(ds: Dataset, names: Sequence[str]) -> set[str]:
+    """Which of ``names`` occur as events."""
+    events = ds.table("events")
+    found = events.filter(events.event.cast("string").isin(list(names)))
+    column = found.select(name=found.event.cast("string")).distinct()
+    return set(column.to_pyarrow().column(0).to_pylist())
+
+
 def overlapping_steps(ds: Dataset, steps: Sequence[StepRule]) -> list[tuple[int, int]]:
     """Pairs of steps (1-based) that some event row matches both of."""
     events = ds.table("events")

@@ -51,6 +51,14 @@ GROUPS: tuple[Group, ...] = (
         ("sessions",),
     ),
     Group(
+        "funnels",
+        "Funnels and paths",
+        "Where users drop out between the first step and the last, which segments struggle and "
+        "whether the gap is more than chance, how conversion moves over time, what users do "
+        "instead, and what goes with dropping out.",
+        ("events",),
+    ),
+    Group(
         "sales",
         "Sales: conversion, orders, average check and LTV",
         "How long visitors take to buy, how often buyers come back to order, what an order is "
@@ -79,6 +87,11 @@ ORDER: tuple[str, ...] = (
     "quality",
     "activity",
     "retention",
+    "funnel",
+    "funnel_drivers",
+    "paths",
+    "step_matrix",
+    "event_retention",
     "conversion_lag",
     "orders_per_buyer",
     "aov",
