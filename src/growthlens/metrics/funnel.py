@@ -136,14 +136,25 @@ def unit_chains(
     # The counted chain: the deepest start, then the earliest step-1 time, then (unordered:
     # several windows may share their step-1 time) the earliest start, whose chain is
     # then the earliest at every step.
-    rank = ibis.row_number().over(
-        ibis.window(
-            group_by=list(keys),
-            order_by=[per_start.depth.desc(), per_start.ts_1.asc(), per_start._start.asc()],
+    if order == "unordered":
+        rank = ibis.row_number().over(
+            ibis.window(
+                group_by=list(keys),
+                order_by=[per_start.depth.desc(), per_start.ts_1.asc(), per_start._start.asc()],
+            )
         )
-    )
-    best = per_start.mutate(_rank=rank)
-    best = best.filter(best._rank == 0).drop("_rank")
+        best = per_start.mutate(_rank=rank)
+        best = best.filter(best._rank == 0).drop("_rank")
+    else:
+        # One start per distinct time here: a single key orders them (deepest first, then
+        # earliest), and an aggregation picks the best start's chain — cheaper than ranking
+        # every start of the unit.
+        key = per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
+        ranked = per_start.mutate(_key=key)
+        best = ranked.group_by(*keys).aggregate(
+            depth=ranked.depth.max(),
+            **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
+        )
     return best.select(
         *keys,
         "depth",
