@@ -20,7 +20,8 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from growthlens.data.config import SourceSpec
+from growthlens.data.config import EpochUnit, SourceSpec
+from growthlens.data.layouts import epoch_bounds, epoch_to_timestamp, guess_unit
 from growthlens.data.mapping import ColumnMapping
 from growthlens.data.readers import RawSource
 from growthlens.data.tables import Column, TableModel
@@ -76,6 +77,7 @@ def canonicalize(
     exprs: dict[str, ir.Value] = {}
     checks: list[_ParseCheck] = []
     id_probes: dict[str, tuple[ir.Value, ir.BooleanValue | None]] = {}
+    epochs: list[tuple[str, ir.NumericValue, str]] = []
     for column in model.columns:
         header = mapping.canonical.get(column.name)
         if header is None:
@@ -88,6 +90,18 @@ def canonicalize(
             exprs[column.name] = text
             continue
         fmt = spec.time_format(column.kind) if spec else None
+        unit = (spec.timestamp_unit if spec else None) or mapping.epoch_unit
+        if column.kind in ("timestamp", "date") and unit is not None:
+            epoch = _epoch(source, dtype, column, unit, fmt)
+            if epoch is not None:
+                value, number, parsed_from_text = epoch
+                epochs.append((header, number, unit))
+                if parsed_from_text:
+                    checks.append(
+                        _ParseCheck(column.name, header, source, value, _expectation(column, fmt))
+                    )
+                exprs[column.name] = value
+                continue
         value, parsed_from_text = _coerce(source, dtype, column, spec, raw.label, header)
         if parsed_from_text:
             checks.append(
@@ -117,6 +131,8 @@ def canonicalize(
         if problems:
             raise DataError.combine(problems)
         numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
+    if epochs:
+        _check_epochs(table, epochs, raw.label)
     if numeric.is_string():
         numeric_ok = dict.fromkeys(numeric_ok, False)
     for name, (text, _) in id_probes.items():
@@ -297,6 +313,18 @@ def _coerce(
         if dtype.is_string():
             return _number(source.strip().nullif(""), spec), True
         raise _type_error(column, dtype, label, header)
+    if kind in ("timestamp", "date") and (dtype.is_integer() or dtype.is_floating()):
+        # Never read as seconds by guess: a number of what since when is the user's to say.
+        raise DataError(
+            f"the column mapped to {column.name!r} holds numbers ({dtype}), not times",
+            source=label,
+            column=header,
+            expected=_expectation(column, None) + ", or numbers since 1970 with their unit",
+            found=str(dtype),
+            fix='state what the numbers count: timestamp_unit = "s", "ms", "us" or "ns" in the '
+            "source (10 digits are seconds, 13 milliseconds, 16 microseconds as in GA4, "
+            "19 nanoseconds)",
+        )
     if kind == "timestamp":
         if dtype.is_timestamp():
             # tz-aware → naive in the session time zone (set from `timezone`).
@@ -320,6 +348,76 @@ def _coerce(
             return ibis.coalesce(text.try_cast(dt.date), _parse_timestamp(text, None).date()), True
         raise _type_error(column, dtype, label, header)
     raise AssertionError(kind)
+
+
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def _epoch(
+    source: ir.Value, dtype: dt.DataType, column: Column, unit: str, fmt: str | None
+) -> tuple[ir.Value, ir.NumericValue, bool] | None:
+    """(typed time, the raw number, parsed from text) for epoch integers, else ``None``.
+
+    Numbers count ``unit`` since 1970-01-01 UTC; text counts too when it is digits only
+    and no format is stated (other text is then read as a time, e.g. ISO).
+    """
+    epoch_unit: EpochUnit = unit  # type: ignore[assignment]
+    if dtype.is_integer():
+        number: ir.NumericValue = source.cast("int64")
+    elif dtype.is_floating():
+        # Fractional seconds (1700000000.25): whole microseconds of the value.
+        factor = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3}[unit]
+        number = (source * factor).round().cast("int64")  # type: ignore[operator]
+        epoch_unit = "us"
+    elif dtype.is_string() and fmt is None:
+        text = source.strip().nullif("")
+        digits = text.re_search(r"^-?[0-9]{1,19}$")
+        number = ibis.ifelse(digits, text.try_cast("int64"), ibis.null("int64"))
+        as_time = epoch_to_timestamp(number, epoch_unit)
+        value = ibis.ifelse(digits, as_time, _parse_timestamp(text, None))
+        if column.kind == "date":
+            value = value.date()
+        return value, number, True
+    else:
+        return None
+    value = epoch_to_timestamp(number, epoch_unit)
+    if dtype.is_floating():
+        number = source  # type: ignore[assignment]
+    return (value.date() if column.kind == "date" else value), number, False
+
+
+def _check_epochs(
+    table: ir.Table, epochs: Sequence[tuple[str, ir.NumericValue, str]], label: str
+) -> None:
+    """Refuse epoch times outside 1971–2200: the stated unit is not the file's."""
+    aggs: dict[str, ir.Value] = {}
+    for i, (_, number, unit) in enumerate(epochs):
+        low, high = epoch_bounds(unit)  # type: ignore[arg-type]
+        aggs[f"bad_{i}"] = ((number < low) | (number >= high)).sum()
+        aggs[f"min_{i}"] = number.min()
+        aggs[f"max_{i}"] = number.max()
+    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    problems = []
+    for i, (header, _, unit) in enumerate(epochs):
+        bad = int(row[f"bad_{i}"] or 0)
+        if not bad:
+            continue
+        low, high = row[f"min_{i}"], row[f"max_{i}"]
+        guess = guess_unit(int(high if abs(high) >= abs(low) else low))
+        problems.append(
+            DataError(
+                f"{bad:,} values read as {_UNIT_WORDS[unit]} since 1970 fall outside the "
+                "years 1971–2200, so the unit is not the file's",
+                source=label,
+                column=header,
+                expected=f"{_UNIT_WORDS[unit]} since 1970-01-01 UTC (timestamp_unit = {unit!r})",
+                found=f"numbers from {low} to {high}",
+                fix=f'set timestamp_unit = "{guess}" in the source ({_UNIT_WORDS[guess]}: '
+                "10 digits are seconds, 13 milliseconds, 16 microseconds, 19 nanoseconds)",
+            )
+        )
+    if problems:
+        raise DataError.combine(problems)
 
 
 def _number(text: ir.StringValue, spec: SourceSpec | None) -> ir.Value:

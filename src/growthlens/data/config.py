@@ -115,6 +115,53 @@ class Settings(_Strict):
         return self
 
 
+EpochUnit = Literal["s", "ms", "us", "ns"]
+
+
+class LookupSpec(_Strict):
+    """A file joined to every row of a source by a key (a source's ``lookup``).
+
+    Each row takes the lookup's columns from the lookup row with the same key (compared
+    as text, spaces trimmed); a row with no such key gets nulls there, so a required
+    column mapped from the lookup excludes it, counted. The key must be unique in the
+    lookup, else the join would copy rows: the load refuses it, naming the keys.
+
+    Attributes:
+        path: the file (any format a source reads); relative as the source's path.
+        on: the key column of the source, or ``[source column, lookup column]`` when the
+            two are named differently.
+        columns: the lookup columns to bring (default: all but the key).
+        table, member, sheet, format, delimiter, encoding: as in a source.
+    """
+
+    path: str
+    on: str | tuple[str, str] = "user_id"
+    columns: tuple[str, ...] | None = None
+    table: str | None = None
+    member: str | None = None
+    sheet: str | None = None
+    format: Literal["csv", "parquet", "json", "sqlite", "duckdb", "excel"] | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    encoding: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        """(the source's key column, the lookup's key column)."""
+        return (self.on, self.on) if isinstance(self.on, str) else self.on
+
+    def source(self) -> SourceSpec:
+        """The lookup as a source of its own, to read it."""
+        return SourceSpec(
+            path=self.path,
+            table=self.table,
+            member=self.member,
+            sheet=self.sheet,
+            format=self.format,
+            delimiter=self.delimiter,
+            encoding=self.encoding,
+        )
+
+
 class SourceSpec(_Strict):
     """One source of a canonical table.
 
@@ -138,6 +185,18 @@ class SourceSpec(_Strict):
             ``"latin-1"``, ``"utf-16"``); the file is converted to UTF-8 as it is read.
         comment: a CSV whose lines starting with this character are notes, not rows
             (e.g. ``"#"``); they are skipped and counted. Without it every line is a row.
+        timestamp_unit: what an integer (or digits-only text) time column counts since
+            1970-01-01 00:00 UTC: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``. Without it an
+            integer time column is an error, never silently read as seconds (the GA4
+            presets state ``"us"`` themselves).
+        constants: column → one value for every row of the source, e.g.
+            ``{ event = "home_page" }`` for an export with one table per funnel step. A
+            canonical name fills that column; any other name adds a property column.
+        lookup: another file joined to every row by a key (:class:`LookupSpec`), whose
+            columns can then be mapped like the source's own, e.g. the sign-up date of a
+            user table as the events' ``ts``.
+        params: the GA4 ``event_params`` keys to turn into property columns (the GA4
+            BigQuery preset); without it a documented default list (docs/events.md).
     """
 
     path: str
@@ -153,6 +212,32 @@ class SourceSpec(_Strict):
     thousands: Literal[",", ".", " ", "'", "_", "\u00a0", "\u202f"] | None = None
     encoding: str | None = None
     comment: str | None = Field(default=None, min_length=1, max_length=1)
+    timestamp_unit: EpochUnit | None = None
+    constants: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    lookup: LookupSpec | None = None
+    params: tuple[str, ...] | None = None
+
+    @field_validator("constants")
+    @classmethod
+    def _constant_names(
+        cls, value: dict[str, str | int | float | bool]
+    ) -> dict[str, str | int | float | bool]:
+        for name in value:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+                raise ValueError(
+                    f"constant column {name!r} is not a snake_case name; use e.g. "
+                    'constants = { event = "home_page" }'
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _constants_not_mapped(self) -> SourceSpec:
+        both = sorted(set(self.constants) & set(self.columns))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is given both a constant and a column mapping; keep one"
+            )
+        return self
 
     @field_validator("timestamp_format", "date_format")
     @classmethod
@@ -428,6 +513,11 @@ _EXPECTED_TABLE = {
     "thousands": 'one of ",", ".", " ", "\'", "_", e.g. thousands = " "',
     "encoding": 'a text encoding, e.g. encoding = "cp1251"',
     "sheet": 'a sheet name, e.g. sheet = "Orders"',
+    "timestamp_unit": '"s", "ms", "us" or "ns", e.g. timestamp_unit = "us"',
+    "constants": 'column names to one value, e.g. constants = { event = "home_page" }',
+    "lookup": ('a file joined by a key, e.g. lookup = { path = "users.csv", on = "user_id" }'),
+    "on": 'a key column, or [source column, lookup column], e.g. on = "user_id"',
+    "params": 'GA4 event_params keys, e.g. params = ["page_location", "value"]',
 }
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").

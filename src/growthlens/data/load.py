@@ -39,6 +39,18 @@ from growthlens.data.firsts import (
     with_sessionless_buyers,
 )
 from growthlens.data.firsts import first_sessions as first_sessions_of
+from growthlens.data.layouts import (
+    GA4_BIGQUERY,
+    LOOKUP_KEY,
+    add_constants,
+    file_config,
+    flatten_ga4,
+    folder_config,
+    is_data_file,
+    is_ga4_nested,
+    join_lookup,
+    lookup_rows,
+)
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, engine_message, is_excel, read_object, read_spec
@@ -70,7 +82,9 @@ def load(
     """Load, map, type and validate tables into one backend.
 
     Args:
-        config: a ``growthlens.toml`` path, a parsed mapping or a :class:`Config`.
+        config: a ``growthlens.toml`` path, a parsed mapping or a :class:`Config`; or a
+            folder or data file whose layout a preset recognises (a table-per-step
+            export, the Olist funnel, a GA4 event export; docs/events.md).
         sessions: a table's source(s): a path, ``{"path": ..., "columns": {...}}``,
             ``{"sources": [...], "duplicates": "first"}``, a list of those (unioned), a
             pandas/Polars/Arrow frame or an Ibis table. It overrides the config's table
@@ -163,6 +177,12 @@ def _config(config: str | Path | Config | Mapping[str, Any] | None) -> Config:
     if isinstance(config, Mapping):
         return Config.from_mapping(config)
     if isinstance(config, str | Path):
+        if Path(config).expanduser().is_dir():
+            # A folder of exports: a known layout says what its files are (docs/events.md).
+            return folder_config(Path(config).expanduser())
+        if is_data_file(Path(config)):
+            # One export whose columns a preset recognises (a GA4 event export).
+            return file_config(Path(config).expanduser())
         return Config.from_toml(config)
     raise ConfigError(
         f"config must be a path to growthlens.toml, a mapping or a Config; "
@@ -206,6 +226,7 @@ class _Loader:
         self.workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
         self.limits = Limits(settings.max_decompressed_bytes, settings.max_compression_ratio)
         self.owned: list[str] = []
+        self.lookups: dict[tuple[str, str], tuple[RawSource, ir.Table]] = {}
         zone = ZoneInfo(settings.timezone) if settings.timezone else ZoneInfo("UTC")
         self.now = datetime.now(zone).replace(tzinfo=None)
 
@@ -437,13 +458,22 @@ class _Loader:
         label = f"{model.name} frame" if spec is None else Path(spec.path).name
 
         numbers = {c.name for c in model.columns if c.kind == "number"} - as_text
+        known = {c.name for c in model.columns}
+        # Canonical constants are columns the mapping takes by name.
+        constants = dict(spec.constants) if spec else {}
+        explicit.update({name: name for name in constants if name in known})
+        lookup: tuple[RawSource, ir.Table] | None = None
+        if spec is not None and spec.lookup is not None:
+            lookup = self._lookup(model, spec, base_dir, as_text, numbers)
+        # Columns the source will have beyond its own: the lookup's and the constants'.
+        added = [*(c for c in (lookup[1].columns if lookup else ()) if c != LOOKUP_KEY), *constants]
 
         def id_headers(headers: Sequence[str]) -> dict[str, str]:
-            mapping = resolve(model, headers, explicit, source=label)
+            mapping = resolve(model, [*headers, *added], explicit, source=label)
             return {
                 h: "VARCHAR" if c in as_text else "DOUBLE"
                 for c, h in mapping.canonical.items()
-                if c in as_text or c in numbers
+                if (c in as_text or c in numbers) and h in headers
             }
 
         if spec is not None:
@@ -457,8 +487,76 @@ class _Loader:
             )
         else:
             raw = read_object(self.con, item, label=f"the {model.name} frame")
+        preset = None
+        if model.name == "events" and is_ga4_nested(raw.table):
+            params = spec.params if spec is not None else None
+            raw = replace(raw, table=flatten_ga4(raw.table, params, raw.label), columnar=False)
+            preset = GA4_BIGQUERY
+        elif spec is not None and spec.params is not None:
+            raise ConfigError(
+                f"[{model.name}] {raw.label}: params = [...] selects GA4 event_params, but "
+                "the source is not in the GA4 BigQuery layout (event_timestamp, event_name, "
+                "user_pseudo_id and a nested event_params); remove params"
+            )
+        if lookup is not None and spec is not None and spec.lookup is not None:
+            lookup_raw, rows = lookup
+            table = join_lookup(raw.table, rows, spec.lookup, label=raw.label)
+            # Stored after typing: the join reads the lookup's raw copy, dropped then.
+            raw = replace(
+                raw, table=table, columnar=False, sniffed={**lookup_raw.sniffed, **raw.sniffed}
+            )
+        if constants:
+            raw = replace(raw, table=add_constants(raw.table, constants, label=raw.label))
         mapping = resolve(model, raw.table.columns, explicit, source=raw.label)
+        if preset is not None:
+            mapping = replace(mapping, preset=preset)
         return raw, mapping, spec
+
+    def _lookup(
+        self,
+        model: TableModel,
+        spec: SourceSpec,
+        base_dir: Path,
+        as_text: set[str],
+        numbers: set[str],
+    ) -> tuple[RawSource, ir.Table]:
+        """A source's lookup as read and checked (once per load, however many sources use it).
+
+        Returns the lookup as read and its rows to join (:func:`lookup_rows`).
+        """
+        assert spec.lookup is not None
+        lookup = spec.lookup
+        key = (lookup.model_dump_json(), str(base_dir))
+        if key in self.lookups:
+            return self.lookups[key]
+        theirs = lookup.keys[1]
+        # The key is read as text like any id; columns mapped from the lookup as the
+        # canonical column they become needs (ids and stated formats as text).
+        mapped = {header: name for name, header in spec.columns.items()}
+
+        def types(headers: Sequence[str]) -> dict[str, str]:
+            out = {theirs: "VARCHAR"} if theirs in headers else {}
+            for header in headers:
+                name = mapped.get(header)
+                if name in as_text:
+                    out[header] = "VARCHAR"
+                elif name in numbers:
+                    out[header] = "DOUBLE"
+            return out
+
+        raw = read_spec(
+            self.con,
+            lookup.source(),
+            base_dir=base_dir,
+            id_headers=types,
+            workdir=self.workdir,
+            limits=self.limits,
+        )
+        if raw.owned is not None:
+            self.owned.append(raw.owned)
+        rows = lookup_rows(raw.table, lookup, label=f"{raw.label} (lookup)")
+        self.lookups[key] = (raw, rows)
+        return raw, rows
 
     def _store(self, table: ir.Table, read: _ReadTable, name: str) -> ir.Table:
         keep = self.materialize if self.materialize is not None else not read.lazy_source

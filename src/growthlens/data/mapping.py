@@ -23,7 +23,14 @@ PRESETS: dict[str, dict[str, dict[str, str]]] = {
         "orders": {"ts": "Buy Ts", "revenue": "Revenue", "user_id": "Uid"},
         "costs": {"source": "source_id", "date": "dt", "cost": "costs"},
     },
+    # A flat GA4-like event export (docs/events.md): event_timestamp as ISO text, or as
+    # integer microseconds since 1970 UTC, as GA4 writes it (PRESET_UNITS).
+    "ga4_flat": {
+        "events": {"user_id": "user_pseudo_id", "event": "event_name", "ts": "event_timestamp"},
+    },
 }
+# What integer times count in a preset's layout (a source's timestamp_unit wins).
+PRESET_UNITS: dict[str, str] = {"ga4_flat": "us"}
 
 
 @dataclass(frozen=True)
@@ -34,11 +41,13 @@ class ColumnMapping:
         canonical: canonical name → source header.
         extras: source header → snake_case name for columns kept as extra dimensions.
         preset: name of the recognised preset, if any.
+        epoch_unit: what integer times count in the preset's layout (``"us"`` for GA4).
     """
 
     canonical: Mapping[str, str]
     extras: Mapping[str, str]
     preset: str | None
+    epoch_unit: str | None = None
 
 
 def resolve(
@@ -151,4 +160,9 @@ def resolve(
             name = f"{name}_extra"
         used.add(name)
         extras[header] = name
-    return ColumnMapping(canonical=canonical, extras=extras, preset=preset_name)
+    return ColumnMapping(
+        canonical=canonical,
+        extras=extras,
+        preset=preset_name,
+        epoch_unit=PRESET_UNITS.get(preset_name) if preset_name else None,
+    )

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
@@ -672,7 +673,29 @@ def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
     # (guessing the layout, the reader counts lines differently).
     lines = path.name.lower().endswith((".jsonl", ".ndjson"))
     options = {"format": "newline_delimited"} if lines else {}
-    return _materialize(con, lambda c: c.read_json(str(path), **options), label)
+
+    def read(c: BaseBackend) -> ir.Table:
+        table = c.read_json(str(path), **options)
+        # A field null in every record (GA4's float_value) has no type a table can store:
+        # it becomes text, at any depth of nesting.
+        typed = {name: _typed_nulls(t) for name, t in table.schema().items()}
+        changed = {name: t for name, t in typed.items() if t != table.schema()[name]}
+        return table.cast(changed) if changed else table
+
+    return _materialize(con, read, label)
+
+
+def _typed_nulls(dtype: dt.DataType) -> dt.DataType:
+    """``dtype`` with every null type inside it replaced by text."""
+    if dtype.is_null():
+        return dt.string
+    if dtype.is_struct():
+        return dt.Struct({k: _typed_nulls(v) for k, v in dtype.fields.items()})  # type: ignore[attr-defined]
+    if dtype.is_array():
+        return dt.Array(_typed_nulls(dtype.value_type))  # type: ignore[attr-defined]
+    if dtype.is_map():
+        return dt.Map(_typed_nulls(dtype.key_type), _typed_nulls(dtype.value_type))  # type: ignore[attr-defined]
+    return dtype
 
 
 def _materialize(
