@@ -207,3 +207,33 @@ def test_check_shows_where_unreadable_lines_are(
     assert main(["check", "--orders", str(orders)]) == 1
     out = capsys.readouterr().out
     assert "orders.csv line 3: too many columns: 2,2020-01-01 10:00,5,9" in out
+
+
+def test_check_shows_tracking_findings_of_the_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """More purchasers than page viewers on a day: an impossible relation, printed in the
+    tracking table and failing the check; without it, the check passes."""
+    events = tmp_path / "events.csv"
+    pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 3],
+            "ts": ["2024-01-01 10:00", "2024-01-02 10:00", "2024-01-02 11:00", "2024-01-02 12:00"],
+            "event": ["page_view", "page_view", "purchase", "purchase"],
+        }
+    ).to_csv(events, index=False)
+    assert main(["check", "--events", str(events)]) == 1
+    out = capsys.readouterr().out
+    assert "Tracking (events)" in out and "impossible_relation" in out
+    assert "orphan_steps" in out  # user 3 bought with no page view before
+    assert main(["check", "--events", str(events), "--fail-on", "none"]) == 0
+    fine = tmp_path / "fine.csv"
+    pd.DataFrame(
+        {
+            "user_id": [1, 1],
+            "ts": ["2024-01-02 10:00", "2024-01-02 10:05"],
+            "event": ["page_view", "purchase"],
+        }
+    ).to_csv(fine, index=False)
+    assert main(["check", "--events", str(fine)]) == 0
+    assert "Tracking (events)" in capsys.readouterr().out

@@ -29,10 +29,13 @@ EXPECTED = {
     "conversion_lag",
     "costs",
     "demo",
+    "event_retention",
+    "funnel_drivers",
     "load",
     "ltv",
     "orders_per_buyer",
     "overview",
+    "paths",
     "quality",
     "recommend_budget",
     "report",
@@ -40,6 +43,8 @@ EXPECTED = {
     "revenue_by_first_visit",
     "funnel",
     "romi",
+    "step_matrix",
+    "tracking",
 }
 
 
@@ -52,6 +57,11 @@ def test_all_is_pinned_and_sorted() -> None:
 
 # Each public function's signature, as written: keyword-only options, their defaults.
 SIGNATURES = {
+    "event_retention": "(ds: 'Dataset', *, start: 'StepInput', back: 'StepInput', period: 'Period' = 'week') -> 'Result'",
+    "funnel_drivers": "(ds: 'Dataset', steps: 'Sequence[StepInput]', *, at: 'int | str | None' = None, window: 'str | int | timedelta' = '7d', order: 'Order' = 'ordered', unit: 'Unit' = 'user', exclude: 'Sequence[StepInput]' = (), confidence: 'float' = 0.95, min_units: 'int' = 10, top: 'int' = 10, correction: 'Correction' = 'holm') -> 'Result'",
+    "paths": "(ds: 'Dataset', *, around: 'StepInput', direction: 'Direction' = 'next', depth: 'int' = 3, top: 'int' = 10, unit: 'Unit' = 'user', collapse: 'bool' = True) -> 'Result'",
+    "step_matrix": "(ds: 'Dataset', *, steps: 'int' = 10, top: 'int' = 12, start: 'StepInput | None' = None, unit: 'Unit' = 'user', collapse: 'bool' = True) -> 'Result'",
+    "tracking": "(ds: 'Dataset', *, steps: 'Sequence[StepInput] | None' = None, weeks: 'int' = 6, threshold: 'float' = 5.5, tolerance: 'float' = 0.0) -> 'Result'",
     "activity": "(ds: 'Dataset', *, by: 'str | None' = None, complete_periods: 'bool | None' = None) -> 'Result'",
     "aov": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
     "cac": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', cohort_by: 'CohortBy' = 'first_order') -> 'Result'",

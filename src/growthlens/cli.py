@@ -128,7 +128,12 @@ def with_table_options(command: Command) -> Command:
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", exists=True, dir_okay=False, readable=True, help="A growthlens.toml file."
+        "--config",
+        "-c",
+        exists=True,
+        readable=True,
+        help="A growthlens.toml file, or a data file or folder whose layout a preset "
+        "recognises (docs/events.md).",
     ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")]
@@ -291,10 +296,12 @@ def check(
     else:
         out.print("[green]No findings: every row passed every check.[/]")
 
+    tracked = _print_tracking(ds, out)
     failures = []
     if fail_on is not FailOn.none:
         threshold = SEVERITY_RANK[fail_on.value]
         bad = [f for f in ds.quality.findings if SEVERITY_RANK[f.severity] >= threshold]
+        bad += [f for f in tracked if SEVERITY_RANK[f.severity] >= threshold]
         if bad:
             failures.append(
                 f"{len(bad)} finding{'s' * (len(bad) != 1)} of severity {fail_on.value} or worse"
@@ -312,6 +319,30 @@ def check(
         out.print(f"[bold red]FAIL[/]: {'; '.join(failures)}.", soft_wrap=True)
         raise typer.Exit(EXIT_FINDINGS)
     out.print("[bold green]OK[/]: no finding passes the thresholds.")
+
+
+def _print_tracking(ds: Any, out: Console) -> list[Any]:
+    """Print the tracking checks of the event log (gl.tracking), when there are events.
+
+    Returns the findings, so that they count towards --fail-on.
+    """
+    if not ds.has("events"):
+        return []
+    from growthlens.analyses.tracking import tracking
+
+    result = tracking(ds)
+    table = Table(title="Tracking (events)", title_justify="left", show_lines=True)
+    table.add_column("Severity")
+    table.add_column("Check")
+    table.add_column("What it means", ratio=1)
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for finding in result.findings:
+        colour = colours.get(finding.severity, "white")
+        table.add_row(
+            f"[{colour}]{finding.severity}[/]", _escape(finding.code), _escape(finding.text)
+        )
+    out.print(table)
+    return list(result.findings)
 
 
 @app.command(name="demo")

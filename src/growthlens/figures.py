@@ -60,7 +60,7 @@ TEMPLATE = go.layout.Template(
 )
 
 
-ChartKind = Literal["line", "bar", "stacked_bar", "heatmap", "histogram", "scatter"]
+ChartKind = Literal["line", "bar", "stacked_bar", "heatmap", "histogram", "scatter", "sankey"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,12 @@ class FigureSpec:
         kind: chart type.
         table: key into ``Result.tables`` (``"main"`` is ``Result.table``).
         x, y: column names; for ``heatmap`` ``x`` is the column axis, ``y`` the rows and
-            ``z`` the value.
-        z: value column of a heatmap.
-        color: column that splits traces.
+            ``z`` the value; for ``sankey`` ``x`` is the source node, ``y`` the target node
+            and ``z`` the flow (one row per link).
+        z: value column of a heatmap or a Sankey.
+        color: column that splits traces; for ``sankey``, an optional integer stage column:
+            the link goes from ``x`` at stage − 1 to ``y`` at that stage, so one name at
+            two stages is two nodes, drawn in columns by stage.
         title: chart title.
         labels: axis/legend labels (column → text with units).
         value_format: d3 format of values (e.g. ``".1%"``, ``",.0f"``).
@@ -182,6 +185,10 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
         legend={"title": {"text": html.escape(label(spec, spec.color))}},
         separators=".,",
     )
+    if spec.kind == "sankey":
+        # No axes: node labels and link hovers carry the names and values.
+        fig.update_layout(legend={"title": {"text": ""}})
+        return
     x_title, y_title = label(spec, spec.x), label(spec, spec.y)
     fig.update_xaxes(title_text=html.escape(x_title), automargin=True)
     fig.update_yaxes(title_text=html.escape(y_title), automargin=True)
@@ -311,6 +318,79 @@ def _heatmap(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+SANKEY_MUTED = ("(end)", "(other)", UNKNOWN_LABEL)
+"""Sankey node names drawn grey: where a path stops or what was grouped, not an event."""
+
+
+def _sankey(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
+    if spec.z is None:
+        raise ValueError(f"sankey {spec.title!r} needs z (the flow column)")
+    links = frame[frame[spec.z].fillna(0) > 0]
+    stage = spec.color
+    if stage is not None:
+        stages = links[stage].astype("int64").tolist()
+        sources = [(s - 1, _category(v)) for s, v in zip(stages, links[spec.x], strict=True)]
+        targets = [(s, _category(v)) for s, v in zip(stages, links[spec.y], strict=True)]
+    else:
+        sources = [(0, _category(v)) for v in links[spec.x]]
+        targets = [(0, _category(v)) for v in links[spec.y]]
+    values = [float(v) for v in links[spec.z]]
+    # A node's size is the larger of what flows in and out of it.
+    inflow: dict[tuple[int, str], float] = {}
+    outflow: dict[tuple[int, str], float] = {}
+    for source, target, value in zip(sources, targets, values, strict=True):
+        outflow[source] = outflow.get(source, 0.0) + value
+        inflow[target] = inflow.get(target, 0.0) + value
+    size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in {*inflow, *outflow}}
+    muted = {html.escape(m, quote=False) for m in SANKEY_MUTED}
+    # Per stage: events largest first, the grey bookkeeping nodes at the bottom.
+    nodes = sorted(size, key=lambda n: (n[0], n[1] in muted, -size[n], n[1]))
+    index = {n: i for i, n in enumerate(nodes)}
+    palette: dict[str, str] = {}
+    for _, name in nodes:
+        if name not in muted and name not in palette:
+            palette[name] = COLORWAY[len(palette) % len(COLORWAY)]
+    colors = [palette.get(name, "#b8bfc7") for _, name in nodes]
+    fmt = f":{spec.value_format}" if spec.value_format else ""
+    value_label = html.escape(label(spec, spec.z))
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            valueformat=(spec.value_format or "").replace("$", ""),
+            node={
+                "label": [name for _, name in nodes],
+                "color": colors,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"width": 0},
+                # Nodes by their distance from the first column: a path's stage, since
+                # every link goes one stage on (an ended path's node stays in its stage).
+                "align": "left",
+                "hovertemplate": f"%{{label}}<br>{value_label}: %{{value{fmt}}}<extra></extra>",
+            },
+            link={
+                "source": [index[n] for n in sources],
+                "target": [index[n] for n in targets],
+                "value": values,
+                "color": [_fade(colors[index[n]]) for n in sources],
+                "hovertemplate": (
+                    f"%{{source.label}} → %{{target.label}}<br>{value_label}: "
+                    f"%{{value{fmt}}}<extra></extra>"
+                ),
+            },
+        )
+    )
+    largest = max((sum(1 for n in nodes if n[0] == s) for s, _ in nodes), default=0)
+    fig.update_layout(height=max(420, min(1000, 140 + 44 * largest)))
+    return fig
+
+
+def _fade(color: str) -> str:
+    """A ``#rrggbb`` colour as a translucent ``rgba`` for Sankey links."""
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},0.35)"
+
+
 _DRAW: dict[str, Callable[[FigureSpec, pd.DataFrame], go.Figure]] = {
     "line": _line,
     "bar": _bar,
@@ -318,6 +398,7 @@ _DRAW: dict[str, Callable[[FigureSpec, pd.DataFrame], go.Figure]] = {
     "heatmap": _heatmap,
     "histogram": _histogram,
     "scatter": _scatter,
+    "sankey": _sankey,
 }
 
 

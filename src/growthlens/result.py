@@ -241,6 +241,8 @@ class Result:
         summary: headline entries (:class:`Entry`), by name.
         findings: :class:`Finding` records computed from the numbers.
         tables: extra named tables (the main one is also under ``"main"`` in ``to_dict``).
+        detail: names of ``tables`` that trace the numbers unit by unit (e.g. a funnel's
+            per-user chains): in the API and the JSON export, not shown in the HTML report.
         figures: chart specs; render with :meth:`figure`.
         notes: how to read the numbers (definitions, caveats); shown under the section.
         params: the options the analysis ran with, defaults filled in.
@@ -254,6 +256,7 @@ class Result:
     summary: Summary = field(default_factory=Summary)
     findings: tuple[Finding, ...] = ()
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    detail: tuple[str, ...] = ()
     figures: tuple[FigureSpec, ...] = ()
     notes: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)

@@ -538,12 +538,15 @@ def test_trend_and_comparison_by_period_of_entry() -> None:
     )
     trend = r.tables["trend"]
     assert (pd.to_datetime(trend["period"]).dt.day_of_week == 0).all()
-    sums = trend.groupby("step")[["users", "complete"]].sum()
-    assert sums["users"].tolist() == r.table["users"].tolist()
+    assert trend["step"].tolist() == [2] * len(trend)  # step 1 is the `entered` column
+    assert trend["users"].sum() == r.table["users"].iloc[1]
+    assert trend["entered"].sum() == r.table["complete"].iloc[0]
     users = r.tables["users"]
     week = users["ts_1"].dt.to_period("W-SUN").dt.start_time.dt.date
-    first_week = trend[(trend["period"] == min(week)) & (trend["step"] == 1)]["users"].iloc[0]
-    assert first_week == int((week == min(week)).sum())
+    first = trend[trend["period"] == min(week)].iloc[0]
+    mine = users[(week == min(week)) & ~users["incomplete"]]
+    assert first["entered"] == len(mine)
+    assert first["conversion_from_first"] == pytest.approx((mine["depth"] >= 2).mean())
     comparison = r.tables["comparison"].set_index("step")
     day = users["ts_1"].dt.date
     a = users[

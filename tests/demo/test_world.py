@@ -17,6 +17,7 @@ def test_stream_numbers_are_pinned() -> None:
         "SALES_ANOMALY_QUOTAS": 1,
         "SALES_COSTS": 2,
         "USER_IDS": 3,
+        "EVENTS_BLOCKS": 4,
     }
 
 

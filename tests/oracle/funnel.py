@@ -113,9 +113,7 @@ def funnel(
     by_unit: dict[tuple[object, ...], list[Row]] = {}
     for row in events:
         by_unit.setdefault(tuple(row[k] for k in unit), []).append(row)
-    return {
-        key: unit_result(rows, steps, window, order, exclude) for key, rows in by_unit.items()
-    }
+    return {key: unit_result(rows, steps, window, order, exclude) for key, rows in by_unit.items()}
 
 
 __all__ = ["UnitResult", "funnel", "unit_result"]

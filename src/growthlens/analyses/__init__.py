@@ -11,15 +11,20 @@ from growthlens.analyses.budget import recommend_budget
 from growthlens.analyses.cac import cac
 from growthlens.analyses.conversion_lag import conversion_lag
 from growthlens.analyses.costs import costs
+from growthlens.analyses.event_retention import event_retention
 from growthlens.analyses.first_visit import revenue_by_first_visit
 from growthlens.analyses.funnel import funnel
+from growthlens.analyses.funnel_drivers import funnel_drivers
 from growthlens.analyses.ltv import ltv
 from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
+from growthlens.analyses.paths import paths
 from growthlens.analyses.quality import quality
 from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, register
 from growthlens.analyses.retention import retention
 from growthlens.analyses.romi import romi
+from growthlens.analyses.step_matrix import step_matrix
+from growthlens.analyses.tracking import tracking
 
 __all__ = [
     "GROUPS",
@@ -31,14 +36,19 @@ __all__ = [
     "cac",
     "conversion_lag",
     "costs",
+    "event_retention",
     "funnel",
+    "funnel_drivers",
     "ltv",
     "orders_per_buyer",
     "overview",
+    "paths",
     "quality",
     "recommend_budget",
     "register",
     "retention",
     "revenue_by_first_visit",
     "romi",
+    "step_matrix",
+    "tracking",
 ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -337,23 +338,41 @@ def parse_steps(ds: Dataset, steps: Sequence[StepInput]) -> tuple[StepRule, ...]
     return rules
 
 
-def _compute(ds: Dataset, p: Params) -> Frames:
-    overlap = overlapping_steps(ds, p.steps)
+def check_distinct_steps(ds: Dataset, steps: Sequence[StepRule]) -> None:
+    """Raise a ConfigError when some event row matches two steps (it could count twice)."""
+    overlap = overlapping_steps(ds, steps)
     if overlap:
         pairs = ", ".join(f"{i} and {j}" for i, j in overlap)
         raise ConfigError(
             f"steps {pairs} match the same event rows, so one row could count twice; make the "
             "steps distinct (add a property, e.g. {'event': 'page_view', 'page': '/cart'})"
         )
+
+
+def unit_events(ds: Dataset, unit: str) -> ir.Table:
+    """The events a funnel of ``unit`` reads.
+
+    Per session: with session ids as given, or cut by ``session_timeout`` seconds of
+    inactivity.
+    """
+    if unit == "session":
+        return ds.derived(EVENT_SESSIONS(timeout_s=ds.settings.session_timeout))
+    return ds.table("events")
+
+
+def data_end(ds: Dataset) -> datetime | None:
+    """When the data ends: the midnight after the data window's last day (None: no window)."""
+    if ds.window is None:
+        return None
+    return datetime.combine(ds.window[1], datetime.min.time()) + timedelta(days=1)
+
+
+def _compute(ds: Dataset, p: Params) -> Frames:
+    check_distinct_steps(ds, p.steps)
     keys = ("user_id",) + (("session_id",) if p.unit == "session" else ())
     # Strict chains already have no event of the unit between steps: nothing to exclude.
     exclusions = p.exclusions if p.order == "ordered" else ()
-    # Sessions as given, or cut by inactivity when the events have no session_id.
-    events = (
-        ds.derived(EVENT_SESSIONS(timeout_s=ds.settings.session_timeout))
-        if p.unit == "session"
-        else ds.table("events")
-    )
+    events = unit_events(ds, p.unit)
     chains = unit_chains(
         ds,
         p.steps,
@@ -368,10 +387,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
             ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step, events=events
         )
     units = fetch(chains)
-    if ds.window is None:
-        end = None
-    else:
-        end = datetime.combine(ds.window[1], datetime.min.time()) + timedelta(days=1)
+    end = data_end(ds)
     window = pd.Timedelta(seconds=p.window_s)
     # Still able to convert when the data ends: their first step lies within a window of it.
     units["incomplete"] = (units["ts_1"] > pd.Timestamp(end) - window) if end is not None else False
@@ -495,9 +511,14 @@ def _trend_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
         parts.append(table)
     if not parts:
         return pd.DataFrame()
-    return pd.concat(parts, ignore_index=True)[
+    trend = pd.concat(parts, ignore_index=True)
+    # Step 1 is where units enter (always 100%): its count becomes a column of the others.
+    entered = trend[trend["step"] == 1].set_index("period")["complete"]
+    trend["entered"] = trend["period"].map(entered).astype("int64")
+    return trend[trend["step"] > 1].reset_index(drop=True)[
         [
             "period",
+            "entered",
             "step",
             "name",
             "users",
@@ -783,6 +804,7 @@ def _explain(est: Estimates, p: Params) -> Result:
         summary=summarize(values, SUMMARY),
         findings=tuple(findings),
         tables=tables,
+        detail=("users",),
         figures=tuple(figures),
         notes=(
             f"Order: {p.order}; window: {p.window_s:,} seconds after step 1 (exactly the "
@@ -800,8 +822,10 @@ def _explain(est: Estimates, p: Params) -> Result:
 
 
 def _segment_findings(segments: pd.DataFrame, p: Params, noun: str) -> list[Finding]:
-    """The segments whose step conversion differs from the rest's, largest gaps first."""
-    flagged = segments[segments["significant"].fillna(False).astype(bool)]
+    """The segments whose step conversion is below the rest's, largest gaps first."""
+    # The segments that struggle: significantly below the rest (the mirror image of a
+    # segment above the rest says the same thing).
+    flagged = segments[segments["significant"].fillna(False).astype(bool) & (segments["gap"] < 0)]
     flagged = flagged.reindex(flagged["gap"].abs().sort_values(ascending=False).index)
     found = []
     for _, row in flagged.head(3).iterrows():
@@ -872,10 +896,13 @@ FUNNEL = register(
 
 __all__ = [
     "ECOMMERCE_STEPS",
+    "check_distinct_steps",
+    "data_end",
     "default_steps",
     "funnel",
     "parse_exclusions",
     "parse_steps",
     "parse_window",
     "step_label",
+    "unit_events",
 ]

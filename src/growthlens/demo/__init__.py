@@ -9,10 +9,11 @@ Modules:
   (:class:`~growthlens.demo.world.Stream`), the calendar, the users (ids, seeding blocks
   of :data:`BLOCK_USERS`) and the truth's frame (sections merged into one dict).
 - ``sales``: the first domain, an Afisha-like ticket service: visits, orders and costs.
+- ``events``: a GA4-like event log of the same users, with planted funnel truths.
 - ``writer``: appends Arrow tables to one CSV or Parquet file.
 - ``files``: :func:`write_demo`, :func:`demo` and :class:`Truth`, which run the domains.
 
-Adding a domain (events, journeys and reference conversions, customers and campaigns,
+Adding a domain (journeys and reference conversions, customers and campaigns,
 experiments):
 
 1. Write ``demo/<domain>.py`` with ``write_<domain>(world, folder, *, format,
@@ -28,8 +29,8 @@ experiments):
 3. Take users from the world, block by block (``world.block_sizes``,
    ``world.user_ids``), so the new rows join the other tables on the same ids. What
    sales draws per user (acquisition source, device, first visit) lives in its block
-   stream: get it from sales (which does not expose it yet); a second draw would
-   contradict the sessions.
+   stream: get it with :func:`~growthlens.demo.sales.sales_users` (which replays the
+   block's first draws); a second draw would contradict the sessions.
 4. In ``files``: call the domain in :func:`write_demo`, add its section as a field of
    :class:`Truth` (its keys join ``truth.json``; a key another section has is an error,
    so name them after the domain), and pass its tables to ``load`` in :func:`demo`.
@@ -37,12 +38,14 @@ experiments):
    pandas, and the other domains' files unchanged for the same arguments.
 """
 
+from growthlens.demo.events import EventsTruth
 from growthlens.demo.files import Truth, demo, write_demo
 from growthlens.demo.sales import SalesTruth, anomaly_targets, retention_probability
 from growthlens.demo.world import BLOCK_USERS, World, WorldTruth
 
 __all__ = [
     "BLOCK_USERS",
+    "EventsTruth",
     "SalesTruth",
     "Truth",
     "World",

@@ -20,6 +20,7 @@ from typing import Any
 
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
+from growthlens.demo.events import EventsTruth, write_events
 from growthlens.demo.sales import SalesTruth, write_sales
 from growthlens.demo.world import World, WorldTruth, merge_sections
 from growthlens.demo.writer import Format
@@ -37,19 +38,23 @@ class Truth:
     Attributes:
         world: seed, users, months and the data window.
         sales: the sales tables' planted parameters and exact counts.
+        events: the event log's planted parameters and exact funnel counts.
     """
 
     world: WorldTruth
     sales: SalesTruth
+    events: EventsTruth
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every section's keys."""
-        return merge_sections(self.world, self.sales)
+        return merge_sections(self.world, self.sales, self.events)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Truth:
         """Rebuild from :meth:`to_dict` output (e.g. ``ds.truth`` or ``truth.json``)."""
-        return cls(WorldTruth.from_dict(data), SalesTruth.from_dict(data))
+        return cls(
+            WorldTruth.from_dict(data), SalesTruth.from_dict(data), EventsTruth.from_dict(data)
+        )
 
 
 def write_demo(
@@ -61,7 +66,7 @@ def write_demo(
     format: Format = "csv",
     chunk_users: int = 200_000,
 ) -> dict[str, Path]:
-    """Write the demo dataset in the Yandex.Afisha export layout, plus ``truth.json``.
+    """Write the demo dataset (Yandex.Afisha layout, a GA4-like event log), plus ``truth.json``.
 
     Args:
         out: folder to write into (created if missing).
@@ -73,7 +78,7 @@ def write_demo(
             it changes memory use, not the data.
 
     Returns:
-        ``{"visits": …, "orders": …, "costs": …, "truth": …}`` paths.
+        ``{"visits": …, "orders": …, "costs": …, "events": …, "truth": …}`` paths.
 
     Raises:
         ConfigError: ``users`` < 100, ``months`` < 2 or an unknown ``format``.
@@ -82,7 +87,7 @@ def write_demo(
         >>> import tempfile, json
         >>> files = write_demo(tempfile.mkdtemp(), users=200, seed=1)
         >>> sorted(files)
-        ['costs', 'orders', 'truth', 'visits']
+        ['costs', 'events', 'orders', 'truth', 'visits']
         >>> json.loads(files["truth"].read_text())["window"]
         ['2017-06-01', '2018-05-31']
     """
@@ -99,7 +104,9 @@ def write_demo(
     folder.mkdir(parents=True, exist_ok=True)
     world = World.of(users=users, seed=seed, months=months)
     paths, sales = write_sales(world, folder, format=format, chunk_users=chunk_users)
-    truth = Truth(world.truth(), sales)
+    event_paths, events = write_events(world, folder, format=format, chunk_users=chunk_users)
+    paths.update(event_paths)
+    truth = Truth(world.truth(), sales, events)
     paths["truth"] = folder / "truth.json"
     paths["truth"].write_text(json.dumps(truth.to_dict(), indent=2) + "\n")
     return paths
@@ -132,7 +139,11 @@ def demo(
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
     ds = load(
-        sessions=files["visits"], orders=files["orders"], costs=files["costs"], backend=backend
+        sessions=files["visits"],
+        orders=files["orders"],
+        costs=files["costs"],
+        events=files["events"],
+        backend=backend,
     )
     truth: dict[str, Any] = json.loads(files["truth"].read_text())
     return dataclasses.replace(ds, truth=truth)

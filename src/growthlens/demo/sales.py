@@ -286,6 +286,71 @@ def _pick(rng: np.random.Generator, candidates: NDArray[np.int64], quota: int) -
     return chosen
 
 
+def _arrivals(
+    rng: np.random.Generator,
+    cal: Calendar,
+    n: int,
+    *,
+    first: bool,
+    last: bool,
+    arrival: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int8], NDArray[np.int64], NDArray[np.int64]]:
+    """A block's first draws: acquisition source, device, first-visit day and time.
+
+    They open the block's stream, so :func:`sales_users` replays them alone.
+    """
+    src = rng.choice(_N_SRC, size=n, p=_ACQ_P).astype(np.int64)
+    device = (rng.random(n) < _TOUCH_P[src]).astype(np.int8)
+    day = rng.choice(cal.n_days, size=n, p=arrival).astype(np.int64)
+    # Pin the window's edges: user 0 arrives (and, below, buys) on the first day and the
+    # last user arrives on the last day, so the data window is the planned one at any size.
+    if first:
+        day[0] = 0
+    if last:
+        day[-1] = cal.n_days - 1
+    first_start = cal.day_seconds(day) + _time_of_day(rng, n)
+    return src, device, day, first_start
+
+
+@dataclass(frozen=True)
+class SalesUsers:
+    """What sales draws per user of one seeding block (the other domains build on it).
+
+    Attributes:
+        uid: the users' ids.
+        source: acquisition (first-session) source, as text (``SESSION_SOURCES``).
+        device: index into :data:`DEVICES`.
+        first_visit: naive epoch seconds of the first session's start.
+    """
+
+    uid: NDArray[np.uint64]
+    source: NDArray[np.str_]
+    device: NDArray[np.int8]
+    first_visit: NDArray[np.int64]
+
+
+def sales_users(world: World, block: int) -> SalesUsers:
+    """The acquisition source, device and first visit of seeding block ``block``'s users.
+
+    The same numbers as the sessions written by :func:`write_sales`: the block's stream
+    is replayed up to its arrival draws, so nothing is drawn twice and the sales files
+    do not change.
+    """
+    sizes = world.block_sizes
+    n = sizes[block]
+    rng = world.rng(Stream.SALES_BLOCKS, block)
+    src, device, _, first_start = _arrivals(
+        rng,
+        world.calendar,
+        n,
+        first=block == 0,
+        last=block == len(sizes) - 1,
+        arrival=_arrival_weights(world.calendar),
+    )
+    source = np.asarray(SESSION_SOURCES)[src]
+    return SalesUsers(world.user_ids(block * BLOCK_USERS, n), source, device, first_start)
+
+
 def _block(
     world: World,
     block: int,
@@ -301,16 +366,9 @@ def _block(
     months = cal.months
     first_user = block * BLOCK_USERS
     uid = world.user_ids(first_user, n)
-    src = rng.choice(_N_SRC, size=n, p=_ACQ_P).astype(np.int64)
-    device = (rng.random(n) < _TOUCH_P[src]).astype(np.int8)
-    day = rng.choice(cal.n_days, size=n, p=arrival).astype(np.int64)
-    # Pin the window's edges: user 0 arrives (and, below, buys) on the first day and the
-    # last user arrives on the last day, so the data window is the planned one at any size.
-    if first_user == 0:
-        day[0] = 0
-    if last:
-        day[-1] = cal.n_days - 1
-    first_start = cal.day_seconds(day) + _time_of_day(rng, n)
+    src, device, day, first_start = _arrivals(
+        rng, cal, n, first=first_user == 0, last=last, arrival=arrival
+    )
     m0 = cal.month_of_day[day]
     users = np.arange(n, dtype=np.int64)
 

@@ -47,6 +47,8 @@ class Stream(IntEnum):
     """The daily split of the monthly costs."""
     USER_IDS = 3
     """The key of the user-id bijection."""
+    EVENTS_BLOCKS = 4
+    """``(4, block)``: one seeding block's event log (demo/events.py)."""
 
 
 @dataclass(frozen=True)

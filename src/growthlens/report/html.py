@@ -236,7 +236,8 @@ def _result_view(
     if counter is not None:
         # Tables that only feed a chart are shown as the chart (and are in the JSON export);
         # the main table is always shown.
-        charted = {s.table for s in result.figures}
+        # Per-unit detail tables are for tracing in the API and the JSON, not for reading.
+        charted = {s.table for s in result.figures} | set(result.detail)
         keys = ["main", *(k for k in result.tables if k not in charted)]
         tables = [
             _table_view(
