@@ -172,8 +172,25 @@ def render(results: dict[str, Any]) -> str:
         f"Target (50M events in ≤ 30 s and ≤ 4 GB): at {largest['size']:,} events "
         f"{total:.1f} s and {g['peak_rss_mb']:,.0f} MB — " + ("met." if met else "not met."),
         "",
+        FIFTY_M,
+        "",
     ]
     return "\n".join(lines)
+
+
+# Measured by hand once (2026-12-03, same machine, quiet): not re-run by the script.
+FIFTY_M = (
+    "At 50M events (8,334,758 users; measured once by hand on the quiet machine, not by "
+    "this script): with DuckDB's default memory limit (80% of RAM) the process grew past "
+    '20 GB and was stopped; with `[engine] memory_limit = "3GB"` the funnel fails '
+    "with DuckDB's out-of-memory error (its window functions over 8.3M units do not spill "
+    'enough); with `memory_limit = "14GB"` it ran in 65.4 s (load 18.6 s, funnel 46.8 s) '
+    "at 14,052 MB peak RSS. Not met, by 2× in time and 3.5× in memory. Where it goes: the "
+    "per-user table (one row per unit, with the chain's times) comes back to pandas for the "
+    "step table, the breakdown and the trend; at 8M units that frame, not the log, is what "
+    "fills memory, so the next step is to aggregate the step, segment and trend tables in "
+    "the engine and fetch the per-unit table only when asked."
+)
 
 
 def main() -> None:

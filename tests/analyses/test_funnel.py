@@ -427,17 +427,18 @@ def _segment_log(seed: int) -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
 @pytest.mark.parametrize("by_step", ["first", "last"])
-def test_breakdown_matches_the_oracle_and_adds_up(by_step: str) -> None:
+def test_breakdown_matches_the_oracle_and_adds_up(by_step: str, order: str) -> None:
     """Per segment, the counts per step equal the oracle's, with the value read on the
     counted chain's step-1 (or last reached step's) event: smallest text among rows of
     that step at that time, blank or null → (unknown). Segments add up to the totals."""
     rows = _segment_log(11)
     ds = gl.load(events=pd.DataFrame(rows), window=WINDOW)
     steps = ["a", "b", "c"]
-    r = gl.funnel(ds, steps, window="1h", by="device", by_step=by_step)  # type: ignore[arg-type]
+    r = gl.funnel(ds, steps, window="1h", by="device", by_step=by_step, order=order)  # type: ignore[arg-type]
     want = oracle.funnel(
-        rows, [lambda row, n=n: row["event"] == n for n in steps], timedelta(hours=1), "ordered"
+        rows, [lambda row, n=n: row["event"] == n for n in steps], timedelta(hours=1), order
     )
     expected: dict[str, list[int]] = {}
     for (user,), res in want.items():

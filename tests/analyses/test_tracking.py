@@ -294,3 +294,22 @@ def test_a_planted_spike_is_found_with_its_dates_and_a_multiple() -> None:
         "(expected ~337 a day, saw ~987)."
     )
     assert (r.table["kind"] == "drop").sum() == 0
+
+
+def test_the_demo_page_view_gap_is_found_as_a_drop() -> None:
+    """The demo's planted gap (page views under-recorded from the first day, for three
+    weeks, at ~35 a day while the user base ramps up) is one drop with the truth's dates
+    (within 3 days) and about the truth's share kept. December's real surge may show as
+    spikes; no other drop of page_view."""
+    ds = gl.demo(users=30000, seed=0)
+    assert ds.truth is not None
+    gap = ds.truth["events_tracking_gap"]
+    first, last = date.fromisoformat(gap["first"]), date.fromisoformat(gap["last"])
+    r = tracking(ds)
+    drops = r.table[(r.table["kind"] == "drop") & (r.table["event"] == gap["event"])]
+    assert len(drops) == 1
+    row = drops.iloc[0]
+    assert abs((row["start"] - first).days) <= 3 and abs((row["end"] - last).days) <= 3
+    assert abs(float(row["ratio"]) - (1 - gap["drop_share"])) < 0.1
+    text = next(f.text for f in r.findings if f.code == "tracking_drop")
+    assert text.startswith(f"{gap['event']} fell to ") and f"from {row['start']}" in text

@@ -31,6 +31,7 @@ from growthlens.metrics.funnel import (
     StepRule,
     overlapping_steps,
     present_events,
+    segment_in_chains,
     unit_chains,
     with_segment,
 )
@@ -373,6 +374,13 @@ def _compute(ds: Dataset, p: Params) -> Frames:
     # Strict chains already have no event of the unit between steps: nothing to exclude.
     exclusions = p.exclusions if p.order == "ordered" else ()
     events = unit_events(ds, p.unit)
+    # A step-1 events column rides along the chains; other breakdowns are joined back.
+    carried = (
+        p.by is not None
+        and p.by_step == "first"
+        and p.by in events.columns
+        and segment_in_chains(p.order, exclusions)
+    )
     chains = unit_chains(
         ds,
         p.steps,
@@ -381,8 +389,9 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         keys=keys,
         exclusions=exclusions,
         events=events,
+        segment=p.by if carried else None,
     )
-    if p.by is not None:
+    if p.by is not None and not carried:
         chains = with_segment(
             ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step, events=events
         )

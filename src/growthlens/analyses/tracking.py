@@ -7,8 +7,10 @@ Three checks, each anomaly a finding with its dates and size:
 - **orphans**: users whose later-step event has no earlier-step event at or before it
   (the order of every step pair, per user, over all earlier history);
 - **spikes and drops**: each event's daily count against a robust baseline from the same
-  weekday in the previous weeks (:mod:`growthlens.stats.anomaly`), consecutive flagged
-  days merged into one anomaly with observed and expected counts.
+  weekday in the previous weeks, and runs of 7–35 days off the line through the days
+  around them (long, low-signal shifts, at the start of the data too)
+  (:mod:`growthlens.stats.anomaly`), consecutive flagged days merged into one anomaly
+  with observed and expected counts.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from growthlens.result import (
     SummaryValue,
     summarize,
 )
-from growthlens.stats.anomaly import PERIOD, flagged_runs, seasonal_check
+from growthlens.stats.anomaly import PERIOD, SHIFT_THRESHOLD, flagged_runs, seasonal_check
 from growthlens.text import count_of, listing, share_text
 
 GA4_STEPS = (
@@ -519,7 +521,10 @@ def _explain(est: Estimates, p: Params) -> Result:
             "the data), on the square-root scale, with the spread of the recent residuals; "
             f"a day is flagged at {p.threshold:g} standard deviations, and so is a run of days "
             f"each beyond 2 whose combined score reaches {p.threshold:g}. Suspect days are "
-            "left out of later baselines.",
+            "left out of later baselines. Long, low shifts: each run of 7–35 days against "
+            "a line with weekday factors through up to 42 days on each side; flagged at "
+            f"{SHIFT_THRESHOLD:g} standard errors when its level is off the line by 25% or "
+            "more and differs from both sides (one side at the data's edge).",
             "Relations: distinct users per day of each later step against the first step "
             "(the page-level event every visit has)"
             + (f", with a tolerance of {p.tolerance:.0%}. " if p.tolerance else ". ")

@@ -96,14 +96,20 @@ def unit_chains(
     keys: Sequence[str],
     exclusions: Sequence[Exclusion] = (),
     events: ir.Table | None = None,
+    segment: str | None = None,
 ) -> ir.Table:
     """One row per unit with a step-1 event: its depth and counted chain's step times.
 
     Columns: ``keys``, ``depth`` and ``ts_1`` … ``ts_k`` (null beyond the depth).
     ``exclusions`` (ordered mode) void a chain between two consecutive steps with an
     excluded event strictly between them; ``events`` replaces the dataset's events (e.g.
-    with derived session ids).
+    with derived session ids). ``segment`` (an events column; ordered and strict without
+    exclusions, see :func:`segment_in_chains`) adds ``segment``: its value on the counted
+    chain's step-1 event, as :func:`with_segment` reads it, carried through the chains
+    instead of joined back.
     """
+    if segment is not None and not segment_in_chains(order, exclusions):
+        raise ValueError("segment is read in the chains only for ordered/strict, no exclusions")
     if events is None:
         events = ds.table("events")
     k = len(steps)
@@ -114,12 +120,19 @@ def unit_chains(
         for j in range(1, k)
         if any(j in e.pairs for e in exclusions)
     }
-    base = events.select(*keys, ts=events.ts, **flags, **excluded)
+    values = {} if segment is None else {"_sv": _text(events[segment])}
+    base = events.select(*keys, ts=events.ts, **flags, **excluded, **values)
     if order != "strict":  # strict needs every event: any one can break a chain
         base = base.filter(ibis.or_(*[base[c] for c in [*flags, *excluded]]))
     base = base.filter(base.ts.notnull())
+    # _v1: the smallest value among the step-1 rows at this time (segment only).
+    first_value = (
+        {}
+        if segment is None
+        else {"_v1": ibis.ifelse(base.h1, base._sv, ibis.null("string")).min()}
+    )
     marks = base.group_by(*keys, "ts").aggregate(
-        **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}
+        **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}, **first_value
     )
     marks = marks.mutate(
         sec=marks.ts.epoch_seconds(),
@@ -128,9 +141,9 @@ def unit_chains(
     if excluded and order == "ordered":
         return _ordered_excluding(marks, k, window_s, keys, excluded)
     if order == "ordered":
-        per_start = _ordered(marks, k, window_s, keys)
+        per_start = _ordered(marks, k, window_s, keys, carry=segment is not None)
     elif order == "strict":
-        per_start = _strict(marks, k, window_s, keys)
+        per_start = _strict(marks, k, window_s, keys, carry=segment is not None)
     else:
         per_start = _unordered(marks, k, window_s, keys)
     # The counted chain: the deepest start, then the earliest step-1 time, then (unordered:
@@ -151,9 +164,15 @@ def unit_chains(
         # every start of the unit.
         key = per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
         ranked = per_start.mutate(_key=key)
+        carried = (
+            {}
+            if segment is None
+            else {"segment": ranked._v1.fill_null(UNKNOWN).argmax(ranked._key)}
+        )
         best = ranked.group_by(*keys).aggregate(
             depth=ranked.depth.max(),
             **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
+            **carried,
         )
     return best.select(
         *keys,
@@ -162,7 +181,13 @@ def unit_chains(
             ibis.ifelse(best.depth >= j, best[f"ts_{j}"], ibis.null("timestamp")).name(f"ts_{j}")
             for j in range(1, k + 1)
         ],
+        *(["segment"] if segment is not None else []),
     )
+
+
+def segment_in_chains(order: str, exclusions: Sequence[Exclusion]) -> bool:
+    """Whether :func:`unit_chains` can carry a step-1 segment value (else: :func:`with_segment`)."""
+    return order in ("ordered", "strict") and not exclusions
 
 
 def _join_at(
@@ -194,7 +219,9 @@ def _within(ts: ir.Value, start: ir.Value, window_s: int) -> ir.BooleanValue:
     return (ts.notnull() & (ts <= start + ibis.interval(seconds=window_s))).fill_null(False)
 
 
-def _ordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
+def _ordered(
+    marks: ir.Table, k: int, window_s: int, keys: Sequence[str], *, carry: bool = False
+) -> ir.Table:
     after = ibis.window(group_by=list(keys), order_by=marks.idx, rows=(0, None))
     # Per time: the position of the next time (this one included) holding each step.
     nexts = {
@@ -204,30 +231,38 @@ def _ordered(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.
     marks = marks.mutate(**nexts)
     chain = marks.filter(marks.h1).select(
         *keys,
+        *(["_v1"] if carry else []),
         ts_1=marks.ts,
         ok_1=ibis.literal(True),
         **{f"nx{m}_1": marks[f"nx{m}"] for m in range(2, k + 1)},
     )
     for j in range(2, k + 1):
         # Step j sits at the next step-j time from step j−1's time.
-        carry = [f"nx{m}" for m in range(j + 1, k + 1)]
-        chain = _join_at(chain, marks, keys, chain[f"nx{j}_{j - 1}"], f"_{j}", ["ts", *carry])
+        later = [f"nx{m}" for m in range(j + 1, k + 1)]
+        chain = _join_at(chain, marks, keys, chain[f"nx{j}_{j - 1}"], f"_{j}", ["ts", *later])
         within = _within(chain[f"ts_{j}"], chain.ts_1, window_s)
         chain = chain.mutate(**{f"ok_{j}": chain[f"ok_{j - 1}"] & within})
     depth = sum((chain[f"ok_{j}"].cast("int32") for j in range(2, k + 1)), ibis.literal(1))
     return chain.select(
         *keys,
+        *(["_v1"] if carry else []),
         depth=depth,
         **{f"ts_{j}": chain[f"ts_{j}"] for j in range(1, k + 1)},
         _start=chain.ts_1,
     )
 
 
-def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
+def _strict(
+    marks: ir.Table, k: int, window_s: int, keys: Sequence[str], *, carry: bool = False
+) -> ir.Table:
     flags = [f"h{j}" for j in range(1, k + 1)]
     starts = marks.filter(marks.h1)
     row = starts.select(
-        *keys, idx=starts.idx, ts_at0=starts.ts, **{f"{h}_at0": starts[h] for h in flags}
+        *keys,
+        *(["_v1"] if carry else []),
+        idx=starts.idx,
+        ts_at0=starts.ts,
+        **{f"{h}_at0": starts[h] for h in flags},
     )
     # The unit's next k − 1 times (offsets 1 … k − 1) with their flags; named ``…_at<o>``
     # so no offset column shares a name with an output step column ``ts_<j>``.
@@ -269,7 +304,14 @@ def _strict(marks: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
         )
         for j in range(2, k + 1)
     }
-    return row.select(*keys, "depth", ts_1=row.ts_at0, **times, _start=row.ts_at0)
+    return row.select(
+        *keys,
+        *(["_v1"] if carry else []),
+        "depth",
+        ts_1=row.ts_at0,
+        **times,
+        _start=row.ts_at0,
+    )
 
 
 def strict_slots(k: int) -> list[tuple[int, int]]:

@@ -366,7 +366,7 @@ def level_shifts(
 
     Example:
         >>> rng = np.random.default_rng(1)
-        >>> counts = rng.poisson(np.linspace(25, 45, 140)).astype(float)
+        >>> counts = rng.poisson(np.linspace(60, 100, 140)).astype(float)
         >>> counts[:21] = np.round(counts[:21] * 0.6)  # under-recorded from the start
         >>> [(s.start, s.end, s.direction) for s in level_shifts(counts)]
         [(0, 20, -1)]
