@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from growthlens.analyses.funnel import (
+    Order,
+    StepInput,
+    Unit,
     check_distinct_steps,
     data_end,
     default_steps,
@@ -46,10 +49,7 @@ from growthlens.stats.odds import odds_ratios
 from growthlens.stats.proportions import wilson
 from growthlens.text import count_of
 
-Order = Literal["ordered", "strict", "unordered"]
-Unit = Literal["user", "session"]
 Correction = Literal["holm", "bh"]
-StepInput = str | Mapping[str, Any]
 
 CORRECTIONS = {
     "holm": "Holm (family-wise error rate)",

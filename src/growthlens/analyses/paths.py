@@ -10,11 +10,11 @@ add up to 1 and a busy user weighs no more than a quiet one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-from growthlens.analyses.funnel import StepInput, parse_steps, step_label
+from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -33,7 +33,6 @@ from growthlens.metrics.paths import (
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.text import count_of
 
-Unit = Literal["user", "session"]
 MAX_DEPTH = 20
 
 SUMMARY: SummarySpec = {

@@ -9,11 +9,11 @@ the step after its last event on, so every step's shares add up to 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-from growthlens.analyses.funnel import StepInput, parse_steps, step_label
+from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label
 from growthlens.analyses.registry import Analysis, register, run_once
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -22,7 +22,6 @@ from growthlens.metrics.paths import END, OTHER, anchored_units, path_steps, ste
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.text import count_of
 
-Unit = Literal["user", "session"]
 MAX_STEPS = 50
 
 SUMMARY: SummarySpec = {

@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from growthlens.analyses.funnel import StepInput
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -59,8 +60,6 @@ SUMMARY: SummarySpec = {
     "relation_days": ("count", "Days on which a later step has more users than the first"),
     "orphan_users": ("count", "Users with a step and no earlier step (consecutive steps)"),
 }
-
-StepInput = str | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
