@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from growthlens.analyses.funnel import StepInput
+from growthlens.analyses.funnel import ECOMMERCE_STEPS, StepInput
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -41,14 +41,7 @@ from growthlens.result import (
 from growthlens.stats.anomaly import PERIOD, SHIFT_THRESHOLD, flagged_runs, seasonal_check
 from growthlens.text import count_of, listing, share_text
 
-GA4_STEPS = (
-    "page_view",
-    "view_item",
-    "add_to_cart",
-    "begin_checkout",
-    "add_payment_info",
-    "purchase",
-)
+GA4_STEPS = ECOMMERCE_STEPS
 """The GA4 e-commerce order: each event requires the ones before it (default steps)."""
 MIN_WEEKS = 3
 """Weeks of data (and of reference weeks per day) the spike and drop check needs."""
@@ -547,6 +540,8 @@ def _explain(est: Estimates, p: Params) -> Result:
                 later=[_label(frames.steps[j - 1]) for j in frames.orphan_days["later"]],
             ),
         },
+        # Day-by-day tables are for tracing; the HTML shows the anomalies, orphans and chart.
+        detail=("anomalies", "relations", "orphan_days"),
         figures=(
             FigureSpec(
                 kind="line",
