@@ -125,7 +125,7 @@ STEP_PAGES = {
     "view_reviews": "/product/reviews",
 }
 TRACKING_GAP_DAYS = 21  # page views of the window's first 3 weeks…
-TRACKING_GAP_DROP = 0.4  # …are dropped with this probability
+TRACKING_GAP_DROP = 0.6  # …are dropped with this probability
 EDGE_USERS = 3  # users pinned exactly at the window edge, and as many one second past
 
 _K = len(STEPS)
