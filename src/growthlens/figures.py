@@ -81,6 +81,8 @@ class FigureSpec:
         labels: axis/legend labels (column → text with units).
         value_format: d3 format of values (e.g. ``".1%"``, ``",.0f"``).
         orientation: ``"v"`` or ``"h"`` for bars.
+        band: for ``line``: the columns of an interval (low, high) drawn as a shaded band
+            around each line (e.g. a Wilson interval).
     """
 
     kind: ChartKind
@@ -93,6 +95,7 @@ class FigureSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     value_format: str | None = None
     orientation: Literal["v", "h"] = "v"
+    band: tuple[str, str] | None = None
 
 
 def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
@@ -116,7 +119,7 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
         >>> fig.layout.title.text
         'Users by source'
     """
-    needed = [c for c in (spec.x, spec.y, spec.z, spec.color) if c is not None]
+    needed = [c for c in (spec.x, spec.y, spec.z, spec.color, *(spec.band or ())) if c is not None]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -205,17 +208,43 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
 
 def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for name, part in _groups(frame, spec.color):
+    for i, (name, part) in enumerate(_groups(frame, spec.color)):
         part = part.sort_values(spec.x, kind="stable")
+        if spec.band is not None:
+            # The interval as a shaded band in the line's colour, under the line.
+            x = list(_axis_values(part[spec.x]))
+            low, high = part[spec.band[0]].tolist(), part[spec.band[1]].tolist()
+            colour = COLORWAY[i % len(COLORWAY)].lstrip("#")
+            rgb = ", ".join(str(int(colour[k : k + 2], 16)) for k in (0, 2, 4))
+            # Low edge, then the high edge filled down to it ("tonexty").
+            for edge, fill in ((low, "none"), (high, "tonexty")):
+                fig.add_trace(
+                    go.Scatter(
+                        x=x,
+                        y=edge,
+                        mode="lines",
+                        fill=fill,
+                        fillcolor=f"rgba({rgb}, 0.15)",
+                        line={"width": 0},
+                        hoverinfo="skip",
+                        showlegend=False,
+                    )
+                )
         fig.add_trace(
             go.Scatter(
                 x=_axis_values(part[spec.x]),
                 y=part[spec.y],
                 mode="lines+markers" if len(part) <= 60 else "lines",
                 name=name,
+                # The colour is set, not left to the colorway: band traces take slots too.
+                line={"color": COLORWAY[i % len(COLORWAY)]},
+                marker={"color": COLORWAY[i % len(COLORWAY)]},
                 hovertemplate=_hover(spec, name),
             )
         )
+    if spec.band is not None:
+        # Plotly reverses the legend of filled traces; keep the table's order.
+        fig.update_layout(legend_traceorder="normal")
     return fig
 
 

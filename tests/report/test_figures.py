@@ -140,3 +140,29 @@ def test_hover_shows_a_series_name_once_escaped_and_never_as_a_template() -> Non
     for trace in fig.data:
         assert trace.hovertemplate.endswith("<extra>%{fullData.name}</extra>")
         assert "&amp;amp;" not in trace.hovertemplate and "%{x}&lt;" not in trace.hovertemplate
+
+
+def test_line_band_is_drawn_under_each_line_in_its_colour() -> None:
+    """A band (low, high) per line: two edge traces, the high one filled down to the low,
+    in the line's colour, kept out of the legend and hover; a missing column is an error."""
+    from growthlens.figures import COLORWAY
+
+    frame = pd.DataFrame(
+        {
+            "week": ["2024-01-01", "2024-01-08"] * 2,
+            "step": ["a", "a", "b", "b"],
+            "rate": [0.5, 0.6, 0.2, 0.25],
+            "low": [0.4, 0.5, 0.1, 0.15],
+            "high": [0.6, 0.7, 0.3, 0.35],
+        }
+    )
+    spec = FigureSpec("line", x="week", y="rate", color="step", title="t", band=("low", "high"))
+    fig = render(spec, frame)
+    assert len(fig.data) == 6
+    low, high, line = fig.data[3], fig.data[4], fig.data[5]
+    assert list(low.y) == [0.1, 0.15] and list(high.y) == [0.3, 0.35]
+    assert high.fill == "tonexty" and not high.showlegend and high.hoverinfo == "skip"
+    assert line.name == "b" and line.line.color == COLORWAY[1]
+    assert fig.layout.legend.traceorder == "normal"
+    with pytest.raises(ValueError, match="needs column"):
+        render(FigureSpec("line", x="week", y="rate", title="t", band=("lo", "hi")), frame)

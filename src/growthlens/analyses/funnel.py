@@ -781,7 +781,9 @@ def _explain(est: Estimates, p: Params) -> Result:
                 x="period",
                 y="conversion_from_first",
                 color="name",
-                title=f"Conversion from the first step by {p.trend} of entry",
+                title=f"Conversion from the first step by {p.trend} of entry "
+                f"({p.confidence:.0%} Wilson bands)",
+                band=("conversion_from_first_low", "conversion_from_first_high"),
                 labels={
                     "period": f"{(p.trend or '').capitalize()} of step 1",
                     "conversion_from_first": "Conversion from step 1",
