@@ -222,33 +222,37 @@ def _within(ts: ir.Value, start: ir.Value, window_s: int) -> ir.BooleanValue:
 def _ordered(
     marks: ir.Table, k: int, window_s: int, keys: Sequence[str], *, carry: bool = False
 ) -> ir.Table:
-    after = ibis.window(group_by=list(keys), order_by=marks.idx, rows=(0, None))
-    # Per time: the position of the next time (this one included) holding each step.
-    nexts = {
-        f"nx{j}": ibis.ifelse(marks[f"h{j}"], marks.idx, ibis.null("int64")).min().over(after)
-        for j in range(2, k + 1)
-    }
-    marks = marks.mutate(**nexts)
-    chain = marks.filter(marks.h1).select(
-        *keys,
-        *(["_v1"] if carry else []),
-        ts_1=marks.ts,
-        ok_1=ibis.literal(True),
-        **{f"nx{m}_1": marks[f"nx{m}"] for m in range(2, k + 1)},
+    # a<j>_<m>: with step j at this time, the time of step m on the greedy chain from it
+    # (step j + 1 at the next time holding it, and so on). The greedy chain from a later
+    # time is never earlier, so "a<j+1>_<m> at the next step-(j+1) time" is the smallest
+    # a<j+1>_<m> among the step-(j+1) times from here on: one window per step, no joins.
+    after = ibis.window(group_by=list(keys), order_by="idx", rows=(0, None))
+    null_ts = ibis.null("timestamp")
+    t = marks
+    for j in range(k - 1, 0, -1):
+        step = t[f"h{j + 1}"]
+        found = {
+            f"a{j}_{m}": ibis.ifelse(step, t.ts if m == j + 1 else t[f"a{j + 1}_{m}"], null_ts)
+            .min()
+            .over(after)
+            for m in range(j + 1, k + 1)
+        }
+        t = t.mutate(**found).drop(*[f"a{j + 1}_{m}" for m in range(j + 2, k + 1)])
+    starts = t.filter(t.h1)
+    times = {f"ts_{m}": starts[f"a1_{m}"] for m in range(2, k + 1)}
+    # Steps along a greedy chain never go back in time: the ones within the window are a
+    # prefix, and the depth counts them.
+    depth = sum(
+        (_within(starts[f"a1_{m}"], starts.ts, window_s).cast("int32") for m in range(2, k + 1)),
+        ibis.literal(1),
     )
-    for j in range(2, k + 1):
-        # Step j sits at the next step-j time from step j−1's time.
-        later = [f"nx{m}" for m in range(j + 1, k + 1)]
-        chain = _join_at(chain, marks, keys, chain[f"nx{j}_{j - 1}"], f"_{j}", ["ts", *later])
-        within = _within(chain[f"ts_{j}"], chain.ts_1, window_s)
-        chain = chain.mutate(**{f"ok_{j}": chain[f"ok_{j - 1}"] & within})
-    depth = sum((chain[f"ok_{j}"].cast("int32") for j in range(2, k + 1)), ibis.literal(1))
-    return chain.select(
+    return starts.select(
         *keys,
         *(["_v1"] if carry else []),
         depth=depth,
-        **{f"ts_{j}": chain[f"ts_{j}"] for j in range(1, k + 1)},
-        _start=chain.ts_1,
+        ts_1=starts.ts,
+        **times,
+        _start=starts.ts,
     )
 
 
