@@ -243,8 +243,6 @@ def test_degenerate_input_is_a_status_or_a_clear_error() -> None:
         paths(ds, around="view", depth=0)
     with pytest.raises(gl.ConfigError, match="top"):
         paths(ds, around="view", top=0)
-    with pytest.raises(gl.ConfigError, match="session_id"):
-        paths(ds, around="view", unit="session")
     with pytest.raises(gl.ConfigError, match="'page'"):
         paths(ds, around={"event": "view", "page": "/"})
 
@@ -280,3 +278,14 @@ def test_the_worked_example_of_the_docs() -> None:
     }
     before = paths(_ds(rows), around="cart", direction="previous", depth=2)
     assert _cells(before) == {(1, "view"): 1, (1, "(end)"): 2, (2, "(end)"): 3}
+
+
+def test_sessions_are_cut_by_inactivity_without_a_session_id() -> None:
+    """No session_id: a gap of more than 30 minutes starts a session. Per user the path
+    after the first view is cart, view, buy; per session it is cart (then the end) and
+    buy."""
+    ds = _ds([(1, 0, "view"), (1, 60, "cart"), (1, 7260, "view"), (1, 7300, "buy")])
+    per_user = paths(ds, around="view", depth=3)
+    assert _cells(per_user) == {(1, "cart"): 1, (2, "view"): 1, (3, "buy"): 1}
+    per_session = paths(ds, around="view", depth=1, unit="session")
+    assert _cells(per_session) == {(1, "buy"): 1, (1, "cart"): 1}

@@ -126,5 +126,3 @@ def test_degenerate_input_is_a_status_or_a_clear_error() -> None:
         step_matrix(ds, steps=0)
     with pytest.raises(gl.ConfigError, match="top"):
         step_matrix(ds, top=0)
-    with pytest.raises(gl.ConfigError, match="session_id"):
-        step_matrix(ds, unit="session")

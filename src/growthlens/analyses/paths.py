@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label
+from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label, unit_events
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -100,8 +100,8 @@ def paths(
         direction: ``next`` or ``previous``.
         depth: how many steps away from the anchor (1–20).
         top: events shown per step; the others are grouped as ``(other)``.
-        unit: ``user`` (one path per user) or ``session`` (per session; needs
-            ``session_id``).
+        unit: ``user`` (one path per user) or ``session`` (per session: the events'
+            ``session_id``, or sessions cut by ``session_timeout`` seconds of inactivity).
         collapse: skip consecutive repeats of the same event.
 
     Example:
@@ -144,10 +144,6 @@ def _params(
         raise ConfigError(f"top must be a whole number of at least 1; got {top!r}")
     if unit not in ("user", "session"):
         raise ConfigError(f"unit must be 'user' or 'session'; got {unit!r}")
-    if unit == "session" and "session_id" not in ds.table("events").columns:
-        raise ConfigError(
-            "unit='session' needs a session_id column in the events; map one, or use unit='user'"
-        )
     (rule,) = parse_steps(ds, [around])
     return Params(rule, direction, depth, top, unit, bool(collapse))  # type: ignore[arg-type]
 
@@ -159,6 +155,7 @@ def unit_keys(unit: str) -> tuple[str, ...]:
 
 def _compute(ds: Dataset, p: Params) -> Frames:
     keys = unit_keys(p.unit)
+    events = unit_events(ds, p.unit)
     steps = path_steps(
         ds,
         anchor=p.around,
@@ -167,8 +164,9 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         keys=keys,
         collapse=p.collapse,
         include_anchor=False,
+        events=events,
     )
-    anchored = anchored_units(ds, anchor=p.around, keys=keys)
+    anchored = anchored_units(ds, anchor=p.around, keys=keys, events=events)
     pairs = transitions(steps, keys)
     # Flows between steps k and k + 1 (k < depth); a null target: the path ended.
     later = pairs[pairs["step"] < p.depth]

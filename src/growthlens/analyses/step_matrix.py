@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label
+from growthlens.analyses.funnel import StepInput, Unit, parse_steps, step_label, unit_events
 from growthlens.analyses.registry import Analysis, register, run_once
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
@@ -82,7 +82,8 @@ def step_matrix(
         steps: how many steps (1–50).
         top: events shown by name (most units over all steps first).
         start: an event name or ``{"event": name, <column>: value, …}`` where paths start.
-        unit: ``user`` or ``session`` (needs ``session_id``).
+        unit: ``user`` or ``session`` (the events' ``session_id``, or sessions cut by
+            ``session_timeout`` seconds of inactivity).
         collapse: skip consecutive repeats of the same event.
 
     Example:
@@ -114,16 +115,13 @@ def _params(
         raise ConfigError(f"top must be a whole number of at least 1; got {top!r}")
     if unit not in ("user", "session"):
         raise ConfigError(f"unit must be 'user' or 'session'; got {unit!r}")
-    if unit == "session" and "session_id" not in ds.table("events").columns:
-        raise ConfigError(
-            "unit='session' needs a session_id column in the events; map one, or use unit='user'"
-        )
     rule = None if start is None else parse_steps(ds, [start])[0]
     return Params(steps, top, rule, unit, bool(collapse))  # type: ignore[arg-type]
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
     keys = ("user_id", "session_id") if p.unit == "session" else ("user_id",)
+    events = unit_events(ds, p.unit)
     path = path_steps(
         ds,
         anchor=p.start,
@@ -132,8 +130,10 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         keys=keys,
         collapse=p.collapse,
         include_anchor=True,
+        events=events,
     )
-    return Frames(anchored_units(ds, anchor=p.start, keys=keys), step_events(path))
+    anchored = anchored_units(ds, anchor=p.start, keys=keys, events=events)
+    return Frames(anchored, step_events(path))
 
 
 def matrix_table(counts: pd.DataFrame, anchored: int, *, steps: int, top: int) -> pd.DataFrame:

@@ -39,6 +39,7 @@ def path_steps(
     keys: Sequence[str],
     collapse: bool,
     include_anchor: bool,
+    events: ir.Table | None = None,
 ) -> ir.Table:
     """One row per unit and path step: ``keys``, ``step`` (1-based) and ``event``.
 
@@ -53,8 +54,10 @@ def path_steps(
         collapse: drop an event equal to the previous one of the path.
         include_anchor: step 1 is the anchor itself (the step matrix), not the first event
             after (or before) it.
+        events: the events to read (e.g. with derived session ids); the dataset's if None.
     """
-    events = ds.table("events")
+    if events is None:
+        events = ds.table("events")
     events = events.filter(events.ts.notnull() & events.event.notnull())
     matches = anchor.matches(events).fill_null(False) if anchor else ibis.literal(False)
     rows = events.select(*keys, ts=events.ts, event=events.event.cast("string"), _m=matches)
@@ -90,9 +93,16 @@ def path_steps(
     return rows.select(*keys, step=rows.step.cast("int64"), event=rows.event)
 
 
-def anchored_units(ds: Dataset, *, anchor: StepRule | None, keys: Sequence[str]) -> int:
+def anchored_units(
+    ds: Dataset,
+    *,
+    anchor: StepRule | None,
+    keys: Sequence[str],
+    events: ir.Table | None = None,
+) -> int:
     """Units with an anchor row (every unit with an event when ``anchor`` is None)."""
-    events = ds.table("events")
+    if events is None:
+        events = ds.table("events")
     events = events.filter(events.ts.notnull() & events.event.notnull())
     if anchor is not None:
         events = events.filter(anchor.matches(events).fill_null(False))
