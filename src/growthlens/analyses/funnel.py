@@ -230,22 +230,10 @@ def _params(
     exclude: Sequence[StepInput],
     confidence: float,
 ) -> Params:
-    if isinstance(steps, str | Mapping) or len(steps) < 2:
-        raise ConfigError("a funnel needs a list of at least two steps, e.g. ['view', 'buy']")
-    if order not in ("ordered", "strict", "unordered"):
-        raise ConfigError(f"order must be 'ordered', 'strict' or 'unordered'; got {order!r}")
-    if unit not in ("user", "session"):
-        raise ConfigError(f"unit must be 'user' or 'session'; got {unit!r}")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must lie strictly between 0 and 1; got {confidence}")
+    rules, exclusions = funnel_options(
+        ds, steps, order=order, unit=unit, exclude=exclude, confidence=confidence
+    )
     events = ds.table("events")
-    rules = parse_steps(ds, steps)
-    exclusions = parse_exclusions(ds, exclude, len(rules))
-    if exclusions and order == "unordered":
-        raise ConfigError(
-            "exclude needs an order between steps: use order='ordered' (an unordered funnel "
-            "has no 'between')"
-        )
     if by is not None:
         customers = ds.table("customers").columns if ds.has("customers") else ()
         if by not in events.columns and by not in customers:
@@ -267,6 +255,41 @@ def _params(
         None if trend is None else check_period(trend),
         None if compare is None else _periods(compare),
     )
+
+
+def funnel_options(
+    ds: Dataset,
+    steps: Sequence[StepInput],
+    *,
+    order: str,
+    unit: str,
+    exclude: Sequence[StepInput],
+    confidence: float,
+) -> tuple[tuple[StepRule, ...], tuple[Exclusion, ...]]:
+    """The options every analysis on a funnel's chains shares, checked.
+
+    Returns the step rules and the exclusion rules.
+
+    Raises:
+        ConfigError: fewer than two steps, an unknown order or unit, a confidence outside
+            (0, 1), a bad step or exclusion, or exclusions in an unordered funnel.
+    """
+    if isinstance(steps, str | Mapping) or len(steps) < 2:
+        raise ConfigError("a funnel needs a list of at least two steps, e.g. ['view', 'buy']")
+    if order not in ("ordered", "strict", "unordered"):
+        raise ConfigError(f"order must be 'ordered', 'strict' or 'unordered'; got {order!r}")
+    if unit not in ("user", "session"):
+        raise ConfigError(f"unit must be 'user' or 'session'; got {unit!r}")
+    if not 0 < confidence < 1:
+        raise ConfigError(f"confidence must lie strictly between 0 and 1; got {confidence}")
+    rules = parse_steps(ds, steps)
+    exclusions = parse_exclusions(ds, exclude, len(rules))
+    if exclusions and order == "unordered":
+        raise ConfigError(
+            "exclude needs an order between steps: use order='ordered' (an unordered funnel "
+            "has no 'between')"
+        )
+    return rules, exclusions
 
 
 def _periods(
@@ -911,6 +934,7 @@ __all__ = [
     "data_end",
     "default_steps",
     "funnel",
+    "funnel_options",
     "parse_exclusions",
     "parse_steps",
     "parse_window",

@@ -27,8 +27,7 @@ from growthlens.analyses.funnel import (
     check_distinct_steps,
     data_end,
     default_steps,
-    parse_exclusions,
-    parse_steps,
+    funnel_options,
     parse_window,
     step_label,
     unit_events,
@@ -218,27 +217,15 @@ def _params(
     correction: str,
     exclude: Sequence[StepInput],
 ) -> Params:
-    if isinstance(steps, str | Mapping) or len(steps) < 2:
-        raise ConfigError("a funnel needs a list of at least two steps, e.g. ['view', 'buy']")
-    if order not in ("ordered", "strict", "unordered"):
-        raise ConfigError(f"order must be 'ordered', 'strict' or 'unordered'; got {order!r}")
-    if unit not in ("user", "session"):
-        raise ConfigError(f"unit must be 'user' or 'session'; got {unit!r}")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must lie strictly between 0 and 1; got {confidence}")
+    rules, exclusions = funnel_options(
+        ds, steps, order=order, unit=unit, exclude=exclude, confidence=confidence
+    )
     if isinstance(min_units, bool) or not isinstance(min_units, int) or min_units < 1:
         raise ConfigError(f"min_units must be a whole number of at least 1; got {min_units!r}")
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise ConfigError(f"top must be a whole number of at least 1; got {top!r}")
     if correction not in CORRECTIONS:
         raise ConfigError(f"correction must be 'holm' or 'bh'; got {correction!r}")
-    rules = parse_steps(ds, steps)
-    exclusions = parse_exclusions(ds, exclude, len(rules))
-    if exclusions and order == "unordered":
-        raise ConfigError(
-            "exclude needs an order between steps: use order='ordered' (an unordered funnel "
-            "has no 'between')"
-        )
     return Params(
         rules,
         parse_window(window),

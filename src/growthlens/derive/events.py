@@ -1,4 +1,4 @@
-"""Derived tables of the event log: sessions cut by inactivity.
+"""Derived tables of the event log: sessions cut by inactivity, and users per event name.
 
 An event export without ``session_id`` still has sessions: a user's events belong to one
 session until a gap of more than ``session_timeout`` seconds (setting; 30 minutes by
@@ -37,4 +37,18 @@ EVENT_SESSIONS = declare(
     "inactivity (user_id#n).",
     needs=("events",),
     builder=_sessionised,
+)
+
+
+def _event_users(ds: Dataset) -> ir.Table:
+    events = ds.table("events")
+    pairs = events.select("user_id", event=events.event.cast("string")).distinct()
+    return pairs.group_by("event").aggregate(users=pairs.count())
+
+
+EVENT_USERS = declare(
+    "event_users",
+    "Distinct users per event name (event, users): what the report's plans choose from.",
+    needs=("events",),
+    builder=_event_users,
 )

@@ -31,6 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.events import EVENT_USERS
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,9 @@ class Exclusion:
 
 def present_events(ds: Dataset, names: Sequence[str]) -> set[str]:
     """Which of ``names`` occur as events."""
-    events = ds.table("events")
-    found = events.filter(events.event.cast("string").isin(list(names)))
-    column = found.select(name=found.event.cast("string")).distinct()
-    return set(column.to_pyarrow().column(0).to_pylist())
+    counts = ds.derived(EVENT_USERS())
+    found = counts.filter(counts.event.isin(list(names))).select("event")
+    return set(found.to_pyarrow().column(0).to_pylist())
 
 
 def overlapping_steps(ds: Dataset, steps: Sequence[StepRule]) -> list[tuple[int, int]]:

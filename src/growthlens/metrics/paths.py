@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.derive.events import EVENT_USERS
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.funnel import StepRule
 
@@ -112,9 +113,8 @@ def anchored_units(
 
 def event_users(ds: Dataset) -> pd.DataFrame:
     """Distinct users per event name, most first (ties by name): ``event``, ``users``."""
-    events = ds.table("events")
-    pairs = events.select("user_id", event=events.event.cast("string")).distinct()
-    frame = fetch(pairs.group_by("event").aggregate(users=pairs.count()))
+    # One derived table: the report's plans all ask, and it is built once per dataset.
+    frame = fetch(ds.derived(EVENT_USERS()))
     frame["users"] = frame["users"].astype("int64")
     return frame.sort_values(["users", "event"], ascending=[False, True]).reset_index(drop=True)
 
