@@ -134,18 +134,20 @@ def unit_chains(
     marks = base.group_by(*keys, "ts").aggregate(
         **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}, **first_value
     )
-    marks = marks.mutate(
-        sec=marks.ts.epoch_seconds(),
-        idx=ibis.row_number().over(ibis.window(group_by=list(keys), order_by=marks.ts)),
-    )
-    if excluded and order == "ordered":
-        return _ordered_excluding(marks, k, window_s, keys, excluded)
-    if order == "ordered":
+    if order == "ordered" and not excluded:
+        # Marks have one row per unit and time, so the time alone orders them: no position.
         per_start = _ordered(marks, k, window_s, keys, carry=segment is not None)
-    elif order == "strict":
-        per_start = _strict(marks, k, window_s, keys, carry=segment is not None)
     else:
-        per_start = _unordered(marks, k, window_s, keys)
+        marks = marks.mutate(
+            sec=marks.ts.epoch_seconds(),
+            idx=ibis.row_number().over(ibis.window(group_by=list(keys), order_by=marks.ts)),
+        )
+        if order == "ordered":
+            return _ordered_excluding(marks, k, window_s, keys, excluded)
+        if order == "strict":
+            per_start = _strict(marks, k, window_s, keys, carry=segment is not None)
+        else:
+            per_start = _unordered(marks, k, window_s, keys)
     # The counted chain: the deepest start, then the earliest step-1 time, then (unordered:
     # several windows may share their step-1 time) the earliest start, whose chain is
     # then the earliest at every step.
@@ -226,19 +228,36 @@ def _ordered(
     # (step j + 1 at the next time holding it, and so on). The greedy chain from a later
     # time is never earlier, so "a<j+1>_<m> at the next step-(j+1) time" is the smallest
     # a<j+1>_<m> among the step-(j+1) times from here on: one window per step, no joins.
-    after = ibis.window(group_by=list(keys), order_by="idx", rows=(0, None))
+    # Level j reads only the rows of steps j and j + 1 (the step-(j+1) rows carrying
+    # level j + 1's columns, unioned with the other step-j rows), so each window sorts a
+    # fraction of the log instead of all of it.
+    after = ibis.window(group_by=list(keys), order_by="ts", rows=(0, None))
     null_ts = ibis.null("timestamp")
-    t = marks
-    for j in range(k - 1, 0, -1):
-        step = t[f"h{j + 1}"]
+    carried = [*keys, "ts", *[f"h{j}" for j in range(1, k + 1)], *(["_v1"] if carry else [])]
+    level = marks.filter(marks[f"h{k - 1}"] | marks[f"h{k}"]).select(*carried)
+    level = level.mutate(
+        **{f"a{k - 1}_{k}": ibis.ifelse(level[f"h{k}"], level.ts, null_ts).min().over(after)}
+    )
+    for j in range(k - 2, 0, -1):
+        # Rows of step j + 1 with their chain times (they may be step j too), and the
+        # step-j rows that are not step j + 1, with no chain times of their own.
+        before = [f"a{j + 1}_{m}" for m in range(j + 2, k + 1)]
+        providers = level.filter(level[f"h{j + 1}"]).select(*carried, *before)
+        others = marks.filter(marks[f"h{j}"] & ~marks[f"h{j + 1}"]).select(
+            *carried, **{c: null_ts for c in before}
+        )
+        level = providers.union(others)
+        step = level[f"h{j + 1}"]
         found = {
-            f"a{j}_{m}": ibis.ifelse(step, t.ts if m == j + 1 else t[f"a{j + 1}_{m}"], null_ts)
+            f"a{j}_{m}": ibis.ifelse(
+                step, level.ts if m == j + 1 else level[f"a{j + 1}_{m}"], null_ts
+            )
             .min()
             .over(after)
             for m in range(j + 1, k + 1)
         }
-        t = t.mutate(**found).drop(*[f"a{j + 1}_{m}" for m in range(j + 2, k + 1)])
-    starts = t.filter(t.h1)
+        level = level.mutate(**found).drop(*before)
+    starts = level.filter(level.h1)
     times = {f"ts_{m}": starts[f"a1_{m}"] for m in range(2, k + 1)}
     # Steps along a greedy chain never go back in time: the ones within the window are a
     # prefix, and the depth counts them.
