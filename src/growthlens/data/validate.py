@@ -306,27 +306,57 @@ def with_window(table: ir.Table, model: TableModel, window: tuple[date, date] | 
     return table.mutate(**{REASON: reason})
 
 
+def duplicate_candidates(table: ir.Table, model: TableModel) -> ir.Table:
+    """The rows that may have a duplicate.
+
+    With a key: all rows. Without (whole-row duplicates): the rows sharing their required
+    columns with another row: identical rows share them, so the narrow columns find the
+    candidate groups cheaply and whole rows are compared only within them. A window, not
+    a group-by joined back: DuckDB would store the table whole first.
+    """
+    narrow = [c for c in model.required if c in table.columns]
+    if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
+        counted = table.mutate(_copies=table.count().over(group_by=[table[c] for c in narrow]))
+        return counted.filter(counted._copies > 1).select(*table.columns)
+    return table
+
+
 def duplicate_count(table: ir.Table, model: TableModel) -> int:
     """Rows beyond the first of each duplicate group (key, or whole row without a key).
 
     The load passes only the sessions of users who can hold a duplicate (see
     growthlens.data.profile); any table works.
     """
-    narrow = [c for c in model.required if c in table.columns]
-    if key_columns(table, model) is None and narrow and set(narrow) < set(data_columns(table)):
-        # Identical rows share their required columns: find candidate groups on those
-        # narrow columns first (cheap), then compare whole rows only within them.
-        # A window, not a group-by joined back: DuckDB would store the table whole first.
-        counted = table.mutate(_copies=table.count().over(group_by=[table[c] for c in narrow]))
-        table = counted.filter(counted._copies > 1).select(*table.columns)
+    return _duplicate_count(duplicate_candidates(table, model), model)
+
+
+def duplicates(table: ir.Table, model: TableModel) -> tuple[int, tuple[dict[str, Any], ...]]:
+    """:func:`duplicate_count` and, when there are any, :func:`duplicate_examples`.
+
+    The candidate rows are found once and stored while both read them.
+    """
+    candidates = duplicate_candidates(table, model)
+    if candidates is table:
+        n = _duplicate_count(table, model)
+        return n, (_duplicate_examples(table, model) if n else ())
+    with candidates.cache() as stored:
+        n = _duplicate_count(stored, model)
+        return n, (_duplicate_examples(stored, model) if n else ())
+
+
+def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
+    """A few rows that have a duplicate, with the number of copies (see duplicate_count)."""
+    return _duplicate_examples(duplicate_candidates(table, model), model)
+
+
+def _duplicate_count(table: ir.Table, model: TableModel) -> int:
     partition = duplicate_partition(table, model)
     copies = table.group_by(partition).aggregate(copies=table.count())
     value = copies.aggregate(extra=(copies.copies - 1).sum()).to_pyarrow().to_pylist()[0]
     return int(value["extra"] or 0)
 
 
-def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
-    """A few rows that have a duplicate, with the number of copies (see duplicate_count)."""
+def _duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
     columns = data_columns(table)
     partition = duplicate_partition(table, model)
     # isnull() is never null, so its count is the number of rows in the group.

@@ -125,19 +125,18 @@ def unit_chains(
     if order != "strict":  # strict needs every event: any one can break a chain
         base = base.filter(ibis.or_(*[base[c] for c in [*flags, *excluded]]))
     base = base.filter(base.ts.notnull())
-    # _v1: the smallest value among the step-1 rows at this time (segment only).
-    first_value = (
-        {}
-        if segment is None
-        else {"_v1": ibis.ifelse(base.h1, base._sv, ibis.null("string")).min()}
-    )
-    marks = base.group_by(*keys, "ts").aggregate(
-        **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}, **first_value
-    )
     if order == "ordered" and not excluded:
-        # Marks have one row per unit and time, so the time alone orders them: no position.
-        per_start = _ordered(marks, k, window_s, keys, carry=segment is not None)
+        per_start = _ordered(_ordered_rows(base, list(flags), keys, segment), k, window_s, keys)
     else:
+        # _v1: the smallest value among the step-1 rows at this time (segment only).
+        first_value = (
+            {}
+            if segment is None
+            else {"_v1": ibis.ifelse(base.h1, base._sv, ibis.null("string")).min()}
+        )
+        marks = base.group_by(*keys, "ts").aggregate(
+            **{c: base[c].cast("int8").max() == 1 for c in [*flags, *excluded]}, **first_value
+        )
         marks = marks.mutate(
             sec=marks.ts.epoch_seconds(),
             idx=ibis.row_number().over(ibis.window(group_by=list(keys), order_by=marks.ts)),
@@ -221,20 +220,42 @@ def _within(ts: ir.Value, start: ir.Value, window_s: int) -> ir.BooleanValue:
     return (ts.notnull() & (ts <= start + ibis.interval(seconds=window_s))).fill_null(False)
 
 
-def _ordered(
-    marks: ir.Table, k: int, window_s: int, keys: Sequence[str], *, carry: bool = False
+def _ordered_rows(
+    base: ir.Table, flags: Sequence[str], keys: Sequence[str], segment: str | None
 ) -> ir.Table:
+    """The step rows as :func:`_ordered` reads them.
+
+    With a segment, one step-1 row per unit and time, holding the smallest value (``_v1``)
+    of the step-1 rows at that time. No grouping by time otherwise: :func:`_ordered`'s
+    range frames take the rows of one time together, and the starts at one time have the
+    same chain.
+    """
+    if segment is None:
+        return base.select(*keys, "ts", *flags)
+    starts = base.filter(base.h1)
+    firsts = starts.group_by(*keys, "ts").aggregate(_v1=starts._sv.min())
+    firsts = firsts.select(
+        *keys, "ts", **{f: ibis.literal(f == "h1") for f in flags}, _v1=firsts._v1
+    )
+    rest = base.filter(~base.h1).select(*keys, "ts", *flags, _v1=ibis.null("string"))
+    return rest.union(firsts)
+
+
+def _ordered(rows: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.Table:
     # a<j>_<m>: with step j at this time, the time of step m on the greedy chain from it
     # (step j + 1 at the next time holding it, and so on). The greedy chain from a later
     # time is never earlier, so "a<j+1>_<m> at the next step-(j+1) time" is the smallest
     # a<j+1>_<m> among the step-(j+1) times from here on: one window per step, no joins.
     # Level j reads only the rows of steps j and j + 1 (the step-(j+1) rows carrying
     # level j + 1's columns, unioned with the other step-j rows), so each window sorts a
-    # fraction of the log instead of all of it.
-    after = ibis.window(group_by=list(keys), order_by="ts", rows=(0, None))
+    # fraction of the log instead of all of it. The frame is a range: the rows at the
+    # same time are all "from here on" (a step may share the previous step's time; no
+    # row is two steps).
+    after = ibis.window(group_by=list(keys), order_by="ts", range=(0, None))
     null_ts = ibis.null("timestamp")
+    carry = "_v1" in rows.columns
     carried = [*keys, "ts", *[f"h{j}" for j in range(1, k + 1)], *(["_v1"] if carry else [])]
-    level = marks.filter(marks[f"h{k - 1}"] | marks[f"h{k}"]).select(*carried)
+    level = rows.filter(rows[f"h{k - 1}"] | rows[f"h{k}"]).select(*carried)
     level = level.mutate(
         **{f"a{k - 1}_{k}": ibis.ifelse(level[f"h{k}"], level.ts, null_ts).min().over(after)}
     )
@@ -243,7 +264,7 @@ def _ordered(
         # step-j rows that are not step j + 1, with no chain times of their own.
         before = [f"a{j + 1}_{m}" for m in range(j + 2, k + 1)]
         providers = level.filter(level[f"h{j + 1}"]).select(*carried, *before)
-        others = marks.filter(marks[f"h{j}"] & ~marks[f"h{j + 1}"]).select(
+        others = rows.filter(rows[f"h{j}"] & ~rows[f"h{j + 1}"]).select(
             *carried, **{c: null_ts for c in before}
         )
         level = providers.union(others)
