@@ -48,6 +48,35 @@ def test_nodes_are_per_stage_sized_and_coloured_by_name() -> None:
     assert fig.layout.title.text == "Paths"
 
 
+def test_reversed_sankey_reads_in_time_order() -> None:
+    # Paths before an event: the flows go away from it; drawn reversed, each link points
+    # from the earlier event to the later one and the event is the last column.
+    fig = render(
+        FigureSpec(
+            kind="sankey",
+            table="flows",
+            x="source",
+            y="target",
+            z="users",
+            color="step",
+            title="Before",
+            reverse=True,
+        ),
+        FLOWS,
+    )
+    (trace,) = fig.data
+    labels = list(trace.node.label)
+    # The furthest stage first (stage 2: cart, (end)), the event (stage 0) last.
+    assert labels == ["cart", "(end)", "view", "buy", "(end)", "cart"]
+    links = [
+        (labels[s], labels[t], v)
+        for s, t, v in zip(trace.link.source, trace.link.target, trace.link.value, strict=True)
+    ]
+    assert links[:3] == [("view", "cart", 5), ("buy", "cart", 3), ("(end)", "cart", 2)]
+    assert ("cart", "view", 4) in links  # stage-2 cart → stage-1 view
+    assert trace.node.align == "right"
+
+
 def test_without_stage_names_are_nodes_and_text_is_escaped() -> None:
     frame = pd.DataFrame({"a": ["<b>x</b>", "y"], "b": ["y", "z"], "n": [2, 2]})
     spec = FigureSpec(kind="sankey", x="a", y="b", z="n", title="<i>T</i>")

@@ -83,6 +83,9 @@ class FigureSpec:
         orientation: ``"v"`` or ``"h"`` for bars.
         band: for ``line``: the columns of an interval (low, high) drawn as a shaded band
             around each line (e.g. a Wilson interval).
+        reverse: for ``sankey``: links drawn from ``y`` to ``x`` and the stages right to
+            left, so paths read backwards from an event are shown in time order, the
+            event last.
     """
 
     kind: ChartKind
@@ -96,6 +99,7 @@ class FigureSpec:
     value_format: str | None = None
     orientation: Literal["v", "h"] = "v"
     band: tuple[str, str] | None = None
+    reverse: bool = False
 
 
 def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
@@ -363,6 +367,8 @@ def _sankey(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     else:
         sources = [(0, _category(v)) for v in links[spec.x]]
         targets = [(0, _category(v)) for v in links[spec.y]]
+    if spec.reverse:
+        sources, targets = targets, sources
     values = [float(v) for v in links[spec.z]]
     # A node's size is the larger of what flows in and out of it.
     inflow: dict[tuple[int, str], float] = {}
@@ -373,7 +379,9 @@ def _sankey(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     size = {n: max(inflow.get(n, 0.0), outflow.get(n, 0.0)) for n in {*inflow, *outflow}}
     muted = {html.escape(m, quote=False) for m in SANKEY_MUTED}
     # Per stage: events largest first, the grey bookkeeping nodes at the bottom.
-    nodes = sorted(size, key=lambda n: (n[0], n[1] in muted, -size[n], n[1]))
+    nodes = sorted(
+        size, key=lambda n: (-n[0] if spec.reverse else n[0], n[1] in muted, -size[n], n[1])
+    )
     index = {n: i for i, n in enumerate(nodes)}
     palette: dict[str, str] = {}
     for _, name in nodes:
@@ -392,9 +400,10 @@ def _sankey(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
                 "pad": 14,
                 "thickness": 16,
                 "line": {"width": 0},
-                # Nodes by their distance from the first column: a path's stage, since
-                # every link goes one stage on (an ended path's node stays in its stage).
-                "align": "left",
+                # Nodes by their distance from the first (reversed: the last) column: a
+                # path's stage, since every link goes one stage on (an ended path's node
+                # stays in its stage).
+                "align": "right" if spec.reverse else "left",
                 "hovertemplate": f"%{{label}}<br>{value_label}: %{{value{fmt}}}<extra></extra>",
             },
             link={

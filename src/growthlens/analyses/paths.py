@@ -339,6 +339,8 @@ def _explain(est: Estimates, p: Params) -> Result:
                 title=f"What {noun}s do {title_word} {anchor} (first occurrence)",
                 labels={"users": f"{noun.capitalize()}s"},
                 value_format=",d",
+                # Paths before the event are drawn in time order, the event on the right.
+                reverse=p.direction == "previous",
             ),
         ),
         notes=(
