@@ -30,10 +30,20 @@ from growthlens.metrics.event_retention import (
 )
 from growthlens.metrics.funnel import StepRule
 from growthlens.metrics.paths import event_users
-from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
+from growthlens.result import (
+    Entry,
+    FigureSpec,
+    Finding,
+    Result,
+    Status,
+    SummarySpec,
+    summarize,
+)
+from growthlens.stats.proportions import mean_of_proportions, wilson
 from growthlens.text import count_of
 
 AGES = (1, 2, 3)
+CONFIDENCE = 0.95
 SUMMARY: SummarySpec = {
     "users": ("count", "Users with a start event (cohort members)"),
     "cohorts": ("count", "Cohorts"),
@@ -121,6 +131,19 @@ def _compute(ds: Dataset, p: Params) -> Frames:
     return Frames(table, active, days_per_week(ds, back=p.back, window=window), window)
 
 
+def _mean_with_interval(table: pd.DataFrame, k: int) -> Entry | float:
+    """The mean retention at age k over complete cohorts, with its interval."""
+    unit, label = SUMMARY["retention_{k}"]
+    cells = table[(table["age"] == k) & table["complete"] & table["retention"].notna()]
+    if cells.empty:
+        return math.nan
+    mean, low, high = mean_of_proportions(
+        cells["active_users"], cells["users"], confidence=CONFIDENCE
+    )
+    method = f"normal approx. over {len(cells)} cohorts (Agresti–Coull variances), {CONFIDENCE:.0%}"
+    return Entry(mean, unit, label.format(k=k), low, high, method)
+
+
 def _explain(frames: Frames, p: Params) -> Result:
     table, period = frames.table, p.period
     start, back = step_label(p.start), step_label(p.back)
@@ -133,8 +156,10 @@ def _explain(frames: Frames, p: Params) -> Result:
     }
     for k in AGES:
         mean = horizon_mean(table, "retention", horizon=k + 1)
-        summary[f"retention_{k}"] = float(mean["retention"].iloc[0])
+        summary[f"retention_{k}"] = _mean_with_interval(table, k)
         summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
+    low, high = wilson(table["active_users"], table["users"], confidence=CONFIDENCE)
+    table = table.assign(low=low, high=high)
     means = {q: float(frames.active[q]["users"].mean()) for q in PERIODS}
     summary.update(
         dau=means["day"],
@@ -220,13 +245,20 @@ def _explain(frames: Frames, p: Params) -> Result:
 
 def _findings(summary: dict[str, Any], start: str, back: str, period: Period) -> list[Finding]:
     out: list[Finding] = []
-    r1 = summary["retention_1"]
+    entry = summary["retention_1"]
+    value = entry.value if isinstance(entry, Entry) else entry
+    r1 = float(value) if isinstance(value, int | float) else math.nan
     if not math.isnan(r1):
+        interval = (
+            f", 95% CI {entry.low:.1%}–{entry.high:.1%}"
+            if isinstance(entry, Entry) and entry.low is not None
+            else ""
+        )
         out.append(
             Finding(
                 "event_retention",
                 f"{r1:.1%} of users who did {start} do {back} in the next {period} (mean over "
-                f"{count_of(int(summary['cells_1']), 'complete cohort')}).",
+                f"{count_of(int(summary['cells_1']), 'complete cohort')}{interval}).",
                 numbers={"retention_1": r1, "cohorts": int(summary["cells_1"])},
             )
         )

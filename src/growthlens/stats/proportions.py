@@ -9,6 +9,10 @@
 - :func:`difference`: two independent proportions: the difference with Newcombe's hybrid
   score interval (Newcombe 1998, method 10, built from the two Wilson intervals; good
   coverage for small counts, unlike the Wald interval) and the pooled two-proportion z test.
+- :func:`mean_of_proportions`: the unweighted mean of independent groups' rates (e.g. the
+  mean retention over cohorts) with a normal interval whose variance adds the groups'
+  binomial variances, each with the Agresti–Coull adjusted rate (x + 2) / (n + 4) so
+  groups at 0% or 100% do not collapse the interval to a point.
 """
 
 from __future__ import annotations
@@ -69,6 +73,30 @@ class Homogeneity(TestResult):
 
     min_expected: float
     groups: int
+
+
+def mean_of_proportions(
+    successes: ArrayLike, trials: ArrayLike, *, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Unweighted mean of the groups' rates, with its interval (clipped to [0, 1]).
+
+    Groups without trials are left out; with none left the result is NaN.
+
+    >>> mean, low, high = mean_of_proportions([10, 30], [100, 100])
+    >>> round(mean, 3), round(low, 3), round(high, 3)
+    (0.2, 0.145, 0.255)
+    """
+    check_confidence(confidence)
+    x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    keep = n > 0
+    x, n = x[keep], n[keep]
+    if not len(n):
+        return math.nan, math.nan, math.nan
+    mean = float((x / n).mean())
+    adjusted = (x + 2) / (n + 4)
+    se = math.sqrt(float((adjusted * (1 - adjusted) / n).sum())) / len(n)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    return mean, max(0.0, mean - z * se), min(1.0, mean + z * se)
 
 
 def homogeneity(successes: ArrayLike, trials: ArrayLike) -> Homogeneity:
