@@ -224,7 +224,7 @@ def test_check_shows_tracking_findings_of_the_events(
     ).to_csv(events, index=False)
     assert main(["check", "--events", str(events)]) == 1
     out = capsys.readouterr().out
-    assert "Tracking (events)" in out and "impossible_relation" in out
+    assert "Tracking anomalies" in out and "impossible_relation" in out
     assert "orphan_steps" in out  # user 3 bought with no page view before
     assert main(["check", "--events", str(events), "--fail-on", "none"]) == 0
     fine = tmp_path / "fine.csv"
@@ -236,4 +236,4 @@ def test_check_shows_tracking_findings_of_the_events(
         }
     ).to_csv(fine, index=False)
     assert main(["check", "--events", str(fine)]) == 0
-    assert "Tracking (events)" in capsys.readouterr().out
+    assert "Tracking anomalies" in capsys.readouterr().out

@@ -296,7 +296,7 @@ def check(
     else:
         out.print("[green]No findings: every row passed every check.[/]")
 
-    tracked = _print_tracking(ds, out)
+    tracked = _print_checks(ds, out)
     failures = []
     if fail_on is not FailOn.none:
         threshold = SEVERITY_RANK[fail_on.value]
@@ -321,28 +321,40 @@ def check(
     out.print("[bold green]OK[/]: no finding passes the thresholds.")
 
 
-def _print_tracking(ds: Any, out: Console) -> list[Any]:
-    """Print the tracking checks of the event log (gl.tracking), when there are events.
+CHECKS = ("tracking", "consistency", "reconcile")
+"""Analyses whose findings `growthlens check` prints after the load's, when their tables
+are loaded: the event log's tracking, the cross-table checks and the reconciliation."""
+
+
+def _print_checks(ds: Any, out: Console) -> list[Any]:
+    """Print the findings of :data:`CHECKS` that apply to ``ds``.
 
     Returns the findings, so that they count towards --fail-on.
     """
-    if not ds.has("events"):
-        return []
-    from growthlens.analyses.tracking import tracking
+    import growthlens.analyses  # noqa: F401  (registers every analysis)
+    from growthlens.analyses.registry import REGISTRY
 
-    result = tracking(ds)
-    table = Table(title="Tracking (events)", title_justify="left", show_lines=True)
-    table.add_column("Severity")
-    table.add_column("Check")
-    table.add_column("What it means", ratio=1)
+    found: list[Any] = []
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
-    for finding in result.findings:
-        colour = colours.get(finding.severity, "white")
-        table.add_row(
-            f"[{colour}]{finding.severity}[/]", _escape(finding.code), _escape(finding.text)
-        )
-    out.print(table)
-    return list(result.findings)
+    for name in CHECKS:
+        analysis = REGISTRY.get(name)
+        if analysis is None or not all(ds.has(t) for t in analysis.needs):
+            continue
+        result = analysis.run(ds)
+        if not result.findings:
+            continue
+        table = Table(title=result.title, title_justify="left", show_lines=True)
+        table.add_column("Severity")
+        table.add_column("Check")
+        table.add_column("What it means", ratio=1)
+        for finding in result.findings:
+            colour = colours.get(finding.severity, "white")
+            table.add_row(
+                f"[{colour}]{finding.severity}[/]", _escape(finding.code), _escape(finding.text)
+            )
+        out.print(table)
+        found.extend(result.findings)
+    return found
 
 
 @app.command(name="demo")
