@@ -114,9 +114,19 @@ def test_layout_totals_and_ids(frames: dict[str, Any]) -> None:
         frames["costs"],
         frames["truth"],
     )
-    assert list(visits.columns) == ["Uid", "Device", "Start Ts", "End Ts", "Source Id"]
-    assert list(orders.columns) == ["Buy Ts", "Revenue", "Uid"]
-    assert list(costs.columns) == ["source_id", "dt", "costs"]
+    assert list(visits.columns) == [
+        "Uid",
+        "Device",
+        "Start Ts",
+        "End Ts",
+        "Source Id",
+        "Session Id",
+    ]
+    assert list(orders.columns) == ["Buy Ts", "Revenue", "Uid", "Order Id"]
+    assert list(costs.columns) == ["source_id", "dt", "costs", "clicks", "impressions"]
+    # Session and order ids are the 1-based row numbers.
+    assert visits["Session Id"].tolist() == list(range(1, len(visits) + 1))
+    assert orders["Order Id"].tolist() == list(range(1, len(orders) + 1))
     totals = truth["totals"]
     assert len(visits) == totals["sessions"]
     assert len(orders) == totals["orders"]

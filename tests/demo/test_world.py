@@ -18,6 +18,9 @@ def test_stream_numbers_are_pinned() -> None:
         "SALES_COSTS": 2,
         "USER_IDS": 3,
         "EVENTS_BLOCKS": 4,
+        "JOURNEYS_BLOCKS": 5,
+        "JOURNEYS_QUOTAS": 6,
+        "SALES_CLICKS": 7,
     }
 
 

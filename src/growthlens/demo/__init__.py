@@ -10,11 +10,16 @@ Modules:
   of :data:`BLOCK_USERS`) and the truth's frame (sections merged into one dict).
 - ``sales``: the first domain, an Afisha-like ticket service: visits, orders and costs.
 - ``events``: a GA4-like event log of the same users, with planted funnel truths.
+- ``journeys``: the orders' touchpoints (IHC-like weights) and a reference copy of the
+  orders with planted reconciliation discrepancies.
+- ``discrepancies``: plants the reconciliation classes between two copies of the
+  conversions (plain NumPy; shared by ``journeys`` and ``challenge``).
+- ``challenge``: :func:`write_challenge_db`, a "Company X" SQLite database (issue 15's
+  schema) with exact planted counts, apart from the main demo.
 - ``writer``: appends Arrow tables to one CSV or Parquet file.
 - ``files``: :func:`write_demo`, :func:`demo` and :class:`Truth`, which run the domains.
 
-Adding a domain (journeys and reference conversions, customers and campaigns,
-experiments):
+Adding a domain (customers and campaigns, experiments):
 
 1. Write ``demo/<domain>.py`` with ``write_<domain>(world, folder, *, format,
    chunk_users) -> (paths, section)``: it writes its tables into ``folder`` with
@@ -38,14 +43,18 @@ experiments):
    pandas, and the other domains' files unchanged for the same arguments.
 """
 
+from growthlens.demo.challenge import ChallengeTruth, write_challenge_db
 from growthlens.demo.events import EventsTruth
 from growthlens.demo.files import Truth, demo, write_demo
+from growthlens.demo.journeys import JourneysTruth
 from growthlens.demo.sales import SalesTruth, anomaly_targets, retention_probability
 from growthlens.demo.world import BLOCK_USERS, World, WorldTruth
 
 __all__ = [
     "BLOCK_USERS",
+    "ChallengeTruth",
     "EventsTruth",
+    "JourneysTruth",
     "SalesTruth",
     "Truth",
     "World",
@@ -53,5 +62,6 @@ __all__ = [
     "anomaly_targets",
     "demo",
     "retention_probability",
+    "write_challenge_db",
     "write_demo",
 ]

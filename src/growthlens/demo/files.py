@@ -21,6 +21,7 @@ from typing import Any
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
 from growthlens.demo.events import EventsTruth, write_events
+from growthlens.demo.journeys import JourneysTruth, write_journeys
 from growthlens.demo.sales import SalesTruth, write_sales
 from growthlens.demo.world import World, WorldTruth, merge_sections
 from growthlens.demo.writer import Format
@@ -39,21 +40,26 @@ class Truth:
         world: seed, users, months and the data window.
         sales: the sales tables' planted parameters and exact counts.
         events: the event log's planted parameters and exact funnel counts.
+        journeys: the touchpoints' and reference conversions' planted counts.
     """
 
     world: WorldTruth
     sales: SalesTruth
     events: EventsTruth
+    journeys: JourneysTruth
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every section's keys."""
-        return merge_sections(self.world, self.sales, self.events)
+        return merge_sections(self.world, self.sales, self.events, self.journeys)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Truth:
         """Rebuild from :meth:`to_dict` output (e.g. ``ds.truth`` or ``truth.json``)."""
         return cls(
-            WorldTruth.from_dict(data), SalesTruth.from_dict(data), EventsTruth.from_dict(data)
+            WorldTruth.from_dict(data),
+            SalesTruth.from_dict(data),
+            EventsTruth.from_dict(data),
+            JourneysTruth.from_dict(data),
         )
 
 
@@ -66,7 +72,7 @@ def write_demo(
     format: Format = "csv",
     chunk_users: int = 200_000,
 ) -> dict[str, Path]:
-    """Write the demo dataset (Yandex.Afisha layout, a GA4-like event log), plus ``truth.json``.
+    """Write the demo dataset (Yandex.Afisha layout, an event log, journeys), plus ``truth.json``.
 
     Args:
         out: folder to write into (created if missing).
@@ -78,7 +84,8 @@ def write_demo(
             it changes memory use, not the data.
 
     Returns:
-        ``{"visits": …, "orders": …, "costs": …, "events": …, "truth": …}`` paths.
+        ``{"visits": …, "orders": …, "costs": …, "events": …, "touchpoints": …,
+        "conversions_reference": …, "truth": …}`` paths.
 
     Raises:
         ConfigError: ``users`` < 100, ``months`` < 2 or an unknown ``format``.
@@ -87,7 +94,7 @@ def write_demo(
         >>> import tempfile, json
         >>> files = write_demo(tempfile.mkdtemp(), users=200, seed=1)
         >>> sorted(files)
-        ['costs', 'events', 'orders', 'truth', 'visits']
+        ['conversions_reference', 'costs', 'events', 'orders', 'touchpoints', 'truth', 'visits']
         >>> json.loads(files["truth"].read_text())["window"]
         ['2017-06-01', '2018-05-31']
     """
@@ -106,7 +113,11 @@ def write_demo(
     paths, sales = write_sales(world, folder, format=format, chunk_users=chunk_users)
     event_paths, events = write_events(world, folder, format=format, chunk_users=chunk_users)
     paths.update(event_paths)
-    truth = Truth(world.truth(), sales, events)
+    journey_paths, journeys = write_journeys(
+        world, folder, format=format, chunk_users=chunk_users, orders=sales.totals["orders"]
+    )
+    paths.update(journey_paths)
+    truth = Truth(world.truth(), sales, events, journeys)
     paths["truth"] = folder / "truth.json"
     paths["truth"].write_text(json.dumps(truth.to_dict(), indent=2) + "\n")
     return paths
@@ -143,6 +154,9 @@ def demo(
         orders=files["orders"],
         costs=files["costs"],
         events=files["events"],
+        touchpoints=files["touchpoints"],
+        # Duplicated keys are a reconciliation class: keep them for gl.reconcile.
+        conversions_reference={"path": str(files["conversions_reference"]), "duplicates": "keep"},
         backend=backend,
     )
     truth: dict[str, Any] = json.loads(files["truth"].read_text())

@@ -1,20 +1,23 @@
 """The sales domain: an Afisha-like event-ticket service's visits, orders and ad costs.
 
 :func:`write_sales` writes the three tables in the Yandex.Afisha export layout
-(recognised by the loader's ``yandex_afisha`` preset) and returns their planted truths.
+(recognised by the loader's ``yandex_afisha`` preset), plus session and order ids (row
+numbers) and the cost rows' clicks and impressions as last columns, and returns their
+planted truths.
 The generative model (docs/demo.md has it in words) plants values an analysis must
 recover: monthly retention per (source, device), conversion per source, the
 conversion-lag mix, CAC per paid source exactly, and exact counts of anomalies.
 
 Users are generated in the world's seeding blocks, block ``b`` from
 ``world.rng(Stream.SALES_BLOCKS, b)``, and written block group by block group, so memory
-stays bounded at any size and the files do not depend on the write chunk size.
+stays bounded at any size and the files do not depend on the write chunk size;
+:func:`sales_blocks` replays the blocks for the domains built on them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -112,6 +115,10 @@ HOUR_WEIGHTS = (
 )  # fmt: skip
 OUT_OF_WINDOW_MINUTES = 2  # the lone order at window end + 1 day 00:02, like the real export
 
+# Clicks and impressions of the cost rows: cost per click and click-through rate by source.
+CPC = {"1": 0.9, "2": 1.4, "3": 0.6, "4": 0.35, "5": 0.5, "6": 0.25, "9": 0.3, "10": 0.28}
+CTR = {"1": 0.04, "2": 0.05, "3": 0.02, "4": 0.015, "5": 0.03, "6": 0.01, "9": 0.012, "10": 0.01}
+
 _VISITS_SCHEMA = pa.schema(
     [
         ("Uid", pa.uint64()),
@@ -119,12 +126,28 @@ _VISITS_SCHEMA = pa.schema(
         ("Start Ts", pa.timestamp("s")),
         ("End Ts", pa.timestamp("s")),
         ("Source Id", pa.int64()),
+        ("Session Id", pa.int64()),
     ]
 )
 _ORDERS_SCHEMA = pa.schema(
-    [("Buy Ts", pa.timestamp("s")), ("Revenue", pa.float64()), ("Uid", pa.uint64())]
+    [
+        ("Buy Ts", pa.timestamp("s")),
+        ("Revenue", pa.float64()),
+        ("Uid", pa.uint64()),
+        ("Order Id", pa.int64()),
+    ]
 )
-_COSTS_SCHEMA = pa.schema([("source_id", pa.int64()), ("dt", pa.date32()), ("costs", pa.float64())])
+ORDERS_SCHEMA = _ORDERS_SCHEMA
+"""The orders file's layout (the journeys domain writes the reference conversions in it)."""
+_COSTS_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.int64()),
+        ("dt", pa.date32()),
+        ("costs", pa.float64()),
+        ("clicks", pa.int64()),
+        ("impressions", pa.int64()),
+    ]
+)
 
 
 def anomaly_targets(users: int) -> dict[str, int]:
@@ -133,6 +156,14 @@ def anomaly_targets(users: int) -> dict[str, int]:
         "end_before_start": max(2, users // 5_000),
         "zero_revenue_orders": max(3, users // 1_000),
         "negative_lag_orders": max(2, users // 5_000),
+    }
+
+
+def click_anomaly_targets(cost_rows: int) -> dict[str, int]:
+    """Planted cost rows with cost > 0 and no click, and with fewer impressions than clicks."""
+    return {
+        "cost_without_clicks": max(3, cost_rows // 300),
+        "impressions_below_clicks": max(3, cost_rows // 300),
     }
 
 
@@ -178,7 +209,9 @@ class SalesTruth(TruthSection):
         cost_gap_date: the date with no cost rows (its money is on the next day).
         out_of_window_order: timestamp of the lone order after the window end.
         anomalies: realised exact counts: ``end_before_start``, ``zero_length_sessions``,
-            ``zero_revenue_orders``, ``negative_lag_orders``, ``out_of_window_orders``.
+            ``zero_revenue_orders``, ``negative_lag_orders``, ``out_of_window_orders``,
+            ``cost_without_clicks`` (cost rows with cost > 0 and 0 clicks),
+            ``impressions_below_clicks`` (cost rows with impressions < clicks).
         totals: ``users`` (every user has at least one session), ``sessions``, ``orders``
             (all rows written), ``orders_in_window``, ``buyers`` (first order inside the
             window), ``cost_rows``.
@@ -259,7 +292,13 @@ def _retention_array(months: int) -> NDArray[np.float64]:
 
 
 @dataclass(frozen=True)
-class _Block:
+class SalesBlock:
+    """One seeding block's users, sessions and orders, as written by :func:`write_sales`.
+
+    Session arrays (``s_*``) are in the visits file's row order within the block, order
+    arrays (``o_*``) in the orders file's; owners index the block's users (``uid``).
+    """
+
     uid: NDArray[np.uint64]
     s_owner: NDArray[np.int64]
     s_start: NDArray[np.int64]
@@ -360,7 +399,7 @@ def _block(
     arrival: NDArray[np.float64],
     retention: NDArray[np.float64],
     quotas: Mapping[str, int],
-) -> _Block:
+) -> SalesBlock:
     rng = world.rng(Stream.SALES_BLOCKS, block)
     cal = world.calendar
     months = cal.months
@@ -477,7 +516,7 @@ def _block(
         "negative_lag_orders": len(negative),
         "out_of_window_orders": out_of_window,
     }
-    return _Block(
+    return SalesBlock(
         uid, s_owner, s_start, s_end, s_source, device, o_owner, o_ts, revenue, buyers, anomalies
     )
 
@@ -487,7 +526,53 @@ def _timestamps(seconds: NDArray[np.int64]) -> pa.Array:
     return pa.array(seconds.astype("datetime64[s]"), type=pa.timestamp("s"))
 
 
-def _visits_table(blocks: Sequence[_Block]) -> pa.Table:
+def sales_blocks(world: World) -> Iterator[SalesBlock]:
+    """Every seeding block's sessions and orders, in file order (generated block by block).
+
+    The same numbers as the files :func:`write_sales` writes: other domains replay the
+    blocks instead of reading the files back.
+    """
+    cal = world.calendar
+    arrival = _arrival_weights(cal)
+    retention = _retention_array(cal.months)
+    sizes = world.block_sizes
+    quota_rng = world.rng(Stream.SALES_ANOMALY_QUOTAS)
+    share = np.asarray(sizes) / world.users
+    quotas = {
+        name: quota_rng.multinomial(count, share)
+        for name, count in anomaly_targets(world.users).items()
+    }
+    for b, n in enumerate(sizes):
+        yield _block(
+            world,
+            b,
+            n,
+            last=b == len(sizes) - 1,
+            arrival=arrival,
+            retention=retention,
+            quotas={name: int(q[b]) for name, q in quotas.items()},
+        )
+
+
+def block_groups(world: World, chunk_users: int) -> Iterator[list[SalesBlock]]:
+    """:func:`sales_blocks` in groups of ``chunk_users`` users (rounded up to whole blocks)."""
+    per_write = max(1, -(-chunk_users // BLOCK_USERS))
+    group: list[SalesBlock] = []
+    for blk in sales_blocks(world):
+        group.append(blk)
+        if len(group) == per_write:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _ids(first: int, n: int) -> pa.Array:
+    """Row numbers ``first + 1 .. first + n``: the session and order ids (1-based, by file row)."""
+    return pa.array(np.arange(first + 1, first + n + 1, dtype=np.int64))
+
+
+def _visits_table(blocks: Sequence[SalesBlock], first_id: int) -> pa.Table:
     uid = np.concatenate([b.uid[b.s_owner] for b in blocks])
     device = np.concatenate([b.device[b.s_owner] for b in blocks])
     devices = pa.DictionaryArray.from_arrays(pa.array(device), pa.array(DEVICES)).cast(pa.string())
@@ -498,23 +583,60 @@ def _visits_table(blocks: Sequence[_Block]) -> pa.Table:
             _timestamps(np.concatenate([b.s_start for b in blocks])),
             _timestamps(np.concatenate([b.s_end for b in blocks])),
             pa.array(_SRC_INT[np.concatenate([b.s_source for b in blocks])]),
+            _ids(first_id, len(uid)),
         ],
         schema=_VISITS_SCHEMA,
     )
 
 
-def _orders_table(blocks: Sequence[_Block]) -> pa.Table:
+def _orders_table(blocks: Sequence[SalesBlock], first_id: int) -> pa.Table:
+    ts = np.concatenate([b.o_ts for b in blocks])
     return pa.Table.from_arrays(
         [
-            _timestamps(np.concatenate([b.o_ts for b in blocks])),
+            _timestamps(ts),
             pa.array(np.concatenate([b.o_revenue for b in blocks])),
             pa.array(np.concatenate([b.uid[b.o_owner] for b in blocks]), type=pa.uint64()),
+            _ids(first_id, len(ts)),
         ],
         schema=_ORDERS_SCHEMA,
     )
 
 
-def _costs(buyers: NDArray[np.int64], world: World) -> tuple[pa.Table, dict[str, float]]:
+def _clicks(
+    world: World, source: NDArray[np.int64], cents: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], dict[str, int]]:
+    """Clicks and impressions per cost row (their own stream: costs stay as they were).
+
+    clicks ≈ cost ÷ CPC (at least 1 when cost > 0), impressions ≈ clicks ÷ CTR (at
+    least clicks); planted: rows with cost > 0 and no click, and other rows with
+    fewer impressions than clicks (exact counts returned).
+    """
+    rng = world.rng(Stream.SALES_CLICKS)
+    text = np.array([str(s) for s in source])
+    cpc = np.array([CPC[s] for s in text]) * rng.lognormal(0, 0.15, len(text))
+    ctr = np.array([CTR[s] for s in text]) * rng.lognormal(0, 0.2, len(text))
+    clicks = np.where(cents > 0, np.maximum(1, np.rint(cents / 100 / cpc)), 0).astype(np.int64)
+    impressions = np.ceil(clicks / np.minimum(ctr, 1.0)).astype(np.int64)
+    targets = click_anomaly_targets(len(cents))
+    rows = rng.permutation(np.flatnonzero(cents > 0))
+    k = targets["cost_without_clicks"]
+    no_clicks = rows[:k]
+    below = rows[k : k + targets["impressions_below_clicks"]]
+    impressions[below] = rng.integers(0, clicks[below])
+    clicks[no_clicks] = 0
+    return (
+        clicks,
+        impressions,
+        {
+            "cost_without_clicks": len(no_clicks),
+            "impressions_below_clicks": len(below),
+        },
+    )
+
+
+def _costs(
+    buyers: NDArray[np.int64], world: World
+) -> tuple[pa.Table, dict[str, float], dict[str, int]]:
     """Daily costs whose monthly sums are exactly CAC × first-order buyers, in whole cents."""
     rng = world.rng(Stream.SALES_COSTS)
     cal = world.calendar
@@ -549,14 +671,21 @@ def _costs(buyers: NDArray[np.int64], world: World) -> tuple[pa.Table, dict[str,
     all_cents = np.concatenate(cents_col)
     all_src = np.concatenate(src_col)
     dates = (np.datetime64(WINDOW_START, "D") + np.concatenate(day_col)).astype("datetime64[D]")
+    clicks, impressions, planted = _clicks(world, all_src, all_cents)
     table = pa.Table.from_arrays(
-        [pa.array(all_src), pa.array(dates, type=pa.date32()), pa.array(all_cents / 100.0)],
+        [
+            pa.array(all_src),
+            pa.array(dates, type=pa.date32()),
+            pa.array(all_cents / 100.0),
+            pa.array(clicks),
+            pa.array(impressions),
+        ],
         schema=_COSTS_SCHEMA,
     )
     totals = {
         str(s): round(float(all_cents[all_src == s].sum()) / 100.0, 2) for s in np.unique(all_src)
     }
-    return table, totals
+    return table, totals, planted
 
 
 # ---- the domain ----------------------------------------------------------------------
@@ -576,38 +705,16 @@ def write_sales(
         ``{"visits": …, "orders": …, "costs": …}`` paths, and the sales truth.
     """
     cal = world.calendar
-    arrival = _arrival_weights(cal)
-    retention = _retention_array(cal.months)
-    sizes = world.block_sizes
-    quota_rng = world.rng(Stream.SALES_ANOMALY_QUOTAS)
-    share = np.asarray(sizes) / world.users
-    quotas = {
-        name: quota_rng.multinomial(count, share)
-        for name, count in anomaly_targets(world.users).items()
-    }
-
     paths = {name: folder / f"{name}.{format}" for name in ("visits", "orders", "costs")}
     visits = TableWriter(paths["visits"], _VISITS_SCHEMA, format)
     orders = TableWriter(paths["orders"], _ORDERS_SCHEMA, format)
     buyers = np.zeros((_N_SRC, cal.months), dtype=np.int64)
     anomalies: dict[str, int] = {}
     sessions = order_rows = 0
-    per_write = max(1, -(-chunk_users // BLOCK_USERS))
     try:
-        for group in range(0, len(sizes), per_write):
-            blocks = [
-                _block(
-                    world,
-                    b,
-                    sizes[b],
-                    last=b == len(sizes) - 1,
-                    arrival=arrival,
-                    retention=retention,
-                    quotas={name: int(q[b]) for name, q in quotas.items()},
-                )
-                for b in range(group, min(group + per_write, len(sizes)))
-            ]
-            visit_table, order_table = _visits_table(blocks), _orders_table(blocks)
+        for blocks in block_groups(world, chunk_users):
+            visit_table = _visits_table(blocks, sessions)
+            order_table = _orders_table(blocks, order_rows)
             visits.write(visit_table)
             orders.write(order_table)
             sessions += visit_table.num_rows
@@ -621,7 +728,8 @@ def write_sales(
         visits.close()
         orders.close()
 
-    costs, costs_by_source = _costs(buyers, world)
+    costs, costs_by_source, click_anomalies = _costs(buyers, world)
+    anomalies.update(click_anomalies)
     cost_writer = TableWriter(paths["costs"], _COSTS_SCHEMA, format)
     try:
         cost_writer.write(costs)

@@ -49,6 +49,12 @@ class Stream(IntEnum):
     """The key of the user-id bijection."""
     EVENTS_BLOCKS = 4
     """``(4, block)``: one seeding block's event log (demo/events.py)."""
+    JOURNEYS_BLOCKS = 5
+    """``(5, block)``: one seeding block's journeys and reference conversions (demo/journeys.py)."""
+    JOURNEYS_QUOTAS = 6
+    """How the planted journey and reconciliation counts are split over the blocks."""
+    SALES_CLICKS = 7
+    """Clicks and impressions of the cost rows (demo/sales.py)."""
 
 
 @dataclass(frozen=True)
