@@ -576,3 +576,26 @@ def test_end_time_checks_come_from_the_per_length_counts() -> None:
     # The reason scan leaves both checks to the per-length counts.
     typed = ds.table("sessions").mutate(**{validate.REASON: ibis.null("string")})
     assert validate.reason_days(typed, TABLES["sessions"]).flags == ()
+
+
+def test_orders_given_by_date_compare_with_the_first_visit_by_day() -> None:
+    """An order at exactly midnight is a date: bought on the day of the first visit (which
+    came later that day) it is not "before the first visit"; a day earlier it is. An order
+    with a time keeps comparing by time."""
+    t = pd.Timestamp
+    sessions = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "start_ts": [t("2020-01-05 15:00"), t("2020-01-05 15:00"), t("2020-01-05 15:00")],
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "ts": [t("2020-01-05"), t("2020-01-04"), t("2020-01-05 14:59")],
+            "revenue": [5.0, 1.0, 3.0],
+        }
+    )
+    ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-01-31"))
+    found = {(f.check, f.rows) for f in ds.quality.findings if f.table == "orders"}
+    assert ("order_before_first_visit", 2) in found  # user 2 (day before), user 3 (by time)

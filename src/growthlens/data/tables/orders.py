@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import ibis
 import ibis.expr.types as ir
 
 from growthlens.data.tables.declaration import FIRST_VISITS, USER, Column, FlagRule, TableModel
@@ -25,7 +26,12 @@ def _with_first_visit(t: Mapping[str, ir.Table]) -> ir.Table:
 
 
 def _is_before_first_visit(o: ir.Table) -> ir.BooleanValue:
-    return (o.ts < o.first_visit).fill_null(False)
+    # An order at exactly midnight is read as a date (exports that give orders by day):
+    # it is before the first visit only when its day is, not when that visit came later
+    # on the same day.
+    as_date = o.ts == o.ts.truncate("D")
+    earlier = ibis.ifelse(as_date, o.ts.date() < o.first_visit.date(), o.ts < o.first_visit)
+    return earlier.fill_null(False)
 
 
 def _has_no_session(o: ir.Table) -> ir.BooleanValue:
