@@ -136,6 +136,16 @@ ConfigOption = Annotated[
         "recognises (docs/events.md).",
     ),
 ]
+SourceArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        exists=True,
+        readable=True,
+        show_default=False,
+        help="A database (plain or zipped), data file or folder whose layout a preset "
+        "recognises, or a growthlens.toml: the same as --config.",
+    ),
+]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")]
 BackendOption = Annotated[
     str | None, typer.Option("--backend", help="duckdb (default), pyspark or an Ibis URL.")
@@ -151,6 +161,7 @@ MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months
 @app.command()
 @with_table_options
 def report(
+    source: SourceArgument = None,
     demo: DemoOption = False,
     config: ConfigOption = None,
     tables: TableFiles | None = None,
@@ -174,7 +185,7 @@ def report(
     check_output(output)  # before the work, not after it
     ds = _dataset(
         demo=demo,
-        config=config,
+        config=_one_config(source, config),
         tables=tables or {},
         users=users,
         seed=seed,
@@ -208,6 +219,7 @@ def report(
 @app.command()
 @with_table_options
 def check(
+    source: SourceArgument = None,
     demo: DemoOption = False,
     config: ConfigOption = None,
     tables: TableFiles | None = None,
@@ -236,7 +248,7 @@ def check(
 
     ds = _dataset(
         demo=demo,
-        config=config,
+        config=_one_config(source, config),
         tables=tables or {},
         users=users,
         seed=seed,
@@ -336,11 +348,13 @@ def _print_checks(ds: Any, out: Console) -> list[Any]:
 
     found: list[Any] = []
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    results: list[Any] = []
     for name in CHECKS:
         analysis = REGISTRY.get(name)
         if analysis is None or not all(ds.has(t) for t in analysis.needs):
             continue
-        result = analysis.run(ds)
+        results.extend(analysis.run(ds, **options) for options in analysis.plan(ds).runs)
+    for result in results:
         if not result.findings:
             continue
         table = Table(title=result.title, title_justify="left", show_lines=True)
@@ -386,6 +400,13 @@ def demo_files(
         soft_wrap=True,
         markup=False,
     )
+
+
+def _one_config(source: Path | None, config: Path | None) -> Path | None:
+    """The data given as the argument or with --config (not both)."""
+    if source is not None and config is not None:
+        raise typer.BadParameter("give the data as the argument or with --config, not both")
+    return source or config
 
 
 def _dataset(

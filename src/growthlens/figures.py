@@ -81,8 +81,8 @@ class FigureSpec:
         labels: axis/legend labels (column → text with units).
         value_format: d3 format of values (e.g. ``".1%"``, ``",.0f"``).
         orientation: ``"v"`` or ``"h"`` for bars.
-        band: for ``line``: the columns of an interval (low, high) drawn as a shaded band
-            around each line (e.g. a Wilson interval).
+        band: the columns of an interval (low, high): for ``line`` a shaded band around
+            each line (e.g. a Wilson interval), for ``bar`` error bars on each bar.
         reverse: for ``sankey``: links drawn from ``y`` to ``x`` and the stages right to
             left, so paths read backwards from an event are shown in time order, the
             event last.
@@ -257,6 +257,18 @@ def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go
     horizontal = spec.orientation == "h"
     for name, part in _groups(frame, spec.color):
         x, y = _axis_values(part[spec.x]), _axis_values(part[spec.y])
+        error = None
+        if spec.band is not None:
+            # The interval as error bars around each bar's value.
+            value = part[spec.x if horizontal else spec.y].astype(float)
+            error = {
+                "type": "data",
+                "symmetric": False,
+                "array": (part[spec.band[1]].astype(float) - value).tolist(),
+                "arrayminus": (value - part[spec.band[0]].astype(float)).tolist(),
+                "thickness": 1.2,
+                "width": 3,
+            }
         fig.add_trace(
             go.Bar(
                 x=x,
@@ -264,6 +276,8 @@ def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go
                 orientation=spec.orientation,
                 name=name,
                 hovertemplate=_hover(spec, name, value_axis="x" if horizontal else "y"),
+                error_x=error if horizontal else None,
+                error_y=None if horizontal else error,
             )
         )
     fig.update_layout(barmode=barmode, showlegend=spec.color is not None)

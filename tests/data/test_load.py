@@ -599,3 +599,20 @@ def test_orders_given_by_date_compare_with_the_first_visit_by_day() -> None:
     ds = gl.load(sessions=sessions, orders=orders, window=("2020-01-01", "2020-01-31"))
     found = {(f.check, f.rows) for f in ds.quality.findings if f.table == "orders"}
     assert ("order_before_first_visit", 2) in found  # user 2 (day before), user 3 (by time)
+
+
+def test_a_reference_copy_does_not_narrow_the_data_window() -> None:
+    """The window is the period the analysed tables share; a backend copy covering fewer
+    days leaves it alone (its rows outside it are excluded and counted as usual)."""
+    t = pd.Timestamp
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "ts": [t("2020-01-01 10:00"), t("2020-01-15 10:00"), t("2020-01-31 10:00")],
+            "revenue": [5.0, 1.0, 3.0],
+            "order_id": ["a", "b", "c"],
+        }
+    )
+    reference = orders.iloc[1:2].copy()
+    ds = gl.load(orders=orders, conversions_reference=reference)
+    assert ds.window == (date(2020, 1, 1), date(2020, 1, 31))

@@ -74,8 +74,12 @@ def test_json_has_every_table_of_every_section(
             value = entry.value
             if isinstance(value, float) and not math.isfinite(value):
                 assert got["value"] is None
+            elif isinstance(value, float):
+                # The export and this check run the analyses apart; a parallel engine's
+                # float sums may differ in the last bit between runs, as the tables may.
+                assert math.isclose(got["value"], value, rel_tol=1e-12), (result.name, key)
             else:
-                assert got["value"] == value
+                assert got["value"] == value, (result.name, key)
         assert [f["text"] for f in exported["findings"]] == list(result.sentences)
         assert [f["code"] for f in exported["findings"]] == [f.code for f in result.findings]
     for group in data["groups"]:

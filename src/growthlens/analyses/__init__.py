@@ -7,8 +7,11 @@ the imports below. The public functions are re-exported by ``growthlens``.
 
 from growthlens.analyses.activity import activity
 from growthlens.analyses.aov import aov
+from growthlens.analyses.attribution import attribution
 from growthlens.analyses.budget import recommend_budget
 from growthlens.analyses.cac import cac
+from growthlens.analyses.channels import channels
+from growthlens.analyses.consistency import consistency
 from growthlens.analyses.conversion_lag import conversion_lag
 from growthlens.analyses.costs import costs
 from growthlens.analyses.event_retention import event_retention
@@ -20,6 +23,7 @@ from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
 from growthlens.analyses.paths import paths
 from growthlens.analyses.quality import quality
+from growthlens.analyses.reconcile import reconcile
 from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, register
 from growthlens.analyses.retention import retention
 from growthlens.analyses.romi import romi
@@ -33,7 +37,10 @@ __all__ = [
     "Plan",
     "activity",
     "aov",
+    "attribution",
     "cac",
+    "channels",
+    "consistency",
     "conversion_lag",
     "costs",
     "event_retention",
@@ -45,6 +52,7 @@ __all__ = [
     "paths",
     "quality",
     "recommend_budget",
+    "reconcile",
     "register",
     "retention",
     "revenue_by_first_visit",

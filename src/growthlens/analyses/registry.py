@@ -44,6 +44,7 @@ GROUPS: tuple[str, ...] = (
     "funnels",
     "sales",
     "marketing",
+    "attribution",
     "recommendation",
 )
 """Report groups an analysis may belong to (the report's layout gives each its title)."""

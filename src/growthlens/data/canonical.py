@@ -35,6 +35,9 @@ _PLAIN_INTEGER = r"^(0|[1-9][0-9]{0,19})$"
 # A text timestamp that carries its own offset: converted, not read as local time.
 _OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|[zZ]| UTC)$"
 ID_COLUMNS = ("user_id", "session_id", "order_id", "conversion_id")
+# Text columns that hold identifiers (campaign ids such as '00123'): read as text, trimmed,
+# and blank means none ('' is how exports write "no campaign"), never a campaign of its own.
+BLANK_IS_NULL = ("campaign",)
 
 
 def id_type(backend: Capabilities) -> dt.DataType:
@@ -306,6 +309,8 @@ def _coerce(
     kind = column.kind
     fmt = spec.time_format(kind) if spec else None
     if kind == "text":
+        if column.name in BLANK_IS_NULL:
+            return source.cast("string").strip().nullif(""), False
         return source.cast("string"), False
     if kind == "number":
         if dtype.is_numeric() or dtype.is_boolean():
@@ -348,6 +353,79 @@ def _coerce(
             return ibis.coalesce(text.try_cast(dt.date), _parse_timestamp(text, None).date()), True
         raise _type_error(column, dtype, label, header)
     raise AssertionError(kind)
+
+
+def date_time_header(day: str, clock: str) -> str:
+    """The name of the column built from a date and a time column (named in messages)."""
+    return f"{day} + {clock}"
+
+
+def combine_date_time(
+    table: ir.Table,
+    date_time: Mapping[str, tuple[str, str]],
+    *,
+    keep: Sequence[str] = (),
+    label: str,
+) -> ir.Table:
+    """``table`` with one text column ``"<date> + <time>"`` per entry of ``date_time``.
+
+    The value is the date as ``YYYY-MM-DD`` (or as written, when text), a space and the
+    time of day, so the timestamp is then read (and its failures counted) like any other
+    text timestamp. A null or blank part makes the whole value null (a missing time, not
+    an unreadable one). The two source columns are dropped unless listed in ``keep``.
+
+    Raises:
+        DataError: a named column is not there, or has a type that holds no date (time).
+    """
+    names = [c for pair in date_time.values() for c in pair]
+    missing = [c for c in dict.fromkeys(names) if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"date_time names column(s) {', '.join(map(repr, missing))} that are not there",
+            source=label,
+            column=missing[0],
+            expected="the date column and the time column of the source, e.g. "
+            'date_time = { start_ts = ["event_date", "event_time"] }',
+            found=", ".join(table.columns),
+            fix="name existing columns in date_time",
+        )
+    schema = table.schema()
+    built: dict[str, ir.Value] = {}
+    for day, clock in date_time.values():
+        day_text = _part_text(table[day], schema[day], "date", label, day)
+        clock_text = _part_text(table[clock], schema[clock], "time", label, clock)
+        both = day_text.notnull() & clock_text.notnull()
+        joined = day_text + " " + clock_text  # type: ignore[operator]
+        built[date_time_header(day, clock)] = ibis.ifelse(both, joined, ibis.null("string"))
+    dropped = set(names) - set(keep)
+    return table.select(*[c for c in table.columns if c not in dropped], **built)
+
+
+def _part_text(
+    value: ir.Value, dtype: dt.DataType, part: str, label: str, header: str
+) -> ir.StringValue:
+    """A date (``part="date"``) or a time of day as text; blank text is null."""
+    if dtype.is_string():
+        return value.cast("string").strip().nullif("")  # type: ignore[no-any-return]
+    if part == "date" and dtype.is_date():
+        return value.cast("string")  # type: ignore[no-any-return]
+    if part == "date" and dtype.is_timestamp():
+        return value.date().cast("string")  # type: ignore[attr-defined,no-any-return]
+    if part == "time" and dtype.is_time():
+        return value.cast("string")  # type: ignore[no-any-return]
+    if part == "time" and dtype.is_timestamp():
+        # Spreadsheets store a time of day as a timestamp on a dummy date.
+        return value.time().cast("string")  # type: ignore[attr-defined,no-any-return]
+    raise DataError(
+        f"the {part} column of date_time has type {dtype}",
+        source=label,
+        column=header,
+        expected="a date (2017-06-01) or its text"
+        if part == "date"
+        else "a time of day (HH:MM:SS or HH:MM) or its text",
+        found=str(dtype),
+        fix="name the right column in date_time, or convert it before loading",
+    )
 
 
 _UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
@@ -553,6 +631,8 @@ __all__ = [
     "SOURCE_RANK",
     "CanonicalSource",
     "canonicalize",
+    "combine_date_time",
+    "date_time_header",
     "id_type",
     "unify_ids",
     "union_sources",

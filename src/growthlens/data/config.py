@@ -78,6 +78,8 @@ class Settings(_Strict):
             64 MiB have come out (real CSV exports compress 5–30×, bombs 1,000×).
         session_timeout: seconds of inactivity that end a session derived from the events
             when they have no ``session_id`` (30 minutes, as GA and most trackers).
+        direct_channels: channel names that count as direct traffic for the
+            ``last_non_direct`` attribution model (compared trimmed, in any case).
     """
 
     timezone: str | None = None
@@ -92,6 +94,7 @@ class Settings(_Strict):
     max_decompressed_bytes: int = Field(default=50 * 1024**3, gt=0)
     max_compression_ratio: float = Field(default=200.0, gt=1)
     session_timeout: int = Field(default=1800, gt=0)
+    direct_channels: tuple[str, ...] = ("direct", "(direct)", "(none)")
 
     @field_validator("timezone")
     @classmethod
@@ -197,6 +200,11 @@ class SourceSpec(_Strict):
             user table as the events' ``ts``.
         params: the GA4 ``event_params`` keys to turn into property columns (the GA4
             BigQuery preset); without it a documented default list (docs/events.md).
+        date_time: timestamp column → ``[date column, time-of-day column]``, e.g.
+            ``{ start_ts = ["event_date", "event_time"] }``: the timestamp is the date
+            plus the time (``HH:MM:SS`` or ``HH:MM`` text, or typed dates and times); the
+            two columns are consumed (not kept as extras unless mapped). A stated
+            ``timestamp_format`` reads the text ``"<date> <time>"``.
     """
 
     path: str
@@ -205,6 +213,7 @@ class SourceSpec(_Strict):
     format: Literal["csv", "parquet", "json", "sqlite", "duckdb", "excel"] | None = None
     sheet: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
+    date_time: dict[str, tuple[str, str]] = Field(default_factory=dict)
     timestamp_format: str | None = None
     date_format: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
@@ -237,6 +246,33 @@ class SourceSpec(_Strict):
             raise ValueError(
                 f"{', '.join(both)} is given both a constant and a column mapping; keep one"
             )
+        return self
+
+    @field_validator("date_time", mode="before")
+    @classmethod
+    def _date_time_pairs(cls, value: Any) -> Any:
+        # The error names the key; _EXPECTED_TABLE adds what a good value looks like.
+        if not isinstance(value, Mapping):
+            raise ValueError("not a table of timestamp columns")
+        for target, pair in value.items():
+            ok = isinstance(pair, list | tuple) and len(pair) == 2
+            if not ok or not all(isinstance(c, str) and c for c in pair):
+                raise ValueError(f"{target} = {pair!r} is not two column names")
+        return value
+
+    @model_validator(mode="after")
+    def _date_time_targets(self) -> SourceSpec:
+        for target, (day, clock) in self.date_time.items():
+            if target in self.columns or target in self.constants:
+                raise ValueError(
+                    f"{target} is given both date_time and a column mapping or constant; keep one"
+                )
+            if day == clock:
+                raise ValueError(
+                    f"date_time {target} = [{day!r}, {clock!r}] names one column twice; "
+                    'give the date column, then the time column, e.g. start_ts = ["event_date", '
+                    '"event_time"]'
+                )
         return self
 
     @field_validator("timestamp_format", "date_format")
@@ -518,6 +554,10 @@ _EXPECTED_TABLE = {
     "lookup": ('a file joined by a key, e.g. lookup = { path = "users.csv", on = "user_id" }'),
     "on": 'a key column, or [source column, lookup column], e.g. on = "user_id"',
     "params": 'GA4 event_params keys, e.g. params = ["page_location", "value"]',
+    "date_time": (
+        "a timestamp column to [date column, time column], e.g. date_time = { start_ts = "
+        '["event_date", "event_time"] }'
+    ),
 }
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").

@@ -25,11 +25,14 @@ from growthlens.data.canonical import (
     SOURCE_RANK,
     CanonicalSource,
     canonicalize,
+    combine_date_time,
+    date_time_header,
     id_type,
     unify_ids,
     union_sources,
 )
 from growthlens.data.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
+from growthlens.data.databases import database_config, is_database
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
     BUYER_VISITS,
@@ -55,6 +58,15 @@ from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, engine_message, is_excel, read_object, read_spec
 from growthlens.data.tables import TABLES, FlagRule, TableModel
+from growthlens.data.tables.costs import (
+    COSTS_SOURCE_OPTIONAL,
+    FROM_CAMPAIGN,
+    NO_SESSIONS,
+    TO_FILL,
+    SourceFill,
+    fill_counts,
+    fill_source,
+)
 from growthlens.data.textfile import Limits
 from growthlens.engine import BackendLike, capabilities, connect
 from growthlens.errors import ConfigError, DataError
@@ -84,7 +96,9 @@ def load(
     Args:
         config: a ``growthlens.toml`` path, a parsed mapping or a :class:`Config`; or a
             folder or data file whose layout a preset recognises (a table-per-step
-            export, the Olist funnel, a GA4 event export; docs/events.md).
+            export, the Olist funnel, a GA4 event export; docs/events.md), or a SQLite
+            database, plain or zipped, whose tables a preset recognises (the Company X
+            schema, canonical table names; docs/data.md).
         sessions: a table's source(s): a path, ``{"path": ..., "columns": {...}}``,
             ``{"sources": [...], "duplicates": "first"}``, a list of those (unioned), a
             pandas/Polars/Arrow frame or an Ibis table. It overrides the config's table
@@ -119,9 +133,6 @@ def load(
         >>> ds.quality.table_counts("sessions").accepted
         2
     """
-    cfg = _config(config)
-    merged_settings = {**cfg.settings.model_dump(exclude_unset=True), **settings}
-    resolved_settings = make_settings(**merged_settings)
     inputs = {
         "sessions": sessions,
         "orders": orders,
@@ -132,6 +143,31 @@ def load(
         "customers": customers,
         "assignments": assignments,
     }
+    # The load's private work folder (extracted zip members, inflated copies): made first,
+    # so a zipped database is extracted once, for the preset and every table it reads.
+    workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
+    try:
+        dataset = _load(config, inputs, backend, materialize, progress, settings, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    # Extracted zip members must outlive the load when a table reads them lazily.
+    weakref.finalize(dataset, shutil.rmtree, workdir, True)
+    return dataset
+
+
+def _load(
+    config: str | Path | Config | Mapping[str, Any] | None,
+    inputs: Mapping[str, TableInput],
+    backend: BackendLike,
+    materialize: bool | None,
+    progress: Progress | None,
+    settings: Mapping[str, Any],
+    workdir: Path,
+) -> Dataset:
+    cfg = _config(config, workdir=workdir, settings=settings)
+    merged_settings = {**cfg.settings.model_dump(exclude_unset=True), **settings}
+    resolved_settings = make_settings(**merged_settings)
     plan: dict[str, _TablePlan] = {}
     for name, spec in cfg.tables.items():
         plan[name] = _TablePlan(list(spec.sources), spec.duplicates, cfg.base_dir)
@@ -151,15 +187,8 @@ def load(
         timezone=resolved_settings.timezone,
         memory_limit=engine.memory_limit,
     )
-    loader = _Loader(con, resolved_settings, materialize, progress)
-    try:
-        dataset = loader.run(plan)
-    except BaseException:
-        loader.cleanup()
-        raise
-    # Extracted zip members must outlive the load when a table reads them lazily.
-    weakref.finalize(dataset, shutil.rmtree, loader.workdir, True)
-    return dataset
+    loader = _Loader(con, resolved_settings, materialize, progress, workdir)
+    return loader.run(plan)
 
 
 @dataclass(frozen=True)
@@ -169,7 +198,12 @@ class _TablePlan:
     base_dir: Path
 
 
-def _config(config: str | Path | Config | Mapping[str, Any] | None) -> Config:
+def _config(
+    config: str | Path | Config | Mapping[str, Any] | None,
+    *,
+    workdir: Path,
+    settings: Mapping[str, Any],
+) -> Config:
     if config is None:
         return Config()
     if isinstance(config, Config):
@@ -183,6 +217,12 @@ def _config(config: str | Path | Config | Mapping[str, Any] | None) -> Config:
         if is_data_file(Path(config)):
             # One export whose columns a preset recognises (a GA4 event export).
             return file_config(Path(config).expanduser())
+        if is_database(Path(config)) and Path(config).expanduser().is_file():
+            # A database whose tables a preset recognises (the Company X schema). Only the
+            # caps of the given settings apply: a database brings no [settings].
+            given = make_settings(**settings)
+            limits = Limits(given.max_decompressed_bytes, given.max_compression_ratio)
+            return database_config(Path(config).expanduser(), workdir=workdir, limits=limits)
         return Config.from_toml(config)
     raise ConfigError(
         f"config must be a path to growthlens.toml, a mapping or a Config; "
@@ -217,21 +257,19 @@ class _Loader:
         settings: Settings,
         materialize: bool | None,
         progress: Progress | None,
+        workdir: Path,
     ) -> None:
         self.con = con
         self.capabilities = capabilities(con)
         self.settings = settings
         self.materialize = materialize
         self.progress = progress or (lambda _step: None)
-        self.workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
+        self.workdir = workdir
         self.limits = Limits(settings.max_decompressed_bytes, settings.max_compression_ratio)
         self.owned: list[str] = []
         self.lookups: dict[tuple[str, str], tuple[RawSource, ir.Table]] = {}
         zone = ZoneInfo(settings.timezone) if settings.timezone else ZoneInfo("UTC")
         self.now = datetime.now(zone).replace(tzinfo=None)
-
-    def cleanup(self) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def run(self, plan: Mapping[str, _TablePlan]) -> Dataset:
         read: dict[str, _ReadTable] = {}
@@ -247,9 +285,14 @@ class _Loader:
         tables = unify_ids({n: r.table for n, r in read.items()}, self.capabilities)
 
         self.progress("checking rows")
-        reasoned: dict[str, ir.Table] = {}
+        checked: dict[str, ir.Table] = {}
         policies: dict[str, str] = {}
-        for name, table in tables.items():
+        fills: dict[str, str] = {}  # table → why rows got no campaign's source, in words
+        # Sessions first: costs without a source take it from them.
+        for name in sorted(tables, key=list(TABLES).index):
+            table = tables[name]
+            if read[name].filled_ranks:
+                table, fills[name] = self._fill_source(table, checked.get("sessions"))
             with_reason, policies[name] = validate.pre_window_reason(
                 table,
                 TABLES[name],
@@ -257,7 +300,8 @@ class _Loader:
                 sources=len(plan[name].items),
                 now=self.now,
             )
-            reasoned[name] = self._store(with_reason, read[name], name)
+            checked[name] = self._store(with_reason, read[name], name)
+        reasoned = {name: checked[name] for name in tables}  # the plan's order, as read
         self._drop_owned()
 
         # One scan per table: rows per (reason, date) give the window and the counts.
@@ -305,6 +349,11 @@ class _Loader:
                     finding = replace(finding, examples=read[name].skipped_examples[reason])
                 findings.append(finding)
             findings += [notice.finding(name, tally.accepted) for notice in read[name].date_orders]
+            if name in fills:
+                ranks = list(read[name].filled_ranks)
+                filled = accepted_rows.filter(accepted_rows[SOURCE_RANK].isin(ranks))
+                fill = fill_counts(filled, tally.accepted)
+                findings += _fill_findings(filled, fill, fills[name])
             if read[name].spanning:
                 findings.append(_spanning_finding(name, read[name].spanning))
             clean[name] = accepted_rows.drop(validate.REASON, SOURCE_RANK)
@@ -423,7 +472,29 @@ class _Loader:
             skipped_examples={r: tuple(e[: validate.EXAMPLES]) for r, e in examples.items()},
             date_orders=tuple(notices),
             spanning=spanning,
+            filled_ranks=tuple(
+                rank
+                for rank, m in enumerate(mappings)
+                if m.canonical.get("source") == FROM_CAMPAIGN
+            ),
         )
+
+    def _fill_source(self, costs: ir.Table, sessions: ir.Table | None) -> tuple[ir.Table, str]:
+        """Costs read without a source, with the source of their campaign's sessions.
+
+        The sessions are those that passed their own row checks (the data window is not
+        known yet). Returns the costs and why rows got no campaign's source, in words.
+        """
+        if sessions is None:
+            why = "no sessions table was loaded to take it from"
+            valid = None
+        elif not {"campaign", "source"} <= set(sessions.columns):
+            why = "the sessions have no campaign or no source column to take it from"
+            valid = None
+        else:
+            why = "no session has their campaign"
+            valid = sessions.filter(sessions[validate.REASON].isnull())
+        return fill_source(costs, valid), why
 
     def _forget_text(self, raw: RawSource) -> None:
         """Remove a CSV's inflated or converted copy: its rows are in the engine now."""
@@ -450,12 +521,23 @@ class _Loader:
         # Read as text: ids (exact digits), and values whose format the user states (times,
         # separators), which must be applied to the text as written, not the reader's guess.
         # A workbook's date cells are dates already: a stated format is for its text cells.
+        # Text columns too: a campaign id '00123' read as a number would lose its zeros.
         stated = spec is not None and not is_excel(spec)
         as_text = {
-            c.name for c in model.columns if c.kind == "id" or (stated and _stated(spec, c.kind))
+            c.name
+            for c in model.columns
+            if c.kind in ("id", "text") or (stated and _stated(spec, c.kind))
         }
         explicit = dict(spec.columns) if spec else {}
         label = f"{model.name} frame" if spec is None else Path(spec.path).name
+        date_time = dict(spec.date_time) if spec else {}
+        _check_date_time(model, date_time)
+        # The date and time columns become one column named after both; they are read as
+        # text (the stated format, or ISO, reads them) and not kept, unless mapped too.
+        hidden = {c for pair in date_time.values() for c in pair} - set(explicit.values())
+        explicit.update({t: date_time_header(*pair) for t, pair in date_time.items()})
+        # A costs source may lack its source when it has campaigns (filled at load).
+        reading = COSTS_SOURCE_OPTIONAL if model.name == "costs" else model
 
         numbers = {c.name for c in model.columns if c.kind == "number"} - as_text
         known = {c.name for c in model.columns}
@@ -466,15 +548,21 @@ class _Loader:
         if spec is not None and spec.lookup is not None:
             lookup = self._lookup(model, spec, base_dir, as_text, numbers)
         # Columns the source will have beyond its own: the lookup's and the constants'.
-        added = [*(c for c in (lookup[1].columns if lookup else ()) if c != LOOKUP_KEY), *constants]
+        added = [
+            *(c for c in (lookup[1].columns if lookup else ()) if c != LOOKUP_KEY),
+            *constants,
+            *(date_time_header(*pair) for pair in date_time.values()),
+        ]
 
         def id_headers(headers: Sequence[str]) -> dict[str, str]:
-            mapping = resolve(model, [*headers, *added], explicit, source=label)
-            return {
+            visible = [h for h in headers if h not in hidden]
+            mapping = resolve(reading, [*visible, *added], explicit, source=label)
+            types = {
                 h: "VARCHAR" if c in as_text else "DOUBLE"
                 for c, h in mapping.canonical.items()
                 if (c in as_text or c in numbers) and h in headers
             }
+            return {**types, **{h: "VARCHAR" for h in headers if h in hidden}}
 
         if spec is not None:
             raw = read_spec(
@@ -507,6 +595,12 @@ class _Loader:
             )
         if constants:
             raw = replace(raw, table=add_constants(raw.table, constants, label=raw.label))
+        if date_time and spec is not None:
+            keep = list(spec.columns.values())
+            table = combine_date_time(raw.table, date_time, keep=keep, label=raw.label)
+            raw = replace(raw, table=table)
+        if reading is not model:
+            raw, explicit = _source_placeholder(raw, explicit)
         mapping = resolve(model, raw.table.columns, explicit, source=raw.label)
         if preset is not None:
             mapping = replace(mapping, preset=preset)
@@ -587,7 +681,11 @@ class _Loader:
     ) -> tuple[tuple[date, date] | None, str]:
         if self.settings.window is not None:
             return self.settings.window, "setting"
-        ranges = {name: summary.time_range() for name, summary in summaries.items()}
+        ranges = {
+            name: summary.time_range()
+            for name, summary in summaries.items()
+            if TABLES[name].sets_window
+        }
         firsts = [f for f, _ in ranges.values() if f is not None]
         lasts = [last for _, last in ranges.values() if last is not None]
         if not firsts or not lasts:
@@ -834,6 +932,8 @@ class _ReadTable:
     skipped_examples: Mapping[str, tuple[Mapping[str, Any], ...]]
     date_orders: tuple[_DateOrder, ...] = ()
     spanning: int = 0
+    # Costs: the sources (by rank) read without a source column, filled from the campaigns.
+    filled_ranks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -866,6 +966,98 @@ class _DateOrder:
             what_one=what.replace("have dates", "has a date", 1),
             severity="warning",
         )
+
+
+def _check_date_time(model: TableModel, date_time: Mapping[str, tuple[str, str]]) -> None:
+    """Each ``date_time`` key must be a timestamp column of the table."""
+    stamps = [c.name for c in model.columns if c.kind == "timestamp"]
+    for target in date_time:
+        column = model.column(target)
+        if column is None or column.kind != "timestamp":
+            expected = (
+                f"one of its timestamp columns: {', '.join(stamps)}"
+                if stamps
+                else "nothing: the table has no timestamp column"
+            )
+            raise ConfigError(
+                f"[{model.name}] date_time: {target!r} is not a timestamp column of "
+                f"{model.name}; expected {expected}, e.g. date_time = "
+                f'{{ {stamps[0] if stamps else "start_ts"} = ["event_date", "event_time"] }}'
+            )
+
+
+def _source_placeholder(
+    raw: RawSource, explicit: dict[str, str]
+) -> tuple[RawSource, dict[str, str]]:
+    """A costs source with campaigns and no source column gets a placeholder source.
+
+    The load replaces it once every table is read (:func:`fill_source`). A source that
+    has its source column, or has no campaign either, is left as it is: the mapping then
+    takes the column, or raises the usual missing-column error.
+    """
+    found = resolve(COSTS_SOURCE_OPTIONAL, raw.table.columns, explicit, source=raw.label)
+    if "source" in found.canonical or "campaign" not in found.canonical:
+        return raw, explicit
+    table = raw.table.mutate(**{FROM_CAMPAIGN: ibis.literal(TO_FILL)})
+    return replace(raw, table=table), {**explicit, "source": FROM_CAMPAIGN}
+
+
+def _fill_findings(costs: ir.Table, fill: SourceFill, why: str) -> list[Finding]:
+    """The counts of a source fill, as findings on the accepted cost rows.
+
+    ``why``: why rows got no source of a campaign, in words.
+    """
+    findings: list[Finding] = []
+    total = fill.rows
+
+    def share(n: int) -> str:
+        return f"{n:,} of {total:,} cost rows ({n / total:.1%})"
+
+    if fill.assigned:
+        what = (
+            "had no source and took the one most of their campaign's sessions come from "
+            f"({fill.campaigns:,} campaign{'s' * (fill.campaigns != 1)}; ties: the smallest "
+            "source)"
+        )
+        findings.append(
+            Finding(
+                table="costs",
+                check="cost_source_from_campaign",
+                message=f"{share(fill.assigned)} {what}.",
+                rows=fill.assigned,
+                action="kept",
+                effect="the spend counts under that source; a campaign whose sessions come "
+                "from several sources is counted wholly under the most frequent one",
+                what=what,
+                what_one=what,
+                severity="info",
+            )
+        )
+    if fill.unassigned:
+        parts = []
+        if fill.orphans:
+            parts.append(f"{fill.orphans:,} campaign{'s' * (fill.orphans != 1)}")
+        if fill.no_campaign:
+            parts.append(
+                f"{fill.no_campaign:,} row{'s' * (fill.no_campaign != 1)} without a campaign"
+            )
+        what = f"had no source and got {NO_SESSIONS!r}: {why} ({', '.join(parts)})"
+        findings.append(
+            Finding(
+                table="costs",
+                check="cost_campaign_without_sessions",
+                message=f"{share(fill.unassigned)} {what}.",
+                rows=fill.unassigned,
+                action="kept",
+                effect=f"the spend counts under {NO_SESSIONS!r}; no session, user or "
+                "conversion matches it",
+                what=what,
+                what_one=what.replace("their campaign", "its campaign"),
+                severity="warning",
+                examples=validate.examples(costs, costs.source == NO_SESSIONS),
+            )
+        )
+    return findings
 
 
 def _spanning_finding(table: str, breaks: int) -> Finding:

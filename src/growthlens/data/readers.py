@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
+import hashlib
 import json
 import re
 import sqlite3
@@ -376,29 +377,141 @@ def _unzip(
                 fix=_member_fix(path.name, [i.filename for i in data]),
             )
         info = data[0]
-        target_dir = Path(tempfile.mkdtemp(dir=workdir))
-        target = target_dir / PurePosixPath(info.filename).name
-        try:
-            # The sizes the archive declares can lie: the caps hold on what comes out.
-            with archive.open(info) as src, target.open("wb") as dst:
-                copy_capped(
-                    src,
-                    dst,
-                    packed=path.stat().st_size,
-                    limits=limits,
-                    label=path.name,
-                    what=f"the member {info.filename!r}",
-                )
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise DataError(
-                f"the archive member {info.filename!r} cannot be extracted: {exc}",
-                source=path.name,
-                fix="download or export the archive again",
-            ) from exc
+        target = _extract(archive, info, path, workdir, limits)
         fmt = _member_format(info.filename)
         if fmt is None:  # pragma: no cover - filtered above
             raise AssertionError(info.filename)
         return target, fmt, table_was_member
+
+
+def _extract(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, workdir: Path, limits: Limits
+) -> Path:
+    """Extract one member under the caps, once per load.
+
+    A database whose tables are read one by one (or named in several sections of a
+    config) is then not inflated again for each. The copy's folder is named after the
+    archive (path, size, time) and the member, and the copy is renamed into place only
+    when complete, so a reused copy is always whole.
+    """
+    stat = path.stat()
+    stamp = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{info.filename}|{info.CRC}"
+    target_dir = workdir / f"zip-{hashlib.sha256(stamp.encode()).hexdigest()[:20]}"
+    target = target_dir / PurePosixPath(info.filename).name
+    if target.is_file():
+        return target
+    target_dir.mkdir(exist_ok=True)
+    partial = target_dir / (target.name + ".partial")
+    try:
+        # The sizes the archive declares can lie: the caps hold on what comes out.
+        with archive.open(info) as src, partial.open("wb") as dst:
+            copy_capped(
+                src,
+                dst,
+                packed=stat.st_size,
+                limits=limits,
+                label=path.name,
+                what=f"the member {info.filename!r}",
+            )
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        partial.unlink(missing_ok=True)
+        raise DataError(
+            f"the archive member {info.filename!r} cannot be extracted: {exc}",
+            source=path.name,
+            fix="download or export the archive again",
+        ) from exc
+    except BaseException:  # a cap reached: nothing half-written stays behind
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
+    return target
+
+
+def zip_data_members(path: Path) -> list[str]:
+    """The data files inside a zip (by name), after checking every member's path.
+
+    Raises:
+        DataError: the file is not a zip, or a member's path would escape the
+            extraction folder (nothing is extracted then).
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(
+            "not a valid zip archive (truncated or corrupt)",
+            source=path.name,
+            fix="download or export the archive again",
+        ) from exc
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        for info in infos:
+            _check_member(info, path.name)
+        return [
+            i.filename
+            for i in infos
+            if _member_format(i.filename) is not None and not i.filename.startswith("__MACOSX")
+        ]
+
+
+def extract_member(path: Path, member: str, *, workdir: Path, limits: Limits) -> Path:
+    """Extract the zip member named ``member`` as a source naming it would (cached per load)."""
+    extracted, _, _ = _unzip(path, member, None, workdir, limits)
+    return extracted
+
+
+def member_format(name: str) -> str | None:
+    """The format a file of this name is read as (``sqlite``, ``csv``, …), if any."""
+    return _member_format(name)
+
+
+def sqlite_tables(path: Path, label: str) -> list[str]:
+    """The tables and views of a SQLite file, by name.
+
+    Raises:
+        DataError: the file cannot be opened or is not a SQLite database.
+    """
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot open the SQLite file: {exc}", source=label) from exc
+    try:
+        return _sqlite_names(db, label)
+    finally:
+        db.close()
+
+
+def sqlite_empty_tables(path: Path, tables: Sequence[str], label: str) -> list[str]:
+    """Those of ``tables`` (present in the SQLite file) that hold no row."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot open the SQLite file: {exc}", source=label) from exc
+    try:
+        return [
+            t
+            for t in tables
+            if db.execute(f"SELECT 1 FROM {_sqlite_ident(t)} LIMIT 1").fetchone() is None
+        ]
+    except sqlite3.DatabaseError as exc:
+        raise DataError(f"cannot read the SQLite file: {exc}", source=label) from exc
+    finally:
+        db.close()
+
+
+def _sqlite_names(db: sqlite3.Connection, label: str) -> list[str]:
+    try:
+        return [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name"
+            )
+        ]
+    except sqlite3.DatabaseError as exc:
+        raise DataError(
+            f"not a SQLite database: {exc}",
+            source=label,
+            fix='set format = "csv" (or the real format) in the source',
+        ) from exc
 
 
 def _check_member(info: zipfile.ZipInfo, label: str) -> None:
@@ -773,19 +886,7 @@ def _read_sqlite(
     except sqlite3.Error as exc:
         raise DataError(f"cannot open the SQLite file: {exc}", source=label) from exc
     try:
-        try:
-            names = [
-                r[0]
-                for r in db.execute(
-                    "SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name"
-                )
-            ]
-        except sqlite3.DatabaseError as exc:
-            raise DataError(
-                f"not a SQLite database: {exc}",
-                source=label,
-                fix='set format = "csv" (or the real format) in the source',
-            ) from exc
+        names = _sqlite_names(db, label)
         chosen = choose_member(names, table, label, kind="table", container="database")
         columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
         ids = set(text_headers(id_headers(columns)))

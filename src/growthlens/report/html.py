@@ -238,7 +238,16 @@ def _result_view(
         # the main table is always shown.
         # Per-unit detail tables are for tracing in the API and the JSON, not for reading.
         charted = {s.table for s in result.figures} | set(result.detail)
-        keys = ["main", *(k for k in result.tables if k not in charted)]
+        # A table that repeats the main one (e.g. kept under a name for the API) is not
+        # shown twice.
+        keys = [
+            "main",
+            *(
+                k
+                for k in result.tables
+                if k not in charted and not result.frame(k).equals(result.table)
+            ),
+        ]
         tables = [
             _table_view(
                 k,

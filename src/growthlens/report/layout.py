@@ -73,6 +73,14 @@ GROUPS: tuple[Group, ...] = (
         ("costs",),
     ),
     Group(
+        "attribution",
+        "Channels, attribution and reconciliation",
+        "What each channel, campaign and market earned and cost, how the credit for a "
+        "conversion moves with the attribution model and how sure we can be, and whether the "
+        "conversions agree with the trusted copy.",
+        ("orders",),
+    ),
+    Group(
         "recommendation",
         "Budget recommendation",
         "Which sources to grow, hold or cut, decided on each source's ROMI at the horizon and "
@@ -85,6 +93,8 @@ GROUPS: tuple[Group, ...] = (
 ORDER: tuple[str, ...] = (
     "overview",
     "quality",
+    "consistency",
+    "reconcile",
     "activity",
     "retention",
     "funnel",
@@ -99,6 +109,8 @@ ORDER: tuple[str, ...] = (
     "costs",
     "cac",
     "romi",
+    "channels",
+    "attribution",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""

@@ -25,4 +25,5 @@ CONVERSIONS_REFERENCE = TableModel(
     time_column="ts",
     key=("order_id",),
     settings=("timezone", "window", "currency"),
+    sets_window=False,
 )

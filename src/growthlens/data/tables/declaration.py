@@ -92,6 +92,9 @@ class TableModel:
         flags: its kept-row checks (:class:`FlagRule`).
         per_day_by: a column the load's one scan also counts accepted rows by, per day
             (sessions per day and source), when the table has it.
+        sets_window: whether the table's time range takes part in the data window (the
+            period all tables cover). A copy kept for comparison (conversions_reference)
+            does not: a backend export covering fewer days must not cut the others.
     """
 
     name: str
@@ -104,6 +107,7 @@ class TableModel:
     settings: tuple[str, ...] = ()
     flags: tuple[FlagRule, ...] = ()
     per_day_by: str | None = None
+    sets_window: bool = True
 
     @property
     def required(self) -> tuple[str, ...]:

@@ -1,0 +1,572 @@
+"""Channel and campaign economics, in the engine (docs/channels.md, DESIGN §4 "Attribution").
+
+Per value of a session dimension (``by``: the channel = ``sessions.source``, the campaign,
+the market or any other session column), and per period when asked:
+
+- **sessions** and **users** (distinct) of the sessions with that value, by the period of
+  the session's start;
+- **new_users**: users whose first session (DESIGN §4 tie rule) has that value and starts
+  in that period, so new users add up over rows to all users;
+- **conversions** and **revenue** attributed by a model: the sum of ``credit`` and
+  ``revenue_credit`` (growthlens.metrics.attribution.touch_credit) of the touches whose
+  session has that value, by the period of the **conversion** (not of the touch), so a
+  conversion's credit stays in one period; conversions without any touch are the row
+  ``(no touch)``;
+- **cost**, **clicks**, **impressions** by the period of the cost row's date. In the
+  channel view a cost row with a campaign belongs to the channel of that campaign's
+  sessions (their most frequent source; ties → the smallest as text, known sources before
+  unknown), to ``(no sessions)`` when no session has that campaign, and a row without a
+  campaign to its own ``source``; so channel cost adds up to the total cost. In the
+  campaign view costs are split by their campaign; in any other view by the costs' column
+  of that name, and when the costs have none the rows' cost is undefined (NaN) while the
+  totals keep it;
+- **cpc** = cost ÷ clicks, **cpm** = cost ÷ impressions × 1000, **ctr** = clicks ÷
+  impressions, **cpa** = cost ÷ attributed conversions, **roas** = attributed revenue ÷
+  cost and ``roas_<model>`` for the other models: a zero denominator gives NaN (never inf).
+
+Everything is aggregated in the engine: additive measures per (period, value) from one
+union of the sessions, credit and cost parts, then rolled up per value, per period and in
+total; distinct users are counted at each level from the sessions. Only those small tables
+come to pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pandas as pd
+
+from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import first_touch, session_dimensions
+from growthlens.derive.journeys import NO_TOUCH
+from growthlens.derive.periods import UNKNOWN, Period, dimension, period_start
+from growthlens.derive.periods import dates as _dates
+from growthlens.engine import capabilities
+from growthlens.errors import ConfigError
+from growthlens.metrics.attribution import check_model, touch_credit
+from growthlens.metrics.fetch import fetch
+from growthlens.text import natural_key
+
+NO_SESSIONS = "(no sessions)"
+"""Row of the cost of campaigns that no session has (channel view)."""
+TOTAL = "(total)"
+
+VIEWS = {"channel": "source", "source": "source"}
+"""``by`` names that mean the channel of a session (``sessions.source``)."""
+
+COUNTS = ("sessions", "users", "new_users")
+MONEY = ("conversions", "revenue", "cost", "clicks", "impressions")
+RATIOS = ("cpc", "cpm", "ctr", "cpa", "roas")
+
+CostSplit = Literal["channel", "column", "none", "absent"]
+"""How costs reach the rows: by the campaign's channel (channel view), by the costs'
+column of the view's name, not at all (the costs lack that column), or no costs table."""
+
+
+@dataclass(frozen=True)
+class CostChecks:
+    """How cost rows and sessions meet by campaign (both tables need a campaign column).
+
+    Attributes:
+        available: costs and sessions both have a campaign column (else all zeros/empty).
+        unmatched_rows: cost rows with a campaign and no session of that campaign that day.
+        unmatched_cost: their cost.
+        idle_days: (campaign, date) pairs with cost > 0 and no session of that campaign
+            that day (a paused or untracked campaign still paid for).
+        idle_cost: the cost of those days.
+        unmatched: per campaign: ``campaign``, ``rows``, ``days`` (of those idle days),
+            ``cost``, ``first_date``, ``last_date``; largest cost first.
+        without_sessions: campaigns with cost rows and no session at all: ``campaign``,
+            ``rows``, ``cost``; largest cost first.
+        without_cost: session campaigns with no cost row at all: ``campaign``,
+            ``sessions``; most sessions first.
+    """
+
+    available: bool
+    unmatched_rows: int
+    unmatched_cost: float
+    idle_days: int
+    idle_cost: float
+    unmatched: pd.DataFrame
+    without_sessions: pd.DataFrame
+    without_cost: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Economics:
+    """Channel economics of one dataset (small frames; see the module docstring).
+
+    Attributes:
+        by: the name of the dimension column in the frames (``channel``, ``campaign`` …).
+        column: the sessions column it reads (``source`` for the channel).
+        period: the period of ``rows`` (None: one row per value over the window).
+        model: the attribution model of ``conversions``, ``revenue``, ``cpa``, ``roas``.
+        models: the other models, each with ``revenue_<m>`` and ``roas_<m>`` columns.
+        skipped: models asked for that the data does not allow, with the reason.
+        rows: ``[period,] <by>``, the measures and ratios, one row per value (× period)
+            with any session, credit or cost.
+        values: the same per value over the window (equal to ``rows`` without a period).
+        periods: the same per period over all values (empty without a period).
+        total: one row: the whole window.
+        cost_split: how costs reach the rows (:data:`CostSplit`).
+        has_conversions: attribution ran (the dataset has orders).
+        has_clicks: the costs have a clicks column.
+        has_impressions: the costs have an impressions column.
+        checks: campaign checks of the cost rows.
+    """
+
+    by: str
+    column: str
+    period: Period | None
+    model: str
+    models: tuple[str, ...]
+    skipped: dict[str, str]
+    rows: pd.DataFrame
+    values: pd.DataFrame
+    periods: pd.DataFrame
+    total: pd.DataFrame
+    cost_split: CostSplit
+    has_conversions: bool
+    has_clicks: bool
+    has_impressions: bool
+    checks: CostChecks
+
+
+def check_view(ds: Dataset, by: str) -> str:
+    """The sessions column that ``by`` reads; a ConfigError naming the usable ones."""
+    dims = session_dimensions(ds)
+    column = VIEWS.get(by, by)
+    if column not in dims:
+        usable = ["channel"] * ("source" in dims) + [d for d in dims if d != "source"]
+        raise ConfigError(
+            f"by={by!r} is not a dimension of the sessions table; usable: "
+            f"{', '.join(usable) or 'none (the sessions have no dimension column)'}"
+            + (" (by='channel' reads sessions.source)" if column == "source" else "")
+        )
+    return column
+
+
+def economics(
+    ds: Dataset,
+    *,
+    by: str,
+    period: Period | None,
+    model: str,
+    models: Sequence[str] = (),
+    lookback_s: int = 30 * 86400,
+    removal_effects: Mapping[str, float] | None = None,
+) -> Economics:
+    """Channel economics per ``by`` value (× ``period``); see the module docstring.
+
+    Args:
+        ds: a Dataset with sessions (orders for attribution, costs for cost).
+        by: ``channel`` (= ``source``), ``campaign``, ``market`` or any session column.
+        period: ``day``, ``week``, ``month`` or None (the whole window).
+        model: the attribution model of conversions and revenue.
+        models: other models to compute ROAS for (``model`` itself is left out; a model
+            the data does not allow, e.g. ``given`` without weights, is listed in
+            ``skipped``).
+        lookback_s: the journeys' lookback window in seconds (touch_credit).
+        removal_effects: the Markov chain's removal effect per channel, which touch_credit
+            needs for ``markov`` (fitted in the statistics layer, so passed in).
+    """
+    column = check_view(ds, by)
+    check_model(model)
+    has_conversions = ds.has("orders")
+    wanted = tuple(check_model(m) for m in dict.fromkeys(models) if m != model)
+    costs = ds.table("costs") if ds.has("costs") else None
+    has_clicks = costs is not None and "clicks" in costs.columns
+    has_impressions = costs is not None and "impressions" in costs.columns
+    split: CostSplit
+    if costs is None:
+        split = "absent"
+    elif column == "source":
+        split = "channel"
+    elif column in costs.columns:
+        split = "column"
+    else:
+        split = "none"
+
+    credit: dict[str, ir.Table] = {}
+    skipped: dict[str, str] = {}
+    if has_conversions:
+        credit[model] = touch_credit(
+            ds, model, lookback_s=lookback_s, removal_effects=removal_effects
+        )
+        for m in wanted:
+            try:
+                credit[m] = touch_credit(
+                    ds, m, lookback_s=lookback_s, removal_effects=removal_effects
+                )
+            except ConfigError as exc:  # a model the data does not allow (given, markov)
+                skipped[m] = str(exc)
+    others = tuple(m for m in wanted if m in credit)
+    # A measure the data has is 0 where no row contributes; one it lacks stays null (NaN).
+    lacking = {
+        "conversions": not has_conversions,
+        "revenue": not has_conversions,
+        "cost": costs is None,
+        "clicks": not has_clicks,
+        "impressions": not has_impressions,
+    }
+    measures = (*MONEY, *(f"revenue_{m}" for m in others))
+    view = _View(by, column, period, measures, tuple(m for m in measures if lacking.get(m)))
+    parts = [_session_part(ds, view), _new_user_part(ds, view)]
+    for m, table in credit.items():
+        parts.append(_credit_part(ds, view, table, "" if m == model else f"_{m}"))
+    if costs is not None:
+        parts.append(_cost_part(ds, costs, view, split))
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part)
+    cells = view.filled(
+        union.group_by(view.keys).aggregate(**{m: union[m].sum() for m in view.additive})
+    )
+    sessions = ds.table("sessions")
+    s = sessions.mutate(**{by: dimension(sessions[column])})
+    if period is not None:
+        s = s.mutate(period=period_start(s.start_ts, period))
+    with _kept(cells, capabilities(ds.backend).eager_cache) as kept:
+        rows = _level(kept, s, view, view.keys, others)
+        values = rows if period is None else _level(kept, s, view, [by], others)
+        periods = rows.iloc[0:0] if period is None else _level(kept, s, view, ["period"], others)
+        total = _level(kept, s, view, [], others)
+    if split == "none":
+        # Costs cannot be split by this column: undefined per row, kept in the totals.
+        for frame in (rows, values):
+            frame.loc[:, ["cost", "clicks", "impressions", *_cost_ratios(others)]] = float("nan")
+    return Economics(
+        by=by,
+        column=column,
+        period=period,
+        model=model,
+        models=others,
+        skipped=skipped,
+        rows=_sorted(rows, view.keys, by),
+        values=_sorted(values, [by], by),
+        periods=periods.sort_values("period", ignore_index=True) if period else periods,
+        total=total,
+        cost_split=split,
+        has_conversions=has_conversions,
+        has_clicks=has_clicks,
+        has_impressions=has_impressions,
+        checks=cost_checks(ds),
+    )
+
+
+@dataclass(frozen=True)
+class _View:
+    """The dimension, period and additive measures every part is shaped to."""
+
+    by: str
+    column: str
+    period: Period | None
+    measures: tuple[str, ...]
+    lacking: tuple[str, ...]
+    """Measures the data has no column for: null (NaN), never 0."""
+
+    def filled(self, table: ir.Table) -> ir.Table:
+        """``table`` with 0 where no row contributed to a measure the data has."""
+        return table.mutate(
+            **{m: table[m].fill_null(0) for m in self.additive if m not in self.lacking}
+        )
+
+    @property
+    def keys(self) -> list[str]:
+        return ["period"] * (self.period is not None) + [self.by]
+
+    @property
+    def additive(self) -> tuple[str, ...]:
+        return ("sessions", "new_users", "cost_rows", *self.measures)
+
+    def shape(self, table: ir.Table) -> ir.Table:
+        """``table`` (keys and some measures) with every additive measure, null if absent."""
+        out: dict[str, ir.Value] = {k: table[k] for k in self.keys}
+        for m in self.additive:
+            kind = dt.int64 if m in ("sessions", "new_users", "cost_rows") else dt.float64
+            out[m] = table[m].cast(kind) if m in table.columns else ibis.null().cast(kind)
+        return table.select(**out)
+
+    def group(self, table: ir.Table, key: ir.Value, when: ir.Value) -> dict[str, ir.Value]:
+        """The group-by columns: the period of ``when`` (if any) and the dimension ``key``."""
+        out: dict[str, ir.Value] = {}
+        if self.period is not None:
+            out["period"] = period_start(when, self.period)
+        out[self.by] = key
+        return out
+
+
+def _session_part(ds: Dataset, view: _View) -> ir.Table:
+    s = ds.table("sessions")
+    grouped = s.group_by(**view.group(s, dimension(s[view.column]), s.start_ts))
+    return view.shape(grouped.aggregate(sessions=s.count()))
+
+
+def _new_user_part(ds: Dataset, view: _View) -> ir.Table:
+    f = first_touch(ds)
+    grouped = f.group_by(**view.group(f, dimension(f[view.column]), f.start_ts))
+    return view.shape(grouped.aggregate(new_users=f.count()))
+
+
+def _credit_part(ds: Dataset, view: _View, credit: ir.Table, suffix: str) -> ir.Table:
+    t = _with_dimension(ds, credit, view.column)
+    if view.column == "source":
+        key = dimension(t.channel)
+    else:
+        # A conversion without any touch has no session, so no campaign or market either.
+        untouched = (t.channel == NO_TOUCH) & t.session_id.isnull()
+        key = ibis.ifelse(untouched, NO_TOUCH, dimension(t[view.column]))
+    grouped = t.group_by(**view.group(t, key, t.conv_ts))
+    if suffix:
+        return view.shape(grouped.aggregate(**{f"revenue{suffix}": t.revenue_credit.sum()}))
+    return view.shape(grouped.aggregate(conversions=t.credit.sum(), revenue=t.revenue_credit.sum()))
+
+
+def _with_dimension(ds: Dataset, credit: ir.Table, column: str) -> ir.Table:
+    """The credit rows with the session column ``column`` (joined from the sessions if needed).
+
+    By session id; sessions without ids by (user, start time), as the journeys built from
+    them name each touch. One value per session (the smallest as text), so a repeated id
+    cannot copy credit.
+    """
+    if column == "source" or column in credit.columns:
+        return credit
+    s = ds.table("sessions")
+    value = s[column].cast("string").min()
+    if "session_id" in s.columns:
+        per = s.group_by(_sid=s.session_id.cast("string")).aggregate(_dim=value)
+        joined = credit.left_join(per, credit.session_id == per._sid)
+    else:
+        per = s.group_by(_uid=s.user_id, _ts=s.start_ts).aggregate(_dim=value)
+        joined = credit.left_join(per, [credit.user_id == per._uid, credit.ts == per._ts])
+    return joined.select(*credit.columns, **{column: joined._dim})
+
+
+def _campaign_channels(sessions: ir.Table) -> ir.Table:
+    """``_campaign`` → ``_channel``: the most frequent source of the campaign's sessions.
+
+    Ties → the smallest source as text; a known source wins over an unknown one.
+    """
+    known = sessions.filter(sessions.campaign.notnull())
+    counts = known.group_by(
+        _campaign=known.campaign.cast("string"), _source=known.source.cast("string")
+    ).aggregate(_n=known.count())
+    order = [counts._source.isnull(), ibis.desc(counts._n), counts._source]
+    ranked = counts.mutate(_rn=ibis.row_number().over(group_by="_campaign", order_by=order))
+    best = ranked.filter(ranked._rn == 0)
+    return best.select(best._campaign, _channel=dimension(best._source))
+
+
+def _cost_key(ds: Dataset, costs: ir.Table, view: _View, split: CostSplit) -> ir.Table:
+    """The cost rows with ``_key``: the row's value of the view (null when not split)."""
+    if split == "none":
+        # Null marks cost that no row can take; it counts in the per-period and total levels.
+        return costs.mutate(_key=ibis.null().cast("string"))
+    if split == "column":
+        return costs.mutate(_key=dimension(costs[view.column]))
+    sessions = ds.table("sessions")
+    if "campaign" not in costs.columns or "campaign" not in sessions.columns:
+        return costs.mutate(_key=dimension(costs.source))
+    channels = _campaign_channels(sessions)
+    joined = costs.left_join(channels, costs.campaign.cast("string") == channels._campaign)
+    key = ibis.ifelse(
+        joined.campaign.isnull(),
+        dimension(joined.source),
+        joined._channel.fill_null(NO_SESSIONS),
+    )
+    return joined.select(*costs.columns, _key=key)
+
+
+def _cost_part(ds: Dataset, costs: ir.Table, view: _View, split: CostSplit) -> ir.Table:
+    c = _cost_key(ds, costs, view, split)
+    measures: dict[str, ir.Value] = {"cost": c.cost.sum(), "cost_rows": c.count()}
+    for extra in ("clicks", "impressions"):
+        if extra in c.columns:
+            measures[extra] = c[extra].sum()
+    return view.shape(c.group_by(**view.group(c, c._key, c.date)).aggregate(**measures))
+
+
+def _cost_ratios(others: Sequence[str]) -> list[str]:
+    return ["cpc", "cpm", "ctr", "cpa", "roas", *(f"roas_{m}" for m in others)]
+
+
+def _div(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
+    """``numerator ÷ denominator``, null (NaN) when the denominator is 0 — never inf."""
+    result: ir.FloatingValue = numerator.cast("float64") / denominator.cast("float64").nullif(0)
+    return result
+
+
+def _level(
+    cells: ir.Table, s: ir.Table, view: _View, keys: list[str], others: Sequence[str]
+) -> pd.DataFrame:
+    """``cells`` rolled up to ``keys``, with distinct users and the ratios, to pandas.
+
+    ``keys`` = the view's keys: the cells as they are; fewer keys: their sums.
+    """
+    sums = {m: cells[m].sum() for m in view.additive}
+    if keys == view.keys:
+        rolled = cells
+    elif keys:
+        rolled = cells.group_by(keys).aggregate(**sums)
+    else:
+        rolled = view.filled(cells.aggregate(**sums))  # no cell at all: sums are null
+    if view.by in keys:
+        # Unsplit cost (null key) belongs to no value; it counts in periods and the total.
+        rolled = rolled.filter(rolled[view.by].notnull())
+    if keys:
+        users = s.group_by(keys).aggregate(_users=s.user_id.nunique())
+        joined = rolled.left_join(users, [rolled[k] == users[k] for k in keys])
+        t = joined.select(
+            *[rolled[k] for k in keys], *view.additive, users=joined._users.fill_null(0)
+        )
+    else:
+        users = s.aggregate(_users=s.user_id.nunique())
+        joined = rolled.cross_join(users)
+        t = joined.select(*view.additive, users=joined._users.fill_null(0))
+    if view.by in keys:
+        # A value with no cost row in the window is unpaid (organic): its CPA is undefined,
+        # not 0, as the CAC of an unpaid source (DESIGN §4).
+        t = t.mutate(_paid=t.cost_rows.sum().over(ibis.window(group_by=view.by)) > 0)
+        cpa = ibis.ifelse(t._paid, _div(t.cost, t.conversions), ibis.null("float64"))
+    else:
+        cpa = _div(t.cost, t.conversions)
+    t = t.mutate(
+        cpc=_div(t.cost, t.clicks),
+        cpm=_div(t.cost, t.impressions) * 1000,
+        ctr=_div(t.clicks, t.impressions),
+        cpa=cpa,
+        roas=_div(t.revenue, t.cost),
+        **{f"roas_{m}": _div(t[f"revenue_{m}"], t.cost) for m in others},
+    )
+    order = [*keys, *COUNTS, *MONEY, *RATIOS]
+    order += [c for m in others for c in (f"revenue_{m}", f"roas_{m}")]
+    frame = fetch(t.select(*order))
+    if "period" in frame.columns:
+        frame["period"] = _dates(frame["period"])
+    if not keys:
+        frame.insert(0, view.by, TOTAL)
+    for c in order[len(keys) :]:
+        frame[c] = frame[c].astype("int64" if c in COUNTS else "float64")
+    return frame
+
+
+SPECIAL = (NO_TOUCH, NO_SESSIONS, UNKNOWN)
+"""Rows that are not a value of the dimension: listed after the values."""
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str], by: str) -> pd.DataFrame:
+    """Per period: values by cost, then attributed conversions (largest first), then name."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    order = pd.DataFrame(
+        {
+            "period": frame["period"] if "period" in keys else 0,
+            "special": frame[by].isin(SPECIAL),
+            "cost": -frame["cost"].fillna(0),
+            "conversions": -frame["conversions"].fillna(0),
+            "name": frame[by].map(natural_key),
+        },
+        index=frame.index,
+    ).sort_values(["period", "special", "cost", "conversions", "name"], kind="stable")
+    return frame.loc[order.index].reset_index(drop=True)
+
+
+@contextmanager
+def _kept(table: ir.Table, eager: bool) -> Iterator[ir.Table]:
+    """``table`` stored once for the levels that read it, released after them.
+
+    Only where caching is eager (DuckDB); a lazy cache (Spark) would still recompute.
+    """
+    if not eager:
+        yield table
+        return
+    with table.cache() as cached:
+        yield cached
+
+
+def cost_checks(ds: Dataset) -> CostChecks:
+    """Cost rows against sessions by campaign and day (see :class:`CostChecks`).
+
+    A cost row matches when a session of its campaign starts on its date. Needs a
+    campaign column in both tables; otherwise nothing can be checked (``available`` False).
+    """
+    empty = CostChecks(
+        False,
+        0,
+        0.0,
+        0,
+        0.0,
+        pd.DataFrame(columns=["campaign", "rows", "days", "cost", "first_date", "last_date"]),
+        pd.DataFrame(columns=["campaign", "rows", "cost"]),
+        pd.DataFrame(columns=["campaign", "sessions"]),
+    )
+    if not ds.has("costs", "sessions"):
+        return empty
+    costs, sessions = ds.table("costs"), ds.table("sessions")
+    if "campaign" not in costs.columns or "campaign" not in sessions.columns:
+        return empty
+    c = costs.filter(costs.campaign.notnull())
+    c = c.select(date=c.date, campaign=c.campaign.cast("string"), cost=c.cost)
+    s = sessions.filter(sessions.campaign.notnull())
+    s = s.select(_date=s.start_ts.date(), _campaign=s.campaign.cast("string"))
+    days = s.distinct()
+    unmatched = c.anti_join(days, [c.date == days._date, c.campaign == days._campaign])
+    paid = unmatched.cost > 0
+    per = (
+        unmatched.group_by("campaign")
+        .aggregate(
+            rows=unmatched.count(),
+            days=unmatched.date.nunique(where=paid),
+            cost=unmatched.cost.sum(),
+            first_date=unmatched.date.min(),
+            last_date=unmatched.date.max(),
+        )
+        .pipe(fetch)
+    )
+    # Idle days: distinct (campaign, date) with cost > 0 and no session that day.
+    idle = (
+        unmatched.filter(paid)
+        .group_by(["campaign", "date"])
+        .aggregate(cost=unmatched.cost.sum())
+        .aggregate(days=ibis._.count(), cost=ibis._.cost.sum())
+        .pipe(fetch)
+    )
+    campaigns = s.select(campaign=s._campaign).distinct()
+    lost = c.anti_join(campaigns, c.campaign == campaigns.campaign)
+    without_sessions = (
+        lost.group_by("campaign").aggregate(rows=lost.count(), cost=lost.cost.sum()).pipe(fetch)
+    )
+    paid_campaigns = c.select(_paid=c.campaign).distinct()
+    free = s.anti_join(paid_campaigns, s._campaign == paid_campaigns._paid)
+    without_cost = (
+        free.group_by(campaign=free._campaign).aggregate(sessions=free.count()).pipe(fetch)
+    )
+    for frame in (per, without_sessions):
+        frame["cost"] = frame["cost"].astype(float)
+    for col in ("first_date", "last_date"):
+        per[col] = _dates(per[col])
+    return CostChecks(
+        available=True,
+        unmatched_rows=int(per["rows"].sum()),
+        unmatched_cost=float(per["cost"].sum()),
+        idle_days=int(idle["days"].iloc[0]),
+        idle_cost=float(idle["cost"].fillna(0).iloc[0]),
+        unmatched=_by_size(per, "cost"),
+        without_sessions=_by_size(without_sessions, "cost"),
+        without_cost=_by_size(without_cost, "sessions"),
+    )
+
+
+def _by_size(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Largest ``column`` first, then the campaign in natural order."""
+    order = sorted(
+        range(len(frame)),
+        key=lambda i: (-float(frame[column].iloc[i]), natural_key(frame["campaign"].iloc[i])),
+    )
+    return frame.iloc[order].reset_index(drop=True)

@@ -1,0 +1,214 @@
+"""gl.channels: the Result, its findings, charts, options and degenerate cases.
+
+The dataset is the hand-computed fixture of tests/metrics/test_channels.py (numbers there):
+total cost 62 (ads 43, tv 12, (no sessions) 7), attributed revenue 200, 4 conversions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens.analyses.channels import CHANNELS, channels
+from growthlens.data.dataset import Dataset
+from growthlens.demo.challenge import write_challenge_db
+from growthlens.errors import ConfigError
+from growthlens.report.html import render_result_fragment
+from tests.metrics.test_channels import _frames
+
+WINDOW = ("2024-01-01", "2024-02-29")
+
+
+@pytest.fixture(scope="module")
+def ds() -> Dataset:
+    return gl.load(**_frames(), window=WINDOW)
+
+
+def _codes(result: gl.Result) -> dict[str, gl.Finding]:
+    return {f.code: f for f in result.findings}
+
+
+def test_channel_result(ds: Dataset) -> None:
+    r = channels(ds)
+    assert r.name == "channels" and r.status == "ok"
+    s = r.summary.values_dict()
+    assert s["model"] == "linear"
+    assert s["sessions"] == 7 and s["users"] == 4
+    assert s["conversions"] == pytest.approx(4.0) and s["revenue"] == pytest.approx(200.0)
+    assert s["cost"] == pytest.approx(62.0) and s["roas"] == pytest.approx(200 / 62)
+    assert s["cpc"] == pytest.approx(62 / 13) and s["ctr"] == pytest.approx(13 / 260)
+    assert s["values"] == 4  # ads, seo, social, tv; not the rows in parentheses
+    assert s["cost_without_sessions"] == pytest.approx(7.0)
+    assert s["unmatched_cost_rows"] == 3 and s["idle_days"] == 2
+    assert s["campaigns_without_cost"] == 1
+    # The totals row, and channel cost adding up to it.
+    totals = r.tables["totals"]
+    assert totals["channel"].tolist() == ["(total)"]
+    assert r.table["cost"].sum() == pytest.approx(float(totals["cost"].iloc[0]))
+    # ROAS under every other model the data allows (not "given": no touchpoints).
+    assert r.params["models"] == [
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "time_decay",
+        "position_based",
+        "markov",
+        "shapley",
+    ]
+    for m in r.params["models"]:
+        assert f"roas_{m}" in r.table.columns
+    assert "roas_given" not in r.table.columns
+    assert any("No ROAS under given" in n for n in r.notes)
+
+
+def test_channel_findings(ds: Dataset) -> None:
+    f = _codes(channels(ds))
+    assert f["cost_without_sessions"].numbers == {"cost": 7.0, "campaigns": 1}
+    assert "c9" in f["cost_without_sessions"].text
+    assert f["conversions_without_touch"].numbers == {"conversions": 1.0, "revenue": 30.0}
+    # CPA: tv and (no sessions) have cost and no conversion; seo is unpaid (not listed).
+    assert f["cpa_undefined"].numbers == {"rows": 2}
+    assert "tv" in f["cpa_undefined"].text and "seo" not in f["cpa_undefined"].text
+    # ROAS: revenue without cost: seo, (unknown), (no touch).
+    assert f["roas_undefined"].numbers == {"rows": 3}
+    assert f["cost_rows_without_session"].numbers == {"rows": 3, "cost": 15.0}
+    assert f["cost_days_without_traffic"].numbers == {"days": 2, "cost": 15.0}
+    assert f["campaigns_without_cost"].numbers == {"campaigns": 1, "sessions": 1}
+    assert f["channel_totals"].numbers["cost"] == pytest.approx(62.0)
+    assert "roas_model_spread" in f
+    # Ads' ROAS across models: last non-direct gives ads nothing (seo is last each time).
+    spread = f["roas_model_spread"].numbers
+    assert spread["channel"] == "ads" and spread["low"] == 0.0
+    assert spread["high"] == pytest.approx(150 / 43)  # first touch: o1 and o2 start on ads
+
+
+def test_zero_clicks_per_day(ds: Dataset) -> None:
+    # c1 on 2024-01-02: cost 20, clicks 0 → CPC undefined, and said so.
+    r = channels(ds, by="campaign", period="day")
+    row = r.table[(r.table["campaign"] == "c1") & (r.table["period"] == pd.Timestamp("2024-01-02"))]
+    assert math.isnan(float(row["cpc"].iloc[0])) and float(row["cost"].iloc[0]) == 20.0
+    f = _codes(r)["cpc_undefined"]
+    assert "c1 (2024-01-02)" in f.text
+    assert not (r.table.select_dtypes("number").abs() == math.inf).any().any()
+
+
+def test_period_tables_and_charts(ds: Dataset) -> None:
+    r = channels(ds, period="month")
+    assert r.name == "channels_month"
+    assert {"values", "periods", "totals", "trend", "chart"} <= set(r.tables)
+    assert [s.y for s in r.figures] == ["amount", "cpc", "cpa", "roas"]
+    for i in range(len(r.figures)):
+        r.figure(i)
+    trend = r.tables["trend"]
+    assert set(trend["channel"]) == {"ads", "tv"}  # paid values only
+    json.dumps(r.to_dict(), allow_nan=True)
+    chart = r.tables["chart"]
+    assert chart[chart["measure"] == "cost"]["amount"].sum() == pytest.approx(62.0)
+
+
+def test_market_view(ds: Dataset) -> None:
+    r = channels(ds, by="market")
+    assert r.name == "channels_by_market"
+    f = _codes(r)["cost_not_split"]
+    assert f.numbers == {"cost": 62.0}
+    assert r.table["cost"].isna().all()
+    assert r.summary.values_dict()["cost"] == pytest.approx(62.0)
+
+
+def test_given_weights() -> None:
+    frames = _frames()
+    touchpoints = pd.DataFrame(
+        {"conversion_id": ["o1", "o1"], "session_id": ["s1", "s2"], "weight": [0.7, 0.3]}
+    )
+    ds = gl.load(**frames, touchpoints=touchpoints, window=WINDOW)
+    r = channels(ds, model="given")
+    t = r.table.set_index("channel")
+    # Given journeys: only o1 has touches; o2, o3 and o4 have none.
+    assert t.loc["ads", "conversions"] == pytest.approx(0.7)
+    assert t.loc["ads", "revenue"] == pytest.approx(70.0)
+    assert t.loc["seo", "revenue"] == pytest.approx(30.0)
+    assert t.loc["(no touch)", "conversions"] == pytest.approx(3.0)
+    assert t.loc["ads", "roas"] == pytest.approx(70 / 43)
+    # Linear on the same journeys, beside it.
+    assert t.loc["ads", "roas_linear"] == pytest.approx(50 / 43)
+
+
+def test_bad_options(ds: Dataset) -> None:
+    with pytest.raises(ConfigError, match="model must be one of"):
+        channels(ds, model="lineal")
+    with pytest.raises(ConfigError, match=r"by='colour'.*usable: channel, campaign, market"):
+        channels(ds, by="colour")
+    with pytest.raises(ConfigError, match="period must be one of"):
+        channels(ds, period="year")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="lookback must be a duration"):
+        channels(ds, lookback="a month")
+    with pytest.raises(ConfigError, match="given"):
+        channels(ds, model="given")  # no touchpoints with weights
+
+
+def test_nothing_in_the_window() -> None:
+    frames = _frames()
+    ds = gl.load(sessions=frames["sessions"], window=("2025-01-01", "2025-01-31"))
+    r = channels(ds)
+    assert r.status == "not_enough_data" and r.status_reason
+    assert r.table.empty
+
+
+def test_plan(ds: Dataset) -> None:
+    plan = CHANNELS.plan(ds)
+    assert plan.runs == (
+        {"by": "channel"},
+        {"by": "channel", "period": ds.settings.period},
+        {"by": "campaign"},
+        {"by": "market"},
+    )
+    for options in plan.runs:
+        result = CHANNELS.run(ds, **options)
+        assert result.ok
+        render_result_fragment(result)
+    only = gl.load(sessions=_frames()["sessions"], window=WINDOW)
+    assert CHANNELS.plan(only).runs == () and CHANNELS.plan(only).skipped
+
+
+def test_company_x_planted_cost_checks(tmp_path: Path) -> None:
+    # A generated Company X database: every planted cost discrepancy found, exactly.
+    truth = write_challenge_db(tmp_path / "challenge.db", conversions=400, seed=5)
+    ds = gl.load(tmp_path / "challenge.db")
+    r = channels(ds)
+    planted = truth.costs
+    t = r.table.set_index("channel")
+    lost = planted["campaigns_with_cost_no_session"]
+    assert t.loc["(no sessions)", "cost"] == pytest.approx(lost["cost"])
+    assert r.tables["campaigns_without_sessions"]["campaign"].tolist() == lost["ids"]
+    assert int(r.tables["campaigns_without_sessions"]["rows"].sum()) == lost["rows"]
+    free = planted["session_campaigns_without_cost"]
+    assert r.tables["campaigns_without_cost"]["campaign"].tolist() == free["ids"]
+    assert int(r.tables["campaigns_without_cost"]["sessions"].sum()) == free["sessions"]
+    # Rows with no session that day: those of campaigns with sessions, plus every row of
+    # the campaigns without any.
+    day = planted["rows_without_session_that_day"]
+    f = _codes(r)["cost_rows_without_session"].numbers
+    assert f["rows"] == day["rows"] + lost["rows"]
+    assert f["cost"] == pytest.approx(day["cost"] + lost["cost"])
+    # Cost adds up, and so do the sessions per channel.
+    assert r.table["cost"].sum() == pytest.approx(planted["cost"])
+    assert r.summary.values_dict()["clicks"] == planted["clicks"]
+    sessions = {k: v for k, v in t["sessions"].items() if v}
+    assert sessions == truth.sessions_by_channel
+
+
+def test_models_table(ds: Dataset) -> None:
+    r = channels(ds)
+    m = r.tables["models"].set_index(["channel", "model"])
+    assert m.loc[("ads", "linear"), "revenue"] == pytest.approx(75.0)
+    assert m.loc[("ads", "first_touch"), "revenue"] == pytest.approx(150.0)
+    assert m.loc[("ads", "first_touch"), "roas"] == pytest.approx(150 / 43)
+    assert "revenue_first_touch" not in r.table.columns
+    # Every computed model credits all revenue: 200 per model.
+    sums = r.tables["models"].groupby("model")["revenue"].sum()
+    assert sums.to_numpy() == pytest.approx([200.0] * len(sums))
