@@ -331,6 +331,26 @@ def _member_fix(archive: str, candidates: list[str]) -> str:
     )
 
 
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The archive, or a DataError saying it is not a valid zip."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(
+            "not a valid zip archive (truncated or corrupt)",
+            source=path.name,
+            fix="download or export the archive again",
+        ) from exc
+
+
+def _checked_members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
+    """The archive's files, each path checked before anything is extracted."""
+    infos = [i for i in archive.infolist() if not i.is_dir()]
+    for info in infos:
+        _check_member(info, name)
+    return infos
+
+
 def _unzip(
     path: Path, member: str | None, table: str | None, workdir: Path, limits: Limits
 ) -> tuple[Path, str, bool]:
@@ -340,18 +360,8 @@ def _unzip(
     table inside a zipped database. Returns the extracted path, its format and whether
     ``table`` was used as the member name.
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(
-            "not a valid zip archive (truncated or corrupt)",
-            source=path.name,
-            fix="download or export the archive again",
-        ) from exc
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        for info in infos:
-            _check_member(info, path.name)
+    with _open_zip(path) as archive:
+        infos = _checked_members(archive, path.name)
         data = [
             i
             for i in infos
@@ -434,18 +444,8 @@ def zip_data_members(path: Path) -> list[str]:
         DataError: the file is not a zip, or a member's path would escape the
             extraction folder (nothing is extracted then).
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(
-            "not a valid zip archive (truncated or corrupt)",
-            source=path.name,
-            fix="download or export the archive again",
-        ) from exc
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        for info in infos:
-            _check_member(info, path.name)
+    with _open_zip(path) as archive:
+        infos = _checked_members(archive, path.name)
         return [
             i.filename
             for i in infos

@@ -59,6 +59,19 @@ JOURNEY_COLUMNS = (
 )
 
 
+def _untouched(conversions: ir.Table) -> ir.Table:
+    """Conversions as one touch row each: channel ``(no touch)``, no session or time."""
+    return conversions.mutate(
+        session_id=ibis.null("string"),
+        ts=ibis.null("timestamp"),
+        channel=ibis.literal(NO_TOUCH),
+        campaign=ibis.null("string"),
+        market=ibis.null("string"),
+        weight=ibis.null("float64"),
+        touched=ibis.literal(False),
+    )
+
+
 def _text(value: ir.Value) -> ir.StringValue:
     return value.cast("string")  # type: ignore[return-value]
 
@@ -272,29 +285,13 @@ def _journeys(ds: Dataset, lookback_s: int) -> ir.Table:
         touches = None
     by_day = dates_only(ds)
     if touches is None:
-        joined = conv.mutate(
-            session_id=ibis.null("string"),
-            ts=ibis.null("timestamp"),
-            channel=ibis.literal(NO_TOUCH),
-            campaign=ibis.null("string"),
-            market=ibis.null("string"),
-            weight=ibis.null("float64"),
-            touched=ibis.literal(False),
-        )
+        joined = _untouched(conv)
     else:
         touches = touches.mutate(touched=ibis.literal(True))
         # Touchpoints naming no conversion have no time or revenue: they are left out
         # here (and counted by the analyses).
         matched = conv.inner_join(touches, "conversion_id")
-        untouched = conv.anti_join(touches, "conversion_id").mutate(
-            session_id=ibis.null("string"),
-            ts=ibis.null("timestamp"),
-            channel=ibis.literal(NO_TOUCH),
-            campaign=ibis.null("string"),
-            market=ibis.null("string"),
-            weight=ibis.null("float64"),
-            touched=ibis.literal(False),
-        )
+        untouched = _untouched(conv.anti_join(touches, "conversion_id"))
         schema = matched.schema()
         joined = matched.union(
             untouched.select(**{c: untouched[c].cast(schema[c]) for c in matched.columns})
