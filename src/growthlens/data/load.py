@@ -883,7 +883,7 @@ class _Loader:
 
     def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
         model = TABLES[name]
-        n = validate.duplicate_count(table, model)
+        n, examples = validate.duplicates(table, model)
         if not n:
             return []
         by_key = validate.key_columns(table, model) is not None
@@ -905,7 +905,7 @@ class _Loader:
                 what=f"{what} {kept}",
                 what_one=f"{what_one} {kept}",
                 severity="info",
-                examples=validate.duplicate_examples(table, model),
+                examples=examples,
             )
         ]
 

@@ -321,19 +321,13 @@ def duplicate_candidates(table: ir.Table, model: TableModel) -> ir.Table:
     return table
 
 
-def duplicate_count(table: ir.Table, model: TableModel) -> int:
-    """Rows beyond the first of each duplicate group (key, or whole row without a key).
-
-    The load passes only the sessions of users who can hold a duplicate (see
-    growthlens.data.profile); any table works.
-    """
-    return _duplicate_count(duplicate_candidates(table, model), model)
-
-
 def duplicates(table: ir.Table, model: TableModel) -> tuple[int, tuple[dict[str, Any], ...]]:
-    """:func:`duplicate_count` and, when there are any, :func:`duplicate_examples`.
+    """Duplicate rows: how many, and a few examples with their number of copies.
 
-    The candidate rows are found once and stored while both read them.
+    Counted: rows beyond the first of each group (same key, or whole row without a
+    key); examples only when there are any. The candidate rows are found once and stored
+    while both questions read them. The load passes only the sessions of users who can
+    hold a duplicate (see growthlens.data.profile); any table works.
     """
     candidates = duplicate_candidates(table, model)
     if candidates is table:
@@ -342,11 +336,6 @@ def duplicates(table: ir.Table, model: TableModel) -> tuple[int, tuple[dict[str,
     with candidates.cache() as stored:
         n = _duplicate_count(stored, model)
         return n, (_duplicate_examples(stored, model) if n else ())
-
-
-def duplicate_examples(table: ir.Table, model: TableModel) -> tuple[dict[str, Any], ...]:
-    """A few rows that have a duplicate, with the number of copies (see duplicate_count)."""
-    return _duplicate_examples(duplicate_candidates(table, model), model)
 
 
 def _duplicate_count(table: ir.Table, model: TableModel) -> int:
