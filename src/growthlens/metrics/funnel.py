@@ -1,14 +1,16 @@
 """Funnel depth and counted chain per unit, in the engine (docs/metrics.md, "Funnels").
 
-The event log is first reduced to **marks**: one row per unit (user, or user and session)
-and distinct timestamp, with a flag per step ("a row matching step j is at this time") and
-the time's position ``idx`` in the unit's sequence of distinct times. No row matches two
-steps (the analysis checks), so steps at the same time always use different rows.
+Each event row gets a flag per step. No row matches two steps (the analysis checks), so
+steps at the same time always use different rows. Strict and unordered mode (and ordered
+mode with exclusions) first reduce the log to **marks**: one row per unit (user, or user
+and session) and distinct timestamp, with the flags ("a row matching step j is at this
+time") and the time's position ``idx`` in the unit's sequence of distinct times.
 
 - ``ordered``: from each step-1 time, the earliest chain is greedy — step j+1 at the first
-  time at or after step j's that has a step-(j+1) row (a window "next occurrence" per step),
-  within the window after step 1. Any later choice can only reach as far, so the greedy
-  chain has the start's depth and the earliest times.
+  time at or after step j's that has a step-(j+1) row (a window "next occurrence" per step,
+  over the step rows themselves with a range frame), within the window after step 1. Any
+  later choice can only reach as far, so the greedy chain has the start's depth and the
+  earliest times.
 - ``strict``: the marks hold every event of the unit; step j+1 must be at step j's time or
   at the unit's very next time (anything later has an event strictly between). From each
   start, the reachable (step, offset) states are a small boolean recursion over the next
