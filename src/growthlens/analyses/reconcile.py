@@ -570,7 +570,13 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                 "reconcile_outage",
                 f"Possible outage of {where} {when}: {o['missing']:,} of {has} "
                 f"{o['base']:,} rows of {'that day' if o['days'] == 1 else 'those days'} are "
-                f"missing in {where} (about {o['expected']:.1f} expected), "
+                f"missing in {where} ("
+                + (
+                    "on a usual day none are"
+                    if round(float(o["expected"]), 1) == 0
+                    else f"about {float(o['expected']):.1f} expected"
+                )
+                + "), "
                 f"{money(float(o['revenue']), cur)} of revenue.",
                 "error",
                 {
