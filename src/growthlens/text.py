@@ -53,6 +53,17 @@ def signed(value: float, digits: int = 2) -> str:
     return text.removeprefix("-") if float(text) == 0 else text.replace("-", "−")
 
 
+def credit(value: float) -> str:
+    """Attributed conversions in words: whole numbers without decimals, shares with one.
+
+    >>> credit(4815.0), credit(611.75), credit(0.04)
+    ('4,815', '611.8', '0.04')
+    """
+    if value == round(value):
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 0.1 else f"{value:.2g}"
+
+
 def share_text(value: float) -> str:
     """A share as a whole percentage (one decimal below 10%).
 

@@ -40,6 +40,7 @@ from growthlens.metrics.attribution import (
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.stats.markov import MarkovChain, MarkovResult, check_order
 from growthlens.text import count_of
+from growthlens.text import credit as credit_text
 
 GROUPS_MAX = 1000
 """Bootstrap resamples at most this many random groups of conversions (see the notes)."""
@@ -643,9 +644,10 @@ def _spread_finding(row: Mapping[Any, Any], p: Params) -> Finding:
     high_m = max(p.models, key=lambda m: values[m])
     return Finding(
         "model_dependent_credit",
-        f"{row['channel']} is credited with {values[low_m]:,.1f} conversions under "
-        f"{LABELS[low_m].lower()} and {values[high_m]:,.1f} under {LABELS[high_m].lower()}: "
-        f"a spread of {row['spread']:,.1f} between models, an uncertainty the bootstrap "
+        f"{row['channel']} is credited with {credit_text(values[low_m])} conversions under "
+        f"{LABELS[low_m].lower()} and {credit_text(values[high_m])} under "
+        f"{LABELS[high_m].lower()}: a spread of {credit_text(row['spread'])} between models, "
+        "an uncertainty the bootstrap "
         "intervals do not include: how the channel is judged depends on the model chosen.",
         "info",
         numbers={

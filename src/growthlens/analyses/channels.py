@@ -33,7 +33,7 @@ from growthlens.metrics.channels import (
     economics,
 )
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
-from growthlens.text import count_of, listing, money, natural_key, period_label
+from growthlens.text import count_of, credit, listing, money, natural_key, period_label
 
 SUMMARY: SummarySpec = {
     "model": ("text", "Attribution model of conversions, revenue, CPA and ROAS"),
@@ -303,7 +303,8 @@ def _headline(e: Economics, currency: str, p: Params) -> list[Finding]:
     parts = [f"{count_of(int(total['sessions']), 'session')} from {count_of(len(values), by)}"]
     if e.has_conversions:
         parts.append(
-            f"{total['conversions']:,.1f} conversions and {money(total['revenue'], currency)} "
+            f"{credit(float(total['conversions']))} conversions and "
+            f"{money(total['revenue'], currency)} "
             f"of revenue ({e.model.replace('_', ' ')} attribution)"
         )
     if not math.isnan(total["cost"]):
