@@ -692,7 +692,7 @@ def _data_findings(c: JourneyCounts, p: Params) -> list[Finding]:
         out.append(
             Finding(
                 "sessions_after_conversion",
-                f"{count_of(c.after_touches, 'touch')} of the touchpoints table "
+                f"{count_of(c.after_touches, 'touch', 'touches')} of the touchpoints table "
                 f"{'lies' if c.after_touches == 1 else 'lie'} after the conversion they are "
                 f"credited to ({count_of(c.after_conversions, 'conversion')}); kept as given.",
                 "warning",
@@ -714,8 +714,8 @@ def _data_findings(c: JourneyCounts, p: Params) -> list[Finding]:
         out.append(
             Finding(
                 "touch_without_channel",
-                f"{count_of(c.unknown_channel, 'touch')} without a channel (no source, or "
-                "a session id found in no session): credited to (unknown).",
+                f"{count_of(c.unknown_channel, 'touch', 'touches')} without a channel (no "
+                "source, or a session id found in no session): credited to (unknown).",
                 "warning",
                 numbers={"touches": c.unknown_channel},
             )
