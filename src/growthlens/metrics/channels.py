@@ -43,6 +43,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.data.tables.costs import campaign_sources
 from growthlens.derive.acquisition import first_touch, session_dimensions
 from growthlens.derive.journeys import NO_TOUCH
 from growthlens.derive.periods import UNKNOWN, Period, dimension, period_start
@@ -349,18 +350,16 @@ def _with_dimension(ds: Dataset, credit: ir.Table, column: str) -> ir.Table:
 
 
 def _campaign_channels(sessions: ir.Table) -> ir.Table:
-    """``_campaign`` → ``_channel``: the most frequent source of the campaign's sessions.
+    """``_campaign`` → ``_channel``: the source the load gives the campaign's cost rows.
 
-    Ties → the smallest source as text; a known source wins over an unknown one.
+    That is ``campaign_sources`` (the most frequent, ties → the smallest as text); a
+    campaign whose sessions have no source at all is ``(unknown)``.
     """
     known = sessions.filter(sessions.campaign.notnull())
-    counts = known.group_by(
-        _campaign=known.campaign.cast("string"), _source=known.source.cast("string")
-    ).aggregate(_n=known.count())
-    order = [counts._source.isnull(), ibis.desc(counts._n), counts._source]
-    ranked = counts.mutate(_rn=ibis.row_number().over(group_by="_campaign", order_by=order))
-    best = ranked.filter(ranked._rn == 0)
-    return best.select(best._campaign, _channel=dimension(best._source))
+    campaigns = known.select(_campaign=known.campaign.cast("string")).distinct()
+    sources = campaign_sources(sessions)
+    joined = campaigns.left_join(sources, campaigns._campaign == sources.fill_campaign)
+    return joined.select("_campaign", _channel=dimension(joined.fill_source))
 
 
 def _cost_key(ds: Dataset, costs: ir.Table, view: _View, split: CostSplit) -> ir.Table:
