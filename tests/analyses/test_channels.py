@@ -15,6 +15,7 @@ import pytest
 
 import growthlens as gl
 from growthlens.analyses.channels import CHANNELS, channels
+from growthlens.analyses.consistency import consistency
 from growthlens.data.dataset import Dataset
 from growthlens.demo.challenge import write_challenge_db
 from growthlens.errors import ConfigError
@@ -44,7 +45,8 @@ def test_channel_result(ds: Dataset) -> None:
     assert s["cpc"] == pytest.approx(62 / 13) and s["ctr"] == pytest.approx(13 / 260)
     assert s["values"] == 4  # ads, seo, social, tv; not the rows in parentheses
     assert s["cost_without_sessions"] == pytest.approx(7.0)
-    assert s["unmatched_cost_rows"] == 3 and s["idle_days"] == 2
+    # c2 paid 8 on 01-04 with no c2 session; c9 (no session at all) is not counted again.
+    assert s["unmatched_cost_rows"] == 1 and s["idle_days"] == 1
     assert s["campaigns_without_cost"] == 1
     # The totals row, and channel cost adding up to it.
     totals = r.tables["totals"]
@@ -76,8 +78,15 @@ def test_channel_findings(ds: Dataset) -> None:
     assert "tv" in f["cpa_undefined"].text and "seo" not in f["cpa_undefined"].text
     # ROAS: revenue without cost: seo, (unknown), (no touch).
     assert f["roas_undefined"].numbers == {"rows": 3}
-    assert f["cost_rows_without_session"].numbers == {"rows": 3, "cost": 15.0}
-    assert f["cost_days_without_traffic"].numbers == {"days": 2, "cost": 15.0}
+    # One finding for the paid rows on days without a session of their campaign.
+    assert "cost_rows_without_session" not in f
+    assert f["cost_days_without_traffic"].numbers == {
+        "rows": 1,
+        "days": 1,
+        "cost": 8.0,
+        "campaigns": 1,
+    }
+    assert "c2" in f["cost_days_without_traffic"].text
     assert f["campaigns_without_cost"].numbers == {"campaigns": 1, "sessions": 1}
     assert f["channel_totals"].numbers["cost"] == pytest.approx(62.0)
     assert "roas_model_spread" in f
@@ -189,12 +198,19 @@ def test_company_x_planted_cost_checks(tmp_path: Path) -> None:
     free = planted["session_campaigns_without_cost"]
     assert r.tables["campaigns_without_cost"]["campaign"].tolist() == free["ids"]
     assert int(r.tables["campaigns_without_cost"]["sessions"].sum()) == free["sessions"]
-    # Rows with no session that day: those of campaigns with sessions, plus every row of
-    # the campaigns without any.
+    # Paid rows with no session that day: only those of campaigns with sessions (the
+    # campaigns without any are their own finding).
     day = planted["rows_without_session_that_day"]
-    f = _codes(r)["cost_rows_without_session"].numbers
-    assert f["rows"] == day["rows"] + lost["rows"]
-    assert f["cost"] == pytest.approx(day["cost"] + lost["cost"])
+    f = _codes(r)["cost_days_without_traffic"].numbers
+    assert f["rows"] == day["rows"]
+    assert f["cost"] == pytest.approx(day["cost"])
+    # gl.consistency reads the same computation: the same counts.
+    c = consistency(ds).table.set_index("check")
+    assert c.loc["campaigns_without_sessions", "found"] == len(lost["ids"])
+    assert c.loc["campaigns_without_sessions", "amount"] == pytest.approx(lost["cost"])
+    assert c.loc["campaigns_without_cost", "found"] == len(free["ids"])
+    assert c.loc["cost_days_without_sessions", "found"] == day["rows"]
+    assert c.loc["cost_days_without_sessions", "amount"] == pytest.approx(day["cost"])
     # Cost adds up, and so do the sessions per channel.
     assert r.table["cost"].sum() == pytest.approx(planted["cost"])
     assert r.summary.values_dict()["clicks"] == planted["clicks"]

@@ -12,6 +12,7 @@ import pytest
 import growthlens as gl
 from growthlens.analyses.consistency import consistency, market_ratios
 from growthlens.analyses.registry import REGISTRY
+from tests.metrics.test_channels import _campaign_case
 
 WINDOW = ("2024-01-01", "2024-01-31")
 
@@ -113,6 +114,21 @@ def test_a_clean_case_has_no_findings() -> None:
     r = consistency(_load(sessions=SESSIONS, orders=orders, touchpoints=touch, costs=costs))
     assert r.findings == ()
     assert len(r.table) == 8 and (r.table["found"] == 0).all()
+
+
+def test_campaign_checks_count_spend_once() -> None:
+    """The case of tests/metrics/test_channels.py (numbers there): cost 0 is no spend, and
+    a campaign with no session at all is one finding, not also one per cost day."""
+    t = consistency(_campaign_case()).table.set_index("check")
+    got = t.loc[
+        ["campaigns_without_sessions", "campaigns_without_cost", "cost_days_without_sessions"],
+        ["found", "checked", "amount", "examples"],
+    ]
+    assert got.values.tolist() == [
+        [1, 3, 5.0, "w"],
+        [2, 4, 0.0, "y, z"],
+        [3, 5, 11.0, "2024-01-02 a, 2024-01-05 a"],
+    ]
 
 
 def test_touches_compared_by_day_when_conversions_carry_dates() -> None:

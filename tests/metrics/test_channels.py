@@ -27,12 +27,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import growthlens as gl
 from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError
+from growthlens.metrics.campaign_costs import campaign_costs
 from growthlens.metrics.channels import NO_SESSIONS, economics
 from tests.oracle import channels as oracle
 
@@ -374,19 +376,136 @@ def test_market_view_with_market_costs() -> None:
 def test_cost_checks_by_hand(ds: Dataset) -> None:
     checks = economics(ds, by="channel", period=None, model="linear").checks
     assert checks.available
-    # c2 on 01-04 and 01-06 and c9 on 01-05 have no session of their campaign that day.
-    assert checks.unmatched_rows == 3
-    assert checks.unmatched_cost == pytest.approx(15.0)
-    # The 01-06 row has no cost: not an idle day.
-    assert checks.idle_days == 2
-    assert checks.idle_cost == pytest.approx(15.0)
-    unmatched = checks.unmatched.set_index("campaign")
-    assert unmatched.loc["c2", "rows"] == 2 and unmatched.loc["c2", "days"] == 1
-    assert unmatched.loc["c9", "cost"] == pytest.approx(7.0)
+    # Paid (cost > 0): c1 ×2, c2 ×2 (its 01-06 row costs 0), c9 ×1; sessions: c1, c2, c3.
+    assert (checks.paid_campaigns, checks.session_campaigns, checks.paid_rows) == (3, 3, 4)
+    # Only c2 on 01-04 is paid on a day without a session of its campaign: c2's 01-06 row
+    # is no spend, and c9 (no session at all) is a campaign without sessions instead.
+    assert (checks.idle_rows, checks.idle_days, checks.idle_cost) == (1, 1, 8.0)
+    assert checks.idle.to_dict("records") == [
+        {
+            "campaign": "c2",
+            "rows": 1,
+            "days": 1,
+            "cost": 8.0,
+            "first_date": pd.Timestamp("2024-01-04"),
+            "last_date": pd.Timestamp("2024-01-04"),
+        }
+    ]
+    assert checks.idle_examples == ("2024-01-04 c2",)
     assert checks.without_sessions.to_dict("records") == [
         {"campaign": "c9", "rows": 1, "cost": 7.0}
     ]
-    assert checks.without_cost.to_dict("records") == [{"campaign": "c3", "sessions": 1}]
+    assert checks.without_cost.to_dict("records") == [
+        {"campaign": "c3", "sessions": 1, "cost_rows": 0}
+    ]
+
+
+def _campaign_case() -> Dataset:
+    """Costs against sessions by campaign, one planted case a row (numbers in the test)."""
+    sessions = pd.DataFrame(
+        [
+            ("s1", "u1", "2024-01-01 09:00", "a"),
+            ("s2", "u2", "2024-01-01 18:00", "a"),
+            ("s3", "u1", "2024-01-03 09:00", "a"),
+            ("s4", "u3", "2024-01-02 09:00", "b"),
+            ("s5", "u3", "2024-01-02 10:00", "z"),  # z: only cost rows of 0
+            ("s6", "u4", "2024-01-01 10:00", "y"),  # y: no cost row at all
+            ("s7", "u4", "2024-01-02 10:00", "y"),
+            ("s8", "u5", "2024-01-05 10:00", None),
+        ],
+        columns=["session_id", "user_id", "start_ts", "campaign"],
+    ).assign(source="ads", start_ts=lambda f: pd.to_datetime(f["start_ts"]))
+    costs = pd.DataFrame(
+        [
+            ("2024-01-01", "ads", "a", 4.0),  # a session of a that day
+            ("2024-01-02", "ads", "a", 3.0),  # idle
+            ("2024-01-02", "ads2", "a", 2.0),  # idle, the same campaign-day
+            ("2024-01-04", "ads", "a", 0.0),  # no session, but no spend either
+            ("2024-01-05", "ads", "a", 6.0),  # idle
+            ("2024-01-02", "ads", "b", 1.0),
+            ("2024-01-01", "ads", "z", 0.0),
+            ("2024-01-02", "ads", "z", 0.0),
+            ("2024-01-01", "ads", "q", 0.0),  # no session and no spend: no finding
+            ("2024-01-03", "ads", "w", 5.0),  # w: spend, no session at all
+            ("2024-01-04", "ads", "w", 0.0),
+            ("2024-01-05", "ads", None, 9.0),  # no campaign: not checked
+        ],
+        columns=["date", "source", "campaign", "cost"],
+    )
+    return gl.load(sessions=sessions, costs=costs, window=("2024-01-01", "2024-01-31"))
+
+
+def test_cost_checks_count_spend_once() -> None:
+    checks = campaign_costs(_campaign_case(), examples=1)
+    assert (checks.paid_campaigns, checks.session_campaigns) == (3, 4)  # a b w; a b y z
+    assert checks.paid_rows == 5  # a ×4, b ×1
+    # a: 3 + 2 on 01-02 (one campaign-day) and 6 on 01-05.
+    assert (checks.idle_rows, checks.idle_days, checks.idle_cost) == (3, 2, 11.0)
+    idle = checks.idle.to_dict("records")
+    assert idle == [
+        {
+            "campaign": "a",
+            "rows": 3,
+            "days": 2,
+            "cost": 11.0,
+            "first_date": pd.Timestamp("2024-01-02"),
+            "last_date": pd.Timestamp("2024-01-05"),
+        }
+    ]
+    assert checks.idle_examples == ("2024-01-02 a",)
+    assert checks.without_sessions.to_dict("records") == [{"campaign": "w", "rows": 1, "cost": 5.0}]
+    assert checks.without_cost.to_dict("records") == [
+        {"campaign": "y", "sessions": 2, "cost_rows": 0},
+        {"campaign": "z", "sessions": 1, "cost_rows": 2},
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cost_checks_match_a_pandas_count(seed: int) -> None:
+    """Random campaigns, days and costs (0 a third of the time) against a direct count."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    sessions = pd.DataFrame(
+        {
+            "session_id": [f"s{i}" for i in range(n)],
+            "user_id": rng.integers(0, 20, n).astype(str),
+            "start_ts": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 10 * 24, n), unit="h"),
+            "source": "ads",
+            "campaign": rng.choice(["c0", "c1", "c2", "c3", "c4", "c5"], n),
+        }
+    )
+    costs = pd.DataFrame(
+        [
+            (f"2024-01-{d:02d}", src, f"c{k}", float(rng.choice([0.0, 2.5, 4.0])))
+            for d in range(1, 11)
+            for k in range(3, 9)
+            for src in ("ads", "ads2")
+            if rng.random() < 0.5
+        ],
+        columns=["date", "source", "campaign", "cost"],
+    )
+    ds = gl.load(sessions=sessions, costs=costs, window=("2024-01-01", "2024-01-31"))
+    got = campaign_costs(ds, examples=3)
+    seen = set(sessions["campaign"])
+    days = set(zip(sessions["start_ts"].dt.strftime("%Y-%m-%d"), sessions["campaign"], strict=True))
+    paid = costs[costs["cost"] > 0]
+    lost = paid[~paid["campaign"].isin(seen)]
+    kept = paid[paid["campaign"].isin(seen)]
+    idle = kept[[(d, c) not in days for d, c in zip(kept["date"], kept["campaign"], strict=True)]]
+    free = sorted(seen - set(paid["campaign"]))
+    assert got.paid_rows == len(kept)
+    assert got.idle_rows == len(idle) and got.idle_cost == pytest.approx(idle["cost"].sum())
+    assert got.idle_days == len(idle[["date", "campaign"]].drop_duplicates())
+    pairs = sorted({f"{d} {c}" for d, c in zip(idle["date"], idle["campaign"], strict=True)})
+    assert got.idle_examples == tuple(pairs[:3])
+    per = lost.groupby("campaign")["cost"].agg(["size", "sum"])
+    assert got.without_sessions.set_index("campaign")["rows"].to_dict() == per["size"].to_dict()
+    assert got.without_sessions["cost"].sum() == pytest.approx(lost["cost"].sum())
+    assert sorted(got.without_cost["campaign"]) == free
+    assert got.without_cost["sessions"].sum() == sessions["campaign"].isin(free).sum()
+    assert got.paid_campaigns == paid["campaign"].nunique()
+    assert got.session_campaigns == len(seen)
 
 
 def test_no_costs_no_orders() -> None:
@@ -513,4 +632,7 @@ def test_same_on_spark(by: str, period: str | None, spark_backend: Any) -> None:
     )
     for a, b in ((duck.rows, spark.rows), (duck.total, spark.total)):
         pd.testing.assert_frame_equal(a, b, check_dtype=False)
-    pd.testing.assert_frame_equal(duck.checks.unmatched, spark.checks.unmatched, check_dtype=False)
+    a, b = duck.checks, spark.checks
+    for frame in ("idle", "without_sessions", "without_cost"):
+        pd.testing.assert_frame_equal(getattr(a, frame), getattr(b, frame), check_dtype=False)
+    assert a.idle_examples == b.idle_examples and a.paid_rows == b.paid_rows

@@ -24,10 +24,10 @@ from growthlens.derive.journeys import NO_TOUCH
 from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
 from growthlens.metrics.attribution import MODELS, check_given, check_model
+from growthlens.metrics.campaign_costs import CampaignCosts
 from growthlens.metrics.channels import (
     NO_SESSIONS,
     SPECIAL,
-    CostChecks,
     Economics,
     check_view,
     economics,
@@ -51,9 +51,12 @@ SUMMARY: SummarySpec = {
     "cpa": ("money", "Cost per attributed conversion (CPA)"),
     "roas": ("ratio", "Return on ad spend (ROAS = revenue ÷ cost)"),
     "cost_without_sessions": ("money", "Cost of campaigns no session has"),
-    "unmatched_cost_rows": ("count", "Cost rows with no session of their campaign that day"),
-    "idle_days": ("count", "Campaign-days with cost and no traffic"),
-    "campaigns_without_cost": ("count", "Session campaigns with no cost at all"),
+    "unmatched_cost_rows": (
+        "count",
+        "Cost rows (cost > 0) of campaigns with sessions on a day with none of theirs",
+    ),
+    "idle_days": ("count", "Campaign-days with cost and no session of the campaign"),
+    "campaigns_without_cost": ("count", "Session campaigns with no cost (none, or 0 in all)"),
 }
 
 TOP = 10
@@ -221,7 +224,7 @@ def _explain(computed: tuple[Economics, str], p: Params) -> Result:
         **{k: _plain(total[k]) for k in ("cost", "clicks", "impressions")},
         **{k: _plain(total[k]) for k in ("cpc", "cpm", "ctr", "cpa", "roas")},
         "cost_without_sessions": float(checks.without_sessions["cost"].sum()),
-        "unmatched_cost_rows": checks.unmatched_rows,
+        "unmatched_cost_rows": checks.idle_rows,
         "idle_days": checks.idle_days,
         "campaigns_without_cost": len(checks.without_cost),
     }
@@ -245,7 +248,7 @@ def _explain(computed: tuple[Economics, str], p: Params) -> Result:
         tables["trend"] = _trend_table(e)
         figures.extend(_trend_figures(e, currency))
     if checks.available:
-        tables["unmatched_costs"] = checks.unmatched
+        tables["unmatched_costs"] = checks.idle
         tables["campaigns_without_sessions"] = checks.without_sessions
         tables["campaigns_without_cost"] = checks.without_cost
     noun = by.replace("_", " ")
@@ -462,44 +465,44 @@ def _undefined(e: Economics) -> list[Finding]:
     return out
 
 
-def _cost_findings(checks: CostChecks, currency: str) -> list[Finding]:
+def _cost_findings(checks: CampaignCosts, currency: str) -> list[Finding]:
+    """The day and no-cost checks (campaigns without sessions: :func:`_special_rows`)."""
     if not checks.available:
         return []
     out: list[Finding] = []
-    if checks.unmatched_rows:
-        names = checks.unmatched["campaign"].astype(str).tolist()
-        out.append(
-            Finding(
-                "cost_rows_without_session",
-                f"{count_of(checks.unmatched_rows, 'cost row')} "
-                f"({money(checks.unmatched_cost, currency)}) "
-                f"{'names' if checks.unmatched_rows == 1 else 'name'} a campaign with no session "
-                f"of it that day ({count_of(len(names), 'campaign')}: {listing(names)}).",
-                "warning",
-                {"rows": checks.unmatched_rows, "cost": checks.unmatched_cost},
-            )
-        )
-    if checks.idle_days:
+    if checks.idle_rows:
+        names = checks.idle["campaign"].astype(str).tolist()
         out.append(
             Finding(
                 "cost_days_without_traffic",
-                f"{count_of(checks.idle_days, 'campaign-day')} had cost "
-                f"({money(checks.idle_cost, currency)}) and no session of that campaign: a "
-                "paused campaign still billed, or traffic that is not tracked.",
+                f"{count_of(checks.idle_rows, 'cost row')} "
+                f"({money(checks.idle_cost, currency)}) of "
+                f"{count_of(len(names), 'campaign')} with sessions "
+                f"({listing(names)}) fall on {count_of(checks.idle_days, 'campaign-day')} "
+                "with no session of the campaign: a paused campaign still billed, or traffic "
+                "that is not tracked.",
                 "warning",
-                {"days": checks.idle_days, "cost": checks.idle_cost},
+                {
+                    "rows": checks.idle_rows,
+                    "days": checks.idle_days,
+                    "cost": checks.idle_cost,
+                    "campaigns": len(names),
+                },
             )
         )
     free = checks.without_cost
     if len(free):
         names = free["campaign"].astype(str).tolist()
         sessions = int(free["sessions"].sum())
+        zero = int((free["cost_rows"] > 0).sum())
+        some = f" ({zero} of them only with cost rows of 0)" if zero else ""
+        verb = "has" if len(free) == 1 else "have"
         out.append(
             Finding(
                 "campaigns_without_cost",
                 f"{count_of(len(free), 'session campaign')} ({count_of(sessions, 'session')}) "
-                f"have no cost row at all: {listing(names)}. Their CPA and ROAS in the campaign "
-                "view are undefined; is their spend missing from the cost export?",
+                f"{verb} no cost{some}: {listing(names)}. Their ROAS in the campaign view "
+                "is undefined; is their spend missing from the cost export?",
                 "warning",
                 {"campaigns": len(free), "sessions": sessions},
             )

@@ -94,11 +94,14 @@ CHECKS: tuple[tuple[str, str, Callable[[Dataset], Check | None]], ...] = (
         "conversions_reference",
         lambda ds: checks.zero_revenue(ds, "conversions_reference"),
     ),
-    ("campaigns_without_sessions", "costs", checks.campaigns_without_sessions),
-    ("campaigns_without_cost", "sessions", checks.campaigns_without_cost),
-    ("cost_days_without_sessions", "costs", checks.cost_days_without_sessions),
 )
 """Check name, the table it is about, and its engine function."""
+CAMPAIGN_TABLES = {
+    "campaigns_without_sessions": "costs",
+    "campaigns_without_cost": "sessions",
+    "cost_days_without_sessions": "costs",
+}
+"""The campaign checks (computed together: checks.campaign_checks) and their table."""
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
@@ -107,6 +110,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         found = run(ds)
         if found is not None:
             results[name] = found
+    results.update(checks.campaign_checks(ds) or {})
     return Frames(results, checks.market_medians(ds))
 
 
@@ -141,7 +145,7 @@ def market_ratios(markets: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table(frames: Frames) -> pd.DataFrame:
-    tables = {name: table for name, table, _ in CHECKS}
+    tables = {name: table for name, table, _ in CHECKS} | CAMPAIGN_TABLES
     rows = [
         {
             "check": name,

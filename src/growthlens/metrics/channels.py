@@ -51,6 +51,7 @@ from growthlens.derive.periods import dates as _dates
 from growthlens.engine import capabilities
 from growthlens.errors import ConfigError
 from growthlens.metrics.attribution import check_model, touch_credit
+from growthlens.metrics.campaign_costs import CampaignCosts, campaign_costs
 from growthlens.metrics.fetch import fetch
 from growthlens.text import natural_key
 
@@ -68,35 +69,6 @@ RATIOS = ("cpc", "cpm", "ctr", "cpa", "roas")
 CostSplit = Literal["channel", "column", "none", "absent"]
 """How costs reach the rows: by the campaign's channel (channel view), by the costs'
 column of the view's name, not at all (the costs lack that column), or no costs table."""
-
-
-@dataclass(frozen=True)
-class CostChecks:
-    """How cost rows and sessions meet by campaign (both tables need a campaign column).
-
-    Attributes:
-        available: costs and sessions both have a campaign column (else all zeros/empty).
-        unmatched_rows: cost rows with a campaign and no session of that campaign that day.
-        unmatched_cost: their cost.
-        idle_days: (campaign, date) pairs with cost > 0 and no session of that campaign
-            that day (a paused or untracked campaign still paid for).
-        idle_cost: the cost of those days.
-        unmatched: per campaign: ``campaign``, ``rows``, ``days`` (of those idle days),
-            ``cost``, ``first_date``, ``last_date``; largest cost first.
-        without_sessions: campaigns with cost rows and no session at all: ``campaign``,
-            ``rows``, ``cost``; largest cost first.
-        without_cost: session campaigns with no cost row at all: ``campaign``,
-            ``sessions``; most sessions first.
-    """
-
-    available: bool
-    unmatched_rows: int
-    unmatched_cost: float
-    idle_days: int
-    idle_cost: float
-    unmatched: pd.DataFrame
-    without_sessions: pd.DataFrame
-    without_cost: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -119,7 +91,7 @@ class Economics:
         has_conversions: attribution ran (the dataset has orders).
         has_clicks: the costs have a clicks column.
         has_impressions: the costs have an impressions column.
-        checks: campaign checks of the cost rows.
+        checks: the campaign checks of the costs (growthlens.metrics.campaign_costs).
     """
 
     by: str
@@ -136,7 +108,7 @@ class Economics:
     has_conversions: bool
     has_clicks: bool
     has_impressions: bool
-    checks: CostChecks
+    checks: CampaignCosts
 
 
 def check_view(ds: Dataset, by: str) -> str:
@@ -257,7 +229,7 @@ def economics(
         has_conversions=has_conversions,
         has_clicks=has_clicks,
         has_impressions=has_impressions,
-        checks=cost_checks(ds),
+        checks=campaign_costs(ds),
     )
 
 
@@ -487,85 +459,3 @@ def _kept(table: ir.Table, eager: bool) -> Iterator[ir.Table]:
         return
     with table.cache() as cached:
         yield cached
-
-
-def cost_checks(ds: Dataset) -> CostChecks:
-    """Cost rows against sessions by campaign and day (see :class:`CostChecks`).
-
-    A cost row matches when a session of its campaign starts on its date. Needs a
-    campaign column in both tables; otherwise nothing can be checked (``available`` False).
-    """
-    empty = CostChecks(
-        False,
-        0,
-        0.0,
-        0,
-        0.0,
-        pd.DataFrame(columns=["campaign", "rows", "days", "cost", "first_date", "last_date"]),
-        pd.DataFrame(columns=["campaign", "rows", "cost"]),
-        pd.DataFrame(columns=["campaign", "sessions"]),
-    )
-    if not ds.has("costs", "sessions"):
-        return empty
-    costs, sessions = ds.table("costs"), ds.table("sessions")
-    if "campaign" not in costs.columns or "campaign" not in sessions.columns:
-        return empty
-    c = costs.filter(costs.campaign.notnull())
-    c = c.select(date=c.date, campaign=c.campaign.cast("string"), cost=c.cost)
-    s = sessions.filter(sessions.campaign.notnull())
-    s = s.select(_date=s.start_ts.date(), _campaign=s.campaign.cast("string"))
-    days = s.distinct()
-    unmatched = c.anti_join(days, [c.date == days._date, c.campaign == days._campaign])
-    paid = unmatched.cost > 0
-    per = (
-        unmatched.group_by("campaign")
-        .aggregate(
-            rows=unmatched.count(),
-            days=unmatched.date.nunique(where=paid),
-            cost=unmatched.cost.sum(),
-            first_date=unmatched.date.min(),
-            last_date=unmatched.date.max(),
-        )
-        .pipe(fetch)
-    )
-    # Idle days: distinct (campaign, date) with cost > 0 and no session that day.
-    idle = (
-        unmatched.filter(paid)
-        .group_by(["campaign", "date"])
-        .aggregate(cost=unmatched.cost.sum())
-        .aggregate(days=ibis._.count(), cost=ibis._.cost.sum())
-        .pipe(fetch)
-    )
-    campaigns = s.select(campaign=s._campaign).distinct()
-    lost = c.anti_join(campaigns, c.campaign == campaigns.campaign)
-    without_sessions = (
-        lost.group_by("campaign").aggregate(rows=lost.count(), cost=lost.cost.sum()).pipe(fetch)
-    )
-    paid_campaigns = c.select(_paid=c.campaign).distinct()
-    free = s.anti_join(paid_campaigns, s._campaign == paid_campaigns._paid)
-    without_cost = (
-        free.group_by(campaign=free._campaign).aggregate(sessions=free.count()).pipe(fetch)
-    )
-    for frame in (per, without_sessions):
-        frame["cost"] = frame["cost"].astype(float)
-    for col in ("first_date", "last_date"):
-        per[col] = _dates(per[col])
-    return CostChecks(
-        available=True,
-        unmatched_rows=int(per["rows"].sum()),
-        unmatched_cost=float(per["cost"].sum()),
-        idle_days=int(idle["days"].iloc[0]),
-        idle_cost=float(idle["cost"].fillna(0).iloc[0]),
-        unmatched=_by_size(per, "cost"),
-        without_sessions=_by_size(without_sessions, "cost"),
-        without_cost=_by_size(without_cost, "sessions"),
-    )
-
-
-def _by_size(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Largest ``column`` first, then the campaign in natural order."""
-    order = sorted(
-        range(len(frame)),
-        key=lambda i: (-float(frame[column].iloc[i]), natural_key(frame["campaign"].iloc[i])),
-    )
-    return frame.iloc[order].reset_index(drop=True)

@@ -9,8 +9,8 @@ table or column it needs is absent (the check does not apply; that is not a find
 - :func:`cost_without_clicks`, :func:`impressions_below_clicks`: impossible cost rows;
 - :func:`zero_revenue`: zero-revenue rows of orders or conversions_reference;
 - :func:`market_medians`: median revenue per market (the rule is the analysis');
-- :func:`campaigns_without_sessions`, :func:`campaigns_without_cost`,
-  :func:`cost_days_without_sessions`: costs and sessions that do not meet by campaign.
+- :func:`campaign_checks`: costs and sessions that do not meet by campaign (three checks
+  from growthlens.metrics.campaign_costs, the computation ``gl.channels`` reads too).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
+from growthlens.metrics.campaign_costs import campaign_costs
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.reconcile import has_time_of_day
 
@@ -220,77 +221,50 @@ def market_medians(ds: Dataset) -> pd.DataFrame | None:
     return fetch(per.order_by("market"))
 
 
-def _campaigns(ds: Dataset) -> tuple[ir.Table, ir.Table] | None:
-    if not _has(ds, "costs", "campaign") or not _has(ds, "sessions", "campaign"):
-        return None
-    c, s = ds.table("costs"), ds.table("sessions")
-    costs = c.filter(c.campaign.notnull()).select(
-        camp=c.campaign.cast("string"), date=c.date, cost=c.cost
-    )
-    sessions = s.filter(s.campaign.notnull()).select(
-        camp=s.campaign.cast("string"), date=s.start_ts.date()
-    )
-    return costs, sessions
+def campaign_checks(ds: Dataset) -> dict[str, Check] | None:
+    """Costs and sessions that do not meet by campaign: three checks by name.
 
+    All three come from one :func:`growthlens.metrics.campaign_costs.campaign_costs`
+    (its module has the definitions; ``gl.channels`` reads the same computation):
 
-def campaigns_without_sessions(ds: Dataset) -> Check | None:
-    """Campaigns with cost > 0 and no session at all: ``rows`` campaigns, ``amount`` cost."""
-    both = _campaigns(ds)
-    if both is None:
-        return None
-    costs, sessions = both
-    per = costs.group_by("camp").aggregate(cost=costs.cost.sum())
-    paid = per.filter(per.cost > 0)
-    seen = sessions.select(_seen=sessions.camp).distinct()
-    bad = paid.anti_join(seen, paid.camp == seen._seen)
-    row = _row(bad.aggregate(n=bad.count(), cost=bad.cost.sum()))
-    return Check(
-        rows=int(row["n"]),
-        checked=int(_row(paid.aggregate(n=paid.count()))["n"]),
-        amount=float(row["cost"]),
-        examples=_first(bad, "camp"),
-    )
+    - ``campaigns_without_sessions``: ``rows`` paid campaigns (a cost row with cost > 0)
+      that no session has, of ``checked`` paid campaigns; ``amount`` their cost;
+    - ``campaigns_without_cost``: ``rows`` session campaigns without a cost row of cost > 0
+      (none, or cost 0 in all), of ``checked`` session campaigns; ``extra["sessions"]``
+      their sessions;
+    - ``cost_days_without_sessions``: ``rows`` paid cost rows of campaigns that have
+      sessions, on a day with no session of theirs, of ``checked`` such paid rows;
+      ``amount`` their cost; examples ``date campaign``. A campaign with no session at
+      all is the first check's, not counted again here.
 
-
-def campaigns_without_cost(ds: Dataset) -> Check | None:
-    """Campaigns of sessions with no cost (no cost row, or cost 0 in all).
-
-    ``rows``: campaigns; ``extra["sessions"]``: their sessions.
+    None when costs or sessions lack a campaign column (the checks do not apply).
     """
-    both = _campaigns(ds)
-    if both is None:
+    cc = campaign_costs(ds, examples=EXAMPLES)
+    if not cc.available:
         return None
-    costs, sessions = both
-    per = sessions.group_by("camp").aggregate(n=sessions.count())
-    paid = costs.filter(costs.cost > 0).select(_paid=costs.camp).distinct()
-    bad = per.anti_join(paid, per.camp == paid._paid)
-    row = _row(bad.aggregate(n=bad.count(), sessions=bad.n.sum()))
-    return Check(
-        rows=int(row["n"]),
-        checked=int(_row(per.aggregate(n=per.count()))["n"]),
-        extra={"sessions": float(row["sessions"])},
-        examples=_first(bad, "camp"),
-    )
+    lost, free = cc.without_sessions, cc.without_cost
+    return {
+        "campaigns_without_sessions": Check(
+            rows=len(lost),
+            checked=cc.paid_campaigns,
+            amount=float(lost["cost"].sum()),
+            examples=_names(lost),
+        ),
+        "campaigns_without_cost": Check(
+            rows=len(free),
+            checked=cc.session_campaigns,
+            extra={"sessions": float(free["sessions"].sum())},
+            examples=_names(free),
+        ),
+        "cost_days_without_sessions": Check(
+            rows=cc.idle_rows,
+            checked=cc.paid_rows,
+            amount=cc.idle_cost,
+            examples=cc.idle_examples,
+        ),
+    }
 
 
-def cost_days_without_sessions(ds: Dataset) -> Check | None:
-    """Cost rows (cost > 0) of campaigns that have sessions, on a day with none of theirs.
-
-    Campaigns with no session at all are :func:`campaigns_without_sessions`'s, not
-    counted again. ``rows``: cost rows; ``amount``: their cost; examples ``date campaign``.
-    """
-    both = _campaigns(ds)
-    if both is None:
-        return None
-    costs, sessions = both
-    days = sessions.select(_c=sessions.camp, _d=sessions.date).distinct()
-    camps = sessions.select(_k=sessions.camp).distinct()
-    paid = costs.filter(costs.cost > 0).semi_join(camps, costs.camp == camps._k)
-    bad = paid.anti_join(days, (paid.camp == days._c) & (paid.date == days._d))
-    row = _row(bad.aggregate(n=bad.count(), cost=bad.cost.sum()))
-    return Check(
-        rows=int(row["n"]),
-        checked=int(_row(paid.aggregate(n=paid.count()))["n"]),
-        amount=float(row["cost"]),
-        examples=_first(bad.mutate(_x=bad.date.cast("string") + " " + bad.camp), "_x"),
-    )
+def _names(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The first campaigns of a small per-campaign table, in text order."""
+    return tuple(sorted(str(c) for c in frame["campaign"])[:EXAMPLES])
