@@ -237,3 +237,64 @@ def test_check_shows_tracking_findings_of_the_events(
     ).to_csv(fine, index=False)
     assert main(["check", "--events", str(fine)]) == 0
     assert "Tracking anomalies" in capsys.readouterr().out
+
+
+def test_demo_case_shop_writes_the_folder_and_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo --case shop` writes the case's folder; `report <folder>` and
+    `report --demo --case shop` both report the A/B test and the campaign."""
+    # Registers the two analyses for the report until growthlens.analyses imports them.
+    import growthlens.analyses.ab_test
+    import growthlens.analyses.campaign_effect  # noqa: F401
+
+    folder = tmp_path / "shop"
+    assert (
+        main(["demo", "--case", "shop", "--users", "2000", "--seed", "3", "--out", str(folder)])
+        == 0
+    )
+    assert {p.name for p in folder.iterdir()} == {
+        "shop_database.db",
+        "personal_data.csv.gz",
+        "ids_first_company_positive.txt",
+        "ids_first_company_negative.txt",
+        "growthlens.toml",
+        "truth.json",
+    }
+    assert json.loads((folder / "truth.json").read_text(encoding="utf-8"))["shop_customers"] == 2000
+    assert f"Next: growthlens report {folder}" in capsys.readouterr().out
+    from_folder, from_demo = tmp_path / "a.html", tmp_path / "b.html"
+    assert main(["report", str(folder), "-o", str(from_folder)]) == 0
+    code = main(
+        [
+            "report",
+            "--demo",
+            "--case",
+            "shop",
+            "--users",
+            "2000",
+            "--seed",
+            "3",
+            "-o",
+            str(from_demo),
+        ]
+    )
+    assert code == 0
+    for path in (from_folder, from_demo):
+        html = path.read_text(encoding="utf-8")
+        assert "Email discount (first campaign)" in html and "Billboards in city 1134" in html
+
+
+def test_demo_case_shop_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "d")
+    assert main(["demo", "--case", "shop", "--users", "500", "--out", out]) == 2
+    assert main(["demo", "--case", "shop", "--months", "6", "--out", out]) == 2
+    assert main(["demo", "--case", "other", "--out", out]) == 2
+    assert not (tmp_path / "d").exists()
+    # --case chooses demo data: without --demo it is a usage error.
+    orders = tmp_path / "orders.csv"
+    orders.write_text("user_id,ts,revenue\n1,2024-01-01,5\n", encoding="utf-8")
+    assert main(["report", "--case", "shop", "--orders", str(orders)]) == 2
+    assert "use it with --demo" in capsys.readouterr().err
+    assert main(["check", "--demo", "--case", "shop", "--users", "1000", "--fail-on", "none"]) == 0
+    assert "assignments" in capsys.readouterr().out

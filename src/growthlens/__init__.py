@@ -6,10 +6,12 @@
 """
 
 from growthlens.analyses import (
+    ab_test,
     activity,
     aov,
     attribution,
     cac,
+    campaign_effect,
     channels,
     consistency,
     conversion_lag,
@@ -61,10 +63,12 @@ __all__ = [
     "Settings",
     "SparkOptions",
     "__version__",
+    "ab_test",
     "activity",
     "aov",
     "attribution",
     "cac",
+    "campaign_effect",
     "channels",
     "consistency",
     "conversion_lag",

@@ -51,6 +51,13 @@ class FailOn(StrEnum):
     none = "none"
 
 
+class DemoCase(StrEnum):
+    """Which generated dataset ``--demo`` and ``demo`` use (docs/demo.md)."""
+
+    main = "main"
+    shop = "shop"
+
+
 class FileFormat(StrEnum):
     """File format of ``demo``."""
 
@@ -156,6 +163,14 @@ DemoOption = Annotated[
 UsersOption = Annotated[int, typer.Option("--users", min=100, help="Demo: number of users.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Demo: random seed.")]
 MonthsOption = Annotated[int, typer.Option("--months", min=2, help="Demo: months of data.")]
+CaseOption = Annotated[
+    DemoCase,
+    typer.Option(
+        "--case",
+        help="Demo: 'main' (sales, events, journeys) or 'shop' (the sporting-goods shop: "
+        "an email A/B test and a city campaign; --users is its customers).",
+    ),
+]
 
 
 @app.command()
@@ -175,6 +190,7 @@ def report(
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
     months: MonthsOption = 12,
+    case: CaseOption = DemoCase.main,
     backend: BackendOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -190,6 +206,7 @@ def report(
         users=users,
         seed=seed,
         months=months,
+        case=case,
         backend=backend,
     )
     with _progress() as bar:
@@ -239,6 +256,7 @@ def check(
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
     months: MonthsOption = 12,
+    case: CaseOption = DemoCase.main,
     backend: BackendOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -253,6 +271,7 @@ def check(
         users=users,
         seed=seed,
         months=months,
+        case=case,
         backend=backend,
     )
     result = quality(ds)
@@ -379,13 +398,23 @@ def demo_files(
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
     months: MonthsOption = 12,
-    format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.csv,
+    format: Annotated[
+        FileFormat, typer.Option("--format", help="File format (main case).")
+    ] = FileFormat.csv,
+    case: CaseOption = DemoCase.main,
     debug: DebugOption = False,
 ) -> None:
-    """Write the demo dataset (visits, orders, costs and the planted truth) as files."""
+    """Write the demo dataset (visits, orders, costs and the planted truth) as files.
+
+    With ``--case shop``: the shop case's folder (database, profiles CSV, participant
+    lists, growthlens.toml, truth.json), ready for ``growthlens report <folder>``.
+    """
     _State.debug = debug
     from growthlens.demo import write_demo
 
+    if case is DemoCase.shop:
+        _write_shop_files(out, users=users, seed=seed, months=months, format=format)
+        return
     with _progress() as bar:
         bar.add_task(f"Writing demo data for {users:,} users", total=None)
         files = write_demo(out, users=users, seed=seed, months=months, format=format.value)
@@ -400,6 +429,29 @@ def demo_files(
         soft_wrap=True,
         markup=False,
     )
+
+
+def _write_shop_files(out: Path, *, users: int, seed: int, months: int, format: FileFormat) -> None:
+    """``demo --case shop``: write the shop folder and say how to report on it."""
+    from growthlens.demo.shop import FILES, MIN_CUSTOMERS, write_shop
+
+    if months != 12 or format is not FileFormat.csv:
+        raise typer.BadParameter(
+            "--months and --format apply to the main demo only; the shop case has fixed "
+            "days and files"
+        )
+    if users < MIN_CUSTOMERS:
+        raise typer.BadParameter(
+            f"the shop demo needs --users (customers) of at least {MIN_CUSTOMERS:,}; got {users:,}"
+        )
+    with _progress() as bar:
+        bar.add_task(f"Writing the shop case for {users:,} customers", total=None)
+        write_shop(out, customers=users, seed=seed)
+    console = _stdout()
+    for name in FILES.values():
+        path = out / name
+        console.print(f"[bold green]Wrote[/] {_escape(str(path))} ({_size(path)})", soft_wrap=True)
+    console.print(f"Next: growthlens report {out}", soft_wrap=True, markup=False)
 
 
 def _one_config(source: Path | None, config: Path | None) -> Path | None:
@@ -417,6 +469,7 @@ def _dataset(
     users: int,
     seed: int,
     months: int,
+    case: DemoCase,
     backend: str | None,
 ) -> Any:
     given = {k: [str(p) for p in v] for k, v in tables.items() if v}
@@ -427,12 +480,17 @@ def _dataset(
         raise typer.BadParameter(
             f"no data: pass --demo, --config growthlens.toml, or table files ({options})"
         )
+    if case is not DemoCase.main and not demo:
+        raise typer.BadParameter("--case chooses the demo data: use it with --demo")
     if demo:
         from growthlens.demo import demo as make_demo
 
         with _progress() as bar:
-            bar.add_task(f"Generating demo data for {users:,} users", total=None)
-            return make_demo(users=users, seed=seed, months=months, backend=backend)
+            what = "the shop case" if case is DemoCase.shop else "demo data"
+            bar.add_task(f"Generating {what} for {users:,} users", total=None)
+            return make_demo(
+                users=users, seed=seed, months=months, backend=backend, case=case.value
+            )
     import growthlens as gl
 
     with _progress() as bar:

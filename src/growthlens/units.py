@@ -187,6 +187,29 @@ def p_value(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def p_phrase(value: float) -> str:
+    """``p = 0.031`` or ``p < 0.001``.
+
+    >>> p_phrase(0.0312), p_phrase(1e-9)
+    ('p = 0.031', 'p < 0.001')
+    """
+    text = p_value(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def chance(value: float) -> str:
+    """A probability in words, never a rounded-up certainty: ``> 99.9%``, ``< 0.1%``.
+
+    >>> chance(0.99997), chance(0.42), chance(0.00002)
+    ('> 99.9%', '42.0%', '< 0.1%')
+    """
+    if value > 0.999:
+        return "> 99.9%"
+    if value < 0.001:
+        return "< 0.1%"
+    return percent(value)
+
+
 def number(value: int | float) -> str:
     """A plain number: integers with separators, floats with sensible precision.
 

@@ -5,11 +5,13 @@ Importing this package registers every analysis. The report's order comes from
 the imports below. The public functions are re-exported by ``growthlens``.
 """
 
+from growthlens.analyses.ab_test import ab_test
 from growthlens.analyses.activity import activity
 from growthlens.analyses.aov import aov
 from growthlens.analyses.attribution import attribution
 from growthlens.analyses.budget import recommend_budget
 from growthlens.analyses.cac import cac
+from growthlens.analyses.campaign_effect import campaign_effect
 from growthlens.analyses.channels import channels
 from growthlens.analyses.consistency import consistency
 from growthlens.analyses.conversion_lag import conversion_lag
@@ -35,10 +37,12 @@ __all__ = [
     "REGISTRY",
     "Analysis",
     "Plan",
+    "ab_test",
     "activity",
     "aov",
     "attribution",
     "cac",
+    "campaign_effect",
     "channels",
     "consistency",
     "conversion_lag",

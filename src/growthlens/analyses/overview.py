@@ -16,6 +16,7 @@ import pandas as pd
 from growthlens.analyses.registry import Analysis, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.data.tables import TABLES
+from growthlens.derive.days import window_label
 from growthlens.metrics.overview import TOP_VALUES, LoadedTables, loaded_tables
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import count_of, precise_share
@@ -70,6 +71,7 @@ class Frames:
     currency: str
     margin: float
     timezone: str | None
+    day_zero: date | None = None
 
 
 def overview(ds: Dataset) -> Result:
@@ -114,6 +116,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         currency=ds.settings.currency,
         margin=ds.settings.margin,
         timezone=ds.settings.timezone,
+        day_zero=ds.settings.day_zero,
     )
 
 
@@ -199,11 +202,16 @@ def _sentences(frames: Frames, rows: list[dict[str, Any]]) -> list[Finding]:
     if window:
         origin = _WINDOW_SOURCE_TEXT.get(frames.window_source, frames.window_source)
         days = (window[1] - window[0]).days + 1
+        # Day-number data speak in day numbers; their dates are only day_zero + n.
+        span = (
+            f"{window_label(window, frames.day_zero)}, day 0 = {frames.day_zero}"
+            if frames.day_zero is not None
+            else f"{window[0]} – {window[1]}"
+        )
         out.append(
             Finding(
                 "window",
-                f"The data window is {window[0]} – {window[1]} ({count_of(days, 'day')}; "
-                f"{origin}).",
+                f"The data window is {span} ({count_of(days, 'day')}; {origin}).",
                 numbers={
                     "start": window[0].isoformat(),
                     "end": window[1].isoformat(),

@@ -45,6 +45,7 @@ GROUPS: tuple[str, ...] = (
     "sales",
     "marketing",
     "attribution",
+    "experiments",
     "recommendation",
 )
 """Report groups an analysis may belong to (the report's layout gives each its title)."""

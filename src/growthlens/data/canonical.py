@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from growthlens.data.config import EpochUnit, SourceSpec
+from growthlens.data.config import EPOCH_DAY, EpochUnit, SourceSpec
 from growthlens.data.layouts import epoch_bounds, epoch_to_timestamp, guess_unit
 from growthlens.data.mapping import ColumnMapping
 from growthlens.data.readers import RawSource
@@ -52,10 +53,12 @@ class CanonicalSource:
     Attributes:
         table: canonical columns (+ extras, + the source rank).
         numeric_ids: per id column, whether this source's ids are numeric (``uint64``).
+        day_numbers: whether a time column was read from day numbers.
     """
 
     table: ir.Table
     numeric_ids: Mapping[str, bool]
+    day_numbers: bool = False
 
 
 def canonicalize(
@@ -67,8 +70,13 @@ def canonicalize(
     rank: int,
     backend: Capabilities,
     null_ids: Sequence[str] = (),
+    day_zero: date | None = None,
 ) -> CanonicalSource:
     """Select, rename and type ``raw`` into ``model``'s canonical columns (+ extras).
+
+    Time columns holding day numbers (the source's ``timestamp_unit = "D"``, or any
+    integer time column when ``day_zero`` is given) become midnight of ``day_zero`` +
+    that many days (1970-01-01 when ``day_zero`` is ``None``), in the engine.
 
     Raises:
         DataError: a mapped column has a type that cannot become the canonical one, or
@@ -81,6 +89,8 @@ def canonicalize(
     checks: list[_ParseCheck] = []
     id_probes: dict[str, tuple[ir.Value, ir.BooleanValue | None]] = {}
     epochs: list[tuple[str, ir.NumericValue, str]] = []
+    days: list[tuple[str, ir.NumericValue]] = []
+    zero = day_zero or EPOCH_DAY
     for column in model.columns:
         header = mapping.canonical.get(column.name)
         if header is None:
@@ -94,7 +104,21 @@ def canonicalize(
             continue
         fmt = spec.time_format(column.kind) if spec else None
         unit = (spec.timestamp_unit if spec else None) or mapping.epoch_unit
-        if column.kind in ("timestamp", "date") and unit is not None:
+        numeric_time = dtype.is_integer() or dtype.is_floating()
+        if column.kind in ("timestamp", "date") and (
+            unit == "D" or (unit is None and day_zero is not None and numeric_time)
+        ):
+            counted = _day_numbers(source, dtype, column, zero, fmt)
+            if counted is not None:
+                value, number, parsed_from_text = counted
+                days.append((header, number))
+                if parsed_from_text:
+                    checks.append(
+                        _ParseCheck(column.name, header, source, value, _expectation(column, fmt))
+                    )
+                exprs[column.name] = value
+                continue
+        if column.kind in ("timestamp", "date") and unit is not None and unit != "D":
             epoch = _epoch(source, dtype, column, unit, fmt)
             if epoch is not None:
                 value, number, parsed_from_text = epoch
@@ -136,6 +160,8 @@ def canonicalize(
         numeric_ok.update({name: not counts[f"id_{name}"] for name in probed})
     if epochs:
         _check_epochs(table, epochs, raw.label)
+    if days:
+        _check_days(table, days, zero, raw.label)
     if numeric.is_string():
         numeric_ok = dict.fromkeys(numeric_ok, False)
     for name, (text, _) in id_probes.items():
@@ -144,7 +170,7 @@ def canonicalize(
             exprs[name] = _to_numeric(table[header], schema[header], text, numeric)
     exprs[SOURCE_RANK] = ibis.literal(rank, type="int32")
     typed = table.select(**{name: value.name(name) for name, value in exprs.items()})
-    return CanonicalSource(typed, numeric_ok)
+    return CanonicalSource(typed, numeric_ok, day_numbers=bool(days))
 
 
 @dataclass(frozen=True)
@@ -328,7 +354,8 @@ def _coerce(
             found=str(dtype),
             fix='state what the numbers count: timestamp_unit = "s", "ms", "us" or "ns" in the '
             "source (10 digits are seconds, 13 milliseconds, 16 microseconds as in GA4, "
-            "19 nanoseconds)",
+            '19 nanoseconds), or "D" for day numbers (small integers such as 0 to 58), with '
+            "day_zero = <the date of day 0> under [settings]",
         )
     if kind == "timestamp":
         if dtype.is_timestamp():
@@ -462,6 +489,72 @@ def _epoch(
     if dtype.is_floating():
         number = source  # type: ignore[assignment]
     return (value.date() if column.kind == "date" else value), number, False
+
+
+# Day numbers must give dates in this range: outside it they are not day numbers (seconds
+# since 1970 read as days land tens of thousands of years away).
+_DAY_RANGE = (date(1900, 1, 1), date(2200, 1, 1))
+
+
+def _day_numbers(
+    source: ir.Value, dtype: dt.DataType, column: Column, zero: date, fmt: str | None
+) -> tuple[ir.Value, ir.NumericValue, bool] | None:
+    """(typed time, the day number, parsed from text) for day numbers, else ``None``.
+
+    Integers count whole days; a float is a day number with a fraction of a day (kept to
+    the microsecond); text counts when it is digits only and no format is stated (other
+    text is read as a time, e.g. ISO).
+    """
+    base = ibis.literal(datetime.combine(zero, datetime.min.time()), type=dt.Timestamp())
+    parsed_from_text = False
+    if dtype.is_integer():
+        number: ir.NumericValue = source.cast("int64")
+        value: ir.Value = base + number.as_interval("D")  # type: ignore[attr-defined]
+    elif dtype.is_floating():
+        number = source  # type: ignore[assignment]
+        micros = (source * 86_400_000_000).round().cast("int64")  # type: ignore[operator]
+        value = base + micros.as_interval("us")
+    elif dtype.is_string() and fmt is None:
+        text = source.strip().nullif("")
+        digits = text.re_search(r"^-?[0-9]{1,9}$")
+        number = ibis.ifelse(digits, text.try_cast("int64"), ibis.null("int64"))
+        value = ibis.ifelse(digits, base + number.as_interval("D"), _parse_timestamp(text, None))
+        parsed_from_text = True
+    else:
+        return None
+    return (value.date() if column.kind == "date" else value), number, parsed_from_text  # type: ignore[attr-defined]
+
+
+def _check_days(
+    table: ir.Table, days: Sequence[tuple[str, ir.NumericValue]], zero: date, label: str
+) -> None:
+    """Refuse day numbers whose dates fall outside 1900–2200: they are not day numbers."""
+    low, high = ((d - zero).days for d in _DAY_RANGE)
+    aggs: dict[str, ir.Value] = {}
+    for i, (_, number) in enumerate(days):
+        aggs[f"bad_{i}"] = ((number < low) | (number >= high)).sum()
+        aggs[f"min_{i}"] = number.min()
+        aggs[f"max_{i}"] = number.max()
+    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    problems = []
+    for i, (header, _) in enumerate(days):
+        bad = int(row[f"bad_{i}"] or 0)
+        if not bad:
+            continue
+        problems.append(
+            DataError(
+                f"{bad:,} values read as day numbers (days since {zero}) give dates outside "
+                "the years 1900–2200, so they are not day numbers",
+                source=label,
+                column=header,
+                expected=f"days since day_zero = {zero}, e.g. 0 to 58",
+                found=f"numbers from {row[f'min_{i}']} to {row[f'max_{i}']}",
+                fix="if the numbers count seconds (or ms, us, ns) since 1970, set timestamp_unit = "
+                '"s" (or "ms", "us", "ns") in the source; else correct day_zero under [settings]',
+            )
+        )
+    if problems:
+        raise DataError.combine(problems)
 
 
 def _check_epochs(

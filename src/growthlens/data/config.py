@@ -36,7 +36,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -46,15 +46,182 @@ from growthlens.data.tables import TABLES
 from growthlens.engine import SPARK, BackendLike, SparkOptions
 from growthlens.errors import ConfigError
 
-DuplicatePolicy = Literal["auto", "first", "last", "keep"]
+DuplicatePolicy = Literal["auto", "first", "last", "keep", "combine"]
 # strptime codes the engines read (DuckDB's list; "%-d" is "%d" without padding).
 _STRPTIME_CODES = frozenset("aAbBcdfgGHIjmMnpSuUVwWxXyYzZ%")
 Period = Literal["day", "week", "month"]
 Acquisition = Literal["first_touch", "last_touch"]
+DayOrDate = int | date
+"""A day: a day number (days since ``day_zero``) or a calendar date."""
+EPOCH_DAY = date(1970, 1, 1)
+"""Day 0 of day-number data when ``day_zero`` is not set."""
+CampaignMetric = Literal["orders", "items", "revenue", "buyers"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _day_value(value: Any, what: str) -> Any:
+    """Refuse what pydantic would read wrongly as a day: a bool, a fractional number.
+
+    Pydantic reads an integer given for a ``date`` as seconds since 1970, so fields that
+    take days are typed ``int | date`` and checked here before it sees them.
+    """
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(f"{what} {value!r} is neither a day number nor a date")
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def _day_pair(value: Any, what: str) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"{what} must be two days (first, last), got {value!r}")
+    return tuple(_day_value(v, what) for v in value)
+
+
+def as_date(day: DayOrDate, day_zero: date | None) -> date:
+    """A day as a calendar date: a day number counts from ``day_zero``.
+
+    >>> as_date(5, date(2023, 1, 1)), as_date(date(2023, 1, 9), None)
+    (datetime.date(2023, 1, 6), datetime.date(2023, 1, 9))
+
+    Raises:
+        ConfigError: a day number without ``day_zero``.
+    """
+    if isinstance(day, date):
+        return day
+    if day_zero is None:
+        raise ConfigError(
+            f"day {day} is a day number, but day_zero is not known; set day_zero = "
+            "2023-01-01 (the date of day 0) under [settings], or give dates"
+        )
+    return day_zero + timedelta(days=day)
+
+
+def day_number(day: DayOrDate, day_zero: date) -> int:
+    """A day as a day number: days since ``day_zero`` (negative before it).
+
+    >>> day_number(date(2023, 1, 6), date(2023, 1, 1)), day_number(7, date(2023, 1, 1))
+    (5, 7)
+    """
+    return day if isinstance(day, int) else (day - day_zero).days
+
+
+class ExperimentSpec(_Strict):
+    """One A/B test the report runs (``[[settings.experiments]]``).
+
+    Attributes:
+        name: its title in the report, e.g. ``"Email discount"``.
+        experiment: the assignments' ``experiment`` value it reads (``None``: the only one).
+        window: first and last day of the test, inclusive (day numbers or dates);
+            ``None``: the whole data window.
+        pre_window: the period before the test whose metric is the CUPED covariate.
+        control: the control variant's name.
+    """
+
+    name: str = Field(min_length=1)
+    experiment: str | None = None
+    window: tuple[DayOrDate, DayOrDate] | None = None
+    pre_window: tuple[DayOrDate, DayOrDate] | None = None
+    control: str = "control"
+
+    @field_validator("window", "pre_window", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        return _day_pair(value, "a window day")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExperimentSpec:
+        for key in ("window", "pre_window"):
+            pair = getattr(self, key)
+            if pair is None:
+                continue
+            if isinstance(pair[0], int) != isinstance(pair[1], int):
+                raise ValueError(
+                    f"{key} mixes a day number and a date ({pair[0]!r}, {pair[1]!r}); "
+                    "give two day numbers or two dates"
+                )
+            if pair[0] > pair[1]:  # type: ignore[operator]
+                raise ValueError(f"{key} starts after it ends: {pair[0]} > {pair[1]}")
+        return self
+
+    def days(self) -> tuple[DayOrDate, ...]:
+        """Every day the spec names (window and pre-window), for the day-number check."""
+        return (*(self.window or ()), *(self.pre_window or ()))
+
+
+class CampaignSpec(_Strict):
+    """One campaign that was not randomised (``[[settings.campaigns]]``).
+
+    Attributes:
+        name: its title in the report.
+        treated: customers column → the value (or values) of the treated customers,
+            e.g. ``{ city = 1134 }``; several columns must all match.
+        period: the campaign days: day numbers or dates, and ``[first, last]`` ranges
+            (inclusive), e.g. ``[15, 45]`` (days 15 and 45) or ``[[5, 16]]`` (days 5–16).
+        metric: the daily metric compared: ``orders``, ``items``, ``revenue`` or
+            ``buyers`` (distinct customers who bought that day).
+    """
+
+    name: str = Field(min_length=1)
+    treated: dict[str, int | float | str | list[int | float | str]]
+    period: list[DayOrDate | tuple[DayOrDate, DayOrDate]]
+    metric: CampaignMetric = "orders"
+
+    def __hash__(self) -> int:
+        # The dict and lists are not hashable; Settings (which holds this) must be.
+        return hash((self.name, repr(sorted(self.treated.items())), repr(self.period), self.metric))
+
+    @field_validator("treated")
+    @classmethod
+    def _some_column(
+        cls, value: dict[str, int | float | str | list[int | float | str]]
+    ) -> dict[str, int | float | str | list[int | float | str]]:
+        if not value:
+            raise ValueError("no customers column given")
+        for column, chosen in value.items():
+            if isinstance(chosen, list) and not chosen:
+                raise ValueError(f"{column} = [] selects no customer")
+        return value
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period_days(cls, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError(f"must be a list of days or [first, last] ranges, got {value!r}")
+        out = []
+        for item in value:
+            if isinstance(item, list | tuple):
+                pair = _day_pair(item, "a period day")
+                if isinstance(pair[0], int) != isinstance(pair[1], int) or pair[0] > pair[1]:
+                    raise ValueError(f"the range {list(item)!r} is not [first, last]")
+                out.append(pair)
+            else:
+                out.append(_day_value(item, "a period day"))
+        return out
+
+    def days(self) -> tuple[DayOrDate, ...]:
+        """Every day or range end the period names."""
+        return tuple(
+            d for item in self.period for d in (item if isinstance(item, tuple) else (item,))
+        )
+
+    def day_numbers(self, day_zero: date) -> tuple[int, ...]:
+        """The campaign days as sorted distinct day numbers (ranges expanded)."""
+        out: set[int] = set()
+        for item in self.period:
+            if isinstance(item, tuple):
+                first, last = day_number(item[0], day_zero), day_number(item[1], day_zero)
+                out.update(range(first, last + 1))
+            else:
+                out.add(day_number(item, day_zero))
+        return tuple(sorted(out))
 
 
 class Settings(_Strict):
@@ -80,6 +247,17 @@ class Settings(_Strict):
             when they have no ``session_id`` (30 minutes, as GA and most trackers).
         direct_channels: channel names that count as direct traffic for the
             ``last_non_direct`` attribution model (compared trimmed, in any case).
+        day_zero: the calendar date of day 0 when the data's time is day numbers
+            (integers counting days): any integer time column is then read as days since
+            it, and windows may be given as day numbers. Unset, day-number data (a source
+            with ``timestamp_unit = "D"``) counts from 1970-01-01, and the loaded
+            Dataset's ``settings.day_zero`` is that date: ``ds.settings.day_zero is not
+            None`` exactly when the data's time is day numbers.
+        order_lines: the orders source has one row per item bought (an order line);
+            ``ds.table("orders")`` is then one row per order with ``items`` (its line
+            count), and ``ds.lines`` the accepted lines.
+        experiments: the A/B tests the report runs (:class:`ExperimentSpec`).
+        campaigns: the campaigns that were not randomised (:class:`CampaignSpec`).
     """
 
     timezone: str | None = None
@@ -95,6 +273,51 @@ class Settings(_Strict):
     max_compression_ratio: float = Field(default=200.0, gt=1)
     session_timeout: int = Field(default=1800, gt=0)
     direct_channels: tuple[str, ...] = ("direct", "(direct)", "(none)")
+    day_zero: date | None = None
+    order_lines: bool = False
+    experiments: tuple[ExperimentSpec, ...] = ()
+    campaigns: tuple[CampaignSpec, ...] = ()
+
+    @field_validator("day_zero", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        # Pydantic would read a number as seconds since 1970: only a date (or its text).
+        if isinstance(value, datetime):
+            return value.date()
+        if value is not None and not isinstance(value, date | str):
+            raise ValueError(f"{value!r} is not a date")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_days(cls, data: Any) -> Any:
+        # window = [5, 16]: day numbers, read as dates from day_zero.
+        if not isinstance(data, Mapping) or data.get("window") is None:
+            return data
+        pair = data["window"]
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            return data  # the field's own validation words it
+        if not any(isinstance(v, int) and not isinstance(v, bool) for v in pair):
+            return data
+        zero = data.get("day_zero")
+        if isinstance(zero, str):
+            try:
+                zero = date.fromisoformat(zero)
+            except ValueError:
+                return data  # day_zero's own error says what is wrong
+        if not isinstance(zero, date):
+            raise ValueError(
+                f"window = {list(pair)!r} gives day numbers, which need day_zero (the date of "
+                "day 0); set day_zero = 2023-01-01 under [settings], or give dates"
+            )
+        if isinstance(zero, datetime):
+            zero = zero.date()
+        days = []
+        for v in pair:
+            if isinstance(v, bool) or not isinstance(v, int | date):
+                return data
+            days.append(as_date(v, zero) if isinstance(v, int) else v)
+        return {**data, "window": tuple(days)}
 
     @field_validator("timezone")
     @classmethod
@@ -119,6 +342,8 @@ class Settings(_Strict):
 
 
 EpochUnit = Literal["s", "ms", "us", "ns"]
+TimeUnit = Literal["s", "ms", "us", "ns", "D"]
+"""What an integer time counts: an epoch unit, or ``"D"``: days since ``day_zero``."""
 
 
 class LookupSpec(_Strict):
@@ -191,7 +416,9 @@ class SourceSpec(_Strict):
         timestamp_unit: what an integer (or digits-only text) time column counts since
             1970-01-01 00:00 UTC: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``. Without it an
             integer time column is an error, never silently read as seconds (the GA4
-            presets state ``"us"`` themselves).
+            presets state ``"us"`` themselves). ``"D"``: day numbers, days since the
+            ``day_zero`` setting (1970-01-01 when unset); with ``day_zero`` set, any
+            integer time column is read so without this key.
         constants: column → one value for every row of the source, e.g.
             ``{ event = "home_page" }`` for an export with one table per funnel step. A
             canonical name fills that column; any other name adds a property column.
@@ -221,7 +448,7 @@ class SourceSpec(_Strict):
     thousands: Literal[",", ".", " ", "'", "_", "\u00a0", "\u202f"] | None = None
     encoding: str | None = None
     comment: str | None = Field(default=None, min_length=1, max_length=1)
-    timestamp_unit: EpochUnit | None = None
+    timestamp_unit: TimeUnit | None = None
     constants: dict[str, str | int | float | bool] = Field(default_factory=dict)
     lookup: LookupSpec | None = None
     params: tuple[str, ...] | None = None
@@ -334,6 +561,9 @@ class TableSpec(_Strict):
     order within the source is not relied on: ties break on all columns), ``keep``
     keeps all and reports them; ``auto`` is ``first`` when the table has a key column
     or several sources, else ``keep`` (identical rows of one export may be real).
+    ``combine`` (customers only; their ``auto`` with several sources) makes one row per
+    id, each attribute from the first source listed that has a value for it
+    (growthlens.data.combine).
     """
 
     sources: tuple[SourceSpec, ...]
@@ -416,13 +646,62 @@ class EngineSpec(_Strict):
         return self.backend
 
 
+class ListsSpec(_Strict):
+    """Assignments from participant lists: one file of ids per variant.
+
+    ``[assignments] lists = { treatment = "a.txt", control = "b.txt" }``, or
+    ``gl.load(assignments={"treatment": "a.txt", "control": "b.txt"})``. Each file is
+    read by :func:`growthlens.data.idlist.read_id_list` (ids separated by any mix of
+    commas, semicolons, spaces and line breaks; every token accounted for).
+
+    Attributes:
+        lists: variant name → the file of its participants' ids.
+        experiment: the ``experiment`` value of the rows (default: the file names' common
+            stem without the words ``ids``/``list``, e.g. ``first_company`` for
+            ``ids_first_company_positive.txt`` and ``ids_first_company_negative.txt``;
+            ``experiment`` when they share none).
+    """
+
+    lists: dict[str, str]
+    experiment: str | None = Field(default=None, min_length=1)
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.lists.items()), self.experiment))
+
+    @field_validator("lists", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping) or not value:
+            raise ValueError(
+                "not a table of variant names to files, e.g. lists = "
+                '{ treatment = "ids_positive.txt", control = "ids_negative.txt" }'
+            )
+        out = {}
+        for variant, path in value.items():
+            if not isinstance(path, str | PurePath) or not str(path).strip():
+                raise ValueError(f"{variant} = {path!r} is not a file path")
+            if not str(variant).strip():
+                raise ValueError("a variant name is empty")
+            out[str(variant)] = str(path)
+        return out
+
+
+LISTS_KEYS = frozenset(ListsSpec.model_fields)
+
+
 class Config(_Strict):
-    """A whole ``growthlens.toml``."""
+    """A whole ``growthlens.toml``.
+
+    Experiments and campaigns may be written under ``[settings]``
+    (``[[settings.experiments]]``) or at the top level (``[[experiments]]``); both mean
+    the same, and giving them in both places is an error.
+    """
 
     settings: Settings = Field(default_factory=Settings)
     tables: dict[str, TableSpec] = Field(default_factory=dict)
     engine: EngineSpec = Field(default_factory=EngineSpec)
     base_dir: Path = Field(default=Path("."))
+    lists: ListsSpec | None = None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
@@ -441,13 +720,28 @@ class Config(_Strict):
         cls, raw: Mapping[str, Any], *, base_dir: Path = Path("."), origin: str = "config"
     ) -> Config:
         """Validate a parsed config mapping."""
-        unknown = sorted(set(raw) - set(TABLES) - {"settings", "engine"})
+        unknown = sorted(set(raw) - set(TABLES) - {"settings", "engine", *_SPEC_SECTIONS})
         if unknown:
             raise ConfigError(
                 f"{origin}: unknown section(s) {', '.join(f'[{u}]' for u in unknown)}; "
-                f"known sections: [settings], [engine], {', '.join(f'[{t}]' for t in TABLES)}; "
-                "rename or remove it"
+                f"known sections: [settings], [engine], {', '.join(f'[{t}]' for t in TABLES)}, "
+                "[[experiments]], [[campaigns]]; rename or remove it"
             )
+        raw = _specs_into_settings(raw, origin)
+        lists: ListsSpec | None = None
+        assignments = raw.get("assignments")
+        if isinstance(assignments, Mapping) and "lists" in assignments:
+            extra = sorted(set(assignments) - LISTS_KEYS)
+            if extra:
+                raise ConfigError(
+                    f"{origin}: [assignments] with lists takes only lists and experiment; "
+                    f"found {', '.join(extra)}; remove it (the lists' ids are read as they are)"
+                )
+            try:
+                lists = ListsSpec.model_validate(assignments)
+            except ValidationError as exc:
+                raise ConfigError(f"{origin}: {_describe_lists(exc)}") from exc
+            raw = {k: v for k, v in raw.items() if k != "assignments"}
         for name in ("settings", "engine", *TABLES):
             if name in raw and not isinstance(raw[name], Mapping):
                 example = "timezone = ..." if name == "settings" else 'path = "file.csv"'
@@ -471,7 +765,49 @@ class Config(_Strict):
             raise ConfigError(f"{origin}: {_describe(exc, section, shorthand)}") from exc
         except TypeError as exc:  # e.g. a mapping from Python whose keys are not text
             raise ConfigError(f"{origin}: [{section}] must be a table of keys: {exc}") from exc
-        return cls(settings=settings, tables=tables, engine=engine, base_dir=base_dir)
+        return cls(settings=settings, tables=tables, engine=engine, base_dir=base_dir, lists=lists)
+
+
+_SPEC_SECTIONS = ("experiments", "campaigns")
+
+
+def _specs_into_settings(raw: Mapping[str, Any], origin: str) -> Mapping[str, Any]:
+    """Top-level ``[[experiments]]``/``[[campaigns]]`` moved under ``[settings]``."""
+    given = [k for k in _SPEC_SECTIONS if k in raw]
+    if not given:
+        return raw
+    settings = raw.get("settings", {})
+    if not isinstance(settings, Mapping):
+        return raw  # the [settings] check words it
+    out = {k: v for k, v in raw.items() if k not in _SPEC_SECTIONS}
+    moved = dict(settings)
+    for key in given:
+        if key in settings:
+            raise ConfigError(
+                f"{origin}: {key} are given both as [[{key}]] and as [[settings.{key}]]; "
+                "keep one of them"
+            )
+        if not isinstance(raw[key], list | tuple):
+            raise ConfigError(
+                f"{origin}: [{key}] must be a list of tables; write each as [[{key}]] "
+                'followed by its keys, e.g. name = "..."'
+            )
+        moved[key] = raw[key]
+    out["settings"] = moved
+    return out
+
+
+def _describe_lists(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(
+            f"[assignments] {loc}: {message}; expected lists = "
+            '{ treatment = "ids_positive.txt", control = "ids_negative.txt" } and optionally '
+            'experiment = "name"'
+        )
+    return "; ".join(parts)
 
 
 def make_settings(**values: Any) -> Settings:
@@ -487,6 +823,8 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "engine": (*EngineSpec.model_fields, *(f"spark.{k}" for k in SparkSpec.model_fields)),
     "table": ("sources", "duplicates", *SourceSpec.model_fields),
     "source": tuple(SourceSpec.model_fields),
+    "experiments": tuple(ExperimentSpec.model_fields),
+    "campaigns": tuple(CampaignSpec.model_fields),
 }
 
 
@@ -504,7 +842,10 @@ def _describe(exc: ValidationError, section: str, shorthand: bool = False) -> st
         where = f"[{section}]" + (f" {'.'.join(loc)}" if loc else "")
         if err["type"] == "extra_forbidden":
             key = loc[-1] if loc else "?"
-            if section in ("settings", "engine"):
+            if section == "settings" and loc and loc[0] in ("experiments", "campaigns"):
+                known = _KNOWN_KEYS[loc[0]]
+                where = f"[[settings.{loc[0]}]]"
+            elif section in ("settings", "engine"):
                 known = _KNOWN_KEYS[section]
             elif "sources" in loc:
                 known = _KNOWN_KEYS["source"]
@@ -512,8 +853,9 @@ def _describe(exc: ValidationError, section: str, shorthand: bool = False) -> st
                 known = _KNOWN_KEYS["table"]
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
+            shown_section = where if where.startswith("[[") else f"[{section}]"
             parts.append(
-                f"unknown key {key!r} in [{section}]; known keys: {', '.join(known)}; "
+                f"unknown key {key!r} in {shown_section}; known keys: {', '.join(known)}; "
                 f"{hint}rename or remove it"
             )
         else:
@@ -531,6 +873,13 @@ def _describe(exc: ValidationError, section: str, shorthand: bool = False) -> st
             expected = (
                 hints.get(named[0] if section == "settings" else named[-1], "") if named else ""
             )
+            if (
+                section == "settings"
+                and len(named) > 1
+                and named[0] in ("experiments", "campaigns")
+            ):
+                # A key of one test or campaign: what that key looks like.
+                expected = _EXPECTED_SPEC.get(named[1], expected)
             hint = f"; expected {expected}" if expected else ""
             parts.append(f"{where}: {message}{shown}{hint}")
     return "; ".join(parts)
@@ -549,7 +898,7 @@ _EXPECTED_TABLE = {
     "thousands": 'one of ",", ".", " ", "\'", "_", e.g. thousands = " "',
     "encoding": 'a text encoding, e.g. encoding = "cp1251"',
     "sheet": 'a sheet name, e.g. sheet = "Orders"',
-    "timestamp_unit": '"s", "ms", "us" or "ns", e.g. timestamp_unit = "us"',
+    "timestamp_unit": '"s", "ms", "us", "ns" or "D" (day numbers), e.g. timestamp_unit = "us"',
     "constants": 'column names to one value, e.g. constants = { event = "home_page" }',
     "lookup": ('a file joined by a key, e.g. lookup = { path = "users.csv", on = "user_id" }'),
     "on": 'a key column, or [source column, lookup column], e.g. on = "user_id"',
@@ -558,6 +907,18 @@ _EXPECTED_TABLE = {
         "a timestamp column to [date column, time column], e.g. date_time = { start_ts = "
         '["event_date", "event_time"] }'
     ),
+}
+
+# What a key of one experiment or campaign looks like, for error messages.
+_EXPECTED_SPEC = {
+    "name": 'a title, e.g. name = "Email discount"',
+    "experiment": 'the assignments\' experiment value, e.g. experiment = "first_company"',
+    "window": "two day numbers or two dates, first and last, e.g. window = [5, 16]",
+    "pre_window": "two day numbers or two dates, first and last, e.g. pre_window = [0, 4]",
+    "control": 'the control variant\'s name, e.g. control = "control"',
+    "treated": "customers column to value(s), e.g. treated = { city = 1134 }",
+    "period": "days and [first, last] ranges, e.g. period = [15, 45] or period = [[5, 16]]",
+    "metric": '"orders", "items", "revenue" or "buyers"',
 }
 
 # What each setting looks like, for error messages (docs/data.md, "[settings]").
@@ -573,4 +934,14 @@ _EXPECTED = {
     "timezone": 'an IANA time zone, e.g. timezone = "Europe/Moscow"',
     "max_decompressed_bytes": "a number of bytes, e.g. max_decompressed_bytes = 10_000_000_000",
     "max_compression_ratio": "a number above 1, e.g. max_compression_ratio = 500",
+    "day_zero": "the date of day 0, e.g. day_zero = 2023-01-01",
+    "order_lines": "true or false",
+    "experiments": (
+        'a list of tests, e.g. [[settings.experiments]] name = "Email discount" '
+        "window = [5, 16] pre_window = [0, 4]"
+    ),
+    "campaigns": (
+        '[[settings.campaigns]] name = "Billboards" treated = { city = 1134 } period = [15, 45] '
+        'metric = "orders"'
+    ),
 }

@@ -8,6 +8,10 @@ the database's table names say what it is (docs/data.md, "Company X database"):
   least two of them must be there (one name alone, such as ``conversions``, is too common
   to be sure). Each becomes a canonical table; a table the file lacks (or that holds no
   row) is not loaded.
+- **Shop** (``shop``): ``personal_data`` and ``purchases`` (profiles and purchase lines
+  with day numbers), with ``personal_data.csv.gz`` and the ``ids_*_positive.txt`` /
+  ``ids_*_negative.txt`` participant lists beside a plain database file
+  (growthlens.data.shop).
 - **Canonical names**: tables named after canonical tables (``sessions``, ``orders``,
   ``costs``, …) load as those tables, their columns found by name and alias.
 
@@ -29,6 +33,7 @@ from growthlens.data.readers import (
     sqlite_tables,
     zip_data_members,
 )
+from growthlens.data.shop import is_shop, shop_mapping
 from growthlens.data.tables import TABLES
 from growthlens.data.textfile import Limits
 from growthlens.errors import ConfigError, DataError
@@ -110,13 +115,19 @@ def database_config(path: Path, *, workdir: Path, limits: Limits) -> Config:
         database = extract_member(path, member, workdir=workdir, limits=limits)
     label = path.name if member is None else f"{path.name}:{member}"
     tables = sqlite_tables(database, label)
+    if is_shop(tables):
+        # Files beside a plain database belong to the case; inside a zip, only the database.
+        siblings = path.parent if member is None else None
+        shop = shop_mapping(str(path.resolve()), tables, member=member, folder=siblings)
+        return Config.from_mapping(shop, base_dir=path.parent, origin=f"{label} (shop layout)")
     raw = preset_mapping(str(path.resolve()), tables, member=member)
     if raw is None:
         raise ConfigError(
             f"{label}: no known layout recognises this database's tables "
             f"({', '.join(tables) or 'none'}); a database loads with no config when its "
             f"tables are those of the Company X schema (at least {COMPANY_X_MIN} of "
-            f"{', '.join(COMPANY_X_TABLES)}) or are named after canonical tables "
+            f"{', '.join(COMPANY_X_TABLES)}), those of the shop case (personal_data and "
+            "purchases), or are named after canonical tables "
             f"({', '.join(TABLES)}). Write a growthlens.toml naming each table instead: "
             '[orders] path = "<file>", table = "<table>" (docs/data.md)'
         )

@@ -84,6 +84,8 @@ class Dataset:
         store: derived tables built so far (see :meth:`derived`), and the tables the load
             built for its own checks (see :meth:`byproduct`); shared by copies made with
             ``dataclasses.replace``.
+        line_table: the accepted order lines when the orders source is one row per item
+            (``order_lines = true``); read it as :attr:`lines`.
     """
 
     tables: Mapping[str, ir.Table]
@@ -92,6 +94,17 @@ class Dataset:
     quality: QualityReport
     truth: Mapping[str, Any] | None = field(default=None)
     store: DerivedStore = field(default_factory=DerivedStore, repr=False, compare=False)
+    line_table: ir.Table | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> ir.Table | None:
+        """The accepted order lines (one row per item), or ``None`` without order lines.
+
+        With ``order_lines = true``, ``table("orders")`` is one row per order (its lines
+        grouped: ``items`` counts them, ``revenue`` sums them; growthlens.data.lines) and
+        this is the lines it was built from, with every column the source had.
+        """
+        return self.line_table
 
     def derived(self, request: DerivedRequest) -> ir.Table:
         """The derived table ``request`` names, built in the engine on first use and kept.

@@ -20,6 +20,7 @@ from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
 from growthlens.data import lengths, profile, validate
+from growthlens.data.assignments import KNOWN_FROM, as_lists, lists_table
 from growthlens.data.canonical import (
     ID_COLUMNS,
     SOURCE_RANK,
@@ -31,8 +32,21 @@ from growthlens.data.canonical import (
     unify_ids,
     union_sources,
 )
-from growthlens.data.config import Config, Settings, SourceSpec, TableSpec, _describe, make_settings
-from growthlens.data.databases import database_config, is_database
+from growthlens.data.combine import COMBINE, CombineCounts, combine_customers, combine_findings
+from growthlens.data.combine import resolve_policy as resolve_combine
+from growthlens.data.config import (
+    EPOCH_DAY,
+    CampaignSpec,
+    Config,
+    ExperimentSpec,
+    ListsSpec,
+    Settings,
+    SourceSpec,
+    TableSpec,
+    _describe,
+    make_settings,
+)
+from growthlens.data.databases import DATABASE_SUFFIXES, database_config, is_database
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
     BUYER_VISITS,
@@ -54,6 +68,7 @@ from growthlens.data.layouts import (
     join_lookup,
     lookup_rows,
 )
+from growthlens.data.lines import orders_from_lines
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, engine_message, is_excel, read_object, read_spec
@@ -67,6 +82,7 @@ from growthlens.data.tables.costs import (
     fill_counts,
     fill_source,
 )
+from growthlens.data.tables.orders import ORDER_LINES
 from growthlens.data.textfile import Limits
 from growthlens.engine import BackendLike, capabilities, connect
 from growthlens.errors import ConfigError, DataError
@@ -98,7 +114,9 @@ def load(
             folder or data file whose layout a preset recognises (a table-per-step
             export, the Olist funnel, a GA4 event export; docs/events.md), or a SQLite
             database, plain or zipped, whose tables a preset recognises (the Company X
-            schema, canonical table names; docs/data.md).
+            schema, the shop case, canonical table names; docs/data.md). A folder's
+            ``growthlens.toml`` is read too: without table sections it adds its settings,
+            experiments and campaigns to the folder's preset.
         sessions: a table's source(s): a path, ``{"path": ..., "columns": {...}}``,
             ``{"sources": [...], "duplicates": "first"}``, a list of those (unioned), a
             pandas/Polars/Arrow frame or an Ibis table. It overrides the config's table
@@ -109,7 +127,9 @@ def load(
         touchpoints: as ``sessions``.
         conversions_reference: as ``sessions``.
         customers: as ``sessions``.
-        assignments: as ``sessions``.
+        assignments: as ``sessions``; or participant lists, one text file of ids per
+            variant: ``{"treatment": "a.txt", "control": "b.txt"}`` (optionally
+            ``{"lists": {...}, "experiment": "name"}``; growthlens.data.assignments).
         backend: ``None``/``"duckdb"`` (default), ``"pyspark"``, an Ibis URL or backend.
         materialize: store typed tables in the backend (default: for row-oriented
             sources such as CSV; Parquet and database tables stay lazy).
@@ -171,11 +191,25 @@ def _load(
     plan: dict[str, _TablePlan] = {}
     for name, spec in cfg.tables.items():
         plan[name] = _TablePlan(list(spec.sources), spec.duplicates, cfg.base_dir)
+    lists, lists_dir = cfg.lists, cfg.base_dir
     for name, value in inputs.items():
-        if value is not None:
-            # Paths given to gl.load are relative to the working directory, not the config.
-            items, policy = _as_items(name, value)
-            plan[name] = _TablePlan(items, policy, Path.cwd())
+        if value is None:
+            continue
+        given = as_lists(value) if name == "assignments" else None
+        if given is not None:
+            lists, lists_dir = given, Path.cwd()
+            plan.pop(name, None)
+            continue
+        if name == "assignments":
+            lists = None  # a table given to gl.load replaces the config's lists
+        # Paths given to gl.load are relative to the working directory, not the config.
+        items, policy = _as_items(name, value)
+        plan[name] = _TablePlan(items, policy, Path.cwd())
+    if lists is not None and not set(KNOWN_FROM) & set(plan):
+        raise ConfigError(
+            "participant lists (assignments from files of ids) need a table of the same "
+            f"users to check their ids against: pass {', '.join(KNOWN_FROM)} as well"
+        )
     if not plan:
         raise ConfigError(
             "no tables given: pass sessions=..., orders=..., costs=... or a config file "
@@ -187,7 +221,9 @@ def _load(
         timezone=resolved_settings.timezone,
         memory_limit=engine.memory_limit,
     )
-    loader = _Loader(con, resolved_settings, materialize, progress, workdir)
+    loader = _Loader(
+        con, resolved_settings, materialize, progress, workdir, lists=lists, lists_dir=lists_dir
+    )
     return loader.run(plan)
 
 
@@ -212,8 +248,9 @@ def _config(
         return Config.from_mapping(config)
     if isinstance(config, str | Path):
         if Path(config).expanduser().is_dir():
-            # A folder of exports: a known layout says what its files are (docs/events.md).
-            return folder_config(Path(config).expanduser())
+            # A folder of exports: a known layout says what its files are (docs/events.md),
+            # and its growthlens.toml, if any, the rest.
+            return _folder(Path(config).expanduser(), workdir=workdir, settings=settings)
         if is_data_file(Path(config)):
             # One export whose columns a preset recognises (a GA4 event export).
             return file_config(Path(config).expanduser())
@@ -228,6 +265,46 @@ def _config(
         f"config must be a path to growthlens.toml, a mapping or a Config; "
         f"got {type(config).__name__}"
     )
+
+
+CONFIG_NAME = "growthlens.toml"
+
+
+def _folder(folder: Path, *, workdir: Path, settings: Mapping[str, Any]) -> Config:
+    """A folder's config: its ``growthlens.toml``, and the tables a preset finds.
+
+    A ``growthlens.toml`` that names tables (or participant lists) is the whole config.
+    One without (only ``[settings]``, experiments, campaigns, ``[engine]``) adds to the
+    preset of the folder's files: the one database in it (Company X, the shop case,
+    canonical table names), else the folder layouts (growthlens.data.layouts); its
+    settings win over the preset's.
+    """
+    toml = folder / CONFIG_NAME
+    own = Config.from_toml(toml) if toml.is_file() else None
+    if own is not None and (own.tables or own.lists is not None):
+        return own
+    databases = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(DATABASE_SUFFIXES)
+    )
+    if len(databases) == 1:
+        # Only the caps apply here; the other settings are checked with the toml's.
+        caps = ("max_decompressed_bytes", "max_compression_ratio")
+        given = make_settings(**{k: v for k, v in settings.items() if k in caps})
+        limits = Limits(given.max_decompressed_bytes, given.max_compression_ratio)
+        preset = database_config(databases[0], workdir=workdir, limits=limits)
+    else:
+        preset = folder_config(folder)
+    if own is None:
+        return preset
+    merged = {
+        **preset.settings.model_dump(exclude_unset=True),
+        **own.settings.model_dump(exclude_unset=True),
+    }
+    try:
+        combined = make_settings(**merged)
+    except ConfigError as exc:
+        raise ConfigError(f"{toml}: {exc}") from exc
+    return preset.model_copy(update={"settings": combined, "engine": own.engine})
 
 
 def _as_items(name: str, value: Any) -> tuple[list[Any], str]:
@@ -258,8 +335,18 @@ class _Loader:
         materialize: bool | None,
         progress: Progress | None,
         workdir: Path,
+        lists: ListsSpec | None = None,
+        lists_dir: Path = Path("."),
     ) -> None:
         self.con = con
+        # Participant lists (assignments from one file of ids per variant), paths resolved.
+        self.lists = (
+            None
+            if lists is None
+            else lists.model_copy(
+                update={"lists": {v: str(lists_dir / p) for v, p in lists.lists.items()}}
+            )
+        )
         self.capabilities = capabilities(con)
         self.settings = settings
         self.materialize = materialize
@@ -267,9 +354,16 @@ class _Loader:
         self.workdir = workdir
         self.limits = Limits(settings.max_decompressed_bytes, settings.max_compression_ratio)
         self.owned: list[str] = []
+        self.day_numbers = False  # a time column was read from day numbers
         self.lookups: dict[tuple[str, str], tuple[RawSource, ir.Table]] = {}
         zone = ZoneInfo(settings.timezone) if settings.timezone else ZoneInfo("UTC")
         self.now = datetime.now(zone).replace(tzinfo=None)
+
+    def model(self, name: str) -> TableModel:
+        """The declaration a table is read and checked with (order lines: ORDER_LINES)."""
+        if name == "orders" and self.settings.order_lines:
+            return ORDER_LINES
+        return TABLES[name]
 
     def run(self, plan: Mapping[str, _TablePlan]) -> Dataset:
         read: dict[str, _ReadTable] = {}
@@ -277,7 +371,7 @@ class _Loader:
         for name, table_plan in plan.items():
             self.progress(f"reading {name}")
             try:
-                read[name] = self._read_table(TABLES[name], table_plan)
+                read[name] = self._read_table(self.model(name), table_plan)
             except DataError as exc:
                 problems.append(exc)
         if problems:
@@ -293,10 +387,14 @@ class _Loader:
             table = tables[name]
             if read[name].filled_ranks:
                 table, fills[name] = self._fill_source(table, checked.get("sessions"))
+            policy = read[name].policy or plan[name].policy
+            if self.model(name) is ORDER_LINES and policy == "auto":
+                # Exact copies of a line are one line read twice: keep one, count the rest.
+                policy = "first"
             with_reason, policies[name] = validate.pre_window_reason(
                 table,
-                TABLES[name],
-                policy=plan[name].policy,
+                self.model(name),
+                policy=policy,
                 sources=len(plan[name].items),
                 now=self.now,
             )
@@ -305,7 +403,7 @@ class _Loader:
         self._drop_owned()
 
         # One scan per table: rows per (reason, date) give the window and the counts.
-        summaries = {n: validate.reason_days(t, TABLES[n]) for n, t in reasoned.items()}
+        summaries = {n: validate.reason_days(t, self.model(n)) for n, t in reasoned.items()}
         window, window_source = self._window(summaries)
 
         counts: list[TableCounts] = []
@@ -315,7 +413,7 @@ class _Loader:
         sessions_dups: tuple[int, int] | None = None
         candidates: ir.Table | None = None
         for name, table in reasoned.items():
-            model = TABLES[name]
+            model = self.model(name)
             final = validate.with_window(table, model, window)
             tally = summaries[name].counts(window if model.time_column else None)
             excluded = dict(tally.excluded)
@@ -349,6 +447,8 @@ class _Loader:
                     finding = replace(finding, examples=read[name].skipped_examples[reason])
                 findings.append(finding)
             findings += [notice.finding(name, tally.accepted) for notice in read[name].date_orders]
+            if (combined := read[name].combined) is not None:  # customers, policy "combine"
+                findings += combine_findings(combined)
             if name in fills:
                 ranks = list(read[name].filled_ranks)
                 filled = accepted_rows.filter(accepted_rows[SOURCE_RANK].isin(ranks))
@@ -394,15 +494,79 @@ class _Loader:
             # At the place the sessions' loop left for it, after their exclusions.
             findings[sessions_dups[0] : sessions_dups[0]] = repeats
         findings += flags
+        lines: ir.Table | None = None
+        if self.model("orders") is ORDER_LINES and "orders" in clean:
+            # Checked and counted as lines; analyses read orders, the lines stay at hand.
+            findings = [_line_wording(f) for f in findings]
+            lines = clean["orders"]
+            self.progress("grouping order lines into orders")
+            clean["orders"] = orders_from_lines(lines).cache()
+        settings = self._loaded_settings(tables)
+        if self.lists is not None:
+            self.progress("reading the participant lists")
+            listed = lists_table(
+                self.lists,
+                {n: clean[n] for n in KNOWN_FROM if n in clean},
+                numeric=self._numeric_ids(clean),
+                # read() allocates its whole limit up front: at most 1 GiB of list text.
+                max_bytes=min(self.settings.max_decompressed_bytes, 1 << 30),
+            )
+            clean["assignments"] = listed.table
+            counts.append(listed.counts)
+            findings += listed.findings
         quality = QualityReport(
             counts=tuple(counts),
             findings=tuple(findings),
             window=window,
             window_source=window_source,
         )
-        dataset = Dataset(tables=clean, backend=self.con, settings=self.settings, quality=quality)
+        dataset = Dataset(
+            tables=clean, backend=self.con, settings=settings, quality=quality, line_table=lines
+        )
         dataset.keep_byproducts(byproducts)
         return dataset
+
+    def _numeric_ids(self, clean: Mapping[str, ir.Table]) -> bool:
+        """Whether list tokens are read as integer ids: the other tables' ids are numbers.
+
+        On a backend that keeps numeric ids as text (no unsigned integers), the ids are
+        taken as numbers too: text ids there look the same, and a list of text ids is
+        rare enough to be read then as the non-id tokens it would show.
+        """
+        types = [clean[n].user_id.type() for n in KNOWN_FROM if n in clean]
+        return not types or not types[0].is_string() or not self.capabilities.unsigned_ids
+
+    def _loaded_settings(self, tables: Mapping[str, ir.Table]) -> Settings:
+        """The Dataset's settings: ``day_zero`` set exactly when time is day numbers.
+
+        Raises:
+            ConfigError: ``day_zero`` is set but no time column holds day numbers, or an
+                experiment, campaign or window gives day numbers for date data.
+        """
+        settings = self.settings
+        timed = any(
+            (column := TABLES[n].time_column) is not None and column in t.columns
+            for n, t in tables.items()
+        )
+        if self.day_numbers and settings.day_zero is None:
+            return settings.model_copy(update={"day_zero": EPOCH_DAY})
+        if self.day_numbers or not timed:
+            return settings
+        if settings.day_zero is not None:
+            raise ConfigError(
+                f"day_zero = {settings.day_zero} says the data's time is day numbers, but no "
+                "time column holds integers (they are dates or timestamps); remove day_zero "
+                "from [settings], or map the day-number column"
+            )
+        specs: list[ExperimentSpec | CampaignSpec] = [*settings.experiments, *settings.campaigns]
+        numbered = [s.name for s in specs if any(isinstance(d, int) for d in s.days())]
+        if numbered:
+            raise ConfigError(
+                f"{', '.join(repr(n) for n in numbered)} give(s) days as day numbers, but the "
+                "data's time is dates, not day numbers; give its window/period as dates, e.g. "
+                'window = ["2023-01-06", "2023-01-17"], or load day-number data (day_zero)'
+            )
+        return settings
 
     def _read_table(self, model: TableModel, plan: _TablePlan) -> _ReadTable:
         parts: list[CanonicalSource] = []
@@ -432,6 +596,7 @@ class _Loader:
                     rank=rank,
                     backend=self.capabilities,
                     null_ids=self.settings.null_ids,
+                    day_zero=self.settings.day_zero,
                 )
             except DataError as exc:
                 problems.append(exc)
@@ -439,6 +604,7 @@ class _Loader:
             finally:
                 self._forget_text(raw)
             parts.append(part)
+            self.day_numbers = self.day_numbers or part.day_numbers
             labels.append(raw.label)
             mappings.append(mapping)
             for reason, n in raw.skipped.items():
@@ -450,7 +616,13 @@ class _Loader:
             columnar = columnar and raw.columnar and raw.owned is None
         if problems:
             raise DataError.combine(problems)
-        table = union_sources(parts, model)
+        policy = resolve_combine(model, plan.policy, sources=len(parts))
+        combined: CombineCounts | None = None
+        if policy == COMBINE:
+            # One row per id from all sources: the merged rows are stated, not excluded.
+            table, combined = combine_customers(parts, model, labels=labels)
+        else:
+            table = union_sources(parts, model)
         # An id column is numeric only when every source's ids are.
         casts = {
             column: table[column].try_cast(id_type(self.capabilities))
@@ -477,6 +649,8 @@ class _Loader:
                 for rank, m in enumerate(mappings)
                 if m.canonical.get("source") == FROM_CAMPAIGN
             ),
+            policy=policy,
+            combined=combined,
         )
 
     def _fill_source(self, costs: ir.Table, sessions: ir.Table | None) -> tuple[ir.Table, str]:
@@ -716,7 +890,11 @@ class _Loader:
         if reason == "out_of_window" and window:
             span = f"the data window {window[0]} – {window[1]}"
             text, text_one = f"fall outside {span}", f"falls outside {span}"
-        if reason == "duplicate_key":
+        if reason == "duplicate_key" and self.model(name) is ORDER_LINES:
+            resolved = f"(policy '{policy}': one copy kept)"
+            text = f"repeat another order line exactly, every column equal {resolved}"
+            text_one = f"repeats another order line exactly, every column equal {resolved}"
+        elif reason == "duplicate_key":
             kept = "first source" if policy == "first" else "last source"
             resolved = f"(policy '{policy}': one row per key kept, the {kept}'s)"
             text = f"duplicate another row's key {resolved}"
@@ -882,7 +1060,7 @@ class _Loader:
             watched.release()
 
     def _kept_duplicates(self, name: str, table: ir.Table, total: int) -> list[Finding]:
-        model = TABLES[name]
+        model = self.model(name)
         n, examples = validate.duplicates(table, model)
         if not n:
             return []
@@ -934,6 +1112,8 @@ class _ReadTable:
     spanning: int = 0
     # Costs: the sources (by rank) read without a source column, filled from the campaigns.
     filled_ranks: tuple[int, ...] = ()
+    policy: str | None = None  # the duplicate policy when the read decided it ("combine")
+    combined: CombineCounts | None = None  # what combining the sources by id found
 
 
 @dataclass(frozen=True)
@@ -1110,6 +1290,13 @@ def _stated(spec: SourceSpec | None, kind: str) -> bool:
     if kind == "number":
         return spec.decimal == "," or spec.thousands is not None
     return kind in ("timestamp", "date") and spec.time_format(kind) is not None
+
+
+def _line_wording(finding: Finding) -> Finding:
+    """An orders finding worded in order lines, which is what it counts with order_lines."""
+    if finding.table != "orders":
+        return finding
+    return replace(finding, message=finding.message.replace(" orders rows ", " order lines "))
 
 
 def _rows(table: ir.Table) -> int:

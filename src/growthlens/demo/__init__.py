@@ -16,6 +16,9 @@ Modules:
   conversions (plain NumPy; shared by ``journeys`` and ``challenge``).
 - ``challenge``: :func:`write_challenge_db`, a "Company X" SQLite database (issue 15's
   schema) with exact planted counts, apart from the main demo.
+- ``shop``: :func:`write_shop`, the sporting-goods shop case of issue 16 (a SQLite
+  database, a CSV of profiles, two participant lists, its ``growthlens.toml``) with its
+  :class:`ShopTruth`, apart from the main demo; ``demo(case="shop")`` loads it.
 - ``writer``: appends Arrow tables to one CSV or Parquet file.
 - ``files``: :func:`write_demo`, :func:`demo` and :class:`Truth`, which run the domains.
 
@@ -48,6 +51,7 @@ from growthlens.demo.events import EventsTruth
 from growthlens.demo.files import Truth, demo, write_demo
 from growthlens.demo.journeys import JourneysTruth
 from growthlens.demo.sales import SalesTruth, anomaly_targets, retention_probability
+from growthlens.demo.shop import ShopTruth, write_shop
 from growthlens.demo.world import BLOCK_USERS, World, WorldTruth
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "EventsTruth",
     "JourneysTruth",
     "SalesTruth",
+    "ShopTruth",
     "Truth",
     "World",
     "WorldTruth",
@@ -64,4 +69,5 @@ __all__ = [
     "retention_probability",
     "write_challenge_db",
     "write_demo",
+    "write_shop",
 ]

@@ -3,7 +3,9 @@
 :func:`write_demo` builds the :class:`~growthlens.demo.world.World`, lets each domain
 write its tables and collects their truth sections into one :class:`Truth`; :func:`demo`
 writes to a temporary folder, loads the files through :func:`growthlens.load` (so the
-quality report is a real one) and returns the Dataset with ``.truth`` set.
+quality report is a real one) and returns the Dataset with ``.truth`` set. With
+``case="shop"`` it writes the sporting-goods shop case instead
+(:func:`~growthlens.demo.shop.write_shop`) and loads its folder the way a user would.
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
 from growthlens.demo.events import EventsTruth, write_events
 from growthlens.demo.journeys import JourneysTruth, write_journeys
 from growthlens.demo.sales import SalesTruth, write_sales
+from growthlens.demo.shop import MIN_CUSTOMERS, write_shop
 from growthlens.demo.world import World, WorldTruth, merge_sections
 from growthlens.demo.writer import Format
 from growthlens.engine import BackendLike
 from growthlens.errors import ConfigError
+
+Case = Literal["main", "shop"]
+"""Which generated dataset :func:`demo` returns."""
+CASES: tuple[Case, ...] = ("main", "shop")
 
 
 @dataclass(frozen=True)
@@ -124,21 +131,42 @@ def write_demo(
 
 
 def demo(
-    *, users: int = 30_000, seed: int = 0, months: int = 12, backend: BackendLike = None
+    *,
+    users: int = 30_000,
+    seed: int = 0,
+    months: int = 12,
+    backend: BackendLike = None,
+    case: Case = "main",
 ) -> Dataset:
-    """Generate the demo dataset, load it with :func:`growthlens.load`, attach the truth.
+    """Generate a demo dataset, load it with :func:`growthlens.load`, attach the truth.
 
-    The files are Parquet in a private temporary folder (removed when Python exits),
-    read lazily, so memory stays bounded for large ``users``.
+    The files go to a private temporary folder (removed when Python exits) and are read
+    lazily, so memory stays bounded for large ``users``.
+
+    - ``case="main"``: the main demo (Afisha-like sales, an event log, journeys), written
+      as Parquet by :func:`write_demo`.
+    - ``case="shop"``: the sporting-goods shop case of issue 16 (a SQLite database, a
+      gzipped CSV of profiles, two messy participant lists and its ``growthlens.toml``),
+      written by :func:`~growthlens.demo.shop.write_shop` with ``customers=users`` and
+      loaded from its folder as a user would (the shop preset reads the config, so the
+      report runs the email A/B test and the city campaign). Its 59 days are fixed:
+      ``months`` must stay at its default.
 
     Args:
-        users: number of users (sessions ≈ 1.6 × users).
+        users: number of users (main: sessions ≈ 1.6 × users; shop: customers with a
+            profile, at least 1,000).
         seed: random seed; the data is a function of the arguments.
-        months: calendar months in the window starting 2017-06-01.
+        months: calendar months in the main demo's window starting 2017-06-01.
         backend: as for :func:`growthlens.load`.
+        case: ``"main"`` or ``"shop"``.
 
     Returns:
-        The Dataset; ``ds.truth`` is the planted values (:meth:`Truth.to_dict`).
+        The Dataset; ``ds.truth`` is the planted values (main: :meth:`Truth.to_dict`;
+        shop: :meth:`ShopTruth.to_dict <growthlens.demo.shop.ShopTruth>`, keys ``shop_…``).
+
+    Raises:
+        ConfigError: an unknown ``case``; for the shop, ``users`` below 1,000 or
+            ``months`` other than 12.
 
     Example:
         >>> import growthlens as gl
@@ -146,8 +174,26 @@ def demo(
         >>> ds.truth["window"], str(ds.window[1])
         (['2017-06-01', '2018-05-31'], '2018-05-31')
     """
-    folder = Path(tempfile.mkdtemp(prefix="growthlens-demo-"))
+    if case not in CASES:
+        raise ConfigError(f"case must be one of {', '.join(map(repr, CASES))}; got {case!r}")
+    if case == "shop":
+        # Check before the temporary folder exists: a bad option leaves nothing behind.
+        if users < MIN_CUSTOMERS:
+            raise ConfigError(
+                f"the shop demo needs at least {MIN_CUSTOMERS:,} users (customers); "
+                f"got users={users}"
+            )
+        if months != 12:
+            raise ConfigError(
+                "months applies to the main demo only (the shop case has 59 fixed days); "
+                f"got months={months} with case='shop'"
+            )
+    folder = Path(tempfile.mkdtemp(prefix=f"growthlens-{case}-demo-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if case == "shop":
+        truth = write_shop(folder, customers=users, seed=seed)
+        ds = load(folder, backend=backend)
+        return dataclasses.replace(ds, truth=truth.to_dict())
     files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
     ds = load(
         sessions=files["visits"],
@@ -159,5 +205,5 @@ def demo(
         conversions_reference={"path": str(files["conversions_reference"]), "duplicates": "keep"},
         backend=backend,
     )
-    truth: dict[str, Any] = json.loads(files["truth"].read_text())
-    return dataclasses.replace(ds, truth=truth)
+    main_truth: dict[str, Any] = json.loads(files["truth"].read_text())
+    return dataclasses.replace(ds, truth=main_truth)

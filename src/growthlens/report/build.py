@@ -36,17 +36,28 @@ def group_analyses(group: str) -> list[Analysis[Any, Any, Any]]:
     return sorted(members, key=lambda a: rank.get(a.name, len(ORDER)))
 
 
+def _shown(group: Group, ds: Dataset) -> bool:
+    return ds.has(*group.shown_when) and (not group.any_of or any(ds.has(t) for t in group.any_of))
+
+
 def missing_groups(ds: Dataset) -> tuple[str, ...]:
     """Why each group left out of the report is left out, in words."""
     return tuple(
-        f"{g.title}: {_lacking(g.shown_when, ds)}" for g in GROUPS if not ds.has(*g.shown_when)
+        f"{g.title}: "
+        + (
+            _lacking(g.shown_when, ds)
+            if not ds.has(*g.shown_when)
+            else f"needs the {' or '.join(g.any_of)} table; this dataset has none of them."
+        )
+        for g in GROUPS
+        if not _shown(g, ds)
     )
 
 
 def section(ds: Dataset, group: Group | str, progress: Progress | None = None) -> Section | None:
     """One report group built from the registry, or ``None`` when its tables are missing."""
     group = group if isinstance(group, Group) else next(g for g in GROUPS if g.id == group)
-    if not ds.has(*group.shown_when):
+    if not _shown(group, ds):
         return None
     results: list[Result] = []
     skipped: list[str] = []

@@ -21,12 +21,14 @@ class Group:
         title: heading.
         intro: one or two plain sentences on what the group answers.
         shown_when: tables without which the group is left out (and said so).
+        any_of: tables of which at least one must be present too (none: no such rule).
     """
 
     id: str
     title: str
     intro: str
     shown_when: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
 
 
 GROUPS: tuple[Group, ...] = (
@@ -81,6 +83,14 @@ GROUPS: tuple[Group, ...] = (
         ("orders",),
     ),
     Group(
+        "experiments",
+        "Experiments and campaigns",
+        "Whether each test and campaign changed what customers bought, by how much and how "
+        "sure we can be, whether the test itself was sound, and what to do next.",
+        ("orders",),
+        ("assignments", "customers"),
+    ),
+    Group(
         "recommendation",
         "Budget recommendation",
         "Which sources to grow, hold or cut, decided on each source's ROMI at the horizon and "
@@ -111,6 +121,8 @@ ORDER: tuple[str, ...] = (
     "romi",
     "channels",
     "attribution",
+    "ab_test",
+    "campaign_effect",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""

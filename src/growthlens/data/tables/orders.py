@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import ibis
 import ibis.expr.types as ir
@@ -111,3 +112,14 @@ ORDERS = TableModel(
         ),
     ),
 )
+
+ORDER_LINES = replace(
+    ORDERS,
+    description="One row per item bought (an order line): who (user_id), when (ts) and for "
+    "how much (revenue); lines of one order_id, or of one user and day, are one order.",
+    row="order lines",
+    row_one="order line",
+    # An order's lines share its id: duplicates are exact copies of a whole line.
+    key=None,
+)
+"""The orders table as read with ``order_lines = true``: its checks count lines."""
