@@ -12,7 +12,8 @@ Each timing runs in a fresh process: ``gl.load`` (order lines, day numbers,
 ``materialize=True``), then ``ab_test`` on revenue, conversion, orders, items and the
 average check over days 5–16 with days 0–4 as CUPED's pre-period, then
 ``campaign_effect`` (city 1134 on days 15 and 45): wall time of each, import excluded,
-peak RSS of the process. The baseline is pandas on the same Parquet: lines → orders per
+peak RSS of the process. The baseline is pandas on the same Parquet: exact duplicate lines
+dropped (the order-lines rule), lines → orders per
 (customer, day), per-participant sums, Welch tests; then the city × day panel and the
 2×2 difference-in-differences of means. The run fails unless both give the same revenue
 means per arm.
@@ -73,6 +74,7 @@ _PANDAS = textwrap.dedent(
     t0 = time.perf_counter()
     l = pd.read_parquet(lines); cu = pd.read_parquet(customers); a = pd.read_parquet(assignments)
     t1 = time.perf_counter()
+    l = l.drop_duplicates()  # exact duplicate lines are excluded (docs/data.md, order lines)
     orders = l.groupby(["id", "dt"], as_index=False).agg(revenue=("cost", "sum"),
                                                          items=("cost", "size"))
     def per_user(lo, hi, p):
