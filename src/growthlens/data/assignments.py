@@ -93,7 +93,7 @@ def as_lists(value: Any) -> ListsSpec | None:
     """
     if not isinstance(value, Mapping) or not value:
         return None
-    if "lists" in value and set(value) <= LISTS_KEYS:
+    if ("lists" in value or "rule" in value) and set(value) <= LISTS_KEYS:
         data: Mapping[str, Any] = value
     elif not set(value) & _SOURCE_KEYS and all(
         isinstance(v, str | PurePath) for v in value.values()
@@ -293,3 +293,70 @@ __all__ = [
     "experiment_name",
     "lists_table",
 ]
+
+
+RULE_PRESET = "assignment_rule"
+"""The ``preset`` of the assignments' counts when a rule made them."""
+
+
+def rule_table(spec: ListsSpec, customers: ir.Table | None) -> ListedAssignments:
+    """Every customer matching ``spec.rule`` as a participant of the ``treatment`` variant.
+
+    A numeric column is compared as numbers, any other as text (trimmed). Rows read =
+    the customers matching (every one accepted); the rule's wording is the source.
+
+    Raises:
+        ConfigError: no customers table, or a rule column it does not have.
+    """
+    rule = spec.rule or {}
+    words = " and ".join(
+        f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in rule.items()
+    )
+    if customers is None:
+        raise ConfigError(
+            f"assignments: the rule {words} selects customers, but no customers table is "
+            "loaded; add [customers] (or customers=...)"
+        )
+    condition: ir.BooleanValue = ibis.literal(True)
+    for column, value in rule.items():
+        if column not in customers.columns:
+            have = ", ".join(c for c in customers.columns if c != "user_id")
+            raise ConfigError(
+                f"assignments: the rule names {column!r}, which is not a customers column "
+                f"(found: {have}); name one of those"
+            )
+        values = value if isinstance(value, list) else [value]
+        col = customers[column]
+        if col.type().is_numeric():
+            try:
+                numbers = [float(v) for v in values]
+            except ValueError:
+                raise ConfigError(
+                    f"assignments: the rule compares the numeric column {column!r} with "
+                    f"{values!r}; give numbers"
+                ) from None
+            condition = condition & col.cast("float64").isin(numbers)
+        else:
+            condition = condition & col.cast("string").strip().isin(
+                [str(v).strip() for v in values]
+            )
+    chosen = customers.filter(condition)
+    experiment = spec.experiment or f"customers with {words}"
+    table = chosen.select(
+        "user_id",
+        variant=ibis.literal("treatment"),
+        experiment=ibis.literal(experiment),
+    ).cache()
+    n = int(table.count().to_pyarrow().as_py())
+    counts = TableCounts(
+        table="assignments",
+        sources=(f"rule: {words}",),
+        loaded=n,
+        accepted=n,
+        excluded=0,
+        excluded_by_reason={},
+        columns=("user_id", "variant", "experiment"),
+        mapping={"variant": "treatment (the rule)", "user_id": "customers matching the rule"},
+        preset=RULE_PRESET,
+    )
+    return ListedAssignments(table=table, counts=counts, findings=(), lists={})

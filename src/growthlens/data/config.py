@@ -647,31 +647,38 @@ class EngineSpec(_Strict):
 
 
 class ListsSpec(_Strict):
-    """Assignments from participant lists: one file of ids per variant.
+    """Assignments from participant lists (one file of ids per variant), or from a rule.
 
     ``[assignments] lists = { treatment = "a.txt", control = "b.txt" }``, or
     ``gl.load(assignments={"treatment": "a.txt", "control": "b.txt"})``. Each file is
     read by :func:`growthlens.data.idlist.read_id_list` (ids separated by any mix of
     commas, semicolons, spaces and line breaks; every token accounted for).
+    ``[assignments] rule = { city = 1134 }`` (``gl.load(assignments={"rule": {"city":
+    1134}})``) makes every customer matching the rule a participant of the ``treatment``
+    variant instead; with no control group, ``gl.ab_test`` draws a matched one.
 
     Attributes:
         lists: variant name → the file of its participants' ids.
+        rule: customers column → the value or values that make a customer a participant
+            (all columns must match).
         experiment: the ``experiment`` value of the rows (default: the file names' common
             stem without the words ``ids``/``list``, e.g. ``first_company`` for
             ``ids_first_company_positive.txt`` and ``ids_first_company_negative.txt``;
-            ``experiment`` when they share none).
+            ``experiment`` when they share none; for a rule, the rule in words).
     """
 
-    lists: dict[str, str]
+    lists: dict[str, str] = Field(default_factory=dict)
+    rule: dict[str, int | float | str | list[int | float | str]] | None = None
     experiment: str | None = Field(default=None, min_length=1)
 
     def __hash__(self) -> int:
-        return hash((tuple(self.lists.items()), self.experiment))
+        rule = tuple((k, str(v)) for k, v in (self.rule or {}).items())
+        return hash((tuple(self.lists.items()), rule, self.experiment))
 
     @field_validator("lists", mode="before")
     @classmethod
     def _paths(cls, value: Any) -> Any:
-        if not isinstance(value, Mapping) or not value:
+        if not isinstance(value, Mapping):
             raise ValueError(
                 "not a table of variant names to files, e.g. lists = "
                 '{ treatment = "ids_positive.txt", control = "ids_negative.txt" }'
@@ -684,6 +691,15 @@ class ListsSpec(_Strict):
                 raise ValueError("a variant name is empty")
             out[str(variant)] = str(path)
         return out
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ListsSpec:
+        if bool(self.lists) == bool(self.rule):
+            raise ValueError(
+                "give either lists (variant names to files) or a rule (customers column to "
+                'value), e.g. lists = { treatment = "ids_positive.txt" } or rule = { city = 1134 }'
+            )
+        return self
 
 
 LISTS_KEYS = frozenset(ListsSpec.model_fields)
@@ -730,11 +746,12 @@ class Config(_Strict):
         raw = _specs_into_settings(raw, origin)
         lists: ListsSpec | None = None
         assignments = raw.get("assignments")
-        if isinstance(assignments, Mapping) and "lists" in assignments:
+        if isinstance(assignments, Mapping) and ("lists" in assignments or "rule" in assignments):
             extra = sorted(set(assignments) - LISTS_KEYS)
             if extra:
                 raise ConfigError(
-                    f"{origin}: [assignments] with lists takes only lists and experiment; "
+                    f"{origin}: [assignments] with lists or a rule takes only lists, rule and "
+                    "experiment; "
                     f"found {', '.join(extra)}; remove it (the lists' ids are read as they are)"
                 )
             try:

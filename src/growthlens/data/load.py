@@ -20,7 +20,7 @@ from ibis.backends import BaseBackend
 from pydantic import ValidationError
 
 from growthlens.data import lengths, profile, validate
-from growthlens.data.assignments import KNOWN_FROM, as_lists, lists_table
+from growthlens.data.assignments import KNOWN_FROM, as_lists, lists_table, rule_table
 from growthlens.data.canonical import (
     ID_COLUMNS,
     SOURCE_RANK,
@@ -502,7 +502,11 @@ class _Loader:
             self.progress("grouping order lines into orders")
             clean["orders"] = orders_from_lines(lines).cache()
         settings = self._loaded_settings(tables)
-        if self.lists is not None:
+        if self.lists is not None and self.lists.rule:
+            listed = rule_table(self.lists, clean.get("customers"))
+            clean["assignments"] = listed.table
+            counts.append(listed.counts)
+        elif self.lists is not None:
             self.progress("reading the participant lists")
             listed = lists_table(
                 self.lists,

@@ -901,9 +901,7 @@ def _read_sqlite(
                 fix='choose another table with table = "<name>", or leave the table out',
             )
         name = ibis.util.gen_name("growthlens_sqlite")
-        result = con.create_table(name, pa.Table.from_batches([first]), temp=_supports_temp(con))
-        for batch in batches:
-            con.insert(name, pa.Table.from_batches([batch]))
+        result = upload_batches(con, name, first, batches)
     finally:
         db.close()
     return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
@@ -1017,6 +1015,25 @@ def upload(con: BaseBackend, name: str, arrow: pa.Table) -> ir.Table:
         con._session.createDataFrame(arrow).createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, arrow, temp=_supports_temp(con))
+
+
+def upload_batches(
+    con: BaseBackend, name: str, first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]
+) -> ir.Table:
+    """Store a stream of Arrow batches (``first``, then ``rest``) in the backend as ``name``.
+
+    Where the engine takes Arrow itself (``arrow_views``: Spark), the batches are joined
+    into one Arrow table and stored by :func:`upload`: Ibis's ``create_table`` and
+    ``insert`` would pass them through pandas, where an integer column with a null becomes
+    float64 and Spark then stores every value of it as null. Elsewhere the first batch
+    creates the table and the others are appended, so one batch at a time is in memory.
+    """
+    if capabilities(con).arrow_views:
+        return upload(con, name, pa.Table.from_batches([first, *rest]))
+    table = con.create_table(name, pa.Table.from_batches([first]), temp=_supports_temp(con))
+    for batch in rest:
+        con.insert(name, pa.Table.from_batches([batch]))
+    return table
 
 
 def _supports_temp(con: BaseBackend) -> bool:
