@@ -17,25 +17,8 @@ from growthlens.data.config import (
     day_number,
     make_settings,
 )
+from growthlens.demo.shop import SHOP_TOML
 from growthlens.errors import ConfigError
-
-SHOP_TOML = """\
-[settings]
-day_zero = 2023-01-01            # hypothetical calendar date of day 0
-currency = "RUB"
-order_lines = true
-
-[[settings.experiments]]
-name = "Email discount (first campaign)"
-window = [5, 16]
-pre_window = [0, 4]
-
-[[settings.campaigns]]
-name = "Billboards in city 1134"
-treated = { city = 1134 }
-period = [15, 45]
-metric = "orders"
-"""
 
 
 def test_the_case_config_parses(tmp_path: Path) -> None:

@@ -11,25 +11,8 @@ import pytest
 
 import growthlens as gl
 from growthlens.data.shop import SHOP_TOML
+from growthlens.demo.shop import SHOP_TOML as CONFIG
 from growthlens.errors import ConfigError
-
-CONFIG = """\
-[settings]
-day_zero = 2023-01-01
-currency = "RUB"
-order_lines = true
-
-[[settings.experiments]]
-name = "Email discount (first campaign)"
-window = [5, 16]
-pre_window = [0, 4]
-
-[[settings.campaigns]]
-name = "Billboards in city 1134"
-treated = { city = 1134 }
-period = [15, 45]
-metric = "orders"
-"""
 
 
 def write_shop(folder: Path, *, config: bool = True) -> Path:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -234,43 +234,25 @@ def _infer(frames: Frames, p: Params) -> Estimates:
     elif days < 3:
         status, reason = "not_enough_data", f"Only {count_of(days, 'day')} in the data."
     daily = _daily(panel, p, excluded)
+    empty = pd.DataFrame()
+    base = Estimates(
+        None, None, None, empty, empty, empty, daily, units, excluded, panel.unassigned,
+        status, reason,
+    )  # fmt: skip
     if status != "ok":
-        return Estimates(
-            None,
-            None,
-            None,
-            pd.DataFrame(),
-            pd.DataFrame(),
-            pd.DataFrame(),
-            daily,
-            units,
-            excluded,
-            panel.unassigned,
-            status,
-            reason,
-        )
+        return base
     kw: dict[str, Any] = {"treated": list(p.treated), "campaign_days": campaign}
     estimate = did(used, confidence=p.confidence, **kw)
-    synth = synthetic_control(used, confidence=p.confidence, **kw)
-    trend = pretrend(used, confidence=p.confidence, **kw)
-    fake_days = placebo_days(used, **kw)
-    fake_units = placebo_units(used, **kw)
-    around = event_days(used, confidence=p.confidence, **kw)
-    if estimate.status != "ok":
-        status, reason = "not_enough_data", estimate.reason
-    return Estimates(
-        estimate,
-        synth,
-        trend,
-        fake_days,
-        fake_units,
-        around,
-        daily,
-        units,
-        excluded,
-        panel.unassigned,
-        status,
-        reason,
+    return replace(
+        base,
+        did=estimate,
+        synthetic=synthetic_control(used, confidence=p.confidence, **kw),
+        pretrend=pretrend(used, confidence=p.confidence, **kw),
+        placebo_days=placebo_days(used, **kw),
+        placebo_units=placebo_units(used, **kw),
+        event_days=event_days(used, confidence=p.confidence, **kw),
+        status="ok" if estimate.status == "ok" else "not_enough_data",
+        reason="" if estimate.status == "ok" else estimate.reason,
     )
 
 

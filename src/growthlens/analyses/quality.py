@@ -18,6 +18,7 @@ from growthlens.data.dataset import Dataset
 from growthlens.data.quality import Finding as LoadFinding
 from growthlens.data.quality import QualityReport, TableCounts
 from growthlens.data.tables import TABLES
+from growthlens.data.tables.orders import ORDER_LINES
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import precise_share
 
@@ -37,7 +38,9 @@ SUMMARY: SummarySpec = {
 
 @dataclass(frozen=True)
 class Params:
-    """No options: the quality report is the load's."""
+    """No options: the quality report is the load's; ``order_lines`` words its counts."""
+
+    order_lines: bool = False
 
 
 def quality(ds: Dataset) -> Result:
@@ -67,7 +70,7 @@ def quality(ds: Dataset) -> Result:
 
 
 def _params(ds: Dataset) -> Params:
-    return Params()
+    return Params(order_lines=ds.settings.order_lines)
 
 
 def _compute(ds: Dataset, p: Params) -> QualityReport:
@@ -97,7 +100,7 @@ def _explain(report: QualityReport, p: Params) -> Result:
         sentences.append(
             Finding(
                 finding.check,
-                finding_sentence(finding, base),
+                finding_sentence(finding, base, order_lines=p.order_lines),
                 finding.severity,
                 {
                     "table": finding.table,
@@ -182,9 +185,12 @@ def _explain(report: QualityReport, p: Params) -> Result:
     )
 
 
-def finding_sentence(finding: LoadFinding, base: int | None) -> str:
-    """One plain sentence from a finding's numbers (count, share, what, consequence)."""
-    model = TABLES.get(finding.table)
+def finding_sentence(finding: LoadFinding, base: int | None, *, order_lines: bool = False) -> str:
+    """One plain sentence from a finding's numbers (count, share, what, consequence).
+
+    With ``order_lines`` the orders' checks counted lines, and say so.
+    """
+    model = ORDER_LINES if order_lines and finding.table == "orders" else TABLES.get(finding.table)
     noun = model.row if model is not None else f"{finding.table} rows"
     what = finding.what_one if finding.rows == 1 else finding.what
     if base:
