@@ -28,7 +28,7 @@ import pandas as pd
 
 from growthlens.analyses.registry import Analysis, Plan, register
 from growthlens.data.dataset import Dataset
-from growthlens.derive.days import DayLike, day_axis, day_window, to_date, window_label
+from growthlens.derive.days import DayLike, day_axis, day_window, days_label, to_date, window_label
 from growthlens.errors import ConfigError
 from growthlens.metrics.experiments import PANEL_METRICS, Panel, unit_panel, unit_values
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
@@ -327,7 +327,7 @@ def _table(e: Estimates) -> pd.DataFrame:
 
 
 def _explain(e: Estimates, p: Params) -> Result:
-    days = ", ".join(window_label((d, d), p.day_zero) for d in p.days)
+    days = days_label(p.days, p.day_zero)
     who = f"{p.column} {', '.join(map(str, p.treated))}"
     noun = NOUNS[p.metric]
     findings: list[Finding] = []

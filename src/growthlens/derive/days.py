@@ -75,3 +75,21 @@ def window_label(window: tuple[date, date], day_zero: date | None) -> str:
 def day_axis(d: date, day_zero: date | None) -> int | date:
     """``d`` on a chart's axis: its day number with day-number data, else the date."""
     return d if day_zero is None else day_number(d, day_zero)
+
+
+def days_label(days: Sequence[date], day_zero: date | None) -> str:
+    """A list of single days in words: ``days 15 and 45``, ``2023-01-16 and 2023-02-15``.
+
+    >>> days_label([date(2023, 1, 16), date(2023, 2, 15)], date(2023, 1, 1))
+    'days 15 and 45'
+    >>> days_label([date(2023, 1, 16)], date(2023, 1, 1))
+    'day 15'
+    """
+    if day_zero is None:
+        items = [d.isoformat() for d in days]
+        head = ""
+    else:
+        items = [str((d - day_zero).days) for d in days]
+        head = "day " if len(items) == 1 else "days "
+    text = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return head + text
