@@ -178,6 +178,7 @@ def write(
             currency=ds.settings.currency,
             generated_at=generated_at,
             left_out=missing_groups(ds),
+            day_zero=ds.settings.day_zero,
         )
     check_output(path)
     try:

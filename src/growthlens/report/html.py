@@ -9,8 +9,8 @@ file opens offline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import cache
 
 import pandas as pd
@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from growthlens import units as fmt
-from growthlens.figures import render
+from growthlens.figures import FigureSpec, render
 from growthlens.report.model import Section
 from growthlens.result import Entry, Result, set_html_renderer
 
@@ -132,6 +132,7 @@ def render_html(
     currency: str,
     generated_at: datetime,
     left_out: tuple[str, ...] = (),
+    day_zero: date | None = None,
 ) -> str:
     """The whole report as one HTML document.
 
@@ -142,8 +143,10 @@ def render_html(
         currency: currency for money values.
         generated_at: generation time shown in the header.
         left_out: why each report group missing from this report is missing.
+        day_zero: with day-number data, the date of day 0: dates in tables and charts are
+            shown as day numbers.
     """
-    counter = _Counter()
+    counter = _Counter(day_zero)
     views = tuple(_section_view(s, currency=currency, counter=counter) for s in sections)
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -192,12 +195,64 @@ def params_text(result: Result) -> str:
 
 
 class _Counter:
-    def __init__(self) -> None:
+    """Numbers the page's figures, and knows how the page shows days."""
+
+    def __init__(self, day_zero: date | None = None) -> None:
         self.value = 0
+        self.day_zero = day_zero
 
     def next(self) -> int:
         self.value += 1
         return self.value
+
+
+def as_day_numbers(frame: pd.DataFrame, day_zero: date | None) -> tuple[pd.DataFrame, set[str]]:
+    """Date columns as day numbers (days since ``day_zero``), for day-number data.
+
+    Data given as day numbers are stored as ``day_zero + n``; the page speaks in ``n`` again.
+    A column qualifies when every value is a date or a midnight timestamp. Returns the frame
+    and the names of the columns converted.
+
+    >>> f = pd.DataFrame({"cohort": [date(2023, 1, 1), date(2023, 2, 1)], "n": [1, 2]})
+    >>> out, done = as_day_numbers(f, date(2023, 1, 1))
+    >>> out["cohort"].tolist(), done
+    ([0, 31], {'cohort'})
+    """
+    if day_zero is None or frame.empty:
+        return frame, set()
+    out = frame.copy()
+    zero = pd.Timestamp(day_zero)
+    done: set[str] = set()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            stamps = values
+        elif values.dtype == object and values.map(lambda v: isinstance(v, date)).all():
+            stamps = pd.to_datetime(values)
+        else:
+            continue
+        if (stamps.dropna() == stamps.dropna().dt.normalize()).all():
+            out[column] = ((stamps - zero) / pd.Timedelta(days=1)).astype("Int64")
+            done.add(str(column))
+    return out, done
+
+
+def _day_columns(frame: pd.DataFrame, day_zero: date | None) -> pd.DataFrame:
+    """A table with its date columns as day numbers, headed ``… (day)``."""
+    out, converted = as_day_numbers(frame, day_zero)
+    return out.rename(columns={c: f"{c} (day)" for c in converted})
+
+
+def _days_spec(spec: FigureSpec, converted: set[str]) -> FigureSpec:
+    """A chart's axis titles saying that a converted column now holds day numbers."""
+    if not converted:
+        return spec
+    labels = dict(spec.labels)
+    for column in (spec.x, spec.y, spec.color, spec.z):
+        if column in converted:
+            name = labels.get(column, fmt.label(column))
+            labels[column] = f"{name} (first day, as a day number)"
+    return replace(spec, labels=labels)
 
 
 def _section_view(section: Section, *, currency: str, counter: _Counter) -> SectionView:
@@ -225,7 +280,8 @@ def _result_view(
     if counter is not None:
         for spec in result.figures:
             number = counter.next()
-            fig = render(spec, result.frame(spec.table))
+            frame, converted = as_day_numbers(result.frame(spec.table), counter.day_zero)
+            fig = render(_days_spec(spec, converted), frame)
             # The container gets the figure's height: Plotly's responsive mode sizes the
             # plot to its container, which would otherwise collapse on the first resize.
             height = int(fig.layout.height or 420)
@@ -251,7 +307,7 @@ def _result_view(
         tables = [
             _table_view(
                 k,
-                result.frame(k),
+                _day_columns(result.frame(k), counter.day_zero),
                 currency=currency,
                 rows=rows,
                 section_id=section_id,
