@@ -892,6 +892,8 @@ def _explain(e: Estimates, p: Params) -> Result:
             f"Window {window}; participants who did not buy count as 0.",
             "Revenue per buyer compares buyers only: who buys may itself depend on the "
             "variant, so it is not a randomised comparison.",
+            "Power is stated for the observed effect as if it were the true one (80% power "
+            "and the minimum detectable effect are what to plan a next test with).",
         ),
     )
 
