@@ -46,6 +46,7 @@ GROUPS: tuple[str, ...] = (
     "marketing",
     "attribution",
     "experiments",
+    "customers",
     "recommendation",
 )
 """Report groups an analysis may belong to (the report's layout gives each its title)."""

@@ -91,6 +91,13 @@ GROUPS: tuple[Group, ...] = (
         ("assignments", "customers"),
     ),
     Group(
+        "customers",
+        "Customers: segments, clusters, lifetime value and whom to target",
+        "Who the customers are and how they group, what each is likely to be worth, and whom "
+        "the next campaign should reach so that it changes behaviour.",
+        ("orders", "customers"),
+    ),
+    Group(
         "recommendation",
         "Budget recommendation",
         "Which sources to grow, hold or cut, decided on each source's ROMI at the horizon and "
@@ -123,6 +130,10 @@ ORDER: tuple[str, ...] = (
     "attribution",
     "ab_test",
     "campaign_effect",
+    "rfm",
+    "clusters",
+    "clv",
+    "propensity",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""
