@@ -69,7 +69,9 @@ def test_report_on_no_accepted_order(no_orders: gl.Dataset, tmp_path: Path) -> N
     built = sections(no_orders)
     # Every section is built but the funnels (no events) and the experiments (no
     # assignments, no customers).
-    assert [s.id for s in built] == [g.id for g in GROUPS if g.id not in ("funnels", "experiments")]
+    assert [s.id for s in built] == [
+        g.id for g in GROUPS if g.id not in ("funnels", "experiments", "customers")
+    ]
     # Only the recommendation is skipped, and it says why in words.
     assert [s.id for s in built if not s.results] == ["recommendation"]
     assert built[-1].skipped == (

@@ -130,10 +130,6 @@ ORDER: tuple[str, ...] = (
     "attribution",
     "ab_test",
     "campaign_effect",
-    "rfm",
-    "clusters",
-    "clv",
-    "propensity",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""
