@@ -13,6 +13,7 @@ from growthlens.analyses.budget import recommend_budget
 from growthlens.analyses.cac import cac
 from growthlens.analyses.campaign_effect import campaign_effect
 from growthlens.analyses.channels import channels
+from growthlens.analyses.clv import clv
 from growthlens.analyses.consistency import consistency
 from growthlens.analyses.conversion_lag import conversion_lag
 from growthlens.analyses.costs import costs
@@ -28,6 +29,7 @@ from growthlens.analyses.quality import quality
 from growthlens.analyses.reconcile import reconcile
 from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, register
 from growthlens.analyses.retention import retention
+from growthlens.analyses.rfm import rfm
 from growthlens.analyses.romi import romi
 from growthlens.analyses.step_matrix import step_matrix
 from growthlens.analyses.tracking import tracking
@@ -44,6 +46,7 @@ __all__ = [
     "cac",
     "campaign_effect",
     "channels",
+    "clv",
     "consistency",
     "conversion_lag",
     "costs",
@@ -60,6 +63,7 @@ __all__ = [
     "register",
     "retention",
     "revenue_by_first_visit",
+    "rfm",
     "romi",
     "step_matrix",
     "tracking",

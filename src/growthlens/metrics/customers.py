@@ -19,7 +19,7 @@ count as lines and add nothing to spend).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.types as ir
@@ -280,4 +280,100 @@ def _with_profiles(ds: Dataset, per: ir.Table, buyers_only: bool) -> pd.DataFram
     return fetch(table.order_by("user_id")).reset_index(drop=True)
 
 
-__all__ = ["FEATURE_COLUMNS", "RFM_COLUMNS", "customer_features", "rfm_inputs"]
+CLV_COLUMNS = ("user_id", "first_purchase", "purchases", "frequency", "recency", "T", "monetary")
+"""The columns of :func:`clv_inputs` (``holdout_purchases`` follows with a hold-out)."""
+
+
+def clv_inputs(
+    ds: Dataset,
+    *,
+    holdout: int | None = None,
+    window: Sequence[DayLike] | None = None,
+) -> pd.DataFrame:
+    """BG/NBD and Gamma-Gamma inputs per buyer (:mod:`growthlens.stats.clv`), in days.
+
+    A purchase day is a calendar day with at least one order of the customer; its revenue
+    is the sum of that day's orders. The calibration period is the window, or with
+    ``holdout`` = h all but its last h days (those form the hold-out period).
+
+    Args:
+        ds: a Dataset with an ``orders`` table.
+        holdout: days at the end of the window kept out of the calibration period (≥ 1,
+            shorter than the window); None: no hold-out.
+        window: ``(first, last)`` days (inclusive); default the data window.
+
+    Returns:
+        One row per customer with a purchase in the calibration period, sorted by
+        ``user_id``: ``first_purchase`` (date), ``purchases`` (purchase days),
+        ``frequency`` x = purchase days − 1, ``recency`` t_x = last − first purchase day,
+        ``T`` = last calibration day − first purchase day, ``monetary`` m = mean revenue of
+        the purchase days after the first (NaN when x = 0); with a hold-out also
+        ``holdout_purchases`` (purchase days in the hold-out period). Empty (those
+        columns) without orders.
+
+    Raises:
+        ValueError: no window known, or a hold-out not shorter than the window.
+
+    >>> import pandas as pd, growthlens as gl
+    >>> orders = pd.DataFrame({"user_id": [1, 1, 1, 2], "revenue": [10.0, 5.0, 7.0, 4.0],
+    ...     "ts": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-04", "2020-01-03"])})
+    >>> ds = gl.load(orders=orders, window=("2020-01-01", "2020-01-10"))
+    >>> clv_inputs(ds)[["frequency", "recency", "T", "monetary"]].to_dict("records")
+    [{'frequency': 1, 'recency': 3, 'T': 9, 'monetary': 7.0}, \
+{'frequency': 0, 'recency': 0, 'T': 7, 'monetary': nan}]
+    """
+    span = _window(ds, window, "clv_inputs: window")
+    if span is None:
+        raise ValueError(
+            "clv_inputs: expected a window (the dataset has no data window); found none"
+        )
+    length = (span[1] - span[0]).days + 1
+    if holdout is not None and not 1 <= holdout < length:
+        raise ValueError(
+            f"clv_inputs: expected a hold-out of 1 to {length - 1} days (the window has "
+            f"{length}); found {holdout}"
+        )
+    end = span[1] - timedelta(days=holdout or 0)
+    orders = _in_window(ds.table("orders"), span)
+    days = orders.group_by(orders.user_id, day=orders.ts.date()).aggregate(
+        revenue=orders.revenue.sum()
+    )
+    calibration = days.filter(days.day <= ibis.literal(end))
+    first = calibration.group_by("user_id").aggregate(first_purchase=calibration.day.min())
+    marked = calibration.join(first, "user_id")
+    later = marked.day > marked.first_purchase
+    per = marked.group_by("user_id").aggregate(
+        first_purchase=marked.first_purchase.min(),
+        last_purchase=marked.day.max(),
+        purchases=marked.count(),
+        repeat_revenue=later.ifelse(marked.revenue, 0).sum(),
+    )
+    if holdout is not None:
+        after = days.filter(days.day > ibis.literal(end))
+        counted = after.group_by("user_id").aggregate(holdout_purchases=after.count())
+        per = per.left_join(counted, "user_id").drop("user_id_right")
+    frame = fetch(per.order_by("user_id")).reset_index(drop=True)
+    first_day = pd.to_datetime(frame["first_purchase"])
+    last_day = pd.to_datetime(frame["last_purchase"])
+    frame["purchases"] = frame["purchases"].astype("int64")
+    frame["frequency"] = frame["purchases"] - 1
+    frame["recency"] = (last_day - first_day).dt.days.astype("int64")
+    frame["T"] = (pd.Timestamp(end) - first_day).dt.days.astype("int64")
+    repeat = frame["frequency"].where(frame["frequency"] > 0).astype("float64")
+    frame["monetary"] = frame["repeat_revenue"].astype("float64") / repeat
+    frame["first_purchase"] = first_day.dt.date
+    columns = list(CLV_COLUMNS)
+    if holdout is not None:
+        frame["holdout_purchases"] = frame["holdout_purchases"].fillna(0).astype("int64")
+        columns.append("holdout_purchases")
+    return frame[columns]
+
+
+__all__ = [
+    "CLV_COLUMNS",
+    "FEATURE_COLUMNS",
+    "RFM_COLUMNS",
+    "clv_inputs",
+    "customer_features",
+    "rfm_inputs",
+]

@@ -130,6 +130,8 @@ ORDER: tuple[str, ...] = (
     "attribution",
     "ab_test",
     "campaign_effect",
+    "rfm",
+    "clv",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""
