@@ -13,6 +13,7 @@ from growthlens.analyses.budget import recommend_budget
 from growthlens.analyses.cac import cac
 from growthlens.analyses.campaign_effect import campaign_effect
 from growthlens.analyses.channels import channels
+from growthlens.analyses.clusters import clusters
 from growthlens.analyses.clv import clv
 from growthlens.analyses.consistency import consistency
 from growthlens.analyses.conversion_lag import conversion_lag
@@ -46,6 +47,7 @@ __all__ = [
     "cac",
     "campaign_effect",
     "channels",
+    "clusters",
     "clv",
     "consistency",
     "conversion_lag",

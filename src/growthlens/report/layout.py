@@ -131,6 +131,7 @@ ORDER: tuple[str, ...] = (
     "ab_test",
     "campaign_effect",
     "rfm",
+    "clusters",
     "clv",
     "recommend_budget",
 )
