@@ -9,6 +9,7 @@ import pytest
 import growthlens as gl
 
 EXPECTED = {
+    "propensity",
     "clusters",
     "clv",
     "rfm",
@@ -66,6 +67,7 @@ def test_all_is_pinned_and_sorted() -> None:
 
 # Each public function's signature, as written: keyword-only options, their defaults.
 SIGNATURES = {
+    "propensity": "(ds: 'Dataset', *, target: 'str' = 'any', window: 'Sequence[DayLike]', history: 'Sequence[DayLike] | None' = None, treatment: 'str | None' = None, allow: 'Sequence[str]' = (), model: 'str' = 'gbm', folds: 'int' = 5, seed: 'int' = 0, value: 'float | None' = None, cost: 'float | None' = None) -> 'Result'",
     "clusters": "(ds: 'Dataset', *, k: 'int | None' = None, seed: 'int' = 0, features: 'Sequence[str] | Mapping[str, str] | None' = None, history: 'Sequence[DayLike] | None' = None, sample: 'int' = 20000) -> 'Result'",
     "clv": "(ds: 'Dataset', *, horizon: 'int | str' = '90d', margin: 'float | None' = None, holdout: 'int | str | None' = None, by: 'str | None' = None, discount: 'float' = 0.0) -> 'Result'",
     "rfm": "(ds: 'Dataset', *, method: 'Method' = 'quantile', bins: 'int' = 5, at: 'DayLike | None' = None, window: 'Sequence[DayLike] | None' = None, compare: 'bool' = True, cuts: 'Mapping[str, Sequence[float]] | None' = None, segments: 'Mapping[tuple[int, int], str] | None' = None) -> 'Result'",

@@ -26,6 +26,7 @@ from growthlens.analyses.ltv import ltv
 from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
 from growthlens.analyses.paths import paths
+from growthlens.analyses.propensity import propensity
 from growthlens.analyses.quality import quality
 from growthlens.analyses.reconcile import reconcile
 from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, register
@@ -59,6 +60,7 @@ __all__ = [
     "orders_per_buyer",
     "overview",
     "paths",
+    "propensity",
     "quality",
     "recommend_budget",
     "reconcile",

@@ -133,6 +133,7 @@ ORDER: tuple[str, ...] = (
     "rfm",
     "clusters",
     "clv",
+    "propensity",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""
