@@ -677,7 +677,8 @@ def _explain(e: Estimates, p: Params) -> Result:
             findings.append(
                 Finding(
                     "uplift_vs_propensity",
-                    f"Ranked by predicted uplift ({RANKING_NAMES[e.best]}), the normalised "
+                    "Ranked by predicted uplift "
+                    f"({RANKING_NAMES[e.best].removesuffix(' (uplift)')}), the normalised "
                     f"Qini is {q[e.best]:.3f}; ranked by propensity alone {q['propensity']:.3f} "
                     f"(1 = perfect, 0 = random): "
                     + (
@@ -718,7 +719,7 @@ def _explain(e: Estimates, p: Params) -> Result:
                 text = (
                     f"Recommended list: the top {count_of(plan.size, 'participant')} "
                     f"({percent(plan.share)}) by predicted uplift, expected "
-                    f"{plan.incremental:,.1f} extra buyers and a gain of "
+                    f"about {plan.incremental:,.0f} extra buyers and a gain of "
                     f"{money(plan.gain, cur)} ({value_words}; {cost_words}; estimated on the "
                     "same participants, so optimistic)."
                 )

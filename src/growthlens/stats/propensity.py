@@ -267,13 +267,26 @@ def estimator(model: str, categorical: list[str], numeric: list[str], seed: int)
     """The unfitted scikit-learn classifier for ``model`` (see module docstring)."""
     if model == "gbm":
         return HistGradientBoostingClassifier(**GBM, random_state=seed)
+    return Pipeline(
+        [
+            ("features", linear_features(categorical, numeric)),
+            ("model", LogisticRegression(max_iter=1000)),
+        ]
+    )
+
+
+def linear_features(categorical: list[str], numeric: list[str]) -> ColumnTransformer:
+    """What a linear model sees: scaled numbers and one-hot categories.
+
+    Numbers are median-imputed (with a missing flag) and standardised; a missing category is
+    a value of its own.
+    """
     numbers = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     categories = make_pipeline(
         SimpleImputer(strategy="constant", fill_value="(missing)"),
         OneHotEncoder(handle_unknown="ignore"),
     )
-    columns = ColumnTransformer([("num", numbers, numeric), ("cat", categories, categorical)])
-    return Pipeline([("features", columns), ("model", LogisticRegression(max_iter=1000))])
+    return ColumnTransformer([("num", numbers, numeric), ("cat", categories, categorical)])
 
 
 def model_frame(frame: pd.DataFrame, model: str, categorical: list[str]) -> pd.DataFrame:

@@ -59,13 +59,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
 
 from growthlens.stats.propensity import (
     GBM,
@@ -76,6 +73,7 @@ from growthlens.stats.propensity import (
     estimator,
     feature_aucs,
     is_constant,
+    linear_features,
     model_frame,
     prepare,
     subsample,
@@ -384,13 +382,9 @@ def target_list(
 def _regressor(model: str, categorical: list[str], numeric: list[str], seed: int) -> Any:
     if model == "gbm":
         return HistGradientBoostingRegressor(**GBM, random_state=seed)
-    numbers = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
-    categories = make_pipeline(
-        SimpleImputer(strategy="constant", fill_value="(missing)"),
-        OneHotEncoder(handle_unknown="ignore"),
+    return Pipeline(
+        [("features", linear_features(categorical, numeric)), ("model", Ridge(alpha=1.0))]
     )
-    columns = ColumnTransformer([("num", numbers, numeric), ("cat", categories, categorical)])
-    return Pipeline([("features", columns), ("model", Ridge(alpha=1.0))])
 
 
 def _empty(
