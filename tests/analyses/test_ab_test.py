@@ -214,3 +214,38 @@ def test_a_single_list_gets_a_control_matched_on_the_pre_period() -> None:
     naive = per[listed].mean() - per.drop(listed).mean()
     assert naive > row["high"]
     assert not r.tables["matching"].empty
+
+
+def test_ratio_mde_does_not_depend_on_the_interval_level_used_to_read_its_spread() -> None:
+    # The average check's per-participant spread is read off its delta-method interval;
+    # at 90% confidence the interval is narrower, and the spread must come out the same.
+    from growthlens.stats.power import mde
+
+    rng = np.random.default_rng(11)
+    n = 600
+    assign = pd.DataFrame({"user_id": np.arange(n), "variant": ["treatment", "control"] * 300})
+    rows = [
+        (u, _at(int(d)), float(rng.gamma(2.0, 30.0)))
+        for u in range(n)
+        for d in rng.integers(0, 9, rng.poisson(1.2))
+    ]
+    orders = pd.DataFrame(rows, columns=["user_id", "ts", "revenue"])
+    ds = gl.load(orders=orders, assignments=assign, window=("2024-02-20", "2024-03-31"))
+    wide = ab_test(ds, window=WINDOW, metric="average_check")
+    arms = wide.tables["arms"].set_index("variant")
+    z95 = stats.norm.ppf(0.975)
+    sd = {
+        v: (arms.loc[v, "high"] - arms.loc[v, "low"]) / (2 * z95) * math.sqrt(arms.loc[v, "n"])
+        for v in ("treatment", "control")
+    }
+    narrow = ab_test(ds, window=WINDOW, metric="average_check", confidence=0.9)
+    row = narrow.table.iloc[0]
+    expected = mde(
+        sd["treatment"],
+        sd["control"],
+        int(row["n_treatment"]),
+        int(row["n_control"]),
+        alpha=0.1,
+        power=0.8,
+    )
+    assert row["mde"] == pytest.approx(expected, rel=1e-9)

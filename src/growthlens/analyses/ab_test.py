@@ -48,6 +48,7 @@ from growthlens.stats.comparison import (
     compare_means,
     compare_proportions,
     compare_ratio,
+    z_quantile,
 )
 from growthlens.stats.cuped import cuped
 from growthlens.stats.matching import match_strata
@@ -518,8 +519,9 @@ def _row(
     seq = sequential_means(t[0], c[0], confidence=p.confidence) if kind != "ratio" else None
     sd_t, sd_c = _sd(t[0]), _sd(c[0])
     if kind == "ratio":
-        # The ratio's own standard deviation per participant, from its delta-method interval.
-        z = 1.959963984540054
+        # The ratio's own standard deviation per participant, from its delta-method interval
+        # (of the stated confidence, not always 95%).
+        z = z_quantile(p.confidence)
         sd_t = (
             (comp.treatment.high - comp.treatment.low)
             / (2 * z)
