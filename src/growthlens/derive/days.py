@@ -48,17 +48,6 @@ def day_window(
     return first, last
 
 
-def day_label(d: date, day_zero: date | None) -> str:
-    """``day 15`` with day-number data, else the ISO date.
-
-    >>> day_label(date(2023, 1, 16), date(2023, 1, 1)), day_label(date(2023, 1, 16), None)
-    ('day 15', '2023-01-16')
-    """
-    if day_zero is None:
-        return d.isoformat()
-    return f"day {(d - day_zero).days}"
-
-
 def window_label(window: tuple[date, date], day_zero: date | None) -> str:
     """``days 5–16`` or ``2018-03-05 to 2018-03-16``.
 

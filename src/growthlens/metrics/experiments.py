@@ -47,11 +47,6 @@ def _in(o: ir.Table, window: Window) -> ir.Table:
     return o.filter((o.ts >= start) & (o.ts < end))
 
 
-def has_items(ds: Dataset) -> bool:
-    """Whether the orders carry ``items`` (the data are order lines)."""
-    return "items" in ds.table("orders").columns
-
-
 def _sums(
     o: ir.Table, window: Window, prefix: str, items: bool, extra: Sequence[str] = ()
 ) -> ir.Table:
@@ -219,11 +214,6 @@ def unit_values(ds: Dataset, column: str) -> list[object]:
     c = ds.table("customers")
     frame = fetch(c.select(value=c[column]).filter(lambda t: t.value.notnull()).distinct())
     return list(frame["value"])
-
-
-def customer_columns(ds: Dataset) -> Sequence[str]:
-    """The customers table's columns other than the id."""
-    return [n for n in ds.table("customers").columns if n != "user_id"]
 
 
 def universe(ds: Dataset) -> ir.Table | None:

@@ -65,9 +65,9 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Collection, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import combinations
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -634,23 +634,8 @@ def did(
             **counts,
         )  # fmt: skip
     est = _estimate(grid, target, baseline, parallel, confidence)
-    return DiD(
-        additive=est.additive,
-        additive_low=est.additive_low,
-        additive_high=est.additive_high,
-        additive_p=est.additive_p,
-        ratio=est.ratio,
-        ratio_low=est.ratio_low,
-        ratio_high=est.ratio_high,
-        ratio_p=est.ratio_p,
-        naive_ratio=est.naive_ratio,
-        comparison_ratio=est.comparison_ratio,
-        interval_method=est.interval_method,
-        method=_method(parallel),
-        status=est.status,
-        reason=est.reason,
-        **counts,
-    )
+    fields: dict[str, Any] = {**asdict(est), **counts, "method": _method(parallel)}
+    return DiD(**fields)
 
 
 def pretrend(
