@@ -298,3 +298,44 @@ def test_demo_case_shop_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "use it with --demo" in capsys.readouterr().err
     assert main(["check", "--demo", "--case", "shop", "--users", "1000", "--fail-on", "none"]) == 0
     assert "assignments" in capsys.readouterr().out
+
+
+def test_report_exports_writes_each_downloadable_table(
+    tiny_files: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from growthlens.report import build
+    from growthlens.report.model import Section
+    from growthlens.result import Result
+
+    table = pd.DataFrame({"user_id": ["=cmd()", "2"], "score": [0.9, 0.1]})
+    result = Result(
+        "propensity",
+        "Propensity",
+        pd.DataFrame({"a": [1]}),
+        tables={"target_list": table},
+        detail=("target_list",),
+        downloads=("target_list",),
+    )
+    built = (Section("customers", "Customers", (result,)),)
+    monkeypatch.setattr(build, "sections", lambda ds, progress=None: built)
+    data = ["--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
+    out, folder = tmp_path / "r.html", tmp_path / "exports" / "new"
+    assert main(["report", *data, "-o", str(out), "--exports", str(folder)]) == 0
+    path = folder / "target_list.csv"
+    assert path.read_bytes() == b"user_id,score\r\n'=cmd(),0.9\r\n2,0.1\r\n"
+    stdout = capsys.readouterr().out
+    assert f"Wrote {path}" in stdout and "2 rows of Propensity" in stdout
+    assert 'download="target_list.csv"' in out.read_text(encoding="utf-8")
+    # nothing to export: said, and no folder made
+    monkeypatch.setattr(build, "sections", lambda ds, progress=None: ())
+    none = tmp_path / "none"
+    assert main(["report", *data, "-o", str(out), "--exports", str(none)]) == 0
+    assert "nothing written" in capsys.readouterr().out and not none.exists()
+    # a file where the folder should be: an error before any work
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["report", *data, "-o", str(out), "--exports", str(blocker / "sub")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

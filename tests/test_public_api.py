@@ -9,6 +9,8 @@ import pytest
 import growthlens as gl
 
 EXPECTED = {
+    "apply_imputation",
+    "impute",
     "propensity",
     "clusters",
     "clv",
@@ -67,9 +69,11 @@ def test_all_is_pinned_and_sorted() -> None:
 
 # Each public function's signature, as written: keyword-only options, their defaults.
 SIGNATURES = {
+    "apply_imputation": "(ds: 'Dataset', result: 'Result') -> 'Dataset'",
+    "impute": "(ds: 'Dataset', *, column: 'str' = 'gender', model: 'str' = 'gbm', folds: 'int' = 5, seed: 'int' = 0, min_accuracy: 'float | None' = None) -> 'Result'",
     "propensity": "(ds: 'Dataset', *, target: 'str' = 'any', window: 'Sequence[DayLike]', history: 'Sequence[DayLike] | None' = None, treatment: 'str | None' = None, allow: 'Sequence[str]' = (), model: 'str' = 'gbm', folds: 'int' = 5, seed: 'int' = 0, value: 'float | None' = None, cost: 'float | None' = None) -> 'Result'",
     "clusters": "(ds: 'Dataset', *, k: 'int | None' = None, seed: 'int' = 0, features: 'Sequence[str] | Mapping[str, str] | None' = None, history: 'Sequence[DayLike] | None' = None, sample: 'int' = 20000) -> 'Result'",
-    "clv": "(ds: 'Dataset', *, horizon: 'int | str' = '90d', margin: 'float | None' = None, holdout: 'int | str | None' = None, by: 'str | None' = None, discount: 'float' = 0.0) -> 'Result'",
+    "clv": "(ds: 'Dataset', *, horizon: 'int | str' = '90d', margin: 'float | None' = None, holdout: 'int | str | None' = None, by: 'str | Sequence[str] | None' = None, discount: 'float' = 0.0) -> 'Result'",
     "rfm": "(ds: 'Dataset', *, method: 'Method' = 'quantile', bins: 'int' = 5, at: 'DayLike | None' = None, window: 'Sequence[DayLike] | None' = None, compare: 'bool' = True, cuts: 'Mapping[str, Sequence[float]] | None' = None, segments: 'Mapping[tuple[int, int], str] | None' = None) -> 'Result'",
     "event_retention": "(ds: 'Dataset', *, start: 'StepInput', back: 'StepInput', period: 'Period' = 'week') -> 'Result'",
     "attribution": "(ds: 'Dataset', *, models: 'Sequence[str] | None' = None, lookback: 'str | int | timedelta' = '30d', half_life: 'str | int | timedelta' = '7d', position: 'tuple[float, float, float]' = (0.4, 0.2, 0.4), markov_order: 'int' = 1, bootstrap: 'int' = 200, confidence: 'float' = 0.95, seed: 'int' = 0, normalise_weights: 'bool' = False) -> 'Result'",

@@ -186,6 +186,16 @@ def report(
     json_too: Annotated[
         bool, typer.Option("--json", help="Also write the JSON export next to the HTML.")
     ] = False,
+    exports_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--exports",
+            file_okay=False,
+            help="Also write every table the report offers as a download (e.g. the "
+            "campaign's target list, target_list.csv) as a CSV file into this folder "
+            "(created); the HTML embeds them only up to 20 MB each.",
+        ),
+    ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
     users: UsersOption = 30_000,
     seed: SeedOption = 0,
@@ -199,6 +209,8 @@ def report(
     from growthlens.report.build import check_output, sections, steps, write
 
     check_output(output)  # before the work, not after it
+    if exports_dir is not None:
+        _check_folder(exports_dir)
     ds = _dataset(
         demo=demo,
         config=_one_config(source, config),
@@ -230,7 +242,62 @@ def report(
         out.print(
             f"[bold green]Wrote[/] {_escape(str(json_path))} ({_size(json_path)}).", soft_wrap=True
         )
+    if exports_dir is not None:
+        _write_exports(built, exports_dir, out)
     out.print("Open the HTML file in any browser; it needs no network connection.")
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse an exports folder that cannot be one (a file in the way), before any work."""
+    from growthlens.errors import DataError
+
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise DataError(
+            f"cannot write the exports to {folder}: {existing} is a file, not a folder",
+            expected="a folder path (created if missing)",
+            fix="choose another --exports folder",
+        )
+
+
+def _write_exports(built: Any, folder: Path, out: Console) -> list[Path]:
+    """Write each downloadable table of the report as ``<folder>/<name>.csv``; print the paths.
+
+    The same CSV as the report's download link (growthlens.report.html.csv_bytes: written
+    by pandas, formula-like text neutralised), without the report's size limit.
+    """
+    from growthlens.errors import DataError
+    from growthlens.report.html import csv_bytes, exports
+
+    files = exports(r for section in built for r in section.results)
+    if not files:
+        out.print(
+            f"No table of this report is offered as a download; nothing written to "
+            f"{_escape(str(folder))}.",
+            soft_wrap=True,
+        )
+        return []
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in files:
+            path = folder / item.filename
+            path.write_bytes(csv_bytes(item.frame))
+            written.append(path)
+            out.print(
+                f"[bold green]Wrote[/] {_escape(str(path))} ({_size(path)}; "
+                f"{len(item.frame):,} rows of {_escape(item.result.title)}).",
+                soft_wrap=True,
+            )
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the exports to {folder}: {exc.strerror or type(exc).__name__}",
+            expected="a folder you can write to",
+            fix="choose another --exports folder",
+        ) from exc
+    return written
 
 
 @app.command()

@@ -248,6 +248,9 @@ class Result:
         params: the options the analysis ran with, defaults filled in.
         status: ``"ok"``, or why the numbers are not there (see :data:`Status`).
         status_reason: the reason in words when ``status`` is not ``"ok"``.
+        downloads: names of tables (``"main"`` or keys of ``tables``) a reader takes away
+            as a file, e.g. a target list: the HTML report offers each as a CSV download
+            and ``growthlens report --exports DIR`` writes each as ``<name>.csv``.
     """
 
     name: str
@@ -262,6 +265,7 @@ class Result:
     params: Mapping[str, Any] = field(default_factory=dict)
     status: Status = "ok"
     status_reason: str = ""
+    downloads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.summary, Summary):

@@ -190,12 +190,8 @@ def test_shop_demo() -> None:
     t = r.table
     assert t["share"].sum() == pytest.approx(1)
     assert t["revenue_share"].sum() == pytest.approx(1)
-    # A small group of big spenders carries a large share of revenue: the VIP group.
-    vip = t[t["action"].str.startswith("retain as VIP (")]
-    assert len(vip) == 1
-    assert vip["revenue_share"].iloc[0] > 2 * vip["share"].iloc[0]
-    # Some group buys mostly at a discount and some group has lapsed.
-    assert t["description"].str.contains("at a discount").any()
-    assert t["description"].str.contains("last purchase long ago").any()
+    # Every group is described in words with a suggested action (the planted personas
+    # are recovered in tests/demo/test_shop_customers.py).
+    assert t["description"].str.len().gt(10).all() and t["action"].str.len().gt(5).all()
     assert any(f.code == "non_buyers" for f in r.findings)
     assert len(r.tables["labels"]) == r.summary["customers"].value

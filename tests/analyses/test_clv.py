@@ -13,7 +13,7 @@ import pytest
 import growthlens as gl
 from growthlens.analyses.clv import clv
 from growthlens.errors import ConfigError
-from growthlens.metrics.customers import clv_inputs
+from growthlens.metrics.customers import acquisition_sources, clv_inputs
 from growthlens.stats import clv as model
 
 D0 = datetime(2023, 1, 1)
@@ -99,7 +99,8 @@ def test_analysis_matches_the_models_on_the_same_numbers() -> None:
     assert by_city.loc["north", "clv_total"] == pytest.approx(north.sum())
     segments = result.table.loc[result.table["dimension"] == "segment"]
     assert segments["customers"].sum() == 40
-    assert "customers" in result.detail and "by" in result.detail
+    assert "customers" in result.detail
+    assert result.tables["by_city"].equals(by_city.reset_index()[result.table.columns])
     assert set(result.tables["parameters"]["parameter"]) == {
         "r",
         "alpha",
@@ -160,10 +161,159 @@ def test_options_are_checked() -> None:
         ({"margin": 1.5}, r"margin must be a share in \(0, 1\]"),
         ({"discount": -0.1}, "discount must be a daily rate"),
         ({"holdout": "29d"}, "at least 2 calibration days"),
-        ({"by": "country"}, "by must name a customers column"),
+        ({"by": "country"}, r"by must be 'cluster', 'source' \(needs sessions.*\(city\); "),
+        ({"by": "source"}, "needs a sessions table with a source column; this dataset has no"),
+        ({"by": ["city", "city"]}, "each breakdown once"),
+        ({"by": 3}, "a name or a list of names"),
+        ({"by": ["city", 3]}, "a name or a list of names"),
+        ({"by": "segment"}, "segments are always summed"),
     ):
         with pytest.raises(ConfigError, match=match):
             clv(ds, **bad)
+    no_source = _load(orders, customers)
+    sessions = pd.DataFrame({"user_id": [1], "start_ts": [D0], "device": ["web"]})
+    with_sessions = gl.load(
+        orders=orders, customers=customers, sessions=sessions, window=("2023-01-01", "2023-01-30")
+    )
+    with pytest.raises(ConfigError, match="its sessions have no source column"):
+        clv(with_sessions, by="source")
+    assert clv(no_source, by=[]).params["by"] is None
+    with pytest.raises(ValueError, match="session dimensions: device"):
+        acquisition_sources(with_sessions)
+
+
+def _two_kinds() -> gl.Dataset:
+    """60 buyers over days 0–59 of two planted kinds, with sessions and profiles.
+
+    Buyers 0–29 buy every 6–8 days from day u % 5 (300 + 2u a day, varied per purchase);
+    30–59 once or twice early (600 + 5u). Sessions: source "ads" for u % 3 = 0 (buyer 0's
+    source is null), "seo" for u % 3 = 1, no session for u % 3 = 2. Profiles for 0–54 only,
+    city north / south / missing by u % 3.
+    """
+    rows = []
+    for u in range(60):
+        if u < 30:
+            days: list[int] = list(range(u % 5, 60, 6 + u % 3))
+            value = 300.0 + 2 * u
+        else:
+            days = [u % 10, u % 10 + 15 + u % 4] if u % 2 else [u % 10]
+            value = 600.0 + 5 * u
+        rows += [(u, d, value * (0.6 + 0.08 * ((3 * u + 7 * k) % 11))) for k, d in enumerate(days)]
+    orders = _orders(rows)
+    with_session = [u for u in range(60) if u % 3 != 2]
+    sessions = pd.DataFrame(
+        {
+            "user_id": with_session,
+            "start_ts": [D0 + timedelta(days=u % 5, hours=9) for u in with_session],
+            "source": [None if u == 0 else ["ads", "seo"][u % 3] for u in with_session],
+        }
+    )
+    cities = ["north", "south", None] * 18 + ["north"]
+    customers = pd.DataFrame({"user_id": range(55), "city": cities})
+    return gl.load(
+        orders=orders, sessions=sessions, customers=customers, window=("2023-01-01", "2023-03-01")
+    )
+
+
+def test_breakdowns_sum_the_buyers_of_each_group() -> None:
+    ds = _two_kinds()
+    result = clv(ds, by=["cluster", "source", "city"])
+    assert result.status == "ok" and result.params["by"] == ["cluster", "source", "city"]
+    per = result.tables["customers"].set_index("user_id")
+    total = per["clv"].sum()
+    users = pd.Series(per.index, index=per.index)
+    planted = {
+        "cluster": {"Group 1": users >= 30, "Group 2": users < 30},
+        "source": {
+            "(no session)": users % 3 == 2,
+            "(unknown)": users == 0,
+            "ads": (users % 3 == 0) & (users > 0),
+            "seo": users % 3 == 1,
+        },
+        "city": {
+            "(unknown)": (users % 3 == 2) | (users >= 55),
+            "north": (users % 3 == 0) & (users < 55) | (users == 54),
+            "south": (users % 3 == 1) & (users < 55),
+        },
+    }
+    for name, groups in planted.items():
+        table = result.tables[f"by_{name}"].set_index("group")
+        assert list(table.index) == list(groups), name  # natural order, "(…)" first
+        assert (table["dimension"] == name).all()
+        for group, members in groups.items():
+            chosen = per.loc[members.to_numpy()]
+            row = table.loc[group]
+            assert row["customers"] == len(chosen), (name, group)
+            assert row["clv_total"] == pytest.approx(chosen["clv"].sum(), rel=1e-12)
+            assert row["clv_mean"] == pytest.approx(chosen["clv"].mean(), rel=1e-12)
+            assert row["share"] == pytest.approx(chosen["clv"].sum() / total, rel=1e-12)
+            assert row["expected_purchases"] == pytest.approx(
+                chosen["expected_purchases"].sum(), rel=1e-12
+            )
+            assert row["active_share"] == pytest.approx(chosen["p_alive"].mean(), rel=1e-12)
+        assert table["customers"].sum() == 60
+        assert table["clv_total"].sum() == pytest.approx(total, rel=1e-12)
+        assert table["share"].sum() == pytest.approx(1.0, rel=1e-12)
+    # the clusters are gl.clusters' own: the same labels, numbered alike
+    labels = gl.clusters(ds).tables["labels"].set_index("user_id")["cluster"]
+    assert (per["cluster"] == "Group " + labels.reindex(per.index).astype(str)).all()
+    figures = {s.table: s for s in result.figures}
+    assert {"by_cluster", "by_source", "by_city"} <= set(figures)
+    assert figures["by_source"].kind == "bar" and figures["by_source"].y == "clv_mean"
+    codes = {f.code: f for f in result.findings}
+    groups = codes["by_cluster_groups"]
+    assert groups.numbers["k"] == 2 and groups.numbers["stability"] == pytest.approx(1.0)
+    assert "k = 2" in groups.text and "adjusted Rand index 1.00" in groups.text
+    assert "(no session) to" in codes["by_source_spread"].text  # not "((no session))"
+    assert "((" not in codes["by_source_spread"].text
+    assert any("(no session) = buyers without any session" in n for n in result.notes)
+    main = result.table
+    assert list(main["dimension"].unique()) == ["segment", "cluster", "source", "city"]
+    # nobody stops buying in this fixture: said in words, with the window's length
+    assert "Nobody seems to stop buying in these 60 days" in codes["purchase_model_no_dropout"].text
+
+
+def test_a_grouping_that_cannot_be_fitted_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from growthlens.analyses.clusters import BuyerClusters
+
+    module = sys.modules["growthlens.analyses.clv"]  # the package exports the function
+
+    ds = _two_kinds()
+    none = BuyerClusters(
+        pd.DataFrame({"user_id": [], "cluster": []}),
+        0,
+        float("nan"),
+        "not_enough_data",
+        "Too few buyers to form groups: k = 2 needs at least 10 customers.",
+        ds.window or (D0.date(), D0.date()),
+        0,
+    )
+    monkeypatch.setattr(module, "buyer_clusters", lambda ds: none)
+    result = clv(ds, by="cluster")
+    assert result.status == "ok" and "by_cluster" not in result.tables
+    missing = next(f for f in result.findings if f.code == "by_cluster_missing")
+    assert missing.severity == "warning" and "Too few buyers" in missing.text
+    assert set(result.table["dimension"]) == {"segment"}
+
+
+def test_the_report_plan_breaks_down_by_cluster_and_source() -> None:
+    from growthlens.analyses.clv import CLV_ANALYSIS
+
+    assert CLV_ANALYSIS.plan(_two_kinds()).runs == ({"holdout": 15, "by": ["cluster", "source"]},)
+    orders, customers = _hand()
+    assert CLV_ANALYSIS.plan(_load(orders, customers)).runs == ({"holdout": 7, "by": ["cluster"]},)
+
+
+def test_no_finite_mean_value_is_a_status() -> None:
+    rows = []
+    for u in range(40):  # two far-apart spend levels: Gamma-Gamma q < 1, no finite mean
+        days = range(u % 5, 30, 5)
+        rows += [(u, d, (100.0 if u < 20 else 5000.0) + u) for d in days]
+    result = clv(_load(_orders(rows)))
+    assert result.status == "not_applicable"
+    assert "q > 1" in result.status_reason and result.table.empty
 
 
 def test_degenerate_data_gives_a_status() -> None:
@@ -187,15 +337,12 @@ def test_shop_demo(shop: gl.Dataset) -> None:
     assert result.status == "ok"
     summary = result.summary.values_dict()
     assert summary["customers"] == len(clv_inputs(shop))
-    assert summary["clv_total"] > 0 and summary["active_share"] > 0.99
-    codes = {f.code for f in result.findings}
-    # the shop has no churn: the finding says so in words
-    assert "purchase_model_no_dropout" in codes
-    text = next(f.text for f in result.findings if f.code == "purchase_model_no_dropout")
-    assert "59 days" in text
+    assert summary["clv_total"] > 0 and 0 < summary["active_share"] <= 1
     assert abs(summary["holdout_error"]) < 0.2
     segments = result.tables["segments"].set_index("group")
     assert segments.loc["champions", "clv_mean"] > segments.loc["lost", "clv_mean"]
-    cities = result.tables["by"]
+    cities = result.tables["by_city"]
     assert not cities["group"].str.endswith(".0").any()
-    assert {s.table for s in result.figures} == {"segments", "holdout_means"}
+    assert cities["customers"].sum() == summary["customers"]  # no profile: (unknown)
+    assert cities["clv_total"].sum() == pytest.approx(summary["clv_total"], rel=1e-9)
+    assert {"segments", "by_city", "holdout_means"} <= {s.table for s in result.figures}

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from growthlens.data.idlist import read_id_list
-from growthlens.demo.shop import CATALOGUE, ShopTruth, write_shop
+from growthlens.demo.shop import CATALOGUE, EMAIL_DISCOUNT, ShopTruth, write_shop
 
 TOML = """\
 [settings]
@@ -81,6 +81,7 @@ def test_files_and_schema(shop: tuple[Path, ShopTruth]) -> None:
             "ids_first_company_negative.txt",
             "growthlens.toml",
             "truth.json",
+            "truth_customers.csv.gz",
         ]
     )
     expected = {
@@ -108,6 +109,7 @@ def test_files_and_schema(shop: tuple[Path, ShopTruth]) -> None:
             ("base_sale", "INTEGER"),
             ("dt", "INTEGER"),
         ],
+        "crm_snapshot": [("id", "INTEGER"), ("active_last_14_days", "INTEGER")],
     }
     with sqlite3.connect(folder / "shop_database.db") as con:
         names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -280,8 +282,12 @@ def test_email_arm_means_within_sampling_error(
             se = np.std(r - ratio * o, ddof=1) / o.mean() / math.sqrt(o.size)
             assert abs(ratio - want["average_check"]) < 4 * se, (period, arm)
     # The planted parameters show in the exact expectations.
-    assert email["relative"]["orders"] == pytest.approx(0.25, abs=0.05)
-    assert email["relative"]["average_check"] == pytest.approx(-0.072164948, abs=1e-6)
+    # the email adds most for the young and nothing over 50 (EMAIL_EXTRA_BY_AGE)
+    assert email["relative"]["orders"] > 0.15
+    by_age = {k: v["uplift"] for k, v in email["uplift_by_age"].items()}
+    assert by_age["<30"] > by_age["30–49"] > 0.02 and abs(by_age["50+"]) < 0.02
+    # a check at 10% off list prices against one that mixes list and sale prices
+    assert -EMAIL_DISCOUNT < email["relative"]["average_check"] < 0.05
     assert email["expected_pre"]["treatment"]["orders"] == pytest.approx(
         email["expected_pre"]["control"]["orders"], rel=0.05
     )

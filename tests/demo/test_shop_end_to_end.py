@@ -130,7 +130,9 @@ def test_ab_list_accounting_matches_the_planted_lists(ab: Result, shop: Dataset)
 def test_campaign_ratio_of_ratios_covers_the_planted_ratio(city: Result, shop: Dataset) -> None:
     truth = _truth(shop, "shop_city")
     assert city.status == "ok", city.status_reason
-    assert truth["ratio_of_ratios"] == pytest.approx(1.5998, abs=1e-4)
+    # The planted lift, up to how the extra orders move customers between first and
+    # repeat purchase and out of activity (the truth is the exact expectation).
+    assert truth["ratio_of_ratios"] == pytest.approx(1 + truth["lift"], abs=0.01)
     table = city.table
     row = table.loc[table["method"].str.startswith("Difference-in-differences, ratio")].iloc[0]
     assert row["low"] <= truth["ratio_of_ratios"] <= row["high"], (row["low"], row["high"])
@@ -148,8 +150,9 @@ def test_campaign_naive_ratio_is_biased_as_planted(city: Result, shop: Dataset) 
     on = days.index.isin(truth["days"])
     se = math.sqrt(1 / days[on].sum() + 1 / days[~on].sum())
     assert abs(math.log(naive / truth["naive_ratio"])) < 3 * se, (naive, truth["naive_ratio"], se)
-    # Below the effect as planted: the comparison cities fell on those days (trend, weekday).
-    assert naive < truth["ratio_of_ratios"] < 1 + truth["lift"] + 1e-9
+    # Below the effect as planted: the comparison cities fell on those days (weekdays,
+    # customers who stopped buying).
+    assert naive < truth["ratio_of_ratios"]
     assert truth["naive_ratio"] < truth["ratio_of_ratios"]
     naive_finding = _finding(city, "naive_bias")
     assert naive_finding.numbers["comparison_ratio"] < 1

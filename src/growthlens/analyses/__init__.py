@@ -22,6 +22,7 @@ from growthlens.analyses.event_retention import event_retention
 from growthlens.analyses.first_visit import revenue_by_first_visit
 from growthlens.analyses.funnel import funnel
 from growthlens.analyses.funnel_drivers import funnel_drivers
+from growthlens.analyses.impute import apply_imputation, impute
 from growthlens.analyses.ltv import ltv
 from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
@@ -44,6 +45,7 @@ __all__ = [
     "ab_test",
     "activity",
     "aov",
+    "apply_imputation",
     "attribution",
     "cac",
     "campaign_effect",
@@ -56,6 +58,7 @@ __all__ = [
     "event_retention",
     "funnel",
     "funnel_drivers",
+    "impute",
     "ltv",
     "orders_per_buyer",
     "overview",

@@ -14,6 +14,7 @@ features (no recency, no discount share), and the findings count them apart.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -137,6 +138,80 @@ def clusters(
             is then assigned to the nearest group.
     """
     return CLUSTERS.run(ds, k=k, seed=seed, features=features, history=history, sample=sample)
+
+
+@dataclass(frozen=True)
+class BuyerClusters:
+    """The groups :func:`clusters` finds with its defaults, one label per buyer.
+
+    Attributes:
+        labels: ``user_id``, ``cluster`` (1..k, numbered as in the clusters' Result); empty
+            when no grouping was possible.
+        k: the number of groups (0 when none).
+        stability: mean adjusted Rand index of the chosen k across seeds (NaN when none).
+        status: ``"ok"``, ``"unstable"`` (groups change with the seed), ``"not_enough_data"``
+            or ``"not_applicable"`` (nothing tells the buyers apart).
+        reason: why there are no groups, in words (empty when there are).
+        window: the purchase days the groups were built from.
+        non_buyers: customers without a purchase in ``window``: they have no group.
+        window_text: ``window`` in words, as the clusters' Result says it (``days 0–58``).
+    """
+
+    labels: pd.DataFrame
+    k: int
+    stability: float
+    status: str
+    reason: str
+    window: tuple[date, date]
+    non_buyers: int
+    window_text: str = ""
+
+
+def buyer_clusters(ds: Dataset, *, seed: int = 0) -> BuyerClusters:
+    """The buyers' groups as ``gl.clusters(ds, seed=seed)`` finds them with its other defaults.
+
+    The same stages as :func:`clusters` (features of the data window, k chosen by the
+    elbow and stability, a sample of at most the default size), so another analysis (e.g.
+    ``gl.clv(by="cluster")``) can break its numbers down by the groups the report's
+    "Customer groups" shows. Kept on the Dataset (:meth:`Dataset.remember`): asked twice,
+    the groups are fitted once.
+    """
+    signature = inspect.signature(clusters).bind(ds, seed=seed)
+    signature.apply_defaults()
+    options = {k: v for k, v in signature.arguments.items() if k != "ds"}
+    p = _params(ds, **options)
+
+    def fit() -> BuyerClusters:
+        e = _infer(_compute(ds, p), p)
+        if e.fit is None or e.status != "ok":
+            return BuyerClusters(
+                pd.DataFrame({"user_id": [], "cluster": []}),
+                0,
+                math.nan,
+                e.status,
+                e.reason,
+                p.span,
+                e.frames.non_buyers,
+                window_label(p.span, p.day_zero),
+            )
+        labels = pd.DataFrame(
+            {
+                "user_id": e.frames.buyers["user_id"].to_numpy(),
+                "cluster": e.fit.labels.to_numpy(),
+            }
+        )
+        return BuyerClusters(
+            labels,
+            e.fit.k,
+            _stability(e.fit),
+            e.fit.status,
+            "",
+            p.span,
+            e.frames.non_buyers,
+            window_label(p.span, p.day_zero),
+        )
+
+    return ds.remember(("buyer_clusters", p), fit)
 
 
 def _is_int(value: Any) -> bool:

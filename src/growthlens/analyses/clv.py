@@ -4,30 +4,35 @@ Per buyer, the purchase days of the data (``growthlens.metrics.customers.clv_inp
 BG/NBD model of how often they buy and whether they are still active, and a Gamma-Gamma model
 of what a purchase is worth (``growthlens.stats.clv``). CLV over the horizon = margin ×
 expected value per purchase × expected purchases in the horizon. The main table sums it per
-RFM segment (``growthlens.stats.rfm`` on ``rfm_inputs``) and, with ``by``, per value of a
-customers column. With ``holdout`` the model is also fitted without the last days and its
-prediction of those days compared with what the customers did.
+RFM segment (``growthlens.stats.rfm`` on ``rfm_inputs``) and, with ``by``, per group of
+buyers: the groups ``gl.clusters`` finds (``"cluster"``), the acquisition source
+(``"source"``) or any customers column. With ``holdout`` the model is also fitted without the
+last days and its prediction of those days compared with what the customers did.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from growthlens.analyses.clusters import BuyerClusters, buyer_clusters
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
+from growthlens.derive.acquisition import session_dimensions
+from growthlens.derive.periods import UNKNOWN
 from growthlens.errors import ConfigError
-from growthlens.metrics.customers import clv_inputs, rfm_inputs
+from growthlens.metrics.customers import NO_SESSION, acquisition_sources, clv_inputs, rfm_inputs
 from growthlens.metrics.fetch import fetch
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.stats import clv as model
 from growthlens.stats.rfm import SEGMENTS, rfm_scores
-from growthlens.text import count_of, money
+from growthlens.text import count_of, money, natural_key
 from growthlens.units import percent
 
 SUMMARY: SummarySpec = {
@@ -42,6 +47,23 @@ SUMMARY: SummarySpec = {
     "currency": ("text", "Currency"),
 }
 HORIZON = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+CLUSTER = "cluster"
+"""``by`` value: the groups ``gl.clusters`` finds with its defaults."""
+SOURCE = "source"
+"""``by`` value: the acquisition source (the source of the buyer's acquiring session)."""
+NO_GROUP = "(no group)"
+"""Cluster of a buyer the clustering did not label (none is expected: every buyer is)."""
+GROUP_COLUMNS = (
+    "dimension",
+    "group",
+    "customers",
+    "clv_total",
+    "clv_mean",
+    "share",
+    "expected_purchases",
+    "active_share",
+)
+"""Columns of the main table and of each per-dimension table."""
 ALIVE_BINS = 10
 """P(alive) is shown in this many equal bins of 0–1."""
 FIT_WORDS = {
@@ -87,7 +109,7 @@ class Params:
     horizon: int
     margin: float
     holdout: int | None
-    by: str | None
+    by: tuple[str, ...]
     discount: float
     currency: str
     days: int
@@ -95,12 +117,17 @@ class Params:
 
 @dataclass(frozen=True)
 class Frames:
-    """The engine's answer: per-buyer model inputs, RFM inputs and the ``by`` column."""
+    """The engine's answer: per-buyer model inputs, RFM inputs and the ``by`` groups.
+
+    ``groups`` holds one frame per ``by`` name (``user_id`` and that name); ``clusters`` the
+    buyers' groups when ``by`` asks for them.
+    """
 
     inputs: pd.DataFrame
     rfm: pd.DataFrame
     calibration: pd.DataFrame | None
-    groups: pd.DataFrame | None
+    groups: dict[str, pd.DataFrame]
+    clusters: BuyerClusters | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,7 @@ class Estimates:
     holdout: model.Holdout | None
     status: Status
     reason: str
+    clusters: BuyerClusters | None = None
 
 
 def clv(
@@ -120,7 +148,7 @@ def clv(
     horizon: int | str = "90d",
     margin: float | None = None,
     holdout: int | str | None = None,
-    by: str | None = None,
+    by: str | Sequence[str] | None = None,
     discount: float = 0.0,
 ) -> Result:
     """Predicted lifetime value of each buyer over the next ``horizon`` (docs/customers.md).
@@ -131,14 +159,27 @@ def clv(
         margin: share of revenue kept as profit, in (0, 1]; default the dataset setting.
         holdout: check the model by fitting it without the last days of the window
             (``"14d"``, ``"2w"`` or a number of days) and predicting them.
-        by: a customers column to sum CLV by (e.g. ``"city"``), beside the RFM segments.
+        by: what else to sum CLV by, beside the RFM segments; one name or a list of them:
+
+            - ``"cluster"``: the groups ``gl.clusters(ds)`` finds with its defaults (k
+              chosen by elbow and stability, seed 0); every buyer of the window has one;
+            - ``"source"``: the acquisition source, the ``source`` of the buyer's acquiring
+              session as CAC and ROMI define it (first session by default; needs
+              sessions); ``(no session)`` for buyers without one;
+            - any other customers column (e.g. ``"city"``); buyers without a profile or a
+              value are ``(unknown)``.
+
+            These two names always mean the breakdowns above, even when the customers
+            table has a column so named.
         discount: discount rate per day (0 = none), ≥ 0.
 
     Returns:
-        Result whose table sums per group (``dimension`` = ``segment`` or ``by``):
-        ``customers``, ``expected_purchases``, ``clv_total``, ``clv_mean``,
-        ``active_share`` (mean P(alive)); tables ``customers`` (per buyer, detail), ``parameters``,
-        ``holdout`` (with a hold-out), ``p_alive`` (distribution).
+        Result whose table sums per group (``dimension`` = ``segment``, ``cluster``,
+        ``source`` or the column): ``customers``, ``clv_total``, ``clv_mean``, ``share`` (of
+        all buyers' CLV), ``expected_purchases``, ``active_share`` (mean P(alive)); tables
+        ``segments`` and ``by_<name>`` (its rows of each dimension), ``customers`` (per
+        buyer, detail), ``parameters``, ``holdout`` (with a hold-out), ``p_alive``
+        (distribution). Each ``by`` table sums to the total.
     """
     return CLV_ANALYSIS.run(
         ds, horizon=horizon, margin=margin, holdout=holdout, by=by, discount=discount
@@ -158,13 +199,54 @@ def _days(value: Any, option: str) -> int:
     )
 
 
+def _by(ds: Dataset, by: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``by`` as a checked tuple of names (see :func:`clv`)."""
+    columns = [
+        c for c in (ds.table("customers").columns if ds.has("customers") else []) if c != "user_id"
+    ]
+    choices = (
+        f"{CLUSTER!r}, {SOURCE!r} (needs sessions with a source) or a customers column ("
+        + (", ".join(c for c in columns if c not in (CLUSTER, SOURCE, "segment")) or "none")
+        + ")"
+    )
+    if by is None:
+        return ()
+    names = (by,) if isinstance(by, str) else by
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(
+            f"clv: by must be a name or a list of names among {choices}; found {by!r}"
+        )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"clv: by must name each breakdown once; found {list(names)}")
+    for name in names:
+        if name == SOURCE:
+            if SOURCE not in session_dimensions(ds):
+                found = (
+                    "this dataset has no sessions"
+                    if not ds.has("sessions")
+                    else "its sessions have no source column"
+                )
+                raise ConfigError(
+                    "clv: by='source' (the acquisition source: the source of the buyer's "
+                    f"first session) needs a sessions table with a source column; {found}"
+                )
+        elif name == "segment":
+            raise ConfigError(
+                "clv: by='segment' is not needed: the RFM segments are always summed; "
+                f"by takes {choices}"
+            )
+        elif name != CLUSTER and name not in columns:
+            raise ConfigError(f"clv: by must be {choices}; found {name!r}")
+    return tuple(names)
+
+
 def _params(
     ds: Dataset,
     *,
     horizon: int | str,
     margin: float | None,
     holdout: int | str | None,
-    by: str | None,
+    by: str | Sequence[str] | None,
     discount: float,
 ) -> Params:
     span = ds.window
@@ -182,19 +264,11 @@ def _params(
             f"clv: holdout must leave at least 2 calibration days of the {days}-day window; "
             f"found {held} days"
         )
-    if by is not None:
-        columns = ds.table("customers").columns if ds.has("customers") else []
-        if by not in columns or by == "user_id":
-            raise ConfigError(
-                f"clv: by must name a customers column "
-                f"({', '.join(c for c in columns if c != 'user_id') or 'no customers table'}); "
-                f"found {by!r}"
-            )
     return Params(
         horizon=_days(horizon, "horizon"),
         margin=float(margin),
         holdout=held,
-        by=by,
+        by=_by(ds, by),
         discount=float(discount),
         currency=ds.settings.currency,
         days=days,
@@ -202,16 +276,42 @@ def _params(
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
-    groups = None
-    if p.by is not None:
-        customers = ds.table("customers")
-        groups = fetch(customers.select("user_id", p.by))
+    groups: dict[str, pd.DataFrame] = {}
+    clusters = None
+    for name in p.by:
+        if name == CLUSTER:
+            # The groups of gl.clusters (fitted once per Dataset and kept): the same labels
+            # as the report's "Customer groups", not a second clustering.
+            clusters = buyer_clusters(ds)
+            groups[name] = clusters.labels.rename(columns={"cluster": name})
+        elif name == SOURCE:
+            groups[name] = acquisition_sources(ds)
+        else:
+            groups[name] = fetch(ds.table("customers").select("user_id", name))
     return Frames(
         inputs=clv_inputs(ds),
         rfm=rfm_inputs(ds),
         calibration=clv_inputs(ds, holdout=p.holdout) if p.holdout else None,
         groups=groups,
+        clusters=clusters,
     )
+
+
+def _grouped(customers: pd.DataFrame, name: str, groups: pd.DataFrame) -> pd.Series:
+    """Each buyer's group of breakdown ``name`` as text; every buyer gets one.
+
+    Clusters are ``Group 1`` … (the numbering of ``gl.clusters``), a buyer the clustering
+    did not label ``(no group)``; sources come labelled (``(no session)``, ``(unknown)``);
+    a customers column's missing value or missing profile is ``(unknown)`` (DESIGN §4).
+    """
+    values = customers[["user_id"]].merge(
+        groups.drop_duplicates("user_id"), on="user_id", how="left"
+    )[name]
+    if name == CLUSTER:
+        return pd.Series(
+            [NO_GROUP if pd.isna(v) else f"Group {int(v)}" for v in values], dtype="object"
+        )
+    return pd.Series([UNKNOWN if pd.isna(v) else _label(v) for v in values], dtype="object")
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:
@@ -250,8 +350,10 @@ def _infer(frames: Frames, p: Params) -> Estimates:
         customers = customers.merge(segments, on="user_id", how="left")
     else:
         customers["segment"] = None
-    if frames.groups is not None and p.by is not None:
-        customers = customers.merge(frames.groups, on="user_id", how="left")
+    for name, groups in frames.groups.items():
+        if name == CLUSTER and frames.clusters is not None and not frames.clusters.k:
+            continue  # no groups: a finding says why
+        customers[name] = _grouped(customers, name, groups).to_numpy()
     check = None
     if frames.calibration is not None and p.holdout is not None:
         calibration = frames.calibration
@@ -272,24 +374,41 @@ def _infer(frames: Frames, p: Params) -> Estimates:
             f"Fewer than {model.MIN_CUSTOMERS} buyers bought on a second day with revenue, so "
             "the value of a purchase cannot be estimated."
         )
-    return Estimates(customers, fit, check, status, reason)
+    elif not np.isfinite(customers["clv"].to_numpy(float)).any():
+        # Gamma-Gamma's mean value per purchase p·γ/(q − 1) exists only for q > 1.
+        status = "not_applicable"
+        reason = (
+            "The value model finds no finite mean value per purchase (Gamma-Gamma q = "
+            f"{fit.gamma_gamma.q:.2f}, needs q > 1: spend per purchase varies too much between "
+            "buyers), so lifetime values cannot be computed."
+        )
+    return Estimates(customers, fit, check, status, reason, frames.clusters)
 
 
 def _group_table(customers: pd.DataFrame, column: str, order: list[Any] | None) -> pd.DataFrame:
+    """CLV summed per value of ``column`` (``order``: fixed order; else natural text order).
+
+    ``share`` is the group's part of every buyer's CLV, so over a breakdown where every
+    buyer has a group (clusters, sources, columns) the shares add up to 1.
+    """
     known = customers.loc[customers[column].notna()]
-    out = known.groupby(column, sort=order is None).agg(
+    out = known.groupby(column, sort=False).agg(
         customers=("clv", "size"),
-        expected_purchases=("expected_purchases", "sum"),
         clv_total=("clv", "sum"),
         clv_mean=("clv", "mean"),
+        expected_purchases=("expected_purchases", "sum"),
         active_share=("p_alive", "mean"),
     )
     if order is not None:
         out = out.reindex([g for g in order if g in out.index])
+    else:
+        out = out.sort_index(key=lambda index: index.map(natural_key))
+    total = float(customers["clv"].sum())
+    out.insert(3, "share", out["clv_total"] / total if total > 0 else math.nan)
     out = out.reset_index().rename(columns={column: "group"})
     out.insert(0, "dimension", column)
     out["group"] = [_label(g) for g in out["group"]]
-    return out
+    return out[list(GROUP_COLUMNS)]
 
 
 def _label(value: Any) -> str:
@@ -379,17 +498,7 @@ def _explain(e: Estimates, p: Params) -> Result:
     summary: dict[str, Any] = {"horizon_days": p.horizon, "margin": p.margin, "currency": cur}
     tables: dict[str, pd.DataFrame] = {}
     figures: list[FigureSpec] = []
-    main = pd.DataFrame(
-        columns=[
-            "dimension",
-            "group",
-            "customers",
-            "expected_purchases",
-            "clv_total",
-            "clv_mean",
-            "active_share",
-        ]
-    )
+    main = pd.DataFrame(columns=list(GROUP_COLUMNS))
     fit = e.fit
     if e.status != "ok" or fit is None:
         findings.append(Finding("not_estimated", e.reason, "warning"))
@@ -419,8 +528,7 @@ def _explain(e: Estimates, p: Params) -> Result:
         parts = []
         if c["segment"].notna().any():
             parts.append(_group_table(c, "segment", list(SEGMENTS)))
-        if p.by is not None:
-            parts.append(_group_table(c, p.by, None))
+        parts += [_group_table(c, name, None) for name in p.by if name in c.columns]
         if parts:
             main = pd.concat(parts, ignore_index=True)
         segments = main.loc[main["dimension"] == "segment"]
@@ -448,24 +556,31 @@ def _explain(e: Estimates, p: Params) -> Result:
                     value_format=",.0f",
                 )
             )
-        if p.by is not None:
-            grouped = main.loc[main["dimension"] == p.by].reset_index(drop=True)
-            tables["by"] = grouped
-            if len(grouped) > 1:
-                ranked = grouped.sort_values("clv_mean")
-                low, high = ranked.iloc[0], ranked.iloc[-1]
+        for name in p.by:
+            if name == CLUSTER and (e.clusters is None or not e.clusters.k):
+                reason = e.clusters.reason if e.clusters is not None else ""
                 findings.append(
                     Finding(
-                        "by_spread",
-                        f"Per buyer, predicted value ranges from {money(low['clv_mean'], cur)} "
-                        f"({p.by} {low['group']}) to {money(high['clv_mean'], cur)} "
-                        f"({p.by} {high['group']}).",
-                        numbers={
-                            "lowest": float(low["clv_mean"]),
-                            "highest": float(high["clv_mean"]),
-                        },
+                        "by_cluster_missing",
+                        f"Predicted value is not broken down by customer group: {reason}",
+                        "warning",
                     )
                 )
+                continue
+            grouped = main.loc[main["dimension"] == name].reset_index(drop=True)
+            tables[f"by_{name}"] = grouped
+            findings += _breakdown_findings(grouped, name, e.clusters, cur)
+            figures.append(
+                FigureSpec(
+                    kind="bar",
+                    table=f"by_{name}",
+                    x="group",
+                    y="clv_mean",
+                    title=f"Predicted value per buyer over {horizon}, by {_what(name)}",
+                    labels={"group": _what(name, axis=True), "clv_mean": f"CLV per buyer ({cur})"},
+                    value_format=",.0f",
+                )
+            )
         if fit.bgnbd.status != "no_dropout":
             findings.append(
                 Finding(
@@ -537,9 +652,9 @@ def _explain(e: Estimates, p: Params) -> Result:
         summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
         tables=tables,
-        detail=("customers", "p_alive", "by"),
+        detail=("customers", "p_alive"),
         figures=tuple(figures),
-        params=params_dict(p),
+        params=params_dict(p) | {"by": list(p.by) or None},
         status=e.status,
         status_reason=e.reason,
         notes=(
@@ -548,8 +663,93 @@ def _explain(e: Estimates, p: Params) -> Result:
             "value × expected purchase days over the horizon (docs/customers.md).",
             "A purchase day is a day with at least one order; its value is that day's revenue. "
             "Buyers with one purchase day get the mean value of all buyers.",
+            *_breakdown_notes(p, e.clusters),
         ),
     )
+
+
+def _breakdown_notes(p: Params, clusters: BuyerClusters | None) -> list[str]:
+    """How each ``by`` breakdown assigns buyers to groups, in words."""
+    notes = []
+    for name in p.by:
+        if name == CLUSTER and clusters is not None and clusters.k:
+            notes.append(
+                f"Customer groups: gl.clusters with its defaults (seed 0, k = {clusters.k}, "
+                f"stability {clusters.stability:.2f}); every buyer of the window is in one."
+            )
+        elif name == SOURCE:
+            notes.append(
+                "Acquisition source: the source of the buyer's first session (the session the "
+                "acquisition setting names, as in CAC and ROMI); (no session) = buyers without "
+                "any session, (unknown) = a session without a source."
+            )
+        elif name != CLUSTER:
+            notes.append(f"{name}: from the customers table; (unknown) = no profile or no value.")
+    return notes
+
+
+def _what(name: str, *, axis: bool = False) -> str:
+    """A breakdown in words: for a chart title, or (``axis``) for its axis."""
+    if name == CLUSTER:
+        return "Customer group (as in Customer groups)" if axis else "customer group"
+    if name == SOURCE:
+        return "Acquisition source (first session)" if axis else "acquisition source"
+    return name
+
+
+def _member(name: str, group: str) -> str:
+    """One group in a sentence: ``Group 2``, ``source ads``, ``no session``, ``city unknown``."""
+    if name == CLUSTER or group == NO_SESSION:
+        return group.strip("()")
+    return f"{name} unknown" if group == UNKNOWN else f"{name} {group}"
+
+
+def _breakdown_findings(
+    grouped: pd.DataFrame, name: str, clusters: BuyerClusters | None, cur: str
+) -> list[Finding]:
+    """What a ``by`` table says: where its groups come from, the spread, the biggest group."""
+    out: list[Finding] = []
+    if name == CLUSTER and clusters is not None:
+        window = clusters.window_text
+        stable = clusters.status == "ok"
+        out.append(
+            Finding(
+                "by_cluster_groups",
+                f"Customer groups are the {count_of(clusters.k, 'group')} that gl.clusters finds "
+                f"with its defaults (k = {clusters.k} chosen by the elbow of the cost curve and "
+                f"stability across seeds, adjusted Rand index {clusters.stability:.2f}; "
+                f"purchases of {window}), numbered as in Customer groups"
+                + (
+                    "."
+                    if stable
+                    else ": they change with the seed (adjusted Rand index below 0.8), so "
+                    "read this breakdown with care."
+                ),
+                "info" if stable else "warning",
+                numbers={"k": clusters.k, "stability": clusters.stability},
+            )
+        )
+    if len(grouped) > 1:
+        ranked = grouped.sort_values("clv_mean")
+        low, high = ranked.iloc[0], ranked.iloc[-1]
+        top = grouped.sort_values("clv_total", ascending=False).iloc[0]
+        out.append(
+            Finding(
+                f"by_{name}_spread",
+                f"Per buyer, predicted value ranges from {money(low['clv_mean'], cur)} "
+                f"({_member(name, low['group'])}) to {money(high['clv_mean'], cur)} "
+                f"({_member(name, high['group'])}); {_member(name, top['group'])} "
+                f"({count_of(int(top['customers']), 'buyer')}) holds "
+                f"{percent(float(top['share']))} of the total.",
+                numbers={
+                    "lowest": float(low["clv_mean"]),
+                    "highest": float(high["clv_mean"]),
+                    "top_group": str(top["group"]),
+                    "top_share": float(top["share"]),
+                },
+            )
+        )
+    return out
 
 
 def _worst(check: model.Holdout) -> str:
@@ -574,12 +774,18 @@ def _signed_percent(share: float) -> str:
 
 
 def _plan(ds: Dataset) -> Plan:
+    """The report's run: hold-out, customer groups and sources.
+
+    A hold-out of a quarter of the window (≥ 28 days); by customer group always (a grouping
+    that cannot be fitted is a finding); by acquisition source when sessions have a source.
+    """
     span = ds.window
     if span is None:
         return Plan(runs=(), skipped=("CLV needs a data window.",))
     days = (span[1] - span[0]).days + 1
     holdout = days // 4 if days >= 28 else None
-    return Plan(runs=({"holdout": holdout},))
+    by = [CLUSTER] + ([SOURCE] if SOURCE in session_dimensions(ds) else [])
+    return Plan(runs=({"holdout": holdout, "by": by},))
 
 
 CLV_ANALYSIS = register(

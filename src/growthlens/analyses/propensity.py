@@ -804,6 +804,7 @@ def _explain(e: Estimates, p: Params) -> Result:
             "cost": p.cost,
         },
         detail=tuple(detail),
+        downloads=("target_list",) if "target_list" in tables else (),
         status=status,
         status_reason=reason,
         figures=tuple(figures),

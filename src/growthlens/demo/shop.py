@@ -16,21 +16,31 @@
 The model (plain NumPy, vectorised; every number below is a module constant):
 
 - **Customers**: distinct integer ids drawn sparsely from a range eight times larger
-  than needed, so ids of nobody exist; gender, age, education, and one of
-  :data:`N_CITIES` cities of very different sizes (Zipf-like; :data:`CITY` is the third
-  largest), each city in one country. A base daily purchase probability per customer,
-  ``base_i`` ~ Gamma(:data:`BASE_SHAPE`, mean :data:`BASE_MEAN`) capped at
-  :data:`BASE_CAP` (so no probability below ever reaches 1).
-- **Orders**: customer ``i`` orders on day ``d`` with probability
-  ``p = base_i · trend(d) · weekday(d) · email · city`` (one Bernoulli per customer-day,
-  so an order is a (customer, day)); ``trend(d) = 1 + TREND·d``; ``weekday`` from the
-  calendar date ``DAY_ZERO + d`` (:data:`WEEKDAY`, weekends higher); ``email = 1 +
-  EMAIL_LIFT`` for the treated on the email window; ``city = 1 + CITY_LIFT`` in
-  :data:`CITY` on :data:`CITY_DAYS`.
+  than needed, so ids of nobody exist; one of :data:`N_CITIES` cities of very different
+  sizes (Zipf-like; :data:`CITY` is the third largest), each city in one country. Each
+  customer belongs to one of four :data:`PERSONAS` (planted clusters): it sets the age,
+  gender and education, the products and colour they favour, the share bought on sale and
+  how soon they first buy.
+- **Purchases** (a BG/NBD process at day resolution): a customer who has not bought yet
+  buys on day ``d`` with probability ``first_i · f(d)``; after that with ``base_i · f(d)``
+  (the repeat rate, ``base_i`` ~ Gamma(:data:`BASE_SHAPE`, mean :data:`BASE_MEAN`) for
+  everyone, capped at :data:`BASE_CAP`), and after each repeat purchase they stop for
+  good with probability ``dropout_i`` ~ Beta(:data:`DROPOUT_A`, :data:`DROPOUT_B`).
+  ``first_i`` ~ Gamma(:data:`FIRST_SHAPE`, mean :data:`FIRST_MEAN`) × the persona's
+  ``acquisition``. ``f(d) = (1 + TREND·d) · weekday(d)`` (weekday from the calendar date
+  ``DAY_ZERO + d``, :data:`WEEKDAY`); the email adds :data:`EMAIL_EXTRA_BY_AGE` (by age
+  group) for the treated on its window; the city multiplies by ``1 + CITY_LIFT`` in
+  :data:`CITY` on :data:`CITY_DAYS`. An order is a (customer, day). The coefficients
+  table carries the process noisily: ``personal_coef`` ∝ ``base_i``, ``ac_coef`` ∝
+  ``first_i``, ``lbt_coef`` ≈ ``1 − dropout_i``; ``sm_coef`` is noise.
+- **Planted leak**: the table ``crm_snapshot(id, active_last_14_days)``, a flag exported
+  at the end of the data: bought in :data:`PROPENSITY_WINDOW`. The preset does not read
+  it; a user who adds it as a feature for that window must be refused.
 - **Lines**: an order has ``1 + Poisson(EXTRA_ITEMS)`` items; each line's product is drawn
-  from :data:`CATALOGUE` by weight, spelled canonically or as one of its case/whitespace
+  from :data:`CATALOGUE` by weight (the persona's products :data:`LIKE_BOOST` times as
+  likely), spelled canonically or as one of its case/whitespace
   variants, with a colour (words joined by '/'), a product_sex (0/1/NULL by product) and
-  a price: the list price, or on a base sale (:data:`BASE_SALE_SHARE` of the other lines)
+  a price: the list price, or on a base sale (the persona's ``sale`` share of the other lines)
   ``round(BASE_SALE_FACTOR · price)``; a treated customer's lines on the email window have
   ``base_sale = 1`` and ``round((1 − EMAIL_DISCOUNT) · price)``. Two lines of one order
   never coincide in every column (a colour is redrawn), so every exact duplicate in the
@@ -51,16 +61,22 @@ The model (plain NumPy, vectorised; every number below is a module constant):
 - **City campaign** (not randomised): :data:`CITY` on :data:`CITY_DAYS`.
 
 The truth's expectations are exact conditional expectations given the drawn customers
-(computed from the ``p``'s, not from the sampled rows): per arm, over the participants
-(ids in exactly one list and known), ``conversion = mean(1 − Π_d (1 − p_id))``, ``orders
-= mean Σ_d p_id``, ``items = orders · (1 + EXTRA_ITEMS)``, ``revenue = items · mean line
-cost of the arm``, ``average_check = revenue ÷ orders`` (the ratio of expectations, the
-estimand of a ratio of sums). For the city campaign, with ``E_T(d)`` the expected orders
-of :data:`CITY` on day ``d`` and ``E_C(d)`` those of the other cities together:
-``naive_ratio = mean_camp E_T ÷ mean_other E_T``, ``comparison_ratio`` the same on
-``E_C``, ``ratio_of_ratios = naive_ratio ÷ comparison_ratio``, and ``additive`` = mean over
-the campaign days of ``E_T(d) − E_T(d)`` without the city lift (extra orders per campaign
-day).
+(computed from the ``p``'s by a two-state recursion per customer, not from the sampled
+rows): with ``N_d`` = P(not bought yet at the start of day d) and ``K_d`` = P(bought and
+still active), ``P(order on d) = N_d·p_first + K_d·p_repeat``; per arm, over the
+participants (ids in exactly one list and known), ``conversion`` = mean P(an order in the
+window), ``orders`` = mean Σ P(order on d), ``items = orders · (1 + EXTRA_ITEMS)``,
+``revenue`` = mean of orders · items per order · the customer's expected line cost,
+``average_check = revenue ÷ orders`` (ratios of expectations, the estimands of ratios of
+sums); ``uplift_by_age`` the same conversion difference per age group. For the city
+campaign, with ``E_T(d)`` the expected orders of :data:`CITY` on day ``d`` and ``E_C(d)``
+those of the other cities together: ``naive_ratio = mean_camp E_T ÷ mean_other E_T``,
+``comparison_ratio`` the same on ``E_C``, ``ratio_of_ratios = naive_ratio ÷
+comparison_ratio``, and ``additive`` = mean over the campaign days of ``E_T(d) − E_T(d)``
+without the city lift (extra orders per campaign day). The planted propensity of a
+customer is the Bayes probability of buying in :data:`PROPENSITY_WINDOW` given their
+rates, dropout probability and purchase days before it; ``planted_auc`` its ROC-AUC
+against what they did.
 
 Random numbers come from ``SeedSequence(seed, spawn_key=(SHOP_STREAM, draw, …))``, one
 key per kind of draw (:class:`_Draw`), so the files are a function of ``(customers,
@@ -83,6 +99,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.stats import rankdata
 
 from growthlens.demo.world import TruthSection
 
@@ -91,20 +108,33 @@ DAYS = 59
 DAY_ZERO = date(2023, 1, 1)
 PRE_WINDOW = (0, 4)
 EMAIL_WINDOW = (5, 16)
-EMAIL_LIFT = 0.25
+EMAIL_EXTRA_BY_AGE = ((0, 30, 0.012), (30, 50, 0.005), (50, 200, 0.0))
+"""The email's extra daily purchase probability by age group: [low, high) years → extra.
+
+Added to the rate, not multiplied: the email changes the young most and the over-50s
+not at all, whatever their usual rate, so whom it changes differs from who buys anyway
+(a ranking by propensity alone targets the wrong people; an uplift model should not)."""
 EMAIL_DISCOUNT = 0.10
 CITY = 1134
 CITY_DAYS = (15, 45)
 CITY_LIFT = 0.6
-TREND = 0.008
+TREND = 0.0
+"""Purchase-rate trend per day (0: the rate is stationary, as the BG/NBD model assumes)."""
 WEEKDAY = (0.90, 0.90, 0.92, 0.95, 1.05, 1.25, 1.20)
 """Purchase-rate factor by weekday, Monday first."""
 BASE_MEAN = 0.032
 BASE_SHAPE = 1.5
 BASE_CAP = 0.25
 EXTRA_ITEMS = 0.7
-BASE_SALE_SHARE = 0.15
 BASE_SALE_FACTOR = 0.8
+FIRST_MEAN, FIRST_SHAPE = 0.02, 2.0
+"""Gamma of the first-purchase rate per day (times the persona's ``acquisition``)."""
+DROPOUT_A, DROPOUT_B = 0.6, 3.4
+"""Beta(a, b) of the probability that a customer stops buying after a repeat purchase."""
+PROPENSITY_WINDOW = (45, 58)
+"""The window of the planted propensity truth (bought anything in these days)."""
+COEF_NOISE = 0.2
+"""Log-normal noise of ``personal_coef`` around the customer's purchase rate."""
 N_CITIES = 30
 CITY_RANK = 2  # 0-based: the third largest city
 COUNTRIES = (643, 112, 398)
@@ -146,7 +176,10 @@ FILES = {
     "negative": "ids_first_company_negative.txt",
     "config": "growthlens.toml",
     "truth": "truth.json",
+    "truth_customers": "truth_customers.csv.gz",
 }
+LEAK_TABLE, LEAK_COLUMN = "crm_snapshot", "active_last_14_days"
+"""The planted leak: a CRM flag exported at the end of the data (bought in days 45–58)."""
 
 SHOP_TOML = """\
 [settings]
@@ -165,6 +198,44 @@ treated = { city = 1134 }
 period = [15, 45]
 metric = "orders"
 """
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A planted group of customers (a cluster ``gl.clusters`` should find).
+
+    Age ~ Normal(``age``) clipped to 18–75; ``male`` and ``higher`` the shares who are men
+    and have a higher education; the products in ``likes`` are drawn ``LIKE_BOOST`` times
+    as often as the catalogue weight, colours whose first word is ``colour`` likewise;
+    ``sale`` the share of lines bought on a base sale (off the email promotion);
+    ``acquisition`` multiplies the rate of the first purchase. Personas do not change how
+    often a customer buys again (the repeat rate is one Gamma for everyone: BG/NBD).
+    """
+
+    name: str
+    share: float
+    age: tuple[float, float]
+    male: float
+    higher: float
+    likes: tuple[str, ...]
+    colour: str
+    sale: float
+    acquisition: float
+
+
+PERSONAS = (
+    Persona("young football fans", 0.30, (21, 2.0), 0.90, 0.10,
+            ("Кроссовки Adidas", "Бутсы Adidas", "Мяч футбольный Select", "Гетры Demix"),
+            "чёрный", 0.45, 0.6),
+    Persona("fitness", 0.30, (34, 2.5), 0.08, 0.90,
+            ("Леггинсы Nike", "Толстовка Puma", "Футболка Nike"), "белый", 0.08, 1.0),
+    Persona("outdoor", 0.20, (47, 2.5), 0.75, 0.60,
+            ("Куртка Columbia", "Рюкзак Nike", "Спортивный костюм Reebok"), "синий", 0.12, 1.3),
+    Persona("easy-going seniors", 0.20, (63, 3.0), 0.35, 0.30,
+            ("Носки Adidas", "Кепка Reebok", "Бутылка для воды", "Шорты Puma"), "серый", 0.20,
+            1.8),
+)  # fmt: skip
+LIKE_BOOST = 20.0
 
 
 @dataclass(frozen=True)
@@ -214,6 +285,8 @@ class _Draw(IntEnum):
     ORDERS = 4  # (4, chunk)
     ANOMALIES = 5
     LISTS = 6  # (6, list number)
+    PERSONAS = 7
+    SNAPSHOT = 8
 
 
 def _rng(seed: int, *keys: int) -> np.random.Generator:
@@ -232,7 +305,7 @@ class ShopTruth(TruthSection):
         shop_files: file role → file name.
         shop_model: the planted parameters (purchase model, catalogue, mean line costs,
             items per order, weekday factors by name, city sizes).
-        shop_email: the email campaign: planted ``lift`` and ``discount``, ``window``,
+        shop_email: the email campaign: planted ``extra_by_age`` and ``discount``, ``window``,
             ``pre_window``, ``eligible``, ``assigned`` per arm, ``in_both``,
             ``participants`` per arm (ids in exactly one list and known); ``expected``:
             arm → metric → value over the window, ``expected_pre`` the same over the
@@ -258,6 +331,12 @@ class ShopTruth(TruthSection):
             repeating an earlier row), ``zero_cost``, ``negative_cost``, ``clean_lines``,
             ``orders`` (distinct (id, dt)), ``spelling_variants`` (distinct product
             strings), ``products`` (canonical names).
+        shop_planted: issue 17's truths: ``personas`` (name → size and traits),
+            ``bgnbd`` (``r``, ``alpha`` per day, ``a``, ``b``; ``alpha_effective`` divides
+            by the mean weekday factor), ``propensity`` (``window``, ``base_rate``,
+            ``planted_auc``), ``leak`` (table, column) and ``per_customer_file`` (the
+            CSV of each customer's persona, rates, dropout, email extra, planted
+            propensity and label).
         shop_profiles: ``db_rows``, ``csv_rows``, ``csv_only``, ``in_both``,
             ``in_both_identical``, ``in_both_conflicting``, ``conflicts_by_column``,
             ``coeff_rows``, ``customers_without_coeffs``, ``coeffs_without_profile``,
@@ -276,6 +355,7 @@ class ShopTruth(TruthSection):
     shop_lists: Mapping[str, Any]
     shop_cleaning: Mapping[str, Any]
     shop_profiles: Mapping[str, Any]
+    shop_planted: Mapping[str, Any]
 
 
 # ---- customers ----------------------------------------------------------------------
@@ -287,7 +367,10 @@ class _People:
     higher: NDArray[np.bool_]
     city: NDArray[np.int64]  # city code; −1 for the orphan buyers
     country: NDArray[np.int64]
-    base: NDArray[np.float64]
+    base: NDArray[np.float64]  # repeat purchase rate per day (BG/NBD λ)
+    first: NDArray[np.float64]  # first purchase rate per day
+    persona: NDArray[np.int64]  # index into PERSONAS
+    dropout: NDArray[np.float64]  # P(stop buying after a repeat purchase)
     coeff_only: NDArray[np.int64]
     unknown: dict[str, NDArray[np.int64]]
     city_codes: NDArray[np.int64]
@@ -314,10 +397,19 @@ def _people(n: int, seed: int) -> _People:
     # Cities are spread over the countries: the first 20 in the first, then 6, then 4.
     country_of_city = np.repeat(np.array(COUNTRIES, dtype=np.int64), [20, 6, 4])
     country = country_of_city[city_index]
-    age = np.clip(np.rint(rng.normal(36, 11, size=buyers)), 18, 75).astype(np.int64)
-    gender = rng.integers(0, 2, size=buyers).astype(np.int64)
-    higher = rng.random(buyers) < 0.55
     base = np.minimum(rng.gamma(BASE_SHAPE, BASE_MEAN / BASE_SHAPE, size=buyers), BASE_CAP)
+    rng = _rng(seed, _Draw.PERSONAS)
+    shares = np.array([q.share for q in PERSONAS])
+    persona = rng.choice(len(PERSONAS), size=buyers, p=shares / shares.sum()).astype(np.int64)
+    mean, sd = (np.array([q.age[k] for q in PERSONAS])[persona] for k in (0, 1))
+    age = np.clip(np.rint(rng.normal(mean, sd)), 18, 75).astype(np.int64)
+    male = np.array([q.male for q in PERSONAS])[persona]
+    gender = (rng.random(buyers) < male).astype(np.int64)
+    higher = rng.random(buyers) < np.array([q.higher for q in PERSONAS])[persona]
+    dropout = rng.beta(DROPOUT_A, DROPOUT_B, size=buyers)
+    acquisition = np.array([q.acquisition for q in PERSONAS])[persona]
+    first = np.minimum(rng.gamma(FIRST_SHAPE, FIRST_MEAN / FIRST_SHAPE, buyers), BASE_CAP)
+    first = np.minimum(first * acquisition, BASE_CAP)
     return _People(
         ids=pool[:buyers],
         gender=gender,
@@ -326,6 +418,9 @@ def _people(n: int, seed: int) -> _People:
         city=city,
         country=country,
         base=base,
+        first=first,
+        persona=persona,
+        dropout=dropout,
         coeff_only=pool[buyers : buyers + COEFF_ONLY],
         unknown={"positive": unknown_pos, "negative": unknown_neg},
         city_codes=codes,
@@ -398,17 +493,23 @@ def _coefficients(people: _People, n: int, seed: int) -> tuple[pd.DataFrame, dic
     have = np.sort(rng.permutation(n)[missing:])
     ids = np.concatenate([people.ids[have], people.coeff_only])
     m = ids.size
-    # personal_coef follows the planted purchase rate (noisily): a feature issue 17 can use.
-    rate = np.concatenate(
-        [people.base[have], rng.gamma(BASE_SHAPE, BASE_MEAN / BASE_SHAPE, COEFF_ONLY)]
-    )
+
+    # The coefficients carry the planted purchase process, noisily (features issue 17 can
+    # use): personal_coef the repeat rate, ac_coef the first-purchase rate, lbt_coef the
+    # loyalty 1 − dropout; sm_coef is noise.
+    def planted(values: NDArray[np.float64], draw: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.concatenate([values[have], draw])
+
+    rate = planted(people.base, rng.gamma(BASE_SHAPE, BASE_MEAN / BASE_SHAPE, COEFF_ONLY))
+    first = planted(people.first, rng.gamma(FIRST_SHAPE, FIRST_MEAN / FIRST_SHAPE, COEFF_ONLY))
+    stay = 1 - planted(people.dropout, rng.beta(DROPOUT_A, DROPOUT_B, COEFF_ONLY))
     frame = pd.DataFrame(
         {
             "id": ids,
-            "lbt_coef": np.round(rng.uniform(0, 1, m), 4),
-            "ac_coef": np.round(rng.gamma(2.0, 0.5, m), 4),
+            "lbt_coef": np.round(np.clip(stay + rng.normal(0, 0.05, m), 0, 1), 4),
+            "ac_coef": np.round(first / FIRST_MEAN * rng.lognormal(0, COEF_NOISE, m), 4),
             "sm_coef": np.round(rng.normal(0, 1, m), 4),
-            "personal_coef": np.round(rate / BASE_MEAN * rng.lognormal(0, 0.3, m), 4),
+            "personal_coef": np.round(rate / BASE_MEAN * rng.lognormal(0, COEF_NOISE, m), 4),
         }
     )
     frame = frame.iloc[rng.permutation(m)].reset_index(drop=True)
@@ -435,14 +536,35 @@ def _mask(days: Sequence[int] | tuple[int, int], *, span: bool) -> NDArray[np.bo
     return np.isin(d, days)
 
 
-def _line_costs() -> tuple[float, float]:
-    """Expected cost of a line off and on the email promotion (exact, from the catalogue)."""
-    w = np.array([p.weight for p in CATALOGUE])
-    w = w / w.sum()
+def _product_weights() -> NDArray[np.float64]:
+    """P(product) of a line, per persona (rows: personas, columns: CATALOGUE)."""
+    base = np.array([p.weight for p in CATALOGUE])
+    likes = np.array([[p.name in q.likes for p in CATALOGUE] for q in PERSONAS])
+    w = base[None, :] * np.where(likes, LIKE_BOOST, 1.0)
+    out: NDArray[np.float64] = w / w.sum(axis=1, keepdims=True)
+    return out
+
+
+def _sale_shares() -> NDArray[np.float64]:
+    return np.array([q.sale for q in PERSONAS])
+
+
+def _line_costs() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Expected cost of a line off and on the email promotion, per persona (exact)."""
+    w = _product_weights()
     price = np.array([p.price for p in CATALOGUE], dtype=np.float64)
-    normal = (1 - BASE_SALE_SHARE) * price + BASE_SALE_SHARE * np.rint(BASE_SALE_FACTOR * price)
+    sale = _sale_shares()[:, None]
+    normal = (1 - sale) * price[None, :] + sale * np.rint(BASE_SALE_FACTOR * price)[None, :]
     promo = np.rint((1 - EMAIL_DISCOUNT) * price)
-    return float(w @ normal), float(w @ promo)
+    return (w * normal).sum(axis=1), w @ promo
+
+
+def email_extra(age: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The planted extra daily purchase probability of the email (:data:`EMAIL_EXTRA_BY_AGE`)."""
+    lift = np.zeros(age.shape)
+    for low, high, value in EMAIL_EXTRA_BY_AGE:
+        lift[(age >= low) & (age < high)] = value
+    return lift
 
 
 @dataclass
@@ -453,21 +575,108 @@ class _Expect:
     orders: NDArray[np.float64]
     pre_conversion: NDArray[np.float64]
     pre_orders: NDArray[np.float64]
+    planted: NDArray[np.float64]  # P(buy in PROPENSITY_WINDOW | history, rate, dropout)
+    label: NDArray[np.bool_]  # bought in PROPENSITY_WINDOW
     city_day: NDArray[np.float64]  # (city index, day): expected orders
     city_day_plain: NDArray[np.float64]  # the same without the city lift
 
 
 def _probabilities(
     base: NDArray[np.float64],
-    treated: NDArray[np.bool_],
+    extra: NDArray[np.float64],
     in_city: NDArray[np.bool_],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """``p`` (customers × days) and the same without the city lift."""
+    """``p`` (customers × days) of buying if still active, and the same without the city lift.
+
+    ``extra`` is each customer's extra probability on the email window (0 outside the
+    treatment arm).
+    """
     factors = _day_factors()
-    email = 1 + EMAIL_LIFT * (treated[:, None] & _mask(EMAIL_WINDOW, span=True)[None, :])
-    plain = base[:, None] * factors[None, :] * email
+    email = extra[:, None] * _mask(EMAIL_WINDOW, span=True)[None, :]
+    plain = base[:, None] * factors[None, :] + email
     city = 1 + CITY_LIFT * (in_city[:, None] & _mask(CITY_DAYS, span=False)[None, :])
     return np.minimum(plain * city, 1.0), np.minimum(plain, 1.0)
+
+
+@dataclass(frozen=True)
+class _Rates:
+    """Daily purchase probabilities while active (customers × days): first purchase, repeat."""
+
+    first: NDArray[np.float64]
+    repeat: NDArray[np.float64]
+    dropout: NDArray[np.float64]  # per customer
+
+
+def _states(r: _Rates) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """P(not bought yet), P(bought and still active) at the start of each day, exactly.
+
+    The first purchase never ends activity; after a repeat purchase the customer stops
+    with probability ``dropout`` (as in BG/NBD).
+    """
+    new = np.ones(r.first.shape[0])
+    kept = np.zeros(r.first.shape[0])
+    out_new, out_kept = np.empty_like(r.first), np.empty_like(r.first)
+    for d in range(r.first.shape[1]):
+        out_new[:, d], out_kept[:, d] = new, kept
+        new, kept = (
+            new * (1 - r.first[:, d]),
+            kept * (1 - r.repeat[:, d] * r.dropout) + new * r.first[:, d],
+        )
+    return out_new, out_kept
+
+
+def _expected_orders(r: _Rates) -> NDArray[np.float64]:
+    """P(an order on each day) (customers × days)."""
+    new, kept = _states(r)
+    out: NDArray[np.float64] = new * r.first + kept * r.repeat
+    return out
+
+
+def _conversion(r: _Rates, days: tuple[int, int]) -> NDArray[np.float64]:
+    """P(at least one purchase in ``days``) (both states stay as they are until a purchase)."""
+    new, kept = _states(r)
+    first, last = days
+    span = slice(first, last + 1)
+    out: NDArray[np.float64] = new[:, first] * (1 - np.prod(1 - r.first[:, span], axis=1)) + kept[
+        :, first
+    ] * (1 - np.prod(1 - r.repeat[:, span], axis=1))
+    return out
+
+
+def _simulate(rng: np.random.Generator, r: _Rates) -> NDArray[np.bool_]:
+    """Purchase days (customers × days), drawn day by day from the states of :func:`_states`."""
+    u, v = rng.random(r.first.shape), rng.random(r.first.shape)
+    active = np.ones(r.first.shape[0], dtype=bool)
+    bought = np.zeros(r.first.shape[0], dtype=bool)
+    buys = np.zeros(r.first.shape, dtype=bool)
+    for d in range(r.first.shape[1]):
+        p = np.where(bought, r.repeat[:, d], r.first[:, d])
+        buys[:, d] = active & (u[:, d] < p)
+        active &= ~(buys[:, d] & bought & (v[:, d] < r.dropout))
+        bought |= buys[:, d]
+    return buys
+
+
+def _planted_propensity(buys: NDArray[np.bool_], r: _Rates) -> NDArray[np.float64]:
+    """P(buy in :data:`PROPENSITY_WINDOW` | purchase days before it, rates, dropout): Bayes.
+
+    No purchase before: the first-purchase rate. One: surely active, the repeat rate. More:
+    active unless they stopped after the last purchase (``dropout``); the quiet days since
+    (probability ``Π(1 − p)`` if active, 1 if not) update that.
+    """
+    first, last = PROPENSITY_WINDOW
+    past = buys[:, :first]
+    count = past.sum(axis=1)
+    last_day = np.where(count > 0, first - 1 - np.argmax(past[:, ::-1], axis=1), -1)
+    days = np.arange(first)[None, :]
+    quiet = np.prod(np.where(days > last_day[:, None], 1 - r.repeat[:, :first], 1.0), axis=1)
+    q = r.dropout
+    active = np.where(count >= 2, (1 - q) * quiet / ((1 - q) * quiet + q), 1.0)
+    span = slice(first, last + 1)
+    buy_first = 1 - np.prod(1 - r.first[:, span], axis=1)
+    buy_repeat = 1 - np.prod(1 - r.repeat[:, span], axis=1)
+    out: NDArray[np.float64] = np.where(count == 0, buy_first, active * buy_repeat)
+    return out
 
 
 @dataclass
@@ -524,31 +733,49 @@ def _colours() -> tuple[list[str], NDArray[np.float64]]:
     return singles + pairs, weights / weights.sum()
 
 
+def _colour_weights() -> tuple[list[str], NDArray[np.float64]]:
+    """All colour strings and P(colour) per persona (its primary colour boosted)."""
+    colours, base = _colours()
+    first = np.array([c.split("/")[0].replace("ё", "е") for c in colours])
+    liked = np.array([q.colour.replace("ё", "е") for q in PERSONAS])
+    w = base[None, :] * np.where(first[None, :] == liked[:, None], LIKE_BOOST, 1.0)
+    out: NDArray[np.float64] = w / w.sum(axis=1, keepdims=True)
+    return colours, out
+
+
+def _draw(rng: np.random.Generator, probabilities: NDArray[np.float64]) -> NDArray[np.int64]:
+    """One category per row of ``probabilities`` (inverse CDF, vectorised)."""
+    cum = np.cumsum(probabilities, axis=1)
+    u = rng.random(probabilities.shape[0]) * cum[:, -1]
+    out: NDArray[np.int64] = (u[:, None] >= cum).sum(axis=1).astype(np.int64)
+    return out
+
+
 def _draw_lines(
     rng: np.random.Generator,
     customer: NDArray[np.int64],
     day: NDArray[np.int64],
     promo: NDArray[np.bool_],
+    persona: NDArray[np.int64],
 ) -> _Lines:
-    """The lines of the given orders (one per (customer, day), promo flag per order)."""
+    """The lines of the given orders (one per (customer, day); promo flag and persona per order)."""
     items = 1 + rng.poisson(EXTRA_ITEMS, size=customer.size)
-    who, when, on_promo = (np.repeat(a, items) for a in (customer, day, promo))
+    who, when, on_promo, kind = (np.repeat(a, items) for a in (customer, day, promo, persona))
     m = who.size
-    weights = np.array([p.weight for p in CATALOGUE])
-    product = rng.choice(len(CATALOGUE), size=m, p=weights / weights.sum())
+    product = _draw(rng, _product_weights()[kind])
     _, first, variants = _spellings()
     variant = np.where(
         rng.random(m) < CANONICAL_SHARE, 0, 1 + np.floor(rng.random(m) * variants[product])
     ).astype(np.int64)
-    colours, colour_p = _colours()
-    colour = rng.choice(len(colours), size=m, p=colour_p)
+    colours, colour_p = _colour_weights()
+    colour = _draw(rng, colour_p[kind])
     sex_p = np.array([p.sex for p in CATALOGUE])
     u = rng.random(m)
     sex = np.where(
         u < sex_p[product, 0], 0, np.where(u < sex_p[product, 0] + sex_p[product, 1], 1, -1)
     )
     price = np.array([p.price for p in CATALOGUE], dtype=np.float64)[product]
-    on_sale = rng.random(m) < BASE_SALE_SHARE
+    on_sale = rng.random(m) < _sale_shares()[kind]
     cost = np.where(
         on_promo,
         np.rint((1 - EMAIL_DISCOUNT) * price),
@@ -592,14 +819,16 @@ def _orders(
     buyers = people.ids.size
     in_city = people.city == CITY
     window = _mask(EMAIL_WINDOW, span=True)
-    pre = _mask(PRE_WINDOW, span=True)
     city_of = np.searchsorted(np.sort(people.city_codes), people.city)
     sorted_codes = np.sort(people.city_codes)
+    extra = email_extra(people.age) * treated
     expect = _Expect(
         conversion=np.zeros(buyers),
         orders=np.zeros(buyers),
         pre_conversion=np.zeros(buyers),
         pre_orders=np.zeros(buyers),
+        planted=np.zeros(buyers),
+        label=np.zeros(buyers, dtype=bool),
         city_day=np.zeros((sorted_codes.size, DAYS)),
         city_day_plain=np.zeros((sorted_codes.size, DAYS)),
     )
@@ -607,19 +836,30 @@ def _orders(
     for chunk, start in enumerate(range(0, buyers, CHUNK)):
         stop = min(start + CHUNK, buyers)
         rng = _rng(seed, _Draw.ORDERS, chunk)
-        p, plain = _probabilities(people.base[start:stop], treated[start:stop], in_city[start:stop])
-        expect.conversion[start:stop] = 1 - np.prod(1 - p[:, window], axis=1)
-        expect.orders[start:stop] = p[:, window].sum(axis=1)
-        expect.pre_conversion[start:stop] = 1 - np.prod(1 - p[:, pre], axis=1)
-        expect.pre_orders[start:stop] = p[:, pre].sum(axis=1)
+        part = slice(start, stop)
+        p_first, plain_first = _probabilities(people.first[part], extra[part], in_city[part])
+        p_repeat, plain_repeat = _probabilities(people.base[part], extra[part], in_city[part])
+        rates = _Rates(p_first, p_repeat, people.dropout[part])
+        expected = _expected_orders(rates)
+        expect.conversion[part] = _conversion(rates, EMAIL_WINDOW)
+        expect.orders[part] = expected[:, window].sum(axis=1)
+        expect.pre_conversion[part] = _conversion(rates, PRE_WINDOW)
+        expect.pre_orders[part] = expected[:, _mask(PRE_WINDOW, span=True)].sum(axis=1)
         profiled = np.arange(start, stop) < n  # orphan buyers have no city
-        rows = city_of[start:stop][profiled]
-        np.add.at(expect.city_day, rows, p[profiled])
+        rows = city_of[part][profiled]
+        np.add.at(expect.city_day, rows, expected[profiled])
+        plain = _expected_orders(_Rates(plain_first, plain_repeat, people.dropout[part]))
         np.add.at(expect.city_day_plain, rows, plain[profiled])
-        who, day = np.nonzero(rng.random(p.shape) < p)
+        buys = _simulate(rng, rates)
+        expect.planted[part] = _planted_propensity(buys, rates)
+        first, last = PROPENSITY_WINDOW
+        expect.label[part] = buys[:, first : last + 1].any(axis=1)
+        who, day = np.nonzero(buys)
         who = who + start
         promo = treated[who] & window[day]
-        parts.append(_draw_lines(rng, who.astype(np.int64), day.astype(np.int64), promo))
+        parts.append(
+            _draw_lines(rng, who.astype(np.int64), day.astype(np.int64), promo, people.persona[who])
+        )
     return _Lines.concat(parts), expect
 
 
@@ -700,44 +940,60 @@ def _list_text(
 
 # ---- truth --------------------------------------------------------------------------
 def _arm_metrics(
-    conversion: float, orders: float, cost: float, participants: int
+    conversion: NDArray[np.float64], orders: NDArray[np.float64], cost: NDArray[np.float64]
 ) -> dict[str, float | int]:
+    """Per-participant expectations of one arm (ratios are ratios of expectations)."""
     items_per_order = 1 + EXTRA_ITEMS
-    items = orders * items_per_order
-    revenue = items * cost
+    buying, ordering = float(conversion.mean()), float(orders.mean())
+    items = ordering * items_per_order
+    revenue = float((orders * items_per_order * cost).mean())
     return {
-        "participants": participants,
-        "conversion": conversion,
-        "orders": orders,
+        "participants": int(conversion.size),
+        "conversion": buying,
+        "orders": ordering,
         "items": items,
         "revenue": revenue,
-        "average_check": items_per_order * cost,
-        "revenue_per_buyer": revenue / conversion,
-        "items_per_buyer": items / conversion,
+        "average_check": revenue / ordering,
+        "revenue_per_buyer": revenue / buying,
+        "items_per_buyer": items / buying,
     }
 
 
+AGE_GROUPS = ((0, 30, "<30"), (30, 50, "30–49"), (50, 200, "50+"))
+"""The age groups the uplift truth is stated for (as ``gl.propensity`` names them)."""
+
+
 def _email_truth(
-    expect: _Expect, treatment: NDArray[np.bool_], control: NDArray[np.bool_], lists: dict[str, Any]
+    expect: _Expect,
+    people: _People,
+    treatment: NDArray[np.bool_],
+    control: NDArray[np.bool_],
+    lists: dict[str, Any],
 ) -> dict[str, Any]:
-    normal, promo = _line_costs()
+    normal, promo = (c[people.persona] for c in _line_costs())
     expected: dict[str, dict[str, float | int]] = {}
     expected_pre: dict[str, dict[str, float | int]] = {}
     for arm, mask, cost in (("treatment", treatment, promo), ("control", control, normal)):
-        n = int(mask.sum())
-        expected[arm] = _arm_metrics(
-            float(expect.conversion[mask].mean()), float(expect.orders[mask].mean()), cost, n
-        )
+        expected[arm] = _arm_metrics(expect.conversion[mask], expect.orders[mask], cost[mask])
         expected_pre[arm] = _arm_metrics(
-            float(expect.pre_conversion[mask].mean()),
-            float(expect.pre_orders[mask].mean()),
-            normal,
-            n,
+            expect.pre_conversion[mask], expect.pre_orders[mask], normal[mask]
         )
     metrics = [k for k in expected["treatment"] if k != "participants"]
     t, c = expected["treatment"], expected["control"]
+    by_age: dict[str, dict[str, float | int]] = {}
+    for low, high, label in AGE_GROUPS:
+        group = (people.age >= low) & (people.age < high)
+        tm, cm = treatment & group, control & group
+        buy_t, buy_c = float(expect.conversion[tm].mean()), float(expect.conversion[cm].mean())
+        by_age[label] = {
+            "treatment": int(tm.sum()),
+            "control": int(cm.sum()),
+            "conversion_treatment": buy_t,
+            "conversion_control": buy_c,
+            "uplift": buy_t - buy_c,
+        }
     return {
-        "lift": EMAIL_LIFT,
+        "extra_by_age": [list(band) for band in EMAIL_EXTRA_BY_AGE],
         "discount": EMAIL_DISCOUNT,
         "window": list(EMAIL_WINDOW),
         "pre_window": list(PRE_WINDOW),
@@ -749,6 +1005,7 @@ def _email_truth(
         "expected_pre": expected_pre,
         "difference": {k: t[k] - c[k] for k in metrics},
         "relative": {k: t[k] / c[k] - 1 for k in metrics},
+        "uplift_by_age": by_age,
     }
 
 
@@ -803,16 +1060,82 @@ def _model_truth(people: _People) -> dict[str, Any]:
         "weekday": dict(zip(names, WEEKDAY, strict=True)),
         "extra_items_mean": EXTRA_ITEMS,
         "items_per_order": 1 + EXTRA_ITEMS,
-        "base_sale_share": BASE_SALE_SHARE,
         "base_sale_factor": BASE_SALE_FACTOR,
-        "line_cost": normal,
-        "line_cost_promo": promo,
+        "line_cost_by_persona": dict(zip([q.name for q in PERSONAS], normal.tolist(), strict=True)),
+        "line_cost_promo_by_persona": dict(
+            zip([q.name for q in PERSONAS], promo.tolist(), strict=True)
+        ),
         "catalogue": {p.name: {"price": p.price, "weight": p.weight} for p in CATALOGUE},
         "city_sizes": {
             str(int(people.city_codes[order][k])): int(sizes[k])
             for k in np.argsort(-sizes, kind="stable")
         },
     }
+
+
+def _auc(score: NDArray[np.float64], label: NDArray[np.bool_]) -> float:
+    """ROC-AUC by the Mann–Whitney rank sum (ties share their mean rank)."""
+    ranks = rankdata(score)
+    pos = int(label.sum())
+    neg = label.size - pos
+    return float((ranks[label].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def _customers_truth(people: _People, expect: _Expect, n: int) -> dict[str, Any]:
+    """Planted personas, purchase process, propensity model and leak (issue 17)."""
+    factors = _day_factors()
+    alpha = BASE_SHAPE / BASE_MEAN
+    sizes = np.bincount(people.persona[:n], minlength=len(PERSONAS))
+    return {
+        "personas": {
+            q.name: {
+                "customers": int(sizes[k]),
+                "share": q.share,
+                "age": list(q.age),
+                "male": q.male,
+                "higher": q.higher,
+                "likes": list(q.likes),
+                "colour": q.colour,
+                "sale": q.sale,
+            }
+            for k, q in enumerate(PERSONAS)
+        },
+        "bgnbd": {
+            "r": BASE_SHAPE,
+            "alpha": alpha,
+            "a": DROPOUT_A,
+            "b": DROPOUT_B,
+            "weekday_mean": float(factors.mean()),
+            "alpha_effective": float(alpha / factors.mean()),
+            "cap": BASE_CAP,
+            "unit": "day",
+        },
+        "propensity": {
+            "window": list(PROPENSITY_WINDOW),
+            "target": "any",
+            "customers": int(expect.label.size),
+            "base_rate": float(expect.label.mean()),
+            "planted_auc": _auc(expect.planted, expect.label),
+        },
+        "leak": {"table": LEAK_TABLE, "column": LEAK_COLUMN, "window": list(PROPENSITY_WINDOW)},
+        "per_customer_file": FILES["truth_customers"],
+    }
+
+
+def _customers_file(people: _People, expect: _Expect) -> bytes:
+    """The per-customer truth file: persona, rate, dropout, email lift, planted propensity."""
+    frame = pd.DataFrame(
+        {
+            "id": people.ids,
+            "persona": np.array([q.name for q in PERSONAS], dtype=object)[people.persona],
+            "rate": np.round(people.base, 6),
+            "dropout": np.round(people.dropout, 6),
+            "email_extra": email_extra(people.age),
+            "planted_propensity": np.round(expect.planted, 6),
+            "bought_in_window": expect.label.astype(int),
+        }
+    )
+    return gzip.compress(frame.to_csv(index=False, lineterminator="\n").encode(), mtime=0)
 
 
 # ---- writing ------------------------------------------------------------------------
@@ -822,6 +1145,7 @@ def _write_database(
     profiles: _Profiles,
     coeffs: pd.DataFrame,
     lines: _Lines,
+    snapshot: pd.DataFrame,
 ) -> None:
     path.unlink(missing_ok=True)
     spellings, _, _ = _spellings()
@@ -872,6 +1196,10 @@ def _write_database(
                 lines.day.tolist(),
                 strict=True,
             ),
+        )
+        con.execute(f"CREATE TABLE {LEAK_TABLE} (id INTEGER, {LEAK_COLUMN} INTEGER)")
+        con.executemany(
+            f"INSERT INTO {LEAK_TABLE} VALUES (?, ?)", snapshot.itertuples(index=False, name=None)
         )
     con.close()
 
@@ -930,7 +1258,13 @@ def write_shop(folder: Path, *, customers: int = 20_000, seed: int = 0) -> ShopT
         (folder / FILES[name]).write_bytes(text.encode("utf-8"))
         lists[name] = counts
 
-    _write_database(folder / FILES["database"], people, profiles, coeffs, lines)
+    rng = _rng(seed, _Draw.SNAPSHOT)
+    in_crm = rng.permutation(n)
+    snapshot = pd.DataFrame(
+        {"id": people.ids[in_crm], LEAK_COLUMN: expect.label[in_crm].astype(np.int64)}
+    )
+    _write_database(folder / FILES["database"], people, profiles, coeffs, lines, snapshot)
+    (folder / FILES["truth_customers"]).write_bytes(_customers_file(people, expect))
     csv = io.BytesIO()
     profiles.csv.to_csv(csv, index=False, lineterminator="\n")
     (folder / FILES["profiles_csv"]).write_bytes(gzip.compress(csv.getvalue(), mtime=0))
@@ -959,6 +1293,7 @@ def write_shop(folder: Path, *, customers: int = 20_000, seed: int = 0) -> ShopT
         shop_model=_model_truth(people),
         shop_email=_email_truth(
             expect,
+            people,
             treated & ~in_both,
             control,
             {
@@ -970,6 +1305,7 @@ def write_shop(folder: Path, *, customers: int = 20_000, seed: int = 0) -> ShopT
         shop_lists=lists,
         shop_cleaning=cleaning,
         shop_profiles=profile_counts,
+        shop_planted=_customers_truth(people, expect, n),
     )
     (folder / FILES["truth"]).write_text(
         json.dumps(truth.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -10,6 +10,8 @@ customer leaves it, the input of :mod:`growthlens.stats.rfm`, clustering and pro
   (``ds.lines``; the orders themselves when the data has no lines) in a ``history``
   window, products normalised by :func:`growthlens.derive.products.normalise_products`,
   joined to the customers table's attributes.
+- :func:`acquisition_sources`: per buyer, the source of the acquiring session (the
+  definition CAC and ROMI use), ``(no session)`` for a buyer without one.
 
 Days are the orders' calendar days (``ts`` as a date). Cleaning is the load's: exact
 duplicate lines and negative prices never reach these tables; zero-price lines do (they
@@ -28,6 +30,7 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.data.lines import order_keys
+from growthlens.derive.acquisition import buyers, session_dimensions
 from growthlens.derive.days import DayLike, day_window, to_date
 from growthlens.derive.products import maps_from_counts, merged_groups, original_counts
 from growthlens.metrics.fetch import fetch
@@ -369,10 +372,59 @@ def clv_inputs(
     return frame[columns]
 
 
+NO_SESSION = "(no session)"
+"""The acquisition source of a buyer without any session."""
+
+
+def acquisition_sources(ds: Dataset, *, column: str = "source") -> pd.DataFrame:
+    """Each buyer's acquisition source, as the unit economics define it (DESIGN §4, Marketing).
+
+    The source is the ``column`` of the buyer's acquiring session: their first session
+    under the dataset's ``acquisition`` setting ``first_touch`` (default), or the last
+    session starting at or before their first order under ``last_touch``. It is the
+    per-buyer table CAC and ROMI are built from
+    (:func:`growthlens.derive.acquisition.buyers`), so "buyers of source X" means the same
+    buyers here and there.
+
+    Args:
+        ds: a Dataset with ``orders`` and ``sessions``.
+        column: the session dimension to read (``source`` by default).
+
+    Returns:
+        One row per buyer (a user with an order), sorted by ``user_id``: ``user_id`` and
+        ``column`` as text. A buyer without any session gets ``(no session)``; a session
+        whose value is null gives ``(unknown)`` (DESIGN §4). Every buyer has one row, so
+        sums over sources add up to the total.
+
+    Raises:
+        ValueError: no sessions table, or ``column`` is not one of its dimensions.
+    """
+    dims = session_dimensions(ds)
+    if column not in dims:
+        found = (
+            "the dataset has no sessions"
+            if not ds.has("sessions")
+            else f"session dimensions: {', '.join(dims) or 'none'}"
+        )
+        raise ValueError(
+            f"acquisition_sources: expected a sessions table with a {column!r} column; "
+            f"found {found}"
+        )
+    table = buyers(ds)
+    # The buyers table writes (unknown) both for a null value and for no session at all;
+    # a buyer with no first visit is told apart here.
+    value = table.first_visit_ts.isnull().ifelse(ibis.literal(NO_SESSION), table[column])
+    frame = fetch(table.select("user_id", value.name(column)).order_by("user_id"))
+    frame[column] = frame[column].astype("object")
+    return frame.reset_index(drop=True)
+
+
 __all__ = [
     "CLV_COLUMNS",
     "FEATURE_COLUMNS",
+    "NO_SESSION",
     "RFM_COLUMNS",
+    "acquisition_sources",
     "clv_inputs",
     "customer_features",
     "rfm_inputs",

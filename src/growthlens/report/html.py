@@ -5,10 +5,21 @@ travel as JSON inside ``<script type="application/json">`` blocks; :func:`script
 escapes ``<``, ``>``, ``&`` and U+2028/U+2029 as JSON escapes (``\u003c``) so no string
 from the data can close the script element. Plotly's JavaScript is inlined once, so the
 file opens offline.
+
+Downloads: a table a Result lists in ``downloads`` (e.g. a target list) is embedded as a
+CSV file in a ``data:`` link (base64), so the report stays one file. The CSV is written by
+pandas (data, no HTML), text cells that a spreadsheet would run as a formula are
+neutralised (:func:`csv_bytes`), file names are reduced to safe characters
+(:func:`exports`), and a file above :data:`DOWNLOAD_LIMIT` is left out with a sentence
+saying so (``growthlens report --exports DIR`` writes it in full).
 """
 
 from __future__ import annotations
 
+import base64
+import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -21,9 +32,15 @@ from growthlens import units as fmt
 from growthlens.figures import FigureSpec, render
 from growthlens.report.model import Section
 from growthlens.result import Entry, Result, set_html_renderer
+from growthlens.text import CURRENCY_SYMBOLS
 
 TABLE_ROWS = 20
 FRAGMENT_ROWS = 10
+DOWNLOAD_LIMIT = 20_000_000
+"""Largest CSV (bytes, before base64) embedded in the report as a download."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is read as a formula by spreadsheets (OWASP
+"CSV injection"): it is written with a leading apostrophe."""
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -47,6 +64,43 @@ class TableView:
 
 
 @dataclass(frozen=True)
+class CardView:
+    """One summary card: the value in short, its interval on a line of its own.
+
+    ``exact`` is the value in full (shown on hover) when ``value`` is abbreviated.
+    """
+
+    label: str
+    value: str
+    interval: str
+    key: str
+    exact: str = ""
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table offered as a file: the Result and table key, and its file name."""
+
+    result: Result
+    key: str
+    filename: str
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The table itself."""
+        return self.result.frame(self.key)
+
+
+@dataclass(frozen=True)
+class DownloadView:
+    """A CSV download link, or the sentence saying why the file is not embedded."""
+
+    text: str
+    filename: str = ""
+    href: str = ""
+
+
+@dataclass(frozen=True)
 class FigureView:
     """One chart: the container id and its escaped JSON."""
 
@@ -62,13 +116,14 @@ class ResultView:
 
     anchor: str
     title: str
-    cards: tuple[tuple[str, str, str], ...]
+    cards: tuple[CardView, ...]
     figures: tuple[FigureView, ...]
     tables: tuple[TableView, ...]
     findings: tuple[str, ...]
     notes: tuple[str, ...]
     status: str = ""
     params: str = ""
+    downloads: tuple[DownloadView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,7 +202,10 @@ def render_html(
             shown as day numbers.
     """
     counter = _Counter(day_zero)
-    views = tuple(_section_view(s, currency=currency, counter=counter) for s in sections)
+    files = exports(r for s in sections for r in s.results)
+    views = tuple(
+        _section_view(s, currency=currency, counter=counter, files=files) for s in sections
+    )
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=title,
@@ -172,6 +230,155 @@ def render_result_fragment(result: Result, *, currency: str = "USD") -> str:
     return template.render(result=view, table=main)
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    r"""A table as UTF-8 CSV (pandas ``to_csv``, no index, CRLF rows), safe in a spreadsheet.
+
+    Text cells (and column names) starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return get a leading ``'`` so that Excel, LibreOffice or Google Sheets show
+    them as text instead of running them as formulas. Numbers are written as numbers (a
+    negative number is not a formula).
+
+    >>> frame = pd.DataFrame({"user_id": ["=cmd()", "a-b"], "uplift": [-0.5, 0.25]})
+    >>> csv_bytes(frame).decode()
+    "user_id,uplift\r\n'=cmd(),-0.5\r\na-b,0.25\r\n"
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out[column] = values.astype("object").map(_neutral)
+    out.columns = [_neutral(str(c)) for c in out.columns]
+    # CRLF rows (RFC 4180): a cell holding a bare carriage return is then quoted too.
+    return out.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def _neutral(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def exports(results: Iterable[Result]) -> tuple[Export, ...]:
+    """Every table the ``results`` mark as downloads, each with a file name of its own.
+
+    The name is the table's key reduced to letters, digits, ``.``, ``_`` and ``-`` (at most
+    80 characters) plus ``.csv``: ``target_list.csv``. When two tables would share a name,
+    the later ones are prefixed with their analysis (``propensity-target_list.csv``) and,
+    if still taken, numbered (``-2``).
+
+    >>> r = Result("propensity", "P", pd.DataFrame(), tables={"../x y": pd.DataFrame()},
+    ...            downloads=("../x y",))
+    >>> [e.filename for e in exports([r, r])]
+    ['x_y.csv', 'propensity-x_y.csv']
+
+    Raises:
+        KeyError: a Result lists a download that is not one of its tables.
+    """
+    out: list[Export] = []
+    taken: set[str] = set()
+    for result in results:
+        for key in result.downloads:
+            result.frame(key)  # a download must name a table
+            stem = _safe_name(key)
+            name = f"{stem}.csv"
+            if name.lower() in taken:
+                name = f"{_safe_name(result.name)}-{stem}.csv"
+            number = 2
+            while name.lower() in taken:
+                name = f"{_safe_name(result.name)}-{stem}-{number}.csv"
+                number += 1
+            taken.add(name.lower())
+            out.append(Export(result, key, name))
+    return tuple(out)
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:80]
+    return name or "table"
+
+
+def _download(export: Export) -> DownloadView:
+    data = csv_bytes(export.frame)
+    rows = len(export.frame)
+    what = fmt.label(export.key).lower()
+    size = _megabytes(len(data))
+    if len(data) > DOWNLOAD_LIMIT:
+        return DownloadView(
+            f"The {what} ({rows:,} rows, {size} as CSV) is too large to embed in this report "
+            f"(limit {_megabytes(DOWNLOAD_LIMIT)}); write it with growthlens report --exports "
+            f"DIR (file {export.filename})."
+        )
+    href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+    return DownloadView(
+        f"Download the {what} as CSV ({rows:,} rows, {size})", export.filename, href
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} kB"
+
+
+def card_view(key: str, entry: Entry, *, currency: str) -> CardView:
+    """A summary entry as a card: a short value, and the interval on its own line.
+
+    Money and plain numbers from a million on are abbreviated (``363M RUB``, the full value
+    on hover), so that a card stays on one line; the interval names its method.
+
+    >>> card = card_view("total", Entry(363_012_345.0, "money", "Total", low=351e6,
+    ...                  high=375e6, method="bootstrap 95%"), currency="RUB")
+    >>> card.value, card.interval, card.exact
+    ('363M RUB', '351M to 375M RUB (bootstrap 95%)', '363,012,345 RUB')
+    >>> card_view("u", Entry(0.25, "share", "Uplift", low=0.1, high=0.4,
+    ...           method="Wilson 95%"), currency="USD").interval
+    '10.0% to 40.0% (Wilson 95%)'
+    """
+    exact = fmt.format_unit(entry.value, entry.unit, currency=currency)
+    value = _short(entry.value, entry.unit, currency) or exact
+    interval = ""
+    if entry.low is not None and entry.high is not None:
+        low, high = _short(entry.low, entry.unit, ""), _short(entry.high, entry.unit, "")
+        if entry.unit == "money" and low and high:
+            span = _with_currency(f"{low} to {high}", currency)
+        else:
+            span = (
+                f"{fmt.format_unit(entry.low, entry.unit, currency=currency)} to "
+                f"{fmt.format_unit(entry.high, entry.unit, currency=currency)}"
+            )
+        interval = f"{span} ({entry.method})"
+    return CardView(entry.label, value, interval, key, exact if value != exact else "")
+
+
+def _short(value: object, unit: str, currency: str) -> str:
+    """``363M`` (with ``currency`` when given) for money and numbers from a million on.
+
+    Three significant digits (``1.23M``, ``12.3M``, ``363M``); empty when the value is
+    not abbreviated.
+    """
+    if unit not in ("money", "number") or isinstance(value, bool):
+        return ""
+    if not isinstance(value, int | float) or not math.isfinite(value) or abs(value) < 1e6:
+        return ""
+    size = abs(float(value))
+    scales = ((1e6, "M"), (1e9, "B"), (1e12, "T"))
+    index = sum(size >= scale for scale, _ in scales[1:])
+    digits = f"{size / scales[index][0]:.3g}"
+    if float(digits) >= 1000 and index < len(scales) - 1:  # 999.96M rounds up: 1B
+        index += 1
+        digits = f"{size / scales[index][0]:.3g}"
+    if "e" in digits:  # a thousand trillion and more
+        digits = f"{size / scales[index][0]:,.0f}"
+    text = ("−" if float(value) < 0 else "") + digits + scales[index][1]
+    return _with_currency(text, currency) if unit == "money" and currency else text
+
+
+def _with_currency(text: str, currency: str) -> str:
+    """``351M to 375M`` → ``351M to 375M RUB``, or ``$351M to $375M`` for a symbol."""
+    symbol = CURRENCY_SYMBOLS.get(currency.upper())
+    if symbol is None:
+        return f"{text} {currency}"
+    return re.sub(r"(−?)(\d[\d.,]*)", lambda m: f"{m[1]}{symbol}{m[2]}", text)
+
+
 def card_text(entry: Entry, *, currency: str) -> str:
     """An entry's value in words, with its interval when it is an estimate.
 
@@ -188,10 +395,19 @@ def card_text(entry: Entry, *, currency: str) -> str:
 
 
 def params_text(result: Result) -> str:
-    """What the analysis ran with, in one line: ``period month · by source``."""
-    return " · ".join(
-        f"{k.replace('_', ' ')} {v}" for k, v in result.params.items() if v is not None
-    )
+    """What the analysis ran with, in one line: ``period month · by source, device``.
+
+    Lists are written as their items joined by commas; empty lists and ``None`` are left out.
+    """
+    parts = []
+    for key, value in result.params.items():
+        if isinstance(value, list | tuple):
+            if not value:
+                continue
+            value = ", ".join(str(v) for v in value)
+        if value is not None:
+            parts.append(f"{key.replace('_', ' ')} {value}")
+    return " · ".join(parts)
 
 
 class _Counter:
@@ -255,14 +471,21 @@ def _days_spec(spec: FigureSpec, converted: set[str]) -> FigureSpec:
     return replace(spec, labels=labels)
 
 
-def _section_view(section: Section, *, currency: str, counter: _Counter) -> SectionView:
+def _section_view(
+    section: Section, *, currency: str, counter: _Counter, files: tuple[Export, ...] = ()
+) -> SectionView:
     return SectionView(
         id=section.id,
         title=section.title,
         intro=section.intro,
         results=tuple(
             _result_view(
-                r, section_id=section.id, currency=currency, counter=counter, rows=TABLE_ROWS
+                r,
+                section_id=section.id,
+                currency=currency,
+                counter=counter,
+                rows=TABLE_ROWS,
+                downloads=tuple(_download(f) for f in files if f.result is r),
             )
             for r in section.results
         ),
@@ -271,11 +494,15 @@ def _section_view(section: Section, *, currency: str, counter: _Counter) -> Sect
 
 
 def _result_view(
-    result: Result, *, section_id: str, currency: str, counter: _Counter | None, rows: int
+    result: Result,
+    *,
+    section_id: str,
+    currency: str,
+    counter: _Counter | None,
+    rows: int,
+    downloads: tuple[DownloadView, ...] = (),
 ) -> ResultView:
-    cards = tuple(
-        (entry.label, card_text(entry, currency=currency), k) for k, entry in result.summary.items()
-    )
+    cards = tuple(card_view(k, e, currency=currency) for k, e in result.summary.items())
     figures: list[FigureView] = []
     if counter is not None:
         for spec in result.figures:
@@ -325,6 +552,7 @@ def _result_view(
         notes=result.notes,
         status=result.status_reason if not result.ok else "",
         params=params_text(result),
+        downloads=downloads,
     )
 
 

@@ -131,9 +131,11 @@ ORDER: tuple[str, ...] = (
     "ab_test",
     "campaign_effect",
     "rfm",
+    "impute",
     "clusters",
     "clv",
     "propensity",
+    "impute",
     "recommend_budget",
 )
 """Report order of the analyses known when the layout was written."""

@@ -58,7 +58,7 @@ the target window" check belongs to the caller. What :func:`fit_propensity` does
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -389,7 +389,7 @@ def feature_aucs(
         column = prepared[name]
         if name in categorical:
             if splits is None:
-                splits = _splits(y, folds, seed)
+                splits = stratified_splits(y, folds, seed)
             codes = column.cat.codes.to_numpy()  # −1 = missing, its own category
             encoded = np.full(len(y), NAN)
             for train, test in splits:
@@ -405,7 +405,11 @@ def feature_aucs(
     return pd.Series(out, name="auc", dtype=float)
 
 
-def _splits(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_splits(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(training rows, held-out rows) of a shuffled stratified k-fold on the labels ``y``.
+
+    Any number of classes; every class needs at least ``folds`` rows.
+    """
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return list(cv.split(np.zeros(len(y)), y))
 
@@ -679,6 +683,32 @@ def out_of_fold(
     return _cross_fit(prepared, y, model, folds, seed, 0, 0, categorical, train_rows)[0]
 
 
+def cross_fits(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    model: str,
+    folds: int,
+    seed: int,
+    categorical: list[str],
+    train_rows: int,
+    rng: np.random.Generator,
+) -> Iterator[tuple[ClassifierMixin, np.ndarray]]:
+    """Per stratified fold (:func:`stratified_splits`): the fitted model and the held-out rows.
+
+    ``frame`` is :func:`model_frame`'s output; each fold's model is trained on at most
+    ``train_rows`` of its training rows (a simple random sample drawn from ``rng``, in fold
+    order, so a caller drawing from the same ``rng`` between folds stays reproducible).
+    Works for any number of classes (the models' ``classes_`` order the probabilities).
+    """
+    numeric = [c for c in frame.columns if c not in categorical]
+    for train, test in stratified_splits(y, folds, seed):
+        train = subsample(train, train_rows, rng)
+        fitted: ClassifierMixin = clone(estimator(model, categorical, numeric, seed)).fit(
+            frame.iloc[train], y[train]
+        )
+        yield fitted, test
+
+
 def _cross_fit(
     prepared: pd.DataFrame,
     y: np.ndarray,
@@ -691,16 +721,12 @@ def _cross_fit(
     train_rows: int,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Out-of-fold scores and, with ``repeats``, the held-out permutation importance."""
-    numeric = [c for c in prepared.columns if c not in categorical]
     frame = model_frame(prepared, model, categorical)
     scores = np.full(len(y), NAN)
     drops: list[np.ndarray] = []
     rng = np.random.default_rng(seed)
-    for i, (train, test) in enumerate(_splits(y, folds, seed)):
-        train = subsample(train, train_rows, rng)
-        fitted: ClassifierMixin = clone(estimator(model, categorical, numeric, seed)).fit(
-            frame.iloc[train], y[train]
-        )
+    fits = cross_fits(frame, y, model, folds, seed, categorical, train_rows, rng)
+    for i, (fitted, test) in enumerate(fits):
         scores[test] = fitted.predict_proba(frame.iloc[test])[:, 1]
         if not repeats:
             continue
