@@ -51,6 +51,10 @@ PERCENT_TOKENS = frozenset(
         "percent",
         "uplift",
         "conversion",
+        "accuracy",
+        "precision",
+        "recall",
+        "probability",
     }
 )
 MONEY_TOKENS = frozenset(

@@ -182,7 +182,7 @@ def buyer_clusters(ds: Dataset, *, seed: int = 0) -> BuyerClusters:
     p = _params(ds, **options)
 
     def fit() -> BuyerClusters:
-        e = _infer(_compute(ds, p), p)
+        e = _estimates(ds, p)
         if e.fit is None or e.status != "ok":
             return BuyerClusters(
                 pd.DataFrame({"user_id": [], "cluster": []}),
@@ -212,6 +212,14 @@ def buyer_clusters(ds: Dataset, *, seed: int = 0) -> BuyerClusters:
         )
 
     return ds.remember(("buyer_clusters", p), fit)
+
+
+def _estimates(ds: Dataset, p: Params) -> Estimates:
+    """Features and fit, once per Dataset and options (one fit for two analyses).
+
+    The report's "Customer groups" and ``gl.clv(by="cluster")`` share it.
+    """
+    return ds.remember(("clusters", p), lambda: _infer(_compute(ds, p), p))
 
 
 def _is_int(value: Any) -> bool:
@@ -617,8 +625,7 @@ CLUSTERS = register(
         group="customers",
         needs=("orders",),
         params=_params,
-        compute=_compute,
-        infer=_infer,
+        compute=_estimates,
         explain=_explain,
     ),
     clusters,

@@ -262,7 +262,7 @@ def _explain(e: Estimates, p: Params) -> Result:
         "missing": f.missing,
         "missing_share": share_missing,
     }
-    quality = pd.DataFrame(columns=["measure", "accuracy", "low", "high", "customers"])
+    quality = pd.DataFrame(columns=["measure", "accuracy", "accuracy_low", "accuracy_high", "customers"])
     gated = False
     figures: list[FigureSpec] = []
     if f.ok:
@@ -282,8 +282,8 @@ def _explain(e: Estimates, p: Params) -> Result:
                     "missing": f.missing,
                     "known": f.known,
                     "accuracy": f.accuracy,
-                    "low": f.accuracy_low,
-                    "high": f.accuracy_high,
+                    "accuracy_low": f.accuracy_low,
+                    "accuracy_high": f.accuracy_high,
                     "baseline": f.baseline,
                 },
             )
@@ -376,9 +376,9 @@ def _explain(e: Estimates, p: Params) -> Result:
         quality = pd.DataFrame(
             [
                 {"measure": "Model (cross-validated)", "accuracy": f.accuracy,
-                 "low": f.accuracy_low, "high": f.accuracy_high, "customers": f.known},
+                 "accuracy_low": f.accuracy_low, "accuracy_high": f.accuracy_high, "customers": f.known},
                 {"measure": f"Guessing the most common value ({_value(f.baseline_class)})",
-                 "accuracy": f.baseline, "low": math.nan, "high": math.nan,
+                 "accuracy": f.baseline, "accuracy_low": math.nan, "accuracy_high": math.nan,
                  "customers": f.known},
             ]
         )  # fmt: skip
@@ -388,7 +388,7 @@ def _explain(e: Estimates, p: Params) -> Result:
                 table="main",
                 x="measure",
                 y="accuracy",
-                band=("low", "high"),
+                band=("accuracy_low", "accuracy_high"),
                 title=f"Accuracy predicting {col}: model against guessing",
                 labels={"measure": "", "accuracy": "Share predicted right (95% Wilson)"},
                 value_format=".1%",

@@ -131,7 +131,6 @@ ORDER: tuple[str, ...] = (
     "ab_test",
     "campaign_effect",
     "rfm",
-    "impute",
     "clusters",
     "clv",
     "propensity",
