@@ -260,6 +260,7 @@ def test_demo_case_shop_writes_the_folder_and_reports_it(
         "ids_first_company_negative.txt",
         "growthlens.toml",
         "truth.json",
+        "truth_customers.csv.gz",
     }
     assert json.loads((folder / "truth.json").read_text(encoding="utf-8"))["shop_customers"] == 2000
     assert f"Next: growthlens report {folder}" in capsys.readouterr().out
@@ -339,3 +340,171 @@ def test_report_exports_writes_each_downloadable_table(
     blocker.write_text("x", encoding="utf-8")
     assert main(["report", *data, "-o", str(out), "--exports", str(blocker / "sub")]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+# --- report options (issue 18) ------------------------------------------------------------
+
+
+def _report_json(path: Path, *options: str) -> dict[str, object]:
+    code = main(["report", "--demo", "--users", "2000", "--seed", "1", "-o", str(path), *options])
+    assert code == 0
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def test_report_options_reach_the_analyses_and_the_header(tmp_path: Path) -> None:
+    picked = ("--format", "json", "--sections", "ltv,romi")
+    base = _report_json(tmp_path / "a.json", *picked)
+    given = _report_json(
+        tmp_path / "b.json",
+        *picked,
+        *("--margin", "35%", "--currency", "rub", "--horizon", "3", "--period", "week"),
+    )
+    sections_a, sections_b = base["sections"], given["sections"]
+    assert isinstance(sections_a, dict) and isinstance(sections_b, dict)
+    assert list(sections_b) == ["ltv", "romi"]  # --sections: nothing else ran
+    assert sections_b["ltv"]["params"] == {
+        "period": "week",
+        "margin": 0.35,
+        "by": None,
+        "horizon": 3,
+    }
+    assert sections_b["romi"]["params"]["horizon"] == 3
+    # Margin scales gross profit: at the same period and horizon, (ROMI + 1) × 0.35.
+    same = _report_json(tmp_path / "c.json", *picked, "--margin", "0.35")
+    romi_full = sections_a["romi"]["summary"]["romi"]["value"]
+    romi_part = same["sections"]["romi"]["summary"]["romi"]["value"]  # type: ignore[index]
+    assert romi_part + 1 == pytest.approx(0.35 * (romi_full + 1))
+    ltv_full = sections_a["ltv"]["summary"]["ltv_6"]["value"]
+    assert same["sections"]["ltv"]["summary"]["ltv_6"]["value"] == pytest.approx(  # type: ignore[index]
+        0.35 * ltv_full
+    )
+    settings = given["dataset"]["settings"]  # type: ignore[index]
+    assert settings["margin"] == {"value": 0.35, "from": "--margin"}
+    assert settings["currency"] == {"value": "RUB", "from": "--currency"}
+    assert settings["period"] == {"value": "week", "from": "--period"}
+    assert settings["horizon"] == {"value": 3, "from": "--horizon"}
+    assert base["dataset"]["settings"]["margin"] == {"value": 1.0, "from": "default"}  # type: ignore[index]
+
+
+def test_report_html_header_states_margin_and_currency(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    code = main(
+        ["report", "--demo", "--users", "2000", "--sections", "aov", "-o", str(out),
+         "--margin", "35%", "--currency", "EUR"]
+    )  # fmt: skip
+    html = out.read_text(encoding="utf-8")
+    assert code == 0 and "35% (from --margin)" in html and "EUR (from --currency)" in html
+    assert "€" in html  # money shown with the currency's symbol
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--margin", "35"], ["'--margin'", "(0, 1]", "'35'", "did you mean 35%?"]),
+        (["--margin", "0"], ["'--margin'", "(0, 1]", "'0'"]),
+        (["--margin", "lots"], ["'--margin'", "0.35 or 35%", "'lots'"]),
+        (["--currency", "rubles"], ["'--currency'", "three-letter", "'rubles'"]),
+        (["--horizon", "0"], ["'--horizon'", "0", "1<=x<=120"]),
+        (["--period", "year"], ["'--period'", "'year'", "day", "week", "month"]),
+        (["--window", "2017-06-01", "soon"], ["'--window'", "two dates", "'soon'"]),
+        (["--window", "2017-06-01", "5"], ["'--window'", "not one of each"]),
+        (["--window", "2018-01-01", "2017-06-01"], ["'--window'", "starts after it ends"]),
+        (["--sections", "ltv,nope"], ["'--sections'", "'nope'", "marketing", "romi"]),
+        (["--format", "pdf"], ["'--format'", "'pdf'", "xlsx"]),
+        (["--window", "2017-06-01", "2017-07-01"], ["'--window'", "--months"]),
+    ],
+)
+def test_report_bad_option_is_exit_2_naming_option_expected_and_found(
+    options: list[str],
+    words: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import growthlens.cli as cli
+
+    def no_loading(**_: object) -> None:
+        raise AssertionError("a bad option is refused before loading")
+
+    monkeypatch.setattr(cli, "_dataset", no_loading)
+    monkeypatch.setenv("COLUMNS", "400")
+    code = main(["report", "--demo", "--users", "200", "-o", str(tmp_path / "r.html"), *options])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    for word in words:
+        assert word in err, (word, err)
+    assert "Traceback" not in err
+
+
+def test_report_window_from_files_excludes_rows_and_says_so(
+    tiny_files: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "r.json"
+    files = ["--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
+    code = main(
+        ["report", *files, "--window", "2020-01-02", "2020-01-04", "--format", "json",
+         "-o", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["dataset"]["window"] == ["2020-01-02", "2020-01-04"]
+    assert data["dataset"]["window_source"] == "setting"
+    assert data["dataset"]["settings"]["window"]["from"] == "--window"
+    # Sessions on 01-02 and 01-03 only (01-01 and 01-05 fall outside; 01-03 ends before it
+    # starts and is excluded anyway); the 01-01 order is outside, the -5.0 one is negative.
+    assert data["dataset"]["tables"] == {"sessions": 1, "orders": 0}
+
+
+def test_report_xlsx_format_has_a_sheet_per_table(tmp_path: Path) -> None:
+    import fastexcel
+
+    code = main(
+        ["report", "--demo", "--users", "2000", "--format", "xlsx", "--sections", "aov,ltv",
+         "-o", str(tmp_path / "r.xlsx")]
+    )  # fmt: skip
+    assert code == 0
+    names = fastexcel.read_excel(tmp_path / "r.xlsx").sheet_names
+    assert names[:3] == ["About", "Contents", "Summary"] and {"aov", "ltv", "ltv curve"} <= set(
+        names
+    )
+
+
+def test_report_default_output_follows_the_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["report", "--demo", "--users", "500", "--format", "json", "--sections", "aov"]) == 0
+    )
+    assert (tmp_path / "report.json").exists() and not (tmp_path / "report.html").exists()
+
+
+def test_report_open_opens_the_written_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    out = tmp_path / "r.html"
+    assert (
+        main(["report", "--demo", "--users", "500", "--sections", "aov", "-o", str(out), "--open"])
+        == 0
+    )
+    assert opened == [out.resolve().as_uri()]
+
+
+def test_report_on_orders_only_lists_skipped_sections_with_reasons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = tmp_path / "orders.csv"
+    gl.demo(users=2000, seed=1).table("orders").to_pandas().to_csv(orders, index=False)
+    out = tmp_path / "r.json"
+    assert main(["report", "--orders", str(orders), "--format", "json", "-o", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert {"ltv", "aov", "orders_per_buyer"} <= set(data["sections"])
+    budget = next(w for w in data["left_out"] if w.startswith("Budget recommendation:"))
+    assert "no costs" in budget and "no sessions to match buyers to a source" in budget
+    skipped = [w for g in data["groups"] for w in g["skipped"]]
+    assert any(w.startswith("Conversion lag needs sessions") for w in skipped)
