@@ -95,7 +95,7 @@ GROUPS: tuple[Group, ...] = (
         "Customers: segments, clusters, lifetime value and whom to target",
         "Who the customers are and how they group, what each is likely to be worth, and whom "
         "the next campaign should reach so that it changes behaviour.",
-        ("orders", "customers"),
+        ("orders",),
     ),
     Group(
         "recommendation",
