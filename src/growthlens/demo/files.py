@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from growthlens.data.dataset import Dataset
 from growthlens.data.load import load
+from growthlens.demo.challenge import write_challenge_db
 from growthlens.demo.events import EventsTruth, write_events
 from growthlens.demo.journeys import JourneysTruth, write_journeys
 from growthlens.demo.sales import SalesTruth, write_sales
@@ -31,9 +32,11 @@ from growthlens.demo.writer import Format
 from growthlens.engine import BackendLike
 from growthlens.errors import ConfigError
 
-Case = Literal["main", "shop"]
+Case = Literal["main", "shop", "challenge"]
 """Which generated dataset :func:`demo` returns."""
-CASES: tuple[Case, ...] = ("main", "shop")
+CASES: tuple[Case, ...] = ("main", "shop", "challenge")
+MIN_CONVERSIONS = 200
+"""The smallest Company X database the challenge case writes (its planted counts fit)."""
 
 
 @dataclass(frozen=True)
@@ -151,22 +154,29 @@ def demo(
       loaded from its folder as a user would (the shop preset reads the config, so the
       report runs the email A/B test and the city campaign). Its 59 days are fixed:
       ``months`` must stay at its default.
+    - ``case="challenge"``: the "Company X" database of issue 15 (sessions with channels,
+      campaigns and markets, AdWords costs with clicks and impressions, IHC journeys and a
+      backend copy of the conversions with planted discrepancies of every reconciliation
+      class), zipped, written by :func:`~growthlens.demo.challenge.write_challenge_db`
+      with ``conversions=users`` and loaded from the zip as a user would. Its window is
+      fixed: ``months`` must stay at its default.
 
     Args:
         users: number of users (main: sessions ≈ 1.6 × users; shop: customers with a
-            profile, at least 1,000).
+            profile, at least 1,000; challenge: true conversions, at least 200).
         seed: random seed; the data is a function of the arguments.
         months: calendar months in the main demo's window starting 2017-06-01.
         backend: as for :func:`growthlens.load`.
-        case: ``"main"`` or ``"shop"``.
+        case: ``"main"``, ``"shop"`` or ``"challenge"``.
 
     Returns:
         The Dataset; ``ds.truth`` is the planted values (main: :meth:`Truth.to_dict`;
-        shop: :meth:`ShopTruth.to_dict <growthlens.demo.shop.ShopTruth>`, keys ``shop_…``).
+        shop: :meth:`ShopTruth.to_dict <growthlens.demo.shop.ShopTruth>`, keys ``shop_…``;
+        challenge: :class:`~growthlens.demo.challenge.ChallengeTruth` as a dict).
 
     Raises:
-        ConfigError: an unknown ``case``; for the shop, ``users`` below 1,000 or
-            ``months`` other than 12.
+        ConfigError: an unknown ``case``; for the shop, ``users`` below 1,000; for the
+            challenge, below 200; for either, ``months`` other than 12.
 
     Example:
         >>> import growthlens as gl
@@ -176,17 +186,19 @@ def demo(
     """
     if case not in CASES:
         raise ConfigError(f"case must be one of {', '.join(map(repr, CASES))}; got {case!r}")
-    if case == "shop":
+    if case != "main":
         # Check before the temporary folder exists: a bad option leaves nothing behind.
-        if users < MIN_CUSTOMERS:
+        least, unit = (
+            (MIN_CUSTOMERS, "customers") if case == "shop" else (MIN_CONVERSIONS, "conversions")
+        )
+        if users < least:
             raise ConfigError(
-                f"the shop demo needs at least {MIN_CUSTOMERS:,} users (customers); "
-                f"got users={users}"
+                f"the {case} demo needs at least {least:,} users ({unit}); got users={users}"
             )
         if months != 12:
             raise ConfigError(
-                "months applies to the main demo only (the shop case has 59 fixed days); "
-                f"got months={months} with case='shop'"
+                f"months applies to the main demo only (the {case} case has a fixed window); "
+                f"got months={months} with case={case!r}"
             )
     folder = Path(tempfile.mkdtemp(prefix=f"growthlens-{case}-demo-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -194,6 +206,11 @@ def demo(
         truth = write_shop(folder, customers=users, seed=seed)
         ds = load(folder, backend=backend)
         return dataclasses.replace(ds, truth=truth.to_dict())
+    if case == "challenge":
+        path = folder / "challenge.zip"
+        planted = write_challenge_db(path, seed=seed, conversions=users, zipped=True)
+        ds = load(path, backend=backend)
+        return dataclasses.replace(ds, truth=planted.to_dict())
     files = write_demo(folder, users=users, seed=seed, months=months, format="parquet")
     ds = load(
         sessions=files["visits"],
