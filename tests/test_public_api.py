@@ -93,7 +93,7 @@ SIGNATURES = {
     "ab_test": "(ds: 'Dataset', *, metric: 'str | Sequence[str] | None' = None, window: 'Sequence[DayLike] | None' = None, pre_window: 'Sequence[DayLike] | None' = None, covariate: 'str | None' = None, experiment: 'str | None' = None, control: 'str' = 'control', confidence: 'float' = 0.95, correction: \"Literal['holm', 'bh']\" = 'holm', split: 'Mapping[str, float] | None' = None, name: 'str | None' = None) -> 'Result'",
     "campaign_effect": "(ds: 'Dataset', *, treated: 'Mapping[str, Any]', period: 'Sequence[DayLike | Sequence[DayLike]]', metric: 'str' = 'orders', window: 'Sequence[DayLike] | None' = None, confidence: 'float' = 0.95, name: 'str | None' = None) -> 'Result'",
     "load": "(config: 'str | Path | Config | Mapping[str, Any] | None' = None, *, sessions: 'TableInput' = None, orders: 'TableInput' = None, costs: 'TableInput' = None, events: 'TableInput' = None, touchpoints: 'TableInput' = None, conversions_reference: 'TableInput' = None, customers: 'TableInput' = None, assignments: 'TableInput' = None, backend: 'BackendLike' = None, materialize: 'bool | None' = None, progress: 'Progress | None' = None, **settings: 'Any') -> 'Dataset'",
-    "ltv": "(ds: 'Dataset', *, period: 'Period | None' = None, margin: 'float | None' = None, by: 'str | None' = None) -> 'Result'",
+    "ltv": "(ds: 'Dataset', *, period: 'Period | None' = None, margin: 'float | None' = None, by: 'str | None' = None, average: 'Average' = 'balanced') -> 'Result'",
     "orders_per_buyer": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
     "overview": "(ds: 'Dataset') -> 'Result'",
     "quality": "(ds: 'Dataset') -> 'Result'",
@@ -106,7 +106,7 @@ SIGNATURES = {
     "by_step: \"Literal['first', 'last']\" = 'first', trend: 'Period | None' = None, "
     "compare: 'Sequence[tuple[str | date, str | date]] | None' = None, "
     "exclude: 'Sequence[StepInput]' = (), confidence: 'float' = 0.95) -> 'Result'",
-    "romi": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', horizon: 'int | None' = None) -> 'Result'",
+    "romi": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = 'source', horizon: 'int | None' = None, average: 'Average' = 'balanced') -> 'Result'",
 }
 
 

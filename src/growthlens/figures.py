@@ -86,6 +86,9 @@ class FigureSpec:
         reverse: for ``sankey``: links drawn from ``y`` to ``x`` and the stages right to
             left, so paths read backwards from an event are shown in time order, the
             event last.
+        hover: extra columns shown in the tooltip of ``line``, ``bar`` and ``scatter``
+            points (e.g. how many cohorts stand behind an average), labelled by ``labels``.
+        subtitle: a line under the title, in smaller type (e.g. what an average is over).
     """
 
     kind: ChartKind
@@ -100,6 +103,8 @@ class FigureSpec:
     orientation: Literal["v", "h"] = "v"
     band: tuple[str, str] | None = None
     reverse: bool = False
+    hover: tuple[str, ...] = ()
+    subtitle: str = ""
 
 
 def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
@@ -123,7 +128,11 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
         >>> fig.layout.title.text
         'Users by source'
     """
-    needed = [c for c in (spec.x, spec.y, spec.z, spec.color, *(spec.band or ())) if c is not None]
+    needed = [
+        c
+        for c in (spec.x, spec.y, spec.z, spec.color, *(spec.band or ()), *spec.hover)
+        if c is not None
+    ]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -181,12 +190,17 @@ def format_value(value: Any, value_format: str | None) -> str:
 
 def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
     """Apply the shared look: title, axis titles with units, legend, fonts, date axes."""
+    title = html.escape(spec.title)
+    if spec.subtitle:
+        title += (
+            f'<br><span style="font-size:12px;color:#5f6b7a">{html.escape(spec.subtitle)}</span>'
+        )
     fig.update_layout(
-        title={"text": html.escape(spec.title), "x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13, "color": "#1f2933"},
         colorway=list(COLORWAY),
         template=TEMPLATE,
-        margin={"l": 70, "r": 30, "t": 60, "b": 60},
+        margin={"l": 70, "r": 30, "t": 80 if spec.subtitle else 60, "b": 60},
         height=fig.layout.height or 420,
         hoverlabel={"font_size": 12},
         legend={"title": {"text": html.escape(label(spec, spec.color))}},
@@ -243,7 +257,8 @@ def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
                 # The colour is set, not left to the colorway: band traces take slots too.
                 line={"color": COLORWAY[i % len(COLORWAY)]},
                 marker={"color": COLORWAY[i % len(COLORWAY)]},
-                hovertemplate=_hover(spec, name),
+                customdata=_customdata(spec, part),
+                hovertemplate=_hover(spec, name, frame=part),
             )
         )
     if spec.band is not None:
@@ -275,7 +290,8 @@ def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go
                 y=y,
                 orientation=spec.orientation,
                 name=name,
-                hovertemplate=_hover(spec, name, value_axis="x" if horizontal else "y"),
+                customdata=_customdata(spec, part),
+                hovertemplate=_hover(spec, name, value_axis="x" if horizontal else "y", frame=part),
                 error_x=error if horizontal else None,
                 error_y=None if horizontal else error,
             )
@@ -316,7 +332,8 @@ def _scatter(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 marker={"size": 9, "opacity": 0.8},
                 name=name,
-                hovertemplate=_hover(spec, name),
+                customdata=_customdata(spec, part),
+                hovertemplate=_hover(spec, name, frame=part),
             )
         )
     fig.update_layout(showlegend=spec.color is not None)
@@ -463,7 +480,17 @@ def _groups(frame: pd.DataFrame, color: str | None) -> list[tuple[str, pd.DataFr
     return [(_category(k), frame[keys == k]) for k in order]
 
 
-def _hover(spec: FigureSpec, name: str, *, value_axis: str = "y") -> str:
+def _customdata(spec: FigureSpec, part: pd.DataFrame) -> list[list[Any]] | None:
+    """The ``hover`` columns per point, for the tooltip (``None`` without any)."""
+    if not spec.hover:
+        return None
+    columns = [_axis_values(part[c]) for c in spec.hover]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _hover(
+    spec: FigureSpec, name: str, *, value_axis: str = "y", frame: pd.DataFrame | None = None
+) -> str:
     fmt = f":{spec.value_format}" if spec.value_format else ""
     category_axis = "y" if value_axis == "x" else "x"
     category_col, value_col = (spec.y, spec.x) if value_axis == "x" else (spec.x, spec.y)
@@ -471,6 +498,12 @@ def _hover(spec: FigureSpec, name: str, *, value_axis: str = "y") -> str:
         f"{html.escape(label(spec, category_col))}: %{{{category_axis}}}",
         f"{html.escape(label(spec, value_col))}: %{{{value_axis}{fmt}}}",
     ]
+    for i, column in enumerate(spec.hover):
+        # Whole numbers (counts) with thousands separators; anything else as it is.
+        whole = frame is not None and pd.api.types.is_integer_dtype(frame[column])
+        lines.append(
+            f"{html.escape(label(spec, column))}: %{{customdata[{i}]{':,d' if whole else ''}}}"
+        )
     # The trace name is data, already escaped once by _category. It stays out of the
     # template: Plotly would read a "%{x}" inside it as a field; %{fullData.name} is not.
     return "<br>".join(lines) + ("<extra>%{fullData.name}</extra>" if name else "<extra></extra>")

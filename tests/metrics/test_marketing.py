@@ -452,8 +452,20 @@ def test_romi_per_cohort_all_sources(shop: gl.Dataset) -> None:
     # 2-month ROMI: mean of age-1 cells of complete cohorts Jan and Feb (Mar has no age 1)
     assert r.summary["romi_n"].value == pytest.approx((expected[1] + expected[4]) / 2)
     assert r.summary["cohorts_used"].value == 2
-    assert r.summary["payback"].value == "not yet (last −0.54 at age 2)"
+    # Payback on the balanced curve: only Jan and Feb are observed for 2 months (2 < 3
+    # cohorts), so the curve stops at age 0, over Jan, Feb and Mar: (−0.829 − 0.422 −
+    # 0.556) / 3 = −0.602. The each-age mean ("all") reached age 2 on Jan alone (−0.54).
+    assert r.summary["payback"].value == "not yet (last −0.60 at age 0)"
     assert r.summary["payback_age"].value is None
+    assert r.summary["payback_cohorts"].value == 3
+    every = r.tables["curves"][r.tables["curves"]["source"] == "(all sources)"]
+    assert every["cohorts"].tolist() == [3]
+    assert every["romi"].tolist() == pytest.approx([(expected[0] + expected[3] + expected[5]) / 3])
+    old = gl.romi(shop, horizon=2, average="all")
+    assert old.summary["payback"].value == "not yet (last −0.54 at age 2)"
+    old_every = old.tables["curves"][old.tables["curves"]["source"] == "(all sources)"]
+    assert old_every["cohorts"].tolist() == [3, 2, 1]
+    assert old.summary["romi_n"].value == r.summary["romi_n"].value
     one = gl.romi(shop, horizon=1)
     assert one.summary["romi_n"].value == pytest.approx(
         (expected[0] + expected[3] + expected[5]) / 3
@@ -489,8 +501,8 @@ def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
     ads (60 + 5 + 40 + 12) × 0.5 = 58.5 / 90 − 1 = −0.35; tv 20 / 60 − 1 = −0.666667;
     radio 0 / 25 − 1 = −1; seo and (unknown): NaN. 1-month ROMI (age 0, complete, defined):
     tv +0.333 (1 cohort), ads −0.875 (Jan only; Feb undefined), radio none.
-    Payback on the mean curve: tv "age 0"; ads "not yet (last −0.46 at age 2)"; radio and seo
-    "undefined"."""
+    Payback on the balanced curve (ages 0..horizon−1): tv "age 0"; ads "not yet (last −0.88
+    at age 0)" (on the each-age mean, "all": −0.46 at age 2); radio and seo "undefined"."""
     r = gl.romi(shop, horizon=1)
     s = r.tables["sources"]
     assert s["source"].tolist() == ["tv", "ads", "radio", "seo", "(unknown)"]
@@ -507,7 +519,14 @@ def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
     assert _row(s, source="ads")["cohorts_used"] == 1
     assert math.isnan(_row(s, source="radio")["romi_n"])
     assert _row(s, source="tv")["payback"] == "age 0" and _row(s, source="tv")["payback_age"] == 0
-    assert _row(s, source="ads")["payback"] == "not yet (last −0.46 at age 2)"
+    # Balanced curves span the horizon (age 0): ads rests on Jan alone, −0.875.
+    assert _row(s, source="ads")["payback"] == "not yet (last −0.88 at age 0)"
+    assert _row(s, source="ads")["payback_cohorts"] == 1
+    assert _row(s, source="tv")["payback_cohorts"] == 1
+    assert _row(s, source="radio")["payback_cohorts"] == 0
+    # The each-age mean ("all") follows Jan to age 2: −0.46.
+    s_all = gl.romi(shop, horizon=1, average="all").tables["sources"]
+    assert _row(s_all, source="ads")["payback"] == "not yet (last −0.46 at age 2)"
     assert _row(s, source="radio")["payback"] == "undefined"
     assert _row(s, source="seo")["payback"] == "undefined"
     per_cohort = r.tables["payback"]

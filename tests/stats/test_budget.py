@@ -105,7 +105,9 @@ def test_figures_behind_the_actions(advice: gl.Result) -> None:
         "2-month ROMI 4.00 (95% CI" in good["reason"]
         and "120 buyers in 3 complete cohorts" in good["reason"]
     )
-    assert bad["payback"] == "not yet (last −0.75 at age 3)"  # Jan is complete up to April
+    # Payback on the balanced curve over the 2-month horizon (ages 0 and 1), not on Jan
+    # alone at age 3 as the each-age mean did.
+    assert bad["payback"] == "not yet (last −0.75 at age 1)"
 
 
 def test_too_little_data_reasons(advice: gl.Result, market: gl.Dataset) -> None:

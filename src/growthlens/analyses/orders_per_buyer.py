@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from growthlens.analyses.ltv import average_note, curve_findings
 from growthlens.analyses.registry import Analysis, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import Period, check_period
-from growthlens.metrics.cohorts import horizon_mean
-from growthlens.metrics.revenue import mean_curve, orders_per_buyer_table
+from growthlens.metrics.cohorts import cohort_curve, horizon_mean
+from growthlens.metrics.revenue import orders_per_buyer_table
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.text import count_of
 
@@ -44,7 +45,9 @@ class Frames:
 def orders_per_buyer(ds: Dataset, *, period: Period | None = None) -> Result:
     """Orders per buyer: cumulative orders of cohort c over ages 0..k ÷ its buyers.
 
-    See docs/metrics.md, "Orders per buyer".
+    See docs/metrics.md, "Orders per buyer". Table ``curve`` (``age``,
+    ``orders_per_buyer``, ``cohorts``) averages one fixed set of cohorts at every age
+    0..N−1 (N = the ``horizon`` setting), as :func:`growthlens.ltv`'s curve does.
     """
     return ORDERS_PER_BUYER.run(ds, period=period)
 
@@ -72,6 +75,9 @@ def _explain(frames: Frames, p: Params) -> Result:
         repeat = math.nan
         status = "not_enough_data"
         reason = "No order in the data window, so there are no buyers to follow."
+    curve = cohort_curve(table, "orders_per_buyer", horizon=horizon)
+    findings = _findings(p, value=value, used=used, repeat=repeat, reason=reason)
+    findings.extend(curve_findings(curve, "orders-per-buyer", horizon, unit, "balanced"))
     return Result(
         name="orders_per_buyer",
         title="Orders per buyer by cohort",
@@ -84,11 +90,11 @@ def _explain(frames: Frames, p: Params) -> Result:
             },
             SUMMARY,
         ),
-        findings=tuple(_findings(p, value=value, used=used, repeat=repeat, reason=reason)),
+        findings=tuple(findings),
         params=params_dict(p),
         status=status,
         status_reason=reason,
-        tables={"curve": mean_curve(table, "orders_per_buyer", [])},
+        tables={"curve": curve},
         figures=(
             FigureSpec(
                 kind="heatmap",
@@ -106,6 +112,7 @@ def _explain(frames: Frames, p: Params) -> Result:
         ),
         notes=(
             "orders_per_buyer(c, k) = orders of cohort c's buyers in ages 0..k ÷ cohort buyers.",
+            average_note("balanced", horizon, unit),
         ),
     )
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from growthlens.analyses.cac import per_source_plan
+from growthlens.analyses.ltv import average_note, curve_basis, curve_findings, curve_subtitle
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import Period, check_period
+from growthlens.metrics.cohorts import MIN_COHORTS, Average, check_average
 from growthlens.metrics.marketing.romi import Romi, check_horizon, romi_frames
 from growthlens.metrics.marketing.spend import check_by
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
@@ -33,6 +35,7 @@ SUMMARY: SummarySpec = {
     "cohorts_used": ("count", "Complete cohorts at the horizon"),
     "payback_age": ("plain", "Payback age"),
     "payback": ("text", "Payback"),
+    "payback_cohorts": ("count", "Cohorts behind the payback"),
     "currency": ("text", "Currency"),
     "sources": ("count", "Sources"),
     "paid_back": ("count", "Sources paid back at the horizon"),
@@ -42,11 +45,12 @@ SUMMARY: SummarySpec = {
 
 @dataclass(frozen=True)
 class Params:
-    """Resolved options: the cohort period, the costs column to split by, the horizon N."""
+    """Resolved options: cohort period, costs column to split by, horizon N, average rule."""
 
     period: Period
     by: str | None
     horizon: int
+    average: Average
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def romi(
     period: Period | None = None,
     by: str | None = "source",
     horizon: int | None = None,
+    average: Average = "balanced",
 ) -> Result:
     """Return on marketing investment by cohort × age (per source), over the window, payback.
 
@@ -71,8 +76,16 @@ def romi(
     LTV(c, k) ÷ CAC(c) − 1 (0 = paid back), per source with that source's LTV and CAC;
     ROMI over the window = gross profit of the source's buyers ÷ its cost − 1; N-period
     ROMI (N = ``horizon``) = unweighted mean of ROMI(c, N−1) over complete cells; payback =
-    first age with ROMI ≥ 0 (on the mean curve of complete cells for a source; on the
+    first age with ROMI ≥ 0 (on the mean curve for all sources and for a source; on the
     observed cells for a cohort). Undefined cells (organic, zero CAC) are NaN.
+
+    Mean curves (``average="balanced"``, default): each curve averages one fixed set of
+    cohorts at every age 0..N−1, those with complete, defined cells at all of them, so the
+    curve cannot fall because young cohorts drop out; with fewer than 3 such cohorts the
+    curve stops at the longest span 3 cohorts cover (or, failing that, rests on the 1 or 2
+    there are, with a warning). Payback is read off that curve and stated with its count
+    of cohorts. ``average="all"``: at each observed age the mean over the cohorts observed
+    at it (the set changes with age).
 
     Main table (``by`` given): ``cohort``, ``age``, ``<by>``, ``buyers``, ``ltv``, ``cac``,
     ``romi``, ``complete`` (only observed cells). Extra tables: ``sources`` (ranking:
@@ -92,11 +105,14 @@ def romi(
         by: text column of the costs table matched with the buyer's acquiring session;
             ``None`` for all sources together.
         horizon: N of the "N-period ROMI" (the age N−1 cell; default: the ``horizon``
-            setting).
+            setting); the balanced curves span ages 0..N−1.
+        average: ``balanced`` (one fixed set of cohorts per curve) or ``all`` (each age's
+            own cohorts).
 
     Returns:
         The ROMI Result; ``summary``: ``cost``, ``gross_profit``, ``romi`` (window, all
-        sources), ``romi_n``, ``cohorts_used``, ``payback_age``, ``payback``, ``horizon``.
+        sources), ``romi_n``, ``cohorts_used``, ``payback_age``, ``payback``,
+        ``payback_cohorts`` (cohorts behind the payback), ``horizon``.
 
     Example:
         Two buyers bring 40 of revenue, half of it gross profit, for 16 of spend:
@@ -110,7 +126,7 @@ def romi(
         >>> round(gl.romi(ds, by=None).summary["romi"].value, 3)  # 20 / 16 − 1
         0.25
     """
-    return ROMI.run(ds, period=period, by=by, horizon=horizon)
+    return ROMI.run(ds, period=period, by=by, horizon=horizon, average=average)
 
 
 def _params(
@@ -119,15 +135,16 @@ def _params(
     period: Period | None,
     by: str | None,
     horizon: int | None,
+    average: Average,
 ) -> Params:
     period = check_period(period or ds.settings.period)
     horizon = check_horizon(ds.settings.horizon if horizon is None else horizon)
     check_by(ds, by)
-    return Params(period=period, by=by, horizon=horizon)
+    return Params(period=period, by=by, horizon=horizon, average=check_average(average))
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
-    frames = romi_frames(ds, period=p.period, by=p.by, horizon=p.horizon)
+    frames = romi_frames(ds, period=p.period, by=p.by, horizon=p.horizon, average=p.average)
     return Frames(frames, ds.settings.margin, ds.settings.currency)
 
 
@@ -159,10 +176,12 @@ def _explain(frames: Frames, p: Params) -> Result:
         "cohorts_used": r.cohorts_used,
         "payback_age": r.payback_age,
         "payback": r.payback,
+        "payback_cohorts": r.payback_cohorts,
         "currency": currency,
     }
     n_label = f"{horizon}-{period}"
-    findings.extend(_overall_romi_sentences(summary, n_label, period))
+    findings.extend(_overall_romi_sentences(summary, n_label, period, r.curve, p.average))
+    findings.extend(curve_findings(r.curve, "ROMI", horizon, period, p.average))
 
     if by is None:
         return Result(
@@ -175,9 +194,9 @@ def _explain(frames: Frames, p: Params) -> Result:
             params=params_dict(p),
             figures=(
                 _heatmap_spec("main", "ROMI by cohort and age (all sources)", period),
-                _curve_spec("curves", None, period),
+                _curve_spec("curves", None, period, r.curve, p.average),
             ),
-            notes=_romi_notes(horizon, period),
+            notes=_romi_notes(horizon, period, p.average),
         )
 
     # ---- per source
@@ -215,7 +234,7 @@ def _explain(frames: Frames, p: Params) -> Result:
         ]
         tables[key] = part.reset_index(drop=True)
         figures.append(_heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period))
-    figures.append(_curve_spec("curves", by, period))
+    figures.append(_curve_spec("curves", by, period, r.curves, p.average))
     return Result(
         name="romi",
         title="Return on marketing investment (ROMI)",
@@ -225,12 +244,16 @@ def _explain(frames: Frames, p: Params) -> Result:
         params=params_dict(p),
         tables=tables,
         figures=tuple(figures),
-        notes=_romi_notes(horizon, period),
+        notes=_romi_notes(horizon, period, p.average),
     )
 
 
 def _overall_romi_sentences(
-    summary: dict[str, SummaryValue], n_label: str, period: Period
+    summary: dict[str, SummaryValue],
+    n_label: str,
+    period: Period,
+    curve: pd.DataFrame,
+    average: Average,
 ) -> list[Finding]:
     out: list[Finding] = []
     romi_w = float(summary["romi"])  # type: ignore[arg-type]
@@ -265,25 +288,45 @@ def _overall_romi_sentences(
                 "undefined.",
             )
         )
+    backing = int(summary["payback_cohorts"])  # type: ignore[arg-type]
+    basis = _payback_basis(curve, period, average, backing, summary["payback_age"])
+    # A payback read off one or two cohorts is their story, not a typical cohort's.
+    few = " Too few cohorts to rely on." if 0 < backing < MIN_COHORTS else ""
+    numbers: dict[str, SummaryValue] = {"cohorts": backing}
     if summary["payback_age"] is not None:
         k = int(summary["payback_age"])  # type: ignore[arg-type]
         out.append(
             Finding(
                 "payback",
                 f"On average, cohorts pay back at age {k}, i.e. within {k + 1} "
-                f"{age_unit(period, k + 1)} "
-                "of their first order.",
+                f"{age_unit(period, k + 1)} of their first order ({basis}).{few}",
+                "warning" if few else "info",
+                numbers={"payback_age": k, **numbers},
             )
         )
-    elif summary["payback"] != "undefined":
+    elif summary["payback"] != "undefined" and len(curve):
+        last = curve.dropna(subset=["romi"]).iloc[-1]
+        last_age, last_romi = int(last["age"]), float(last["romi"])
         out.append(
             Finding(
                 "not_paid_back",
-                f"On average, cohorts have not paid back: {summary['payback']}.",
+                f"On average, cohorts have not paid back by age {last_age}: ROMI "
+                f"{signed(last_romi)} there ({basis}).{few}",
                 "warning",
+                numbers={"last_age": last_age, "last_romi": last_romi, **numbers},
             )
         )
     return out
+
+
+def _payback_basis(
+    curve: pd.DataFrame, period: Period, average: Average, backing: int, payback_age: SummaryValue
+) -> str:
+    """The cohorts behind the payback, in words."""
+    if average == "balanced":
+        return curve_basis(curve, period, average)
+    at = "the payback age" if payback_age is not None else "the last age"
+    return f"mean of the {count_of(backing, 'cohort')} observed at {at}"
 
 
 def _source_romi_sentences(
@@ -358,26 +401,35 @@ def _heatmap_spec(table: str, title: str, period: Period) -> FigureSpec:
     )
 
 
-def _curve_spec(table: str, by: str | None, period: Period) -> FigureSpec:
+def _curve_spec(
+    table: str, by: str | None, period: Period, curve: pd.DataFrame, average: Average
+) -> FigureSpec:
     return FigureSpec(
         kind="line",
         x="age",
         y="romi",
         color=by,
         table=table,
-        title="ROMI curves: mean over complete cohorts",
-        labels={"age": f"Age ({period}s since first order)", "romi": "ROMI (0 = paid back)"}
+        title="ROMI curves: average over cohorts",
+        subtitle=curve_subtitle(curve, period, average, by=by),
+        labels={
+            "age": f"Age ({period}s since first order)",
+            "romi": "ROMI (0 = paid back)",
+            "cohorts": "Cohorts averaged",
+        }
         | ({by: by.replace("_", " ").capitalize()} if by else {}),
         value_format=".0%",
+        hover=("cohorts",),
     )
 
 
-def _romi_notes(horizon: int, period: Period) -> tuple[str, ...]:
+def _romi_notes(horizon: int, period: Period, average: Average) -> tuple[str, ...]:
     return (
         "ROMI(c, k) = LTV(c, k) ÷ CAC(c) − 1: 0 means the cohort's gross profit has paid back "
         "what it cost to acquire; −0.6 means 40% has come back.",
         f"The {horizon}-{period} ROMI is the unweighted mean of ROMI at age {horizon - 1} over "
-        "complete cohorts; payback is the first age where the mean curve reaches 0.",
+        "complete cohorts; payback is the first age where the average curve reaches 0.",
+        average_note(average, horizon, period),
         "Organic sources and cells without spend have undefined ROMI (blank), never 0.",
     )
 

@@ -104,13 +104,6 @@ def aov_table(ds: Dataset, *, period: Period, window: tuple[date, date]) -> pd.D
     return table[["period", "orders", "revenue", "aov", "complete"]]
 
 
-def mean_curve(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFrame:
-    """Unweighted mean over cohorts per age (complete cells only), with cells used."""
-    full = table[table["complete"] & table[value].notna()]
-    curve = full.groupby([*keys, "age"])[value].agg(["mean", "size"]).reset_index()
-    return curve.rename(columns={"mean": value, "size": "cells"})
-
-
 def by_keys(ds: Dataset, by: str | None) -> list[str]:
     """``[by]`` when it is a session dimension of ``ds``, ``[]`` for ``None``.
 
@@ -126,6 +119,5 @@ __all__ = [
     "by_keys",
     "cohort_orders",
     "ltv_table",
-    "mean_curve",
     "orders_per_buyer_table",
 ]

@@ -23,6 +23,7 @@ from growthlens.derive.acquisition import buyers, order_cells, session_dimension
 from growthlens.derive.periods import UNKNOWN, Period, age, period_start
 from growthlens.derive.periods import dates as _dates
 from growthlens.errors import ConfigError
+from growthlens.metrics.cohorts import Average, cohort_curve, horizon_mean
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, ratio
 from growthlens.metrics.revenue import ltv_table
@@ -94,13 +95,15 @@ def _with_romi(cells: pd.DataFrame, cac_cells: pd.DataFrame, keys: list[str]) ->
     return merged
 
 
-def mean_curve(cells: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    """Unweighted mean of ROMI over complete, defined cells per ``group`` + age, with count."""
-    used = cells[cells["complete"].astype(bool) & cells["romi"].notna()]
-    curve = used.groupby([*group, "age"], as_index=False).agg(
-        romi=("romi", "mean"), cells=("romi", "size")
-    )
-    return curve
+def mean_curve(
+    cells: pd.DataFrame, group: list[str], *, horizon: int, average: Average = "balanced"
+) -> pd.DataFrame:
+    """Mean ROMI over complete, defined cells per ``group`` + age, with ``cohorts`` behind it.
+
+    ``balanced``: one fixed set of cohorts per curve over ages 0..horizon−1
+    (:func:`growthlens.metrics.cohorts.cohort_curve`); ``all``: each age's own cohorts.
+    """
+    return cohort_curve(cells, "romi", horizon=horizon, keys=group, average=average)
 
 
 def payback(ages: list[int], values: list[float]) -> tuple[int | None, str, float, int | None]:
@@ -167,12 +170,15 @@ class Romi:
         acquisition: the CAC frames (cost, buyers and CAC per cohort and source).
         cohorts: ``cohort``, ``age``, ``buyers``, ``ltv``, ``cac``, ``romi``, ``complete``:
             every observed cell over all sources.
-        curve: ``age``, ``romi``, ``cells``: mean ROMI over complete cohorts, all sources.
+        curve: ``age``, ``romi``, ``cohorts``: mean ROMI over complete cohorts, all
+            sources (one fixed set of cohorts with ``average="balanced"``, see
+            :func:`mean_curve`), with the number of cohorts at each age.
         cohort_payback: ``cohort``, ``payback_age``, ``payback``, ``last_age``,
             ``last_romi``: payback of each cohort over all sources.
         payback_age: first age at which :attr:`curve` reaches 0 (``None``: not yet).
         payback: that age in words (``age 2``, ``not yet (…)``, ``undefined``).
-        romi_n: :attr:`curve` at age ``horizon`` − 1 (NaN without a complete cohort there).
+        romi_n: mean of ROMI at age ``horizon`` − 1 over the complete cohorts with a
+            defined value there (NaN without one).
         cohorts_used: complete cohorts behind :attr:`romi_n`.
         cost: spend over the window.
         gross_profit: gross profit of all orders in the window.
@@ -180,11 +186,14 @@ class Romi:
         attributed: whether ``by`` is a dimension of the sessions (else every buyer's
             ``by`` is unknown).
         cells: like :attr:`cohorts` with ``<by>`` after ``age`` (empty without ``by``).
-        curves: ``<by>``, ``age``, ``romi``, ``cells``: the all-sources curve (labelled
+        curves: ``<by>``, ``age``, ``romi``, ``cohorts``: the all-sources curve (labelled
             ``(all sources)``) then one per ``by`` value (empty without ``by``).
         sources: the ranking per ``by`` value (empty without ``by``; see :func:`romi_frames`).
         paybacks: ``cohort``, ``<by>``, ``payback_age``, ``payback``, ``last_age``,
             ``last_romi``: all-sources rows then per ``by`` value (empty without ``by``).
+        payback_cohorts: cohorts behind :attr:`payback` (the curve's count at the payback
+            age, or at its last age when not paid back; 0 without a curve).
+        average: the cohort-average rule of the curves (``balanced`` or ``all``).
     """
 
     by: str | None
@@ -204,16 +213,27 @@ class Romi:
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     paybacks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    payback_cohorts: int = 0
+    average: Average = "balanced"
 
 
-def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) -> Romi:
+def romi_frames(
+    ds: Dataset,
+    *,
+    period: Period,
+    by: str | None,
+    horizon: int,
+    average: Average = "balanced",
+) -> Romi:
     """ROMI(c, k) = LTV(c, k) ÷ CAC(c) − 1 per cell, mean curves, payback, window ROMI.
 
     Over all sources and, with ``by``, per ``by`` value with that value's LTV and CAC. The
     ``sources`` ranking: ``rank``, ``<by>``, ``status``, ``cost``, ``share_of_spend``,
     ``buyers``, ``cac``, ``gross_profit``, ``romi`` (window), ``romi_n``,
-    ``cohorts_used``, ``payback_age``, ``payback``; paid first, by ``romi_n`` then
-    ``romi``. Undefined cells (organic, zero CAC) are NaN.
+    ``cohorts_used``, ``payback_age``, ``payback``, ``payback_cohorts``; paid first, by
+    ``romi_n`` then ``romi``. Undefined cells (organic, zero CAC) are NaN. Curves and
+    payback follow ``average`` (:func:`mean_curve`); per-cohort cells and the N-period
+    figures do not depend on it.
     """
     acq = acquisition_costs(ds, period=period, by=by)
     overall = _with_romi(
@@ -223,9 +243,11 @@ def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) ->
     )
     overall = overall[["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]]
     overall = overall.sort_values(["cohort", "age"]).reset_index(drop=True)
-    overall_curve = mean_curve(overall, [])
-    found, text, _, _ = payback(overall_curve["age"].tolist(), overall_curve["romi"].tolist())
-    at_horizon = overall_curve[overall_curve["age"] == horizon - 1]
+    overall_curve = mean_curve(overall, [], horizon=horizon, average=average)
+    found, text, _, last_age = payback(
+        overall_curve["age"].tolist(), overall_curve["romi"].tolist()
+    )
+    at_horizon = horizon_mean(overall, "romi", horizon=horizon)
     total_cost = float(acq.cohorts["cost"].sum())
     total_gp = float(gross_profit_by(ds, by=None)["gross_profit"].sum())
     frames = Romi(
@@ -236,11 +258,13 @@ def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) ->
         cohort_payback=_cohort_payback(overall, []),
         payback_age=found,
         payback=text,
-        romi_n=float(at_horizon["romi"].iloc[0]) if len(at_horizon) else math.nan,
-        cohorts_used=int(at_horizon["cells"].iloc[0]) if len(at_horizon) else 0,
+        romi_n=float(at_horizon["romi"].iloc[0]),
+        cohorts_used=int(at_horizon["cells"].iloc[0]),
         cost=total_cost,
         gross_profit=total_gp,
         romi=total_gp / total_cost - 1 if total_cost > 0 else math.nan,
+        payback_cohorts=_cohorts_at(overall_curve, found if found is not None else last_age),
+        average=average,
     )
     if by is None:
         return frames
@@ -256,11 +280,11 @@ def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) ->
     main = _with_romi(cells, cac_cells, ["cohort", by])
     main = main[["cohort", "age", by, "buyers", "ltv", "cac", "romi", "complete"]]
     main = main.sort_values([by, "cohort", "age"], key=sort_key).reset_index(drop=True)
-    curves = mean_curve(main, [by])
-    sources = _romi_sources(ds, acq, curves, horizon, by)
+    curves = mean_curve(main, [by], horizon=horizon, average=average)
+    sources = _romi_sources(ds, acq, main, curves, horizon, by)
     all_curve = overall_curve.copy()
     all_curve.insert(0, by, ALL_SOURCES)
-    curves = pd.concat([all_curve, curves], ignore_index=True)[[by, "age", "romi", "cells"]]
+    curves = pd.concat([all_curve, curves], ignore_index=True)[[by, "age", "romi", "cohorts"]]
     paybacks = pd.concat(
         [frames.cohort_payback.assign(**{by: ALL_SOURCES}), _cohort_payback(main, [by])],
         ignore_index=True,
@@ -268,6 +292,14 @@ def romi_frames(ds: Dataset, *, period: Period, by: str | None, horizon: int) ->
     return replace(
         frames, attributed=attributed, cells=main, curves=curves, sources=sources, paybacks=paybacks
     )
+
+
+def _cohorts_at(curve: pd.DataFrame, at: int | None) -> int:
+    """Cohorts behind ``curve`` at age ``at`` (0 when it has no such point)."""
+    if at is None:
+        return 0
+    point = curve.loc[curve["age"] == at, "cohorts"].tolist()
+    return int(point[0]) if point else 0
 
 
 def _cohort_payback(cells: pd.DataFrame, group: list[str]) -> pd.DataFrame:
@@ -281,7 +313,7 @@ def _cohort_payback(cells: pd.DataFrame, group: list[str]) -> pd.DataFrame:
 
 
 def _romi_sources(
-    ds: Dataset, acq: Acquisition, curves: pd.DataFrame, horizon: int, by: str
+    ds: Dataset, acq: Acquisition, cells: pd.DataFrame, curves: pd.DataFrame, horizon: int, by: str
 ) -> pd.DataFrame:
     sources = acq.sources.copy()
     profit = gross_profit_by(ds, by=by).rename(columns={by: by})
@@ -289,20 +321,35 @@ def _romi_sources(
     sources["gross_profit"] = sources["gross_profit"].fillna(0.0)
     paid = sources["status"] == "paid"
     sources["romi"] = (ratio(sources["gross_profit"], sources["cost"]) - 1.0).where(paid)
-    at_n = curves[curves["age"] == horizon - 1][[by, "romi", "cells"]].rename(
+    at_n = horizon_mean(cells, "romi", horizon=horizon, group=[by])
+    at_n = at_n[at_n["cells"] > 0][[by, "romi", "cells"]].rename(
         columns={"romi": "romi_n", "cells": "cohorts_used"}
     )
     sources = sources.merge(at_n, on=by, how="left")
     sources["cohorts_used"] = sources["cohorts_used"].fillna(0).astype(int)
-    paybacks = _payback_rows(curves, [by])[[by, "payback_age", "payback"]] if len(curves) else None
+    paybacks = _payback_rows(curves, [by]) if len(curves) else None
     if paybacks is not None:
-        sources = sources.merge(paybacks, on=by, how="left")
+        paybacks["payback_cohorts"] = [
+            _cohorts_at(curves[curves[by] == key], None if pd.isna(a) else int(a))
+            for key, a in zip(
+                paybacks[by],
+                paybacks["payback_age"].fillna(paybacks["last_age"]),
+                strict=True,
+            )
+        ]
+        sources = sources.merge(
+            paybacks[[by, "payback_age", "payback", "payback_cohorts"]], on=by, how="left"
+        )
     else:
         sources["payback_age"] = pd.array([pd.NA] * len(sources), dtype="Int64")
         sources["payback"] = None
+        sources["payback_cohorts"] = 0
     sources["payback"] = sources["payback"].where(paid & sources["payback"].notna(), "undefined")
     sources.loc[~paid, "payback_age"] = pd.NA
     sources["payback_age"] = sources["payback_age"].astype("Int64")
+    sources["payback_cohorts"] = (
+        sources["payback_cohorts"].where(paid & sources["payback_cohorts"].notna(), 0).astype(int)
+    )
     status_rank = {"paid": 0, "organic": 1, "unknown": 2}
     order = sorted(
         range(len(sources)),
@@ -330,6 +377,7 @@ def _romi_sources(
             "cohorts_used",
             "payback_age",
             "payback",
+            "payback_cohorts",
         ]
     ]
 
