@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -138,15 +138,33 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
         raise ValueError(
             f"chart {spec.title!r} needs column(s) {missing}; the table has {list(frame.columns)}"
         )
+    values = frame[spec.z or (spec.x if spec.orientation == "h" else spec.y)]
+    spec = replace(spec, value_format=fit_format(spec.value_format, values))
     fig = _DRAW[spec.kind](spec, frame)
     style(fig, spec, frame)
-    values = frame[spec.z or (spec.x if spec.orientation == "h" else spec.y)]
     # Rows whose every value is undefined (a bucket grid with no buyer) draw nothing either.
     if frame.empty or (values.isna().all() and pd.api.types.is_numeric_dtype(values)):
         fig.add_annotation(
             text="No data", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font_size=16
         )
     return fig
+
+
+def fit_format(value_format: str | None, values: pd.Series) -> str | None:
+    """A whole-number format (``",.0f"``) widened to two decimals for small fractional values.
+
+    A chart of values all below 10 in size (CLV of $0.38 a buyer) would otherwise label every
+    tick and bar "0".
+
+    >>> fit_format(",.0f", pd.Series([0.34, 0.44])), fit_format(",.0f", pd.Series([340.0, 12.0]))
+    (',.2f', ',.0f')
+    """
+    if not value_format or not value_format.endswith(".0f"):
+        return value_format
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    if numbers.empty or numbers.abs().max() >= 10 or (numbers == numbers.round()).all():
+        return value_format
+    return value_format[: -len(".0f")] + ".2f"
 
 
 def label(spec: FigureSpec, column: str | None) -> str:
