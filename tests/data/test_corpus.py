@@ -162,9 +162,9 @@ def test_load(case: dict[str, Any]) -> None:
     )
     _assert_words(_findings_text(ds), case, where="api")
     _assert_absent(_findings_text(ds), case, where="api")
-    # `check` exits 1 on a finding of severity warning or worse (its default --fail-on).
+    # `check` exits 1 on a finding of severity error (its default --fail-on).
     worst = max((SEVERITY_RANK[f.severity] for f in ds.quality.findings), default=0)
-    assert int(worst >= SEVERITY_RANK["warning"]) == case["exit"], _findings_text(ds)
+    assert int(worst >= SEVERITY_RANK["error"]) == case["exit"], _findings_text(ds)
     if "lines" in case:
         (unreadable,) = [f for f in ds.quality.findings if f.check == "unreadable_line"]
         assert [e["line"] for e in unreadable.examples] == case["lines"]

@@ -26,8 +26,8 @@ from growthlens.text import precise_share
 SEVERITIES = ("error", "warning", "info")
 SUMMARY: SummarySpec = {
     "findings": ("count", "Findings"),
-    "errors": ("count", "Errors (rows excluded)"),
-    "warnings": ("count", "Warnings (rows flagged)"),
+    "errors": ("count", "Errors"),
+    "warnings": ("count", "Warnings"),
     "info": ("count", "Notes"),
     "rows_loaded": ("count", "Rows loaded"),
     "rows_excluded": ("count", "Rows excluded"),
@@ -78,6 +78,11 @@ def _compute(ds: Dataset, p: Params) -> QualityReport:
     return ds.quality
 
 
+QUALITY_COLUMNS = (
+    "table", "check", "rows", "share", "revenue_share", "action", "effect", "severity", "examples"
+)  # fmt: skip
+
+
 def _explain(report: QualityReport, p: Params) -> Result:
     totals = {c.table: c for c in report.counts}
     rows = []
@@ -85,12 +90,14 @@ def _explain(report: QualityReport, p: Params) -> Result:
     for finding in report.findings:
         base = _base_rows(finding, totals.get(finding.table))
         share = finding.rows / base if base else math.nan
+        at_stake = math.nan if finding.revenue_share is None else finding.revenue_share
         rows.append(
             {
                 "table": finding.table,
                 "check": finding.check,
                 "rows": finding.rows,
                 "share": share,
+                "revenue_share": at_stake,
                 "action": finding.action,
                 "effect": finding.effect,
                 "severity": finding.severity,
@@ -106,13 +113,14 @@ def _explain(report: QualityReport, p: Params) -> Result:
                     "table": finding.table,
                     "rows": finding.rows,
                     "share": share,
+                    "revenue_share": at_stake,
                     "action": finding.action,
                 },
             )
         )
     main = pd.DataFrame(
         rows,
-        columns=["table", "check", "rows", "share", "action", "effect", "severity", "examples"],
+        columns=[*QUALITY_COLUMNS],
     )
     reasons = sorted({r for c in report.counts for r in c.excluded_by_reason})
     counts = pd.DataFrame(

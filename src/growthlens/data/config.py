@@ -224,6 +224,66 @@ class CampaignSpec(_Strict):
         return tuple(sorted(out))
 
 
+class ShareLimits(_Strict):
+    """The shares of a table's rows and of its money from which a finding has a severity.
+
+    Attributes:
+        rows: share of the table's rows the finding concerns, in [0, 1].
+        revenue: share of the table's money (revenue of orders, spend of costs), in [0, 1].
+    """
+
+    rows: float = Field(ge=0, le=1)
+    revenue: float = Field(ge=0, le=1)
+
+
+SEVERITY_DEFAULTS: dict[str, dict[str, float]] = {
+    # 0.1%: below what a share rounded to one decimal shows; one order of 100,000 is a fact.
+    "warning": {"rows": 0.001, "revenue": 0.001},
+    # 5% of rows moves a count-based rate (conversion, retention) by 5% of itself; 1% of
+    # revenue moves revenue, LTV and ROMI by more than a reader rounds away.
+    "error": {"rows": 0.05, "revenue": 0.01},
+}
+
+
+class SeverityThresholds(_Strict):
+    """``[settings.severity]``: from which shares a load finding is a warning or an error.
+
+    A finding concerning at least ``error.rows`` of its table's rows or ``error.revenue``
+    of its money is an error; else at least the ``warning`` shares, a warning; else info
+    (growthlens.data.severity). A level given in part takes the other share's default.
+
+    Attributes:
+        warning: the shares from which a finding is a warning.
+        error: the shares from which it is an error (each at least the warning's).
+    """
+
+    warning: ShareLimits = ShareLimits(**SEVERITY_DEFAULTS["warning"])
+    error: ShareLimits = ShareLimits(**SEVERITY_DEFAULTS["error"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        # error = { rows = 0.1 } keeps the default revenue share of the level.
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for level, shares in SEVERITY_DEFAULTS.items():
+            if isinstance(out.get(level), Mapping):
+                out[level] = {**shares, **out[level]}
+        return out
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeverityThresholds:
+        for share in ("rows", "revenue"):
+            low, high = getattr(self.warning, share), getattr(self.error, share)
+            if low > high:
+                raise ValueError(
+                    f"warning.{share} = {low:g} is above error.{share} = {high:g}: a finding "
+                    "cannot be an error before it is a warning"
+                )
+        return self
+
+
 class Settings(_Strict):
     """Dataset-wide settings (all optional).
 
@@ -258,6 +318,8 @@ class Settings(_Strict):
             count), and ``ds.lines`` the accepted lines.
         experiments: the A/B tests the report runs (:class:`ExperimentSpec`).
         campaigns: the campaigns that were not randomised (:class:`CampaignSpec`).
+        severity: the shares of rows and money from which a load finding is a warning or
+            an error (:class:`SeverityThresholds`).
     """
 
     timezone: str | None = None
@@ -277,6 +339,7 @@ class Settings(_Strict):
     order_lines: bool = False
     experiments: tuple[ExperimentSpec, ...] = ()
     campaigns: tuple[CampaignSpec, ...] = ()
+    severity: SeverityThresholds = SeverityThresholds()
 
     @field_validator("day_zero", mode="before")
     @classmethod
@@ -953,6 +1016,10 @@ _EXPECTED = {
     "max_compression_ratio": "a number above 1, e.g. max_compression_ratio = 500",
     "day_zero": "the date of day 0, e.g. day_zero = 2023-01-01",
     "order_lines": "true or false",
+    "severity": (
+        "shares in [0, 1], warning at most error, e.g. [settings.severity] "
+        "warning = { rows = 0.001, revenue = 0.001 } error = { rows = 0.05, revenue = 0.01 }"
+    ),
     "experiments": (
         'a list of tests, e.g. [[settings.experiments]] name = "Email discount" '
         "window = [5, 16] pre_window = [0, 4]"

@@ -72,6 +72,7 @@ from growthlens.data.lines import orders_from_lines
 from growthlens.data.mapping import ColumnMapping, resolve
 from growthlens.data.quality import Finding, QualityReport, Severity, TableCounts
 from growthlens.data.readers import RawSource, engine_message, is_excel, read_object, read_spec
+from growthlens.data.severity import Money, grade
 from growthlens.data.tables import TABLES, FlagRule, TableModel
 from growthlens.data.tables.costs import (
     COSTS_SOURCE_OPTIONAL,
@@ -408,6 +409,7 @@ class _Loader:
 
         counts: list[TableCounts] = []
         findings: list[Finding] = []
+        money: dict[str, Money] = {}  # per table with a money column
         byproducts: dict[str, ir.Table] = {}
         clean: dict[str, ir.Table] = {}
         sessions_dups: tuple[int, int] | None = None
@@ -439,10 +441,15 @@ class _Loader:
                     preset=read[name].preset,
                 )
             )
+            if summaries[name].money:
+                known = [v for v in tally.money.values() if v is not None]
+                money[name] = Money(sum(known), tally.money.get(None) or 0.0)
             for reason, n in sorted(excluded.items(), key=lambda kv: (-kv[1], kv[0])):
                 finding = self._exclusion_finding(
                     name, reason, n, loaded, final, window, policies[name]
                 )
+                # The money the excluded rows carried (none for lines that are not rows).
+                finding = replace(finding, revenue=tally.money.get(reason))
                 if reason in read[name].skipped_examples:  # lines not in the table
                     finding = replace(finding, examples=read[name].skipped_examples[reason])
                 findings.append(finding)
@@ -522,7 +529,8 @@ class _Loader:
             findings += listed.findings
         quality = QualityReport(
             counts=tuple(counts),
-            findings=tuple(findings),
+            # Severity by the share of rows and money at stake ([settings.severity]).
+            findings=grade(findings, counts, money, self.settings.severity),
             window=window,
             window_source=window_source,
         )

@@ -32,8 +32,17 @@ class Finding:
             (``have negative revenue``): other wordings build on it instead of parsing
             ``message``.
         what_one: the same for a single row (``has negative revenue``).
-        severity: ``error`` for excluded rows, ``warning`` for flagged ones, ``info`` otherwise.
+        severity: ``info`` (a fact), ``warning`` (look at it) or ``error`` (the numbers
+            are not to be trusted as they stand). For most checks it follows the shares
+            below and ``[settings.severity]``; some keep a fixed one
+            (growthlens.data.severity).
         examples: a few offending rows (canonical columns).
+        revenue: the money the rows carry (revenue; spend for costs), where the check
+            measured it; ``None`` otherwise.
+        rows_share: ``rows`` ÷ the table's rows (read, for an exclusion; accepted,
+            otherwise); ``None`` when the table has none or the rows are not its rows.
+        revenue_share: ``revenue`` ÷ the table's money on the same base: the revenue at
+            stake; ``None`` when not measured.
     """
 
     table: str
@@ -46,6 +55,9 @@ class Finding:
     what_one: str
     severity: Severity = "warning"
     examples: tuple[Mapping[str, Any], ...] = ()
+    revenue: float | None = None
+    rows_share: float | None = None
+    revenue_share: float | None = None
 
 
 @dataclass(frozen=True)

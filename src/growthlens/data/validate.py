@@ -8,7 +8,7 @@ engine; only counts and a few example rows come back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +22,10 @@ from growthlens.result import json_value
 
 REASON = "_growthlens_reason"
 EXAMPLES = 3
+# Suffix of the reason scan's money sums: the rows' money, and that of each own-column check.
+MONEY = "_growthlens_money"
+# The column holding a table's money, first found: revenue (orders, conversions), spend.
+MONEY_COLUMNS = ("revenue", "cost")
 
 # What each exclusion reason means, in words (used in findings and the report). Rows with
 # a null in a required column get ``missing_<column>``; see :func:`exclusion_text`.
@@ -75,6 +79,26 @@ def exclusion_text(reason: str, *, one: bool = False) -> str:
     if reason not in texts and reason.startswith("negative_"):
         return f"{verb} a negative {reason.removeprefix('negative_')!r}"
     return texts.get(reason, reason)
+
+
+def money_column(table: ir.Table, model: TableModel) -> str | None:
+    """The table's money column (:data:`MONEY_COLUMNS`), when it has a number one."""
+    for name in MONEY_COLUMNS:
+        column = model.column(name)
+        if column is not None and column.kind == "number" and name in table.columns:
+            return name
+    return None
+
+
+def known_money(table: ir.Table, column: str) -> ir.FloatingValue:
+    """The column's amounts where they are money, else null.
+
+    A missing, NaN, infinite or negative value is no amount of money (it is excluded,
+    and counted, under its own reason), so a sum adds the finite, non-negative amounts.
+    """
+    value = table[column].cast("float64")
+    unknown = value.isnan() | value.isinf() | (value < 0)
+    return ibis.ifelse(unknown.fill_null(True), ibis.null("float64"), value)
 
 
 # Derived-table key: accepted sessions per day (and source), from the load's reason scan.
@@ -175,12 +199,18 @@ def pre_window_reason(
 
 @dataclass(frozen=True)
 class ReasonCounts:
-    """Rows per exclusion reason, and the date range of the accepted rows."""
+    """Rows per exclusion reason, and the date range of the accepted rows.
+
+    ``money``: when the table has a money column (:func:`money_column`), its known amounts
+    (:func:`known_money`) per exclusion reason (``None``: no row of the reason has one)
+    and, under ``None``, of the accepted rows; empty otherwise.
+    """
 
     accepted: int
     excluded: Mapping[str, int]
     first: date | None
     last: date | None
+    money: Mapping[str | None, float | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +225,7 @@ class ReasonDays:
 
     records: tuple[dict[str, Any], ...]
     flags: tuple[str, ...]
+    money: bool = False  # whether the records carry money sums (MONEY, <check>MONEY)
 
     def time_range(self) -> tuple[date | None, date | None]:
         """First and last date of the rows not yet excluded."""
@@ -210,6 +241,7 @@ class ReasonDays:
     def counts(self, window: tuple[date, date] | None) -> ReasonCounts:
         """Rows per final reason, with the accepted rows' first and last date."""
         excluded: dict[str, int] = {}
+        money: dict[str | None, float | None] = {}
         accepted, days = 0, []
         for record in self.records:
             reason = self._final(record, window)
@@ -219,17 +251,23 @@ class ReasonDays:
                     days.append(record["day"])
             else:
                 excluded[reason] = excluded.get(reason, 0) + record["n"]
+            if self.money:
+                money[reason] = _add(money.get(reason), record[MONEY])
         return ReasonCounts(
             accepted=accepted,
             excluded=excluded,
             first=min(days) if days else None,
             last=max(days) if days else None,
+            money=money,
         )
 
     def accepted(self, window: tuple[date, date] | None) -> AcceptedSummary:
         """Kept-row check counts, source values and rows per day of the accepted rows."""
         kept = [r for r in self.records if self._final(r, window) is None]
         flags = {f: sum(int(r[f] or 0) for r in kept) for f in self.flags}
+        money: dict[str, float] = {}
+        if self.money:
+            money = {f: sum(float(r[f + MONEY] or 0.0) for r in kept) for f in self.flags}
         has_source = bool(self.records) and "source" in self.records[0]
         sources = (
             frozenset(r["source"] for r in kept if r["source"] is not None) if has_source else None
@@ -245,7 +283,7 @@ class ReasonDays:
                 "rows": pd.Series([r["n"] for r in kept], dtype="int64"),
             }
         )
-        return AcceptedSummary(flags=flags, sources=sources, per_day=per_day)
+        return AcceptedSummary(flags=flags, sources=sources, per_day=per_day, money=money)
 
 
 @dataclass(frozen=True)
@@ -253,11 +291,14 @@ class AcceptedSummary:
     """What the load's one scan knows of a table's accepted rows (see ReasonDays).
 
     ``per_day``: accepted rows per ``day`` (and ``source``, for sessions that have one).
+    ``money``: per own-column check, the known money of the rows that fail it (tables with
+    a money column only).
     """
 
     flags: Mapping[str, int]
     sources: frozenset[Any] | None
     per_day: pd.DataFrame
+    money: Mapping[str, float] = field(default_factory=dict)
 
 
 def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
@@ -268,17 +309,26 @@ def reason_days(table: ir.Table, model: TableModel) -> ReasonDays:
         keys[model.per_day_by] = table[model.per_day_by]
     # Checks the per-length counts answer are left to them: they need ``end_ts``, which
     # this scan then never reads.
-    flags = {
-        rule.check: test(table).sum()
+    flags: dict[str, ir.BooleanValue] = {
+        rule.check: test(table)
         for rule in model.flags
         if (test := _own_column_test(rule, model.name))
         and rule.on_lengths is None
         and _applies(rule, table)
     }
-    rows = table.group_by(**keys).aggregate(n=table.count(), **flags).to_pyarrow().to_pylist()
+    sums: dict[str, ir.Value] = {}
+    column = money_column(table, model)
+    if column is not None:
+        # The money at stake per reason and per check ride along in the same scan.
+        amount = known_money(table, column)
+        sums[MONEY] = amount.sum()
+        sums |= {f + MONEY: amount.sum(where=test) for f, test in flags.items()}
+    counted = {f: test.sum() for f, test in flags.items()}
+    aggregates = {"n": table.count(), **counted, **sums}
+    rows = table.group_by(**keys).aggregate(**aggregates).to_pyarrow().to_pylist()
     for row in rows:
         row["day"] = _to_date(row["day"])
-    return ReasonDays(records=tuple(rows), flags=tuple(flags))
+    return ReasonDays(records=tuple(rows), flags=tuple(flags), money=column is not None)
 
 
 def _own_column_test(
@@ -474,8 +524,14 @@ def _table_flags(
         if all(n in tables for n in rule.needs) and _has_columns(shared, rule)
     ]
     table = tables[table_name]
-    # Rules on the table's own columns: one scan counts them all (or the load's did).
-    counted: dict[str, Any] = dict(summaries[table_name].flags) if table_name in summaries else {}
+    model = TABLES[table_name]
+    money = money_column(table, model)
+    # Rules on the table's own columns: one scan counts them all (or the load's did), with
+    # the money of the failing rows (<check>MONEY) when the table has money.
+    counted: dict[str, Any] = {}
+    if table_name in summaries:
+        summary = summaries[table_name]
+        counted = {**summary.flags, **{k + MONEY: v for k, v in summary.money.items()}}
     # Rules over one base (the table, or a join shared by several): one scan each.
     bases: dict[Any, list[FlagRule]] = {}
     for rule in usable:
@@ -493,6 +549,13 @@ def _table_flags(
             stored |= {r.check: flagged for r in same}
             over = flagged
         sums = {r.check: r.where(over).sum() for r in same if r.where is not None}
+        if money is not None:
+            amount = known_money(over, money)
+            sums |= {
+                r.check + MONEY: amount.sum(where=r.where(over))
+                for r in same
+                if r.where is not None
+            }
         counted |= over.aggregate(**sums).to_pyarrow().to_pylist()[0]
     for rule in usable:
         matched = rule.condition(shared)
@@ -503,8 +566,13 @@ def _table_flags(
             matched = subset[0].filter(rule.where(subset[0])).select(*matched.columns)
         if rule.check in counted:
             n = int(counted[rule.check] or 0)
+        elif money is not None and money in matched.columns:
+            both = matched.aggregate(n=matched.count(), m=known_money(matched, money).sum())
+            row = both.to_pyarrow().to_pylist()[0]
+            n, counted[rule.check + MONEY] = int(row["n"]), row["m"]
         else:
             n = int(matched.count().to_pyarrow().as_py())
+        at_stake = counted.get(rule.check + MONEY)
         if n:
             total = totals[table_name]
             share = f"{n / total:.1%}" if total else "n/a"
@@ -520,6 +588,7 @@ def _table_flags(
                     what_one=rule.text_one,
                     severity="warning" if rule.action == "kept_flagged" else "info",
                     examples=examples(matched),
+                    revenue=None if at_stake is None else float(at_stake),
                 )
             )
     return findings
@@ -531,6 +600,13 @@ def _has_columns(tables: Mapping[str, ir.Table], rule: FlagRule) -> bool:
     except (AttributeError, ibis.common.exceptions.IbisTypeError):
         return False
     return True
+
+
+def _add(total: float | None, value: Any) -> float | None:
+    """A sum of money where ``None`` is "no known amount" (a group of unknown amounts)."""
+    if value is None:
+        return total
+    return float(value) + (total or 0.0)
 
 
 def _as_date(value: ir.Value) -> ir.Value:
