@@ -79,7 +79,7 @@ def test_check_exit_codes(
     tiny_files: dict[str, Path], clean_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = ["--sessions", str(tiny_files["sessions"]), "--orders", str(tiny_files["orders"])]
-    assert main(["check", *files]) == 1  # default --fail-on warning; there are errors and warnings
+    assert main(["check", *files]) == 1  # default --fail-on error; 1 of 3 orders is negative
     assert "FAIL" in capsys.readouterr().out
     assert main(["check", *files, "--fail-on", "error"]) == 1  # negative revenue is an error
     assert main(["check", *files, "--fail-on", "none"]) == 0
@@ -363,10 +363,10 @@ def test_report_options_reach_the_analyses_and_the_header(tmp_path: Path) -> Non
     sections_a, sections_b = base["sections"], given["sections"]
     assert isinstance(sections_a, dict) and isinstance(sections_b, dict)
     assert list(sections_b) == ["ltv", "romi"]  # --sections: nothing else ran
-    assert sections_b["ltv"]["params"] == {
+    params = sections_b["ltv"]["params"]
+    assert {k: params[k] for k in ("period", "margin", "horizon")} == {
         "period": "week",
         "margin": 0.35,
-        "by": None,
         "horizon": 3,
     }
     assert sections_b["romi"]["params"]["horizon"] == 3
@@ -405,7 +405,7 @@ def test_report_html_header_states_margin_and_currency(tmp_path: Path) -> None:
         (["--margin", "0"], ["'--margin'", "(0, 1]", "'0'"]),
         (["--margin", "lots"], ["'--margin'", "0.35 or 35%", "'lots'"]),
         (["--currency", "rubles"], ["'--currency'", "three-letter", "'rubles'"]),
-        (["--horizon", "0"], ["'--horizon'", "0", "1<=x<=120"]),
+        (["--horizon", "0"], ["'--horizon'", "from 1 to 120", "'0'"]),
         (["--period", "year"], ["'--period'", "'year'", "day", "week", "month"]),
         (["--window", "2017-06-01", "soon"], ["'--window'", "two dates", "'soon'"]),
         (["--window", "2017-06-01", "5"], ["'--window'", "not one of each"]),
@@ -451,9 +451,10 @@ def test_report_window_from_files_excludes_rows_and_says_so(
     assert data["dataset"]["window"] == ["2020-01-02", "2020-01-04"]
     assert data["dataset"]["window_source"] == "setting"
     assert data["dataset"]["settings"]["window"]["from"] == "--window"
-    # Sessions on 01-02 and 01-03 only (01-01 and 01-05 fall outside; 01-03 ends before it
-    # starts and is excluded anyway); the 01-01 order is outside, the -5.0 one is negative.
-    assert data["dataset"]["tables"] == {"sessions": 1, "orders": 0}
+    # Sessions on 01-02 and 01-03 (01-01 and 01-05 fall outside; the 01-03 one, ending
+    # before it starts, is kept flagged); the 01-01 and 01-09 orders are outside the window
+    # and the -5.0 one is negative.
+    assert data["dataset"]["tables"] == {"sessions": 2, "orders": 0}
 
 
 def test_report_xlsx_format_has_a_sheet_per_table(tmp_path: Path) -> None:
@@ -508,3 +509,36 @@ def test_report_on_orders_only_lists_skipped_sections_with_reasons(
     assert "no costs" in budget and "no sessions to match buyers to a source" in budget
     skipped = [w for g in data["groups"] for w in g["skipped"]]
     assert any(w.startswith("Conversion lag needs sessions") for w in skipped)
+
+
+def test_demo_case_challenge_writes_the_zip_and_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`demo --case challenge` writes the zipped Company X database; `report` on it and
+    `report --demo --case challenge` both hold the channel, attribution and reconciliation."""
+    out = tmp_path / "x"
+    assert main(["demo", "--case", "challenge", "--users", "300", "--out", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == ["challenge.zip"]
+    assert f"Next: growthlens report {out / 'challenge.zip'}" in capsys.readouterr().out
+    for args in (
+        ["report", str(out / "challenge.zip"), "-o", str(tmp_path / "a.html")],
+        [
+            "report",
+            "--demo",
+            "--case",
+            "challenge",
+            "--users",
+            "300",
+            "-o",
+            str(tmp_path / "b.html"),
+        ],
+    ):
+        assert main(args) == 0
+        html = Path(args[-1]).read_text(encoding="utf-8")
+        for element in (
+            "attribution-attribution",
+            "attribution-channels_by_market",
+            "quality-reconcile",
+        ):
+            assert f'id="{element}"' in html, (args, element)
+    assert main(["demo", "--case", "challenge", "--users", "100", "--out", str(out)]) == 2

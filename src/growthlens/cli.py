@@ -18,6 +18,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -56,6 +57,7 @@ class DemoCase(StrEnum):
 
     main = "main"
     shop = "shop"
+    challenge = "challenge"
 
 
 class FileFormat(StrEnum):
@@ -63,6 +65,22 @@ class FileFormat(StrEnum):
 
     csv = "csv"
     parquet = "parquet"
+
+
+class ReportFormat(StrEnum):
+    """File format of ``report``."""
+
+    html = "html"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class PeriodChoice(StrEnum):
+    """Cohort period of ``report --period``."""
+
+    day = "day"
+    week = "week"
+    month = "month"
 
 
 class _State:
@@ -83,6 +101,101 @@ def _files(*names: str, help: str) -> Any:
     return typer.Option(
         *names, exists=True, dir_okay=False, readable=True, show_default=False, help=help
     )
+
+
+def parse_margin(text: str) -> float:
+    """``--margin``: a share of revenue in (0, 1], as ``0.35`` or ``35%``.
+
+    >>> parse_margin("0.35"), parse_margin("35%"), parse_margin(" 37.5 % ")
+    (0.35, 0.35, 0.375)
+    """
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%").strip())
+    except ValueError:
+        value = float("nan")
+    if percent:
+        value /= 100
+    if not 0 < value <= 1:  # also refuses NaN
+        hint = f" (did you mean {raw}%?)" if not percent and 1 < value <= 100 else ""
+        raise typer.BadParameter(
+            f"expected a share of revenue in (0, 1], e.g. 0.35 or 35%; got {text!r}{hint}"
+        )
+    return value
+
+
+def parse_currency(text: str) -> str:
+    """``--currency``: a three-letter currency code, upper-cased (``rub`` → ``RUB``)."""
+    code = text.strip().upper()
+    if not (len(code) == 3 and code.isascii() and code.isalpha()):
+        raise typer.BadParameter(
+            f"expected a three-letter currency code such as USD, EUR or RUB; got {text!r}"
+        )
+    return code
+
+
+def parse_horizon(text: str) -> int:
+    """``--horizon``: a whole number of periods from 1 to 120 (the setting's range)."""
+    raw = text.strip()
+    if not (raw.isdigit() and 1 <= int(raw) <= 120):
+        raise typer.BadParameter(
+            f"expected a whole number of periods from 1 to 120, e.g. 6; got {text!r}"
+        )
+    return int(raw)
+
+
+def parse_day(text: str) -> int | date:
+    """One end of ``--window``: a date (``2017-06-01``) or a day number (``5``).
+
+    >>> parse_day("2017-06-01"), parse_day("5")
+    (datetime.date(2017, 6, 1), 5)
+    """
+    raw = text.strip()
+    if raw.lstrip("-").isdigit():
+        return int(raw)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected two dates (2017-06-01 2017-12-31) or two day numbers (5 16), "
+            f"first and last; got {text!r}",
+            param_hint="'--window'",
+        ) from None
+
+
+def parse_window(pair: tuple[str, str] | None) -> tuple[int, int] | tuple[date, date] | None:
+    """``--window FIRST LAST``: two dates or two day numbers, first not after last."""
+    if pair is None:
+        return None
+    first, last = parse_day(pair[0]), parse_day(pair[1])
+    if isinstance(first, int) != isinstance(last, int):
+        raise typer.BadParameter(
+            f"expected two dates or two day numbers, not one of each; got {pair[0]!r} "
+            f"and {pair[1]!r}",
+            param_hint="'--window'",
+        )
+    if first > last:  # type: ignore[operator]
+        raise typer.BadParameter(
+            f"the window starts after it ends: {pair[0]} > {pair[1]}; expected FIRST LAST",
+            param_hint="'--window'",
+        )
+    return (first, last)  # type: ignore[return-value]
+
+
+def parse_sections(text: str) -> str:
+    """``--sections``: comma-separated report groups or analyses, checked against the registry.
+
+    Returns the text (the command resolves it); an unknown name lists the choices.
+    """
+    from growthlens.errors import ConfigError
+    from growthlens.report.build import selection
+
+    try:
+        selection(text.split(","))
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("sections: ")) from None
+    return text
 
 
 # Extra spellings of a table option that users of the old CLI know.
@@ -167,8 +280,10 @@ CaseOption = Annotated[
     DemoCase,
     typer.Option(
         "--case",
-        help="Demo: 'main' (sales, events, journeys) or 'shop' (the sporting-goods shop: "
-        "an email A/B test and a city campaign; --users is its customers).",
+        help="Demo: 'main' (sales, events, journeys), 'shop' (the sporting-goods shop: "
+        "an email A/B test, a city campaign and planted customers; --users is its "
+        "customers) or 'challenge' (issue 15's Company X database, zipped; --users is its "
+        "conversions).",
     ),
 ]
 
@@ -181,10 +296,84 @@ def report(
     config: ConfigOption = None,
     tables: TableFiles | None = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", dir_okay=False, help="HTML file to write.")
-    ] = Path("report.html"),
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help="File to write [default: report.html, report.json or report.xlsx].",
+            show_default=False,
+        ),
+    ] = None,
+    format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="html (interactive, self-contained), json (every number) or xlsx (an Excel "
+            "workbook, one sheet per table).",
+        ),
+    ] = ReportFormat.html,
     json_too: Annotated[
-        bool, typer.Option("--json", help="Also write the JSON export next to the HTML.")
+        bool, typer.Option("--json", help="Also write the JSON export next to the report.")
+    ] = False,
+    margin: Annotated[
+        float | None,
+        typer.Option(
+            "--margin",
+            parser=parse_margin,
+            metavar="SHARE",
+            help="Gross margin: the share of revenue that is profit, 0.35 or 35% "
+            "(LTV, ROMI, payback and the budget use revenue × margin). Default: the "
+            "config's, else 100%.",
+        ),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            parser=parse_currency,
+            metavar="CODE",
+            help="Currency code of the money columns, e.g. RUB (labels only; no conversion).",
+        ),
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon",
+            parser=parse_horizon,
+            metavar="N",
+            help="N of the N-period LTV, ROMI and payback figures, in --period units "
+            "(default: the config's, else 6).",
+        ),
+    ] = None,
+    period: Annotated[
+        PeriodChoice | None,
+        typer.Option(
+            "--period", help="Cohort and trend period (default: the config's, else month)."
+        ),
+    ] = None,
+    window: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--window",
+            metavar="FIRST LAST",
+            help="Data window every analysis uses: two dates (2017-06-01 2017-12-31) or "
+            "two day numbers (with day_zero); rows outside are excluded and counted in "
+            "data quality. Not with --demo (use --months).",
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--sections",
+            parser=parse_sections,
+            metavar="NAMES",
+            help="Only these report groups or analyses, comma-separated, e.g. "
+            "sales,marketing or ltv,romi.",
+        ),
+    ] = None,
+    open_it: Annotated[
+        bool, typer.Option("--open", help="Open the written report with the default browser.")
     ] = False,
     exports_dir: Annotated[
         Path | None,
@@ -204,13 +393,36 @@ def report(
     backend: BackendOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Build the HTML report (and optionally its JSON export) from your data or the demo."""
-    _State.debug = debug
-    from growthlens.report.build import check_output, sections, steps, write
+    """Build the report (HTML, JSON or Excel) from your data or the demo.
 
+    --margin, --currency, --horizon, --period and --window override the config's
+    settings; the report header states each with where it came from.
+    """
+    _State.debug = debug
+    from growthlens.report.build import check_output, sections, selection, steps, write
+
+    output = output or Path(f"report.{format.value}")
     check_output(output)  # before the work, not after it
     if exports_dir is not None:
         _check_folder(exports_dir)
+    chosen = selection(only.split(",")) if only is not None else None
+    settings: dict[str, Any] = {
+        "margin": margin,
+        "currency": currency,
+        "horizon": horizon,
+        "period": period.value if period is not None else None,
+        "window": parse_window(window),
+    }
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if demo and "window" in settings:
+        raise typer.BadParameter(
+            "--window applies to loaded data; the demo's window is set by --months "
+            "(from 2017-06-01)",
+            param_hint="'--window'",
+        )
+    origins = {name: f"--{name}" for name in settings}
+    if chosen is not None:
+        origins["sections"] = "--sections"
     ds = _dataset(
         demo=demo,
         config=_one_config(source, config),
@@ -220,21 +432,36 @@ def report(
         months=months,
         case=case,
         backend=backend,
+        settings=settings,
     )
+    also_json = json_too and format is not ReportFormat.json
     with _progress() as bar:
-        task = bar.add_task("Running analyses", total=steps() + 1 + json_too)
-        built = sections(ds, progress=lambda name: _advance(bar, task, f"Analysis: {name}"))
-        _advance(bar, task, "Writing HTML")
-        html_path = write(ds, built, output, format="html", title=title)
+        task = bar.add_task("Running analyses", total=steps() + 1 + also_json)
+        limit = {} if chosen is None else {"only": chosen}
+        built = sections(
+            ds, progress=lambda name: _advance(bar, task, f"Analysis: {name}"), **limit
+        )
+        _advance(bar, task, f"Writing {format.value.upper()}")
+        main_path = write(
+            ds, built, output, format=format.value, title=title, only=chosen, origins=origins
+        )
         json_path = None
-        if json_too:
+        if also_json:
             _advance(bar, task, "Writing JSON")
-            json_path = write(ds, built, output.with_suffix(".json"), format="json", title=title)
+            json_path = write(
+                ds,
+                built,
+                output.with_suffix(".json"),
+                format="json",
+                title=title,
+                only=chosen,
+                origins=origins,
+            )
     out = _stdout()
     findings = len(ds.quality.findings)
     out.print(
-        f"[bold green]Wrote[/] {_escape(str(html_path))} "
-        f"({_size(html_path)}; {len(built)} sections, "
+        f"[bold green]Wrote[/] {_escape(str(main_path))} "
+        f"({_size(main_path)}; {len(built)} sections, "
         f"{findings} data-quality finding{'s' * (findings != 1)}).",
         soft_wrap=True,
     )
@@ -244,7 +471,12 @@ def report(
         )
     if exports_dir is not None:
         _write_exports(built, exports_dir, out)
-    out.print("Open the HTML file in any browser; it needs no network connection.")
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(main_path.resolve().as_uri())
+    elif format is ReportFormat.html:
+        out.print("Open the HTML file in any browser; it needs no network connection.")
 
 
 def _check_folder(folder: Path) -> None:
@@ -309,8 +541,12 @@ def check(
     tables: TableFiles | None = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option("--fail-on", help="Exit 1 when a finding of this severity or worse exists."),
-    ] = FailOn.warning,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding of this severity or worse exists (severities follow "
+            "the share of rows and revenue at stake: [settings.severity]).",
+        ),
+    ] = FailOn.error,
     max_excluded_share: Annotated[
         float | None,
         typer.Option(
@@ -352,29 +588,27 @@ def check(
     out.print(counts)
     if ds.window:
         out.print(f"Data window: {ds.window[0]} – {ds.window[1]} ({ds.quality.window_source})\n")
-    findings = Table(title="Findings", title_justify="left", show_lines=True)
+    findings = Table(title="Findings (worst first)", title_justify="left", show_lines=True)
     findings.add_column("Severity")
     findings.add_column("Table")
-    findings.add_column("Check")
+    findings.add_column("Check", no_wrap=True)  # names scripts grep for: whole, never cut
     findings.add_column("Rows", justify="right")
     findings.add_column("Share", justify="right")
+    findings.add_column("Rev. share", justify="right")
     findings.add_column("What it means", ratio=1)
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
-    totals = {c.table: c for c in ds.quality.counts}
-    for finding, sentence in zip(ds.quality.findings, result.findings, strict=False):
-        counts_of = totals.get(finding.table)
-        base = (
-            (counts_of.loaded if finding.action == "excluded" else counts_of.accepted)
-            if counts_of
-            else 0
-        )
+    paired = zip(ds.quality.findings, result.findings, strict=False)
+    # Worst first; the load's order (by table, then rows) within a severity.
+    for finding, sentence in sorted(paired, key=lambda p: -SEVERITY_RANK[p[0].severity]):
         colour = colours.get(finding.severity, "white")
+        rows_share, revenue_share = finding.rows_share, finding.revenue_share
         findings.add_row(
             f"[{colour}]{finding.severity}[/]",
             _escape(finding.table),
             _escape(finding.check),
             f"{finding.rows:,}",
-            _pct(finding.rows / base) if base else "n/a",
+            _pct(rows_share) if rows_share is not None else "n/a",
+            _pct(revenue_share) if revenue_share is not None else "n/a",
             _escape(sentence.text),  # text from the data must not be read as Rich markup
         )
     if len(result.table):
@@ -447,7 +681,7 @@ def _print_checks(ds: Any, out: Console) -> list[Any]:
         table.add_column("Severity")
         table.add_column("Check")
         table.add_column("What it means", ratio=1)
-        for finding in result.findings:
+        for finding in sorted(result.findings, key=lambda f: -SEVERITY_RANK[f.severity]):
             colour = colours.get(finding.severity, "white")
             table.add_row(
                 f"[{colour}]{finding.severity}[/]", _escape(finding.code), _escape(finding.text)
@@ -474,13 +708,17 @@ def demo_files(
     """Write the demo dataset (visits, orders, costs and the planted truth) as files.
 
     With ``--case shop``: the shop case's folder (database, profiles CSV, participant
-    lists, growthlens.toml, truth.json), ready for ``growthlens report <folder>``.
+    lists, growthlens.toml, truth.json), ready for ``growthlens report <folder>``; with
+    ``--case challenge``: ``challenge.zip``, ready for ``growthlens report challenge.zip``.
     """
     _State.debug = debug
     from growthlens.demo import write_demo
 
     if case is DemoCase.shop:
         _write_shop_files(out, users=users, seed=seed, months=months, format=format)
+        return
+    if case is DemoCase.challenge:
+        _write_challenge_file(out, users=users, seed=seed, months=months, format=format)
         return
     with _progress() as bar:
         bar.add_task(f"Writing demo data for {users:,} users", total=None)
@@ -521,6 +759,33 @@ def _write_shop_files(out: Path, *, users: int, seed: int, months: int, format: 
     console.print(f"Next: growthlens report {out}", soft_wrap=True, markup=False)
 
 
+def _write_challenge_file(
+    out: Path, *, users: int, seed: int, months: int, format: FileFormat
+) -> None:
+    """``demo --case challenge``: write the zipped Company X database and say how to report."""
+    from growthlens.demo.challenge import write_challenge_db
+    from growthlens.demo.files import MIN_CONVERSIONS
+
+    if months != 12 or format is not FileFormat.csv:
+        raise typer.BadParameter(
+            "--months and --format apply to the main demo only; the challenge case is one "
+            "zipped SQLite database with a fixed window"
+        )
+    if users < MIN_CONVERSIONS:
+        raise typer.BadParameter(
+            f"the challenge demo needs --users (conversions) of at least {MIN_CONVERSIONS:,}; "
+            f"got {users:,}"
+        )
+    path = out / "challenge.zip"
+    out.mkdir(parents=True, exist_ok=True)
+    with _progress() as bar:
+        bar.add_task(f"Writing the Company X database for {users:,} conversions", total=None)
+        write_challenge_db(path, seed=seed, conversions=users, zipped=True)
+    console = _stdout()
+    console.print(f"[bold green]Wrote[/] {_escape(str(path))} ({_size(path)})", soft_wrap=True)
+    console.print(f"Next: growthlens report {path}", soft_wrap=True, markup=False)
+
+
 def _one_config(source: Path | None, config: Path | None) -> Path | None:
     """The data given as the argument or with --config (not both)."""
     if source is not None and config is not None:
@@ -538,7 +803,15 @@ def _dataset(
     months: int,
     case: DemoCase,
     backend: str | None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Any:
+    """The Dataset the command works on; ``settings`` override the config's [settings].
+
+    Files and configs are loaded with them (a window then excludes and counts rows as
+    the config's would); the demo, loaded by :func:`growthlens.demo`, gets them after its
+    load: only settings that the analyses read (not the window, which the load applies).
+    """
+    settings = dict(settings or {})
     given = {k: [str(p) for p in v] for k, v in tables.items() if v}
     if demo and (config or given):
         raise typer.BadParameter("--demo cannot be combined with --config or table files")
@@ -553,11 +826,12 @@ def _dataset(
         from growthlens.demo import demo as make_demo
 
         with _progress() as bar:
-            what = "the shop case" if case is DemoCase.shop else "demo data"
-            bar.add_task(f"Generating {what} for {users:,} users", total=None)
-            return make_demo(
-                users=users, seed=seed, months=months, backend=backend, case=case.value
+            what = {DemoCase.shop: "the shop case", DemoCase.challenge: "the Company X case"}.get(
+                case, "demo data"
             )
+            bar.add_task(f"Generating {what} for {users:,} users", total=None)
+            ds = make_demo(users=users, seed=seed, months=months, backend=backend, case=case.value)
+        return _with_settings(ds, settings) if settings else ds
     import growthlens as gl
 
     with _progress() as bar:
@@ -567,7 +841,22 @@ def _dataset(
             backend=backend,
             progress=lambda step: bar.update(task, description=f"Loading: {step}"),
             **{name: _one_or_many(given.get(name)) for name in TABLES},  # type: ignore[arg-type]
+            **settings,
         )
+
+
+def _with_settings(ds: Any, settings: Mapping[str, Any]) -> Any:
+    """``ds`` with ``settings`` over its own, validated as the config's would be.
+
+    The Dataset's derived tables are filed under its settings, so none built for the
+    old settings is reused.
+    """
+    import dataclasses
+
+    from growthlens.data.config import make_settings
+
+    merged = {**ds.settings.model_dump(exclude_unset=True), **settings}
+    return dataclasses.replace(ds, settings=make_settings(**merged))
 
 
 def _one_or_many(paths: list[str] | None) -> str | list[str] | None:

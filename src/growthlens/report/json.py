@@ -5,7 +5,10 @@ Shape (``schema`` is :data:`growthlens.result.SCHEMA_VERSION`)::
     {
       "schema": "2.0", "title": ..., "generated_at": ..., "growthlens_version": ...,
       "dataset": {"window": [start, end] | null, "window_source": ..., "backend": ...,
-                  "currency": ..., "tables": {table: rows accepted}},
+                  "currency": ..., "tables": {table: rows accepted},
+                  "settings": {name: {"value": ..., "from": "--margin" | "settings" |
+                               "default" | "tables"}}},   # margin, currency, period,
+                                                          # horizon, window
       "sections": {                       # one per Result, by its unique name
         result_name: {"group": report group id, "schema", "name", "title",
                       "status", "status_reason", "params": {...},
@@ -25,7 +28,8 @@ by a script.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from growthlens.analyses import quality
@@ -53,8 +57,13 @@ def report_dict(
     title: str,
     generated_at: datetime,
     left_out: tuple[str, ...] = (),
+    settings: Mapping[str, tuple[Any, str]] | None = None,
 ) -> dict[str, Any]:
-    """The whole export as a dict."""
+    """The whole export as a dict.
+
+    ``settings``: setting → (value, where it came from), as the header states them
+    (growthlens.report.build.settings_shown); dates are written as ISO text.
+    """
     names = [r.name for s in sections for r in s.results]
     if len(set(names)) != len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
@@ -71,6 +80,10 @@ def report_dict(
             "backend": ds.backend_name,
             "currency": ds.settings.currency,
             "tables": {c.table: c.accepted for c in ds.quality.counts},
+            "settings": {
+                name: {"value": _plain(value), "from": origin}
+                for name, (value, origin) in (settings or {}).items()
+            },
         },
         "sections": {r.name: {"group": s.id, **r.to_dict()} for s in sections for r in s.results},
         "groups": [group_dict(s) for s in sections],
@@ -86,10 +99,20 @@ def render_json(
     title: str,
     generated_at: datetime,
     left_out: tuple[str, ...] = (),
+    settings: Mapping[str, tuple[Any, str]] | None = None,
 ) -> str:
     """The export as strict JSON text (``allow_nan=False``: a NaN left anywhere is a bug)."""
-    payload = report_dict(ds, sections, title=title, generated_at=generated_at, left_out=left_out)
+    payload = report_dict(
+        ds, sections, title=title, generated_at=generated_at, left_out=left_out, settings=settings
+    )
     return json.dumps(payload, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+def _plain(value: Any) -> Any:
+    # A window is a pair of dates: ISO text, as the dataset's window above.
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _quality(ds: Dataset, sections: tuple[Section, ...]) -> Result:
