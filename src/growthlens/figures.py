@@ -494,8 +494,28 @@ def _groups(frame: pd.DataFrame, color: str | None) -> list[tuple[str, pd.DataFr
         return [("", frame)]
     keys = frame[color].astype("object").where(frame[color].notna(), UNKNOWN_LABEL)
     # Legend order follows the table's first appearance, which analyses sort meaningfully.
-    order: list[Hashable] = list(dict.fromkeys(keys.tolist()))
+    order: list[Hashable] = _numeric_order(list(dict.fromkeys(keys.tolist())))
     return [(_category(k), frame[keys == k]) for k in order]
+
+
+def _numeric_order(keys: list[Hashable]) -> list[Hashable]:
+    """Number-like names in number order when the table had them in text order.
+
+    A text sort puts "10" between "1" and "2"; an order the analysis chose (by revenue,
+    say) is kept.
+
+    >>> _numeric_order(["1", "10", "2", "(unknown)"]), _numeric_order(["10", "1", "2"])
+    (['1', '2', '10', '(unknown)'], ['10', '1', '2'])
+    """
+    named = [k for k in keys if k != UNKNOWN_LABEL]
+    try:
+        numbers = [float(str(k)) for k in named]
+    except ValueError:
+        return keys
+    if [str(k) for k in named] != sorted(str(k) for k in named):
+        return keys
+    ranked = [k for _, k in sorted(zip(numbers, named, strict=True), key=lambda pair: pair[0])]
+    return ranked + [k for k in keys if k == UNKNOWN_LABEL]
 
 
 def _customdata(spec: FigureSpec, part: pd.DataFrame) -> list[list[Any]] | None:

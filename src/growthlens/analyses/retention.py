@@ -100,10 +100,12 @@ def _explain(frames: Frames, p: Params) -> Result:
     figures = [
         FigureSpec(
             kind="heatmap",
+            table="heatmap",
             x="age",
             y="cohort",
             z="retention",
-            title=f"Retention by {period}ly cohort and age"
+            # Age 0 is 100% by definition: it would take the top of the colour scale.
+            title=f"Retention by {period}ly cohort and age, from age 1 (age 0 is 100%)"
             + (f" ({by}: see curves)" if by else ""),
             labels={
                 "age": f"Age ({period}s)",
@@ -116,9 +118,10 @@ def _explain(frames: Frames, p: Params) -> Result:
             kind="line",
             x="age",
             y="retention",
-            table="curve",
+            table="curve_from_1",
             color=by,
-            title="Mean retention by age (complete cohorts)" + (f" by {by}" if by else ""),
+            title="Mean retention by age, from age 1 (complete cohorts)"
+            + (f" by {by}" if by else ""),
             labels={
                 "age": f"Age ({period}s)",
                 "retention": "Retention",
@@ -139,7 +142,12 @@ def _explain(frames: Frames, p: Params) -> Result:
         table=table.reset_index(drop=True),
         summary=summarize(summary, SUMMARY),
         findings=tuple(_findings(summary, curve, by, period)),
-        tables={"curve": curve},
+        tables={
+            "curve": curve,
+            "heatmap": table[table["age"] >= 1].reset_index(drop=True),
+            "curve_from_1": curve[curve["age"] >= 1].reset_index(drop=True),
+        },
+        detail=("heatmap", "curve_from_1"),  # the charts' rows, already in the tables above
         figures=tuple(figures),
         notes=(
             "retention(c, k) = distinct users of cohort c with a session in period c + k ÷ "
