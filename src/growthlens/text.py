@@ -31,12 +31,15 @@ def money(value: float, currency: str, *, whole_from: float = 100, minus: str = 
     ('$1,234', '€2.35', '50,000 RUB')
     >>> money(6.94, "JPY"), money(-1234.5, "USD", whole_from=100_000, minus="-")
     ('¥7', '-$1,234.50')
+    >>> money(-0.004, "USD"), money(-0.4, "RUB")
+    ('$0.00', '−0.40 RUB')
     """
     if not math.isfinite(value):
         return "n/a"
     whole = abs(value) >= whole_from or currency.upper() in WHOLE_CURRENCIES
     text = f"{abs(value):,.0f}" if whole else f"{abs(value):,.2f}"
-    sign = minus if value < 0 else ""
+    # No minus on a shown zero ("-$0.00" for −0.004).
+    sign = minus if value < 0 and text.strip("0.,") else ""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
