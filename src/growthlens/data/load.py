@@ -133,7 +133,9 @@ def load(
             ``{"lists": {...}, "experiment": "name"}``; growthlens.data.assignments).
         backend: ``None``/``"duckdb"`` (default), ``"pyspark"``, an Ibis URL or backend.
         materialize: store typed tables in the backend (default: for row-oriented
-            sources such as CSV; Parquet and database tables stay lazy).
+            sources such as CSV and SQLite, and on DuckDB for tables whose duplicate
+            policy ranks rows (a key such as ``session_id``, or several sources); other
+            Parquet and DuckDB-file tables stay lazy).
         progress: called with a short description before each step.
         **settings: dataset settings (``timezone``, ``margin``, ``window``, …), over the
             config's ``[settings]``.
@@ -399,7 +401,9 @@ class _Loader:
                 sources=len(plan[name].items),
                 now=self.now,
             )
-            checked[name] = self._store(with_reason, read[name], name)
+            # Order lines are stored after the window instead (below), once.
+            windowed = policies[name] in ("first", "last") and self.model(name) is not ORDER_LINES
+            checked[name] = self._store(with_reason, read[name], name, windowed=windowed)
         reasoned = {name: checked[name] for name in tables}  # the plan's order, as read
         self._drop_owned()
 
@@ -840,8 +844,19 @@ class _Loader:
         self.lookups[key] = (raw, rows)
         return raw, rows
 
-    def _store(self, table: ir.Table, read: _ReadTable, name: str) -> ir.Table:
-        keep = self.materialize if self.materialize is not None else not read.lazy_source
+    def _store(self, table: ir.Table, read: _ReadTable, name: str, *, windowed: bool) -> ir.Table:
+        """The typed table with its reasons, stored in the engine or left a view.
+
+        Stored when ``materialize`` says so; by default when the source was copied into
+        the engine anyway (CSV, SQLite, frames), and on an engine whose cache is eager
+        (DuckDB) when the duplicate policy needs a window (``windowed``: a key, or several
+        sources): left a view, every scan of a lazy source would rank all its rows again
+        (about 5 CPU-s per scan of 10M keyed sessions). The cost is the table's rows in
+        the engine's memory (docs/benchmarks.md, "Loading").
+        """
+        keep = self.materialize
+        if keep is None:
+            keep = not read.lazy_source or (windowed and self.capabilities.eager_cache)
         if not keep:
             return table
         try:

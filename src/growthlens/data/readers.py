@@ -15,12 +15,13 @@ import contextlib
 import csv
 import difflib
 import hashlib
+import importlib.util
 import json
 import re
 import sqlite3
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,6 +30,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from growthlens.data.config import SourceSpec
@@ -47,6 +49,8 @@ from growthlens.engine import capabilities
 from growthlens.errors import DataError
 
 _SQLITE_BATCH = 100_000
+# ADBC's SQLite driver builds Arrow in C; the standard library is the fallback without it.
+_SQLITE_READER = "adbc" if importlib.util.find_spec("adbc_driver_sqlite") else "sqlite3"
 DEFAULT_LIMITS = Limits()
 _SUFFIXES = {
     ".csv": "csv",
@@ -879,10 +883,11 @@ def _written_header(path: Path, delimiter: str) -> list[str]:
 def _read_sqlite(
     con: BaseBackend, path: Path, table: str | None, label: str, id_headers: HeaderResolver
 ) -> RawSource:
-    # DuckDB's sqlite extension is downloaded at run time, which cannot be relied on;
-    # stream the rows through Arrow batches with the standard library instead.
+    # DuckDB's sqlite extension is downloaded at run time (and pip's builds are tied to
+    # older DuckDB versions), so it cannot be relied on: the rows come through Arrow.
+    uri = f"file:{path}?mode=ro"
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise DataError(f"cannot open the SQLite file: {exc}", source=label) from exc
     try:
@@ -890,62 +895,167 @@ def _read_sqlite(
         chosen = choose_member(names, table, label, kind="table", container="database")
         columns = [r[1] for r in db.execute(f"PRAGMA table_info({_sqlite_ident(chosen)})")]
         ids = set(text_headers(id_headers(columns)))
-        selects, schema = _sqlite_plan(db, chosen, columns, ids)
-        cursor = db.execute(f"SELECT {', '.join(selects)} FROM {_sqlite_ident(chosen)}")
-        batches = _sqlite_batches(cursor, schema)
-        first = next(batches, None)
-        if first is None:
+        plan = _sqlite_plan(db, chosen, columns, ids)
+        if plan.rows == 0:
             raise DataError(
                 f"the table {chosen!r} has no rows",
                 source=label,
                 fix='choose another table with table = "<name>", or leave the table out',
             )
-        name = ibis.util.gen_name("growthlens_sqlite")
-        result = upload_batches(con, name, first, batches)
+        batches = (
+            _adbc_batches(uri, plan) if _SQLITE_READER == "adbc" else _sqlite_batches(db, plan)
+        )
+        try:
+            first = next(batches)
+            name = ibis.util.gen_name("growthlens_sqlite")
+            result = upload_batches(con, name, first, batches)
+        finally:
+            batches.close()
     finally:
         db.close()
     return RawSource(result, f"{label}:{chosen}", columnar=True, owned=name)
 
 
+_Batches = Generator[pa.RecordBatch, None, None]
+
+
+@dataclass(frozen=True)
+class _SqlitePlan:
+    """How one SQLite table is read: per column, the SQL value and its Arrow field.
+
+    ``nullable``: whether the column holds a NULL (from the probe's ``count``).
+    """
+
+    table: str
+    values: tuple[str, ...]
+    schema: pa.Schema
+    nullable: tuple[bool, ...]
+    rows: int
+
+    def select(self) -> str:
+        """The SELECT of the columns under their own names."""
+        named = zip(self.values, self.schema, strict=True)
+        parts = [f"{value} AS {_sqlite_ident(f.name)}" for value, f in named]
+        return f"SELECT {', '.join(parts)} FROM {_sqlite_ident(self.table)}"
+
+    def flagged_select(self) -> str:
+        """The SELECT for a reader that types each column from its first batch (ADBC).
+
+        A column holding a NULL comes as its value with NULL replaced by a filler of its
+        type (``v<i>``) and a flag of where the NULL was (``n<i>``): a first batch of NULLs
+        alone would otherwise be typed integer, and the column's first text fail later.
+        """
+        fill = {pa.string(): "''", pa.float64(): "0.0", pa.int64(): "0"}
+        parts: list[str] = []
+        for i, (value, field_, nulls) in enumerate(
+            zip(self.values, self.schema, self.nullable, strict=True)
+        ):
+            if nulls:
+                parts += [
+                    f"coalesce({value}, {fill[field_.type]}) AS v{i}",
+                    f"{value} IS NULL AS n{i}",
+                ]
+            else:
+                parts.append(f"{value} AS v{i}")
+        return f"SELECT {', '.join(parts)} FROM {_sqlite_ident(self.table)}"
+
+    def unflag(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """A batch of :meth:`flagged_select` as the table's columns, NULLs restored.
+
+        Raises:
+            pyarrow.ArrowInvalid: a text value is not valid UTF-8 (the standard library's
+                reader refuses it too).
+        """
+        arrays: list[pa.Array] = []
+        for i, (field_, nulls) in enumerate(zip(self.schema, self.nullable, strict=True)):
+            values = batch.column(f"v{i}")
+            if values.type != field_.type:
+                values = values.cast(field_.type)
+            if nulls:
+                where = pc.not_equal(batch.column(f"n{i}"), 0)
+                values = pc.if_else(where, pa.scalar(None, field_.type), values)
+            if field_.type == pa.string():
+                values.validate(full=True)
+            arrays.append(values)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
 def _sqlite_plan(
     db: sqlite3.Connection, table: str, columns: list[str], ids: set[str]
-) -> tuple[list[str], pa.Schema]:
-    """One SELECT expression and Arrow type per column, from the values actually stored.
+) -> _SqlitePlan:
+    """One SQL value and Arrow type per column, from the values actually stored.
 
     SQLite columns can mix storage classes, so the declared type is not enough: one
-    aggregate pass counts each class, then a column becomes int64, float64 or text.
+    aggregate pass finds each column's classes, then it becomes int64, float64 or text:
+    text when any value is text or a blob, or when every value is NULL; else float64 when
+    any is real; else int64. Id columns are always text. The pass takes the least and
+    greatest ``typeof`` per column: in text order blob < integer < null < real < text, so
+    text shows as the greatest, a blob as the least, a real (with no text) as the
+    greatest and an integer (with no blob) as the least.
     """
-    classes = ("integer", "real", "text", "blob")
-    probes = [f"sum(typeof({_sqlite_ident(c)}) = '{k}')" for c in columns for k in classes]
+    ident = {c: _sqlite_ident(c) for c in columns}
+    typed = [c for c in columns if c not in ids]
+    probes = [
+        "count(*)",
+        *(f"count({ident[c]})" for c in columns),
+        *(f"{f}(typeof({ident[c]}))" for c in typed for f in ("min", "max")),
+    ]
     row = db.execute(f"SELECT {', '.join(probes)} FROM {_sqlite_ident(table)}").fetchone()
-    selects: list[str] = []
+    rows = int(row[0])
+    present = dict(zip(columns, row[1 : 1 + len(columns)], strict=True))
+    bounds = {
+        c: row[1 + len(columns) + 2 * i : 3 + len(columns) + 2 * i] for i, c in enumerate(typed)
+    }
+    values: list[str] = []
     fields: list[pa.Field] = []
-    for i, column in enumerate(columns):
-        n_int, n_real, n_text, n_blob = (int(v or 0) for v in row[i * 4 : i * 4 + 4])
-        ident = _sqlite_ident(column)
+    for column in columns:
+        name = ident[column]
         if column in ids:
             # Integral reals (ids written through a float) keep their digits as text.
             expr = (
-                f"CASE WHEN typeof({ident}) = 'real' AND {ident} = CAST({ident} AS INTEGER) "
-                f"THEN CAST(CAST({ident} AS INTEGER) AS TEXT) ELSE CAST({ident} AS TEXT) END"
+                f"CASE WHEN typeof({name}) = 'real' AND {name} = CAST({name} AS INTEGER) "
+                f"THEN CAST(CAST({name} AS INTEGER) AS TEXT) ELSE CAST({name} AS TEXT) END"
             )
             typ = pa.string()
-        elif n_text or n_blob or not (n_int or n_real):
-            expr, typ = f"CAST({ident} AS TEXT)", pa.string()
-        elif n_real:
-            expr, typ = f"CAST({ident} AS REAL)", pa.float64()
         else:
-            expr, typ = ident, pa.int64()
-        selects.append(f"{expr} AS {ident}")
+            low, high = bounds[column]
+            if high == "text" or low == "blob" or not (low == "integer" or high == "real"):
+                expr, typ = f"CAST({name} AS TEXT)", pa.string()
+            elif high == "real":
+                expr, typ = f"CAST({name} AS REAL)", pa.float64()
+            else:
+                expr, typ = name, pa.int64()
+        values.append(expr)
         fields.append(pa.field(column, typ))
-    return selects, pa.schema(fields)
+    nullable = tuple(int(present[c]) < rows for c in columns)
+    return _SqlitePlan(table, tuple(values), pa.schema(fields), nullable, rows)
 
 
-def _sqlite_batches(cursor: sqlite3.Cursor, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+def _sqlite_batches(db: sqlite3.Connection, plan: _SqlitePlan) -> _Batches:
+    """The rows through the standard library (the reader when ADBC is not installed)."""
+    cursor = db.execute(plan.select())
     while rows := cursor.fetchmany(_SQLITE_BATCH):
         columns = list(zip(*rows, strict=True))
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, plan.schema, strict=True)]
+        yield pa.RecordBatch.from_arrays(arrays, schema=plan.schema)
+
+
+def _adbc_batches(uri: str, plan: _SqlitePlan) -> _Batches:
+    """The rows through ADBC's SQLite driver: Arrow batches built in C, about 6× faster.
+
+    The same SQL values as :func:`_sqlite_batches` (so the same text, numbers and NULLs),
+    read by :meth:`_SqlitePlan.flagged_select`.
+    """
+    from adbc_driver_sqlite import StatementOptions, dbapi
+
+    with (
+        contextlib.closing(dbapi.connect(uri, autocommit=True)) as connection,
+        contextlib.closing(connection.cursor()) as cursor,
+    ):
+        cursor.adbc_statement.set_options(**{StatementOptions.BATCH_ROWS.value: str(_SQLITE_BATCH)})
+        cursor.execute(plan.flagged_select())
+        for batch in cursor.fetch_record_batch():
+            yield plan.unflag(batch)
 
 
 def _read_duckdb_file(con: BaseBackend, path: Path, table: str | None, label: str) -> RawSource:
