@@ -270,6 +270,8 @@ def connect(
                 "'pyspark', or an Ibis connection URL such as 'duckdb://data.db'."
             ) from exc
     if isinstance(backend, BaseBackend):
+        if backend_name(backend) == SPARK:
+            _fix_spark_trim()
         return backend
     if _is_spark_session(backend):
         return _spark_backend(backend)
@@ -344,11 +346,45 @@ def _start_spark(spark_session: Any, options: SparkOptions, *, strict: bool) -> 
 
 
 def _spark_backend(session: Any) -> BaseBackend:
+    _fix_spark_trim()
     con = ibis.pyspark.connect(session)
     # Set after Ibis's connect, which resets the time zone itself; why: see connect().
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.conf.set("spark.sql.ansi.enabled", "false")
     return con
+
+
+def _fix_spark_trim() -> None:
+    r"""Make Ibis's ``strip``/``lstrip``/``rstrip`` trim whitespace on Spark, in this process.
+
+    Ibis 12 compiles ``strip()`` to ``TRIM(' \t\n\r\v\f' FROM x)``, and Spark's SQL
+    parser reads ``\v`` and ``\f`` as the letters ``v`` and ``f``: ids such as
+    ``'f65c4be7'`` lost their leading and trailing f's (and ``lstrip``/``rstrip`` became
+    Spark's one-argument ``ltrim``/``rtrim``, which trim spaces only). The characters of
+    ``string.whitespace`` are passed as ``char(n)`` codes instead, which no parser escapes.
+    """
+    import string
+
+    import sqlglot.expressions as sge
+    from ibis.backends.sql.compilers.pyspark import PySparkCompiler
+
+    compiler: Any = PySparkCompiler
+    if getattr(compiler, "_growthlens_trim", False):
+        return
+
+    def spaces(self: Any) -> Any:
+        return self.f.concat(*(self.f.char(ord(c)) for c in string.whitespace))
+
+    def trim(position: str | None) -> Any:
+        def visit(self: Any, op: Any, *, arg: Any) -> Any:
+            return sge.Trim(this=arg, expression=spaces(self), position=position)
+
+        return visit
+
+    compiler.visit_Strip = trim(None)
+    compiler.visit_LStrip = trim("LEADING")
+    compiler.visit_RStrip = trim("TRAILING")
+    compiler._growthlens_trim = True
 
 
 def _is_spark_session(obj: object) -> bool:

@@ -350,6 +350,11 @@ def _headline(e: Economics, currency: str, p: Params) -> list[Finding]:
     return out
 
 
+def _nine_digits(value: float) -> float:
+    """``value`` rounded to 9 significant digits (NaN stays NaN)."""
+    return float(f"{value:.9g}")
+
+
 def _model_spread(e: Economics) -> list[Finding]:
     """The paid value whose ROAS moves most with the attribution model."""
     if not e.models:
@@ -359,9 +364,11 @@ def _model_spread(e: Economics) -> list[Finding]:
     values = e.values[(e.values["cost"] > 0) & ~e.values[by].isin(SPECIAL)]
     if values.empty:
         return []
-    frame = values[columns].astype(float)
+    # Ranked at 9 significant digits: engines add floats in another order, and two models
+    # tied on one engine must not differ by the last bit on another.
+    frame = values[columns].astype(float).map(_nine_digits)
     low, high = frame.min(axis=1, skipna=True), frame.max(axis=1, skipna=True)
-    spread = (high - low).fillna(0.0)
+    spread = (high - low).fillna(0.0).map(_nine_digits)
     if not (spread > 0).any():
         return []
     i = int(spread.to_numpy().argmax())

@@ -350,11 +350,14 @@ def null_journeys(ds: Dataset, lookback_s: int) -> ir.Table | None:
 def conversion_groups(keyed: ir.Table, key: str, *, groups: int, seed: int) -> ir.Table:
     """``keyed`` (one row per ``key``) with ``group`` in 0..groups−1 for the bootstrap.
 
-    The rows are put in a random order (a hash of the key and the seed, ties by key) and
-    dealt out in turn: with no more rows than groups each row is its own group (the plain
-    bootstrap); with more, each group is a random set of rows of equal size ± 1.
+    The rows are put in a random order (the MD5 digest, as hex text, of the key as text
+    and the seed; ties by key) and dealt out in turn: with no more rows than groups each
+    row is its own group (the plain bootstrap); with more, each group is a random set of
+    rows of equal size ± 1. MD5 rather than the engine's ``hash()``: every engine computes
+    the same digest, so the same seed deals the same groups (and gives the same intervals)
+    on DuckDB and on Spark, whose ``hash()`` functions differ.
     """
-    h = (keyed[key].cast("string") + f"#{seed}").hash()
+    h = (keyed[key].cast("string") + f"#{seed}").hexdigest("md5")
     ranked = keyed.mutate(_rank=ibis.row_number().over(order_by=[h, keyed[key]]))
     return ranked.mutate(group=ranked._rank % groups).drop("_rank")
 
