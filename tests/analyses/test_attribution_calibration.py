@@ -17,8 +17,9 @@ values).
 
 ``SIMS`` simulations of ``N`` conversions with 200 bootstrap replicates; coverage is pooled
 over channels and models (each channel's coverage is noisier); the band 91–98% (89–98% for
-revenue, see the test) fails an interval that is clearly too narrow or too wide. benchmarks/calibration_attribution.py runs
-more simulations per model and docs/attribution.md records them.
+revenue, see the test) fails an interval that is clearly too narrow or too wide.
+benchmarks/calibration_attribution.py runs more simulations per model and
+docs/attribution.md records them.
 """
 
 from __future__ import annotations

@@ -262,7 +262,9 @@ def _explain(e: Estimates, p: Params) -> Result:
         "missing": f.missing,
         "missing_share": share_missing,
     }
-    quality = pd.DataFrame(columns=["measure", "accuracy", "accuracy_low", "accuracy_high", "customers"])
+    quality = pd.DataFrame(
+        columns=["measure", "accuracy", "accuracy_low", "accuracy_high", "customers"]
+    )
     gated = False
     figures: list[FigureSpec] = []
     if f.ok:
@@ -376,7 +378,8 @@ def _explain(e: Estimates, p: Params) -> Result:
         quality = pd.DataFrame(
             [
                 {"measure": "Model (cross-validated)", "accuracy": f.accuracy,
-                 "accuracy_low": f.accuracy_low, "accuracy_high": f.accuracy_high, "customers": f.known},
+                 "accuracy_low": f.accuracy_low, "accuracy_high": f.accuracy_high,
+                 "customers": f.known},
                 {"measure": f"Guessing the most common value ({_value(f.baseline_class)})",
                  "accuracy": f.baseline, "accuracy_low": math.nan, "accuracy_high": math.nan,
                  "customers": f.known},
