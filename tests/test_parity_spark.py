@@ -44,6 +44,11 @@ def _frames(seed: int) -> dict[str, pd.DataFrame]:
     return {"sessions": sessions, "orders": orders, "costs": f.costs}
 
 
+def load_counts(ds: gl.Dataset) -> list[tuple[str, int, int, dict[str, int]]]:
+    """Per table: rows loaded, accepted and excluded by reason (for load parity)."""
+    return [(c.table, c.loaded, c.accepted, dict(c.excluded_by_reason)) for c in ds.quality.counts]
+
+
 def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
