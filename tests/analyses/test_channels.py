@@ -228,3 +228,48 @@ def test_models_table(ds: Dataset) -> None:
     # Every computed model credits all revenue: 200 per model.
     sums = r.tables["models"].groupby("model")["revenue"].sum()
     assert sums.to_numpy() == pytest.approx([200.0] * len(sums))
+
+
+def test_revenue_from_the_reference_copy() -> None:
+    """revenue="reference": each attributed conversion's revenue is the trusted copy's.
+
+    Hand-worked: u1 converts once (o1) after an ads then an seo session, u2 once (o2) after
+    seo. The orders say o1 = 100, o2 = 50; the reference has o1 twice (90 at 09:00, 80 at
+    10:00: the earlier row counts, 90), no o2 and an o3 nobody attributes. Linear credit:
+    ads 0.5 × 90 = 45, seo 0.5 × 90 + 1 × 0 = 45; with the orders' revenue ads 50, seo 100.
+    """
+    t = pd.Timestamp("2024-01-10 12:00")
+    sessions = pd.DataFrame(
+        {"user_id": ["u1", "u1", "u2"], "session_id": ["s1", "s2", "s3"],
+         "start_ts": [t - pd.Timedelta(hours=h) for h in (48, 24, 3)],
+         "source": ["ads", "seo", "seo"]}
+    )  # fmt: skip
+    orders = pd.DataFrame(
+        {"user_id": ["u1", "u2"], "order_id": ["o1", "o2"], "ts": [t, t], "revenue": [100.0, 50.0]}
+    )
+    reference = pd.DataFrame(
+        {"user_id": ["u1", "u1", "u3"], "order_id": ["o1", "o1", "o3"],
+         "ts": [t.replace(hour=9), t.replace(hour=10), t], "revenue": [90.0, 80.0, 30.0]}
+    )  # fmt: skip
+    ds = gl.load(
+        sessions=sessions,
+        orders=orders,
+        conversions_reference={"sources": [reference], "duplicates": "keep"},
+        window=("2024-01-01", "2024-01-31"),
+    )
+    own = channels(ds).table.set_index("channel")["revenue"]
+    assert own.to_dict() == {"ads": 50.0, "seo": 100.0}
+    r = channels(ds, revenue="reference")
+    assert r.table.set_index("channel")["revenue"].to_dict() == {"ads": 45.0, "seo": 45.0}
+    assert r.table["conversions"].sum() == 2  # conversions are the orders' either way
+    f = _codes(r)["reference_revenue"]
+    assert f.severity == "warning"
+    assert f.numbers == {
+        "conversions": 2, "matched": 1, "unmatched": 1, "unmatched_orders_revenue": 50.0,
+        "orders_revenue": 150.0, "reference_revenue": 90.0,
+    }  # fmt: skip
+    assert "1 conversion the reference lacks count 0" in f.text
+    with pytest.raises(ConfigError, match="conversions_reference"):
+        channels(gl.load(sessions=sessions, orders=orders), revenue="reference")
+    with pytest.raises(ConfigError, match="'orders' or 'reference'"):
+        channels(ds, revenue="backend")

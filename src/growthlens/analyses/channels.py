@@ -27,10 +27,13 @@ from growthlens.metrics.attribution import MODELS, check_given, check_model
 from growthlens.metrics.campaign_costs import CampaignCosts
 from growthlens.metrics.channels import (
     NO_SESSIONS,
+    REVENUE_SOURCES,
     SPECIAL,
     Economics,
+    RevenueSource,
     check_view,
     economics,
+    reference_revenue,
 )
 from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, summarize
 from growthlens.text import count_of, credit, listing, money, natural_key, period_label
@@ -90,6 +93,7 @@ class Params:
     period: Period | None
     lookback_s: int
     models: tuple[str, ...]
+    revenue: RevenueSource = "orders"
 
 
 def channels(
@@ -99,6 +103,7 @@ def channels(
     by: str = "channel",
     period: Period | None = None,
     lookback: str | int | timedelta = "30d",
+    revenue: str = "orders",
 ) -> Result:
     """Channel (campaign, market …) economics: traffic, attributed results, cost and ratios.
 
@@ -122,6 +127,11 @@ def channels(
             session column.
         period: ``day``, ``week`` or ``month``; None: one row per value over the window.
         lookback: the journeys' lookback window (``"30d"``), as for ``gl.attribution``.
+        revenue: ``"orders"`` (each conversion's own revenue) or ``"reference"``: the
+            revenue the trusted copy (``conversions_reference``) has for it, matched by
+            order id (duplicated keys by the tie rule, as ``gl.reconcile``); a conversion
+            the reference lacks counts 0 and a finding says how many and what the orders
+            table had for them.
 
     Returns:
         The Result: main table per value (× period); ``totals`` (one row, the whole
@@ -146,13 +156,23 @@ def channels(
         >>> r.table[columns].to_dict("records")[0]
         {'channel': 'ads', 'sessions': 1, 'conversions': 1.0, 'cost': 30.0, 'cpc': 2.0, 'roas': 3.0}
     """
-    return CHANNELS.run(ds, model=model, by=by, period=period, lookback=lookback)
+    return CHANNELS.run(ds, model=model, by=by, period=period, lookback=lookback, revenue=revenue)
 
 
 def _params(
-    ds: Dataset, *, model: str, by: str, period: Period | None, lookback: str | int | timedelta
+    ds: Dataset,
+    *,
+    model: str,
+    by: str,
+    period: Period | None,
+    lookback: str | int | timedelta,
+    revenue: str,
 ) -> Params:
     check_model(model)
+    if revenue not in REVENUE_SOURCES:
+        raise ConfigError(f"revenue must be 'orders' or 'reference'; got {revenue!r}")
+    if revenue == "reference":
+        reference_revenue(ds)  # the tables it needs, checked before any work
     if model == "given":
         check_given(ds)
     if not isinstance(by, str):
@@ -173,6 +193,7 @@ def _params(
         period=None if period is None else check_period(period),
         lookback_s=lookback_s,
         models=tuple(m for m in MODELS if m != model),
+        revenue="reference" if revenue == "reference" else "orders",
     )
 
 
@@ -193,6 +214,7 @@ def _compute(ds: Dataset, p: Params) -> tuple[Economics, str]:
         models=p.models,
         lookback_s=p.lookback_s,
         removal_effects=effects,
+        revenue=p.revenue,
     )
     return e, ds.settings.currency
 
@@ -216,6 +238,7 @@ def _explain(computed: tuple[Economics, str], p: Params) -> Result:
         findings.extend(_special_rows(e, currency))
         findings.extend(_undefined(e))
         findings.extend(_cost_findings(e.checks, currency))
+        findings.extend(_reference_findings(e, currency))
     checks = e.checks
     summary: dict[str, Any] = {
         "model": e.model,
@@ -348,6 +371,39 @@ def _headline(e: Economics, currency: str, p: Params) -> list[Finding]:
             )
         )
     return out
+
+
+def _reference_findings(e: Economics, currency: str) -> list[Finding]:
+    """Where the revenue comes from with ``revenue="reference"``, and what it leaves out."""
+    r = e.reference
+    if r is None:
+        return []
+    text = (
+        f"Revenue is the reference copy's: {count_of(r.matched, 'attributed conversion')} "
+        f"of {r.conversions:,} have a reference row, worth {money(r.reference_revenue, currency)} "
+        f"there against {money(r.orders_revenue, currency)} in the orders table."
+    )
+    if r.unmatched:
+        text += (
+            f" {count_of(r.unmatched, 'conversion')} the reference lacks count 0 "
+            f"({money(r.unmatched_orders_revenue, currency)} in the orders table); "
+            "gl.reconcile lists them."
+        )
+    return [
+        Finding(
+            "reference_revenue",
+            text,
+            "warning" if r.unmatched else "info",
+            {
+                "conversions": r.conversions,
+                "matched": r.matched,
+                "unmatched": r.unmatched,
+                "unmatched_orders_revenue": r.unmatched_orders_revenue,
+                "orders_revenue": r.orders_revenue,
+                "reference_revenue": r.reference_revenue,
+            },
+        )
+    ]
 
 
 def _nine_digits(value: float) -> float:

@@ -109,6 +109,105 @@ class Economics:
     has_clicks: bool
     has_impressions: bool
     checks: CampaignCosts
+    revenue_source: RevenueSource = "orders"
+    reference: ReferenceRevenue | None = None
+
+
+RevenueSource = Literal["orders", "reference"]
+REVENUE_SOURCES: tuple[RevenueSource, ...] = ("orders", "reference")
+
+
+@dataclass(frozen=True)
+class ReferenceRevenue:
+    """How the attributed conversions met the reference copy (``revenue="reference"``).
+
+    Attributes:
+        conversions: attributed conversions (distinct ids of the model's credit).
+        matched: of them, those with a reference row (their revenue is the reference's).
+        unmatched: those without one (revenue 0 in the credit).
+        unmatched_orders_revenue: what the orders table says those carried.
+        orders_revenue: the orders revenue of all attributed conversions.
+        reference_revenue: the reference revenue of the matched ones.
+    """
+
+    conversions: int
+    matched: int
+    unmatched: int
+    unmatched_orders_revenue: float
+    orders_revenue: float
+    reference_revenue: float
+
+
+def reference_revenue(ds: Dataset) -> ir.Table:
+    """One row per reference key: ``key`` (order id as text) and its ``revenue``.
+
+    Duplicated keys keep their first row by the tie rule of DESIGN §4 (earliest ``ts``,
+    then the other columns as text), as ``gl.reconcile`` matches them.
+
+    Raises:
+        ConfigError: no ``conversions_reference`` table, or no ``order_id`` on either side.
+    """
+    if not ds.has("conversions_reference"):
+        raise ConfigError(
+            'revenue="reference" needs a conversions_reference table (the trusted copy of '
+            "the conversions); this dataset has none"
+        )
+    ref = ds.table("conversions_reference")
+    if "order_id" not in ref.columns or "order_id" not in ds.table("orders").columns:
+        raise ConfigError(
+            'revenue="reference" matches conversions by order_id; the orders and the '
+            "conversions_reference tables both need one"
+        )
+    rest = [c for c in ref.columns if c not in ("order_id", "ts")]
+    ranked = ref.mutate(
+        key=ref.order_id.cast("string"),
+        _rn=ibis.row_number().over(
+            group_by=ref.order_id.cast("string"),
+            order_by=[ref.ts, *(ref[c].cast("string") for c in rest)],
+        ),
+    )
+    first = ranked.filter(ranked._rn == 0)
+    return first.select("key", revenue=first.revenue.cast("float64"))
+
+
+def _with_reference(credit: ir.Table, reference: ir.Table) -> ir.Table:
+    """``credit`` whose ``revenue_credit`` is credit × the reference revenue (0 unmatched)."""
+    ref = reference.view()
+    joined = credit.left_join(ref, credit.conversion_id == ref.key)
+    out = joined.mutate(revenue_credit=joined.credit * joined.revenue.fill_null(0.0))
+    return out.select(*credit.columns)
+
+
+def _reference_counts(credit: ir.Table, reference: ir.Table, ds: Dataset) -> ReferenceRevenue:
+    """Attributed conversions met with the reference: counts and both revenues."""
+    conv = credit.filter(credit.conversion_id.notnull()).select("conversion_id").distinct()
+    orders = ds.table("orders")
+    own = orders.group_by(key=orders.order_id.cast("string")).aggregate(
+        own=orders.revenue.sum().cast("float64")
+    )
+    ref = reference.view()
+    j = conv.left_join(own, conv.conversion_id == own.key).select("conversion_id", "own")
+    j = j.left_join(ref, j.conversion_id == ref.key).select(
+        "own", matched=ref.key.notnull(), revenue=ref.revenue
+    )
+    row = fetch(
+        j.aggregate(
+            n=j.count(),
+            m=j.matched.cast("int64").sum(),
+            lost=j.own.fill_null(0.0).sum(where=~j.matched),
+            own=j.own.fill_null(0.0).sum(),
+            ref=j.revenue.fill_null(0.0).sum(),
+        )
+    ).iloc[0]
+    n, m = int(row["n"]), int(row["m"] or 0)
+    return ReferenceRevenue(
+        conversions=n,
+        matched=m,
+        unmatched=n - m,
+        unmatched_orders_revenue=float(row["lost"] or 0.0),
+        orders_revenue=float(row["own"] or 0.0),
+        reference_revenue=float(row["ref"] or 0.0),
+    )
 
 
 def check_view(ds: Dataset, by: str) -> str:
@@ -134,6 +233,7 @@ def economics(
     models: Sequence[str] = (),
     lookback_s: int = 30 * 86400,
     removal_effects: Mapping[str, float] | None = None,
+    revenue: RevenueSource = "orders",
 ) -> Economics:
     """Channel economics per ``by`` value (× ``period``); see the module docstring.
 
@@ -148,6 +248,10 @@ def economics(
         lookback_s: the journeys' lookback window in seconds (touch_credit).
         removal_effects: the Markov chain's removal effect per channel, which touch_credit
             needs for ``markov`` (fitted in the statistics layer, so passed in).
+        revenue: ``"orders"`` (the conversions' own revenue) or ``"reference"``: each
+            attributed conversion's revenue from the trusted copy
+            (``conversions_reference``, matched by order id, duplicates by the tie rule),
+            0 for a conversion the reference lacks (counted in ``reference``).
     """
     column = check_view(ds, by)
     check_model(model)
@@ -179,6 +283,13 @@ def economics(
                 )
             except ConfigError as exc:  # a model the data does not allow (given, markov)
                 skipped[m] = str(exc)
+    if revenue not in REVENUE_SOURCES:
+        raise ConfigError(f"revenue must be 'orders' or 'reference'; got {revenue!r}")
+    matched: ReferenceRevenue | None = None
+    if revenue == "reference" and has_conversions:
+        ref = reference_revenue(ds)
+        credit = {m: _with_reference(t, ref) for m, t in credit.items()}
+        matched = _reference_counts(credit[model], ref, ds)
     others = tuple(m for m in wanted if m in credit)
     # A measure the data has is 0 where no row contributes; one it lacks stays null (NaN).
     lacking = {
@@ -230,6 +341,8 @@ def economics(
         has_clicks=has_clicks,
         has_impressions=has_impressions,
         checks=campaign_costs(ds),
+        revenue_source=revenue,
+        reference=matched,
     )
 
 
