@@ -59,12 +59,16 @@ def signed(value: float, digits: int = 2) -> str:
 def credit(value: float) -> str:
     """Attributed conversions in words: whole numbers without decimals, shares with one.
 
-    >>> credit(4815.0), credit(611.75), credit(0.04)
-    ('4,815', '611.8', '0.04')
+    Shown to one decimal, without a trailing ``.0``: a sum of credits that misses a whole
+    number by a float's last bit (engines add in another order) reads as the whole number.
+
+    >>> credit(4815.0), credit(611.75), credit(0.04), credit(187.99999999999997)
+    ('4,815', '611.8', '0.04', '188')
     """
-    if value == round(value):
-        return f"{value:,.0f}"
-    return f"{value:,.1f}" if abs(value) >= 0.1 else f"{value:.2g}"
+    if abs(value) < 0.1 and value != 0:
+        return f"{value:.2g}"
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def share_text(value: float) -> str:
