@@ -542,3 +542,52 @@ def test_demo_case_challenge_writes_the_zip_and_reports_it(
         ):
             assert f'id="{element}"' in html, (args, element)
     assert main(["demo", "--case", "challenge", "--users", "100", "--out", str(out)]) == 2
+
+
+def test_spark_conf_becomes_spark_options() -> None:
+    from growthlens.cli import spark_backend
+    from growthlens.engine import SparkOptions
+
+    options = spark_backend(
+        "spark://head:7077",
+        ["spark.executor.memory=8g", "spark.driver.memory=4g", "spark.app.name=weekly"],
+    )
+    assert options == SparkOptions(
+        master="spark://head:7077",
+        driver_memory="4g",
+        app_name="weekly",
+        conf={"spark.executor.memory": "8g"},
+    )
+    assert spark_backend("pyspark", ["spark.sql.shuffle.partitions=8"]).master == "local[*]"
+    assert spark_backend("local[8]", None) == "local[8]"
+
+
+@pytest.mark.parametrize(
+    ("backend", "conf", "message"),
+    [
+        (None, ["spark.executor.memory=8g"], "needs a Spark --backend"),
+        ("duckdb", ["spark.executor.memory=8g"], "needs a Spark --backend"),
+        ("local[2]", ["spark.executor.memory"], "is not KEY=VALUE"),
+        ("local[2]", ["spark.master=yarn"], "set the master with --backend"),
+        ("local[2]", ["executor.memory=8g"], "does not start with 'spark.'"),
+        ("local[2]", ["spark.driver.memory=lots"], "is not a size"),
+    ],
+)
+def test_bad_spark_conf_is_a_usage_error(
+    backend: str | None, conf: list[str], message: str
+) -> None:
+    import typer
+
+    from growthlens.cli import spark_backend
+
+    with pytest.raises(typer.BadParameter, match=message):
+        spark_backend(backend, conf)
+
+
+def test_spark_conf_without_spark_backend_exits_2(tmp_path: Path) -> None:
+    code = main(
+        ["report", "--demo", "--users", "200", "-o", str(tmp_path / "r.html"),
+         "--spark-conf", "spark.executor.memory=8g"]
+    )  # fmt: skip
+    assert code == 2
+    assert not (tmp_path / "r.html").exists()

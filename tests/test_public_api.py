@@ -9,6 +9,10 @@ import pytest
 import growthlens as gl
 
 EXPECTED = {
+    "unit_economics",
+    "sales_trend",
+    "conversion",
+    "kpis",
     "apply_imputation",
     "impute",
     "propensity",
@@ -69,6 +73,10 @@ def test_all_is_pinned_and_sorted() -> None:
 
 # Each public function's signature, as written: keyword-only options, their defaults.
 SIGNATURES = {
+    "unit_economics": "(ds: 'Dataset', *, horizon: 'int | None' = None, period: 'Period | None' = None) -> 'Result'",
+    "sales_trend": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
+    "conversion": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'Sequence[str]' = ('source', 'device')) -> 'Result'",
+    "kpis": "(ds: 'Dataset', *, period: 'Period | None' = None) -> 'Result'",
     "apply_imputation": "(ds: 'Dataset', result: 'Result') -> 'Dataset'",
     "impute": "(ds: 'Dataset', *, column: 'str' = 'gender', model: 'str' = 'gbm', folds: 'int' = 5, seed: 'int' = 0, min_accuracy: 'float | None' = None) -> 'Result'",
     "propensity": "(ds: 'Dataset', *, target: 'str' = 'any', window: 'Sequence[DayLike]', history: 'Sequence[DayLike] | None' = None, treatment: 'str | None' = None, allow: 'Sequence[str]' = (), model: 'str' = 'gbm', folds: 'int' = 5, seed: 'int' = 0, value: 'float | None' = None, cost: 'float | None' = None) -> 'Result'",

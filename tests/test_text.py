@@ -40,3 +40,8 @@ def test_sort_key_natural_for_text_only() -> None:
         "ads",
     ]
     assert frame.sort_values("n", key=wording.sort_key)["n"].tolist() == [1, 2, 3]
+
+
+def test_money_without_a_symbol_or_code_has_no_trailing_space() -> None:
+    assert wording.money(12.5, "") == "12.50"
+    assert wording.money(-0.001, "XYZ") == "0.00 XYZ"

@@ -268,7 +268,22 @@ SourceArgument = Annotated[
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")]
 BackendOption = Annotated[
-    str | None, typer.Option("--backend", help="duckdb (default), pyspark or an Ibis URL.")
+    str | None,
+    typer.Option(
+        "--backend",
+        help="duckdb (default); pyspark (the local Spark); a Spark master URL "
+        "(local[8], spark://host:7077, yarn, k8s://…); or an Ibis URL.",
+    ),
+]
+SparkConfOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        metavar="KEY=VALUE",
+        help="A Spark setting for a Spark --backend (repeatable), e.g. "
+        "spark.executor.memory=8g; spark.driver.memory and spark.app.name set the session's "
+        "driver memory and name.",
+    ),
 ]
 DemoOption = Annotated[
     bool, typer.Option("--demo", help="Use generated demo data instead of files.")
@@ -391,6 +406,7 @@ def report(
     months: MonthsOption = 12,
     case: CaseOption = DemoCase.main,
     backend: BackendOption = None,
+    spark_conf: SparkConfOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Build the report (HTML, JSON or Excel) from your data or the demo.
@@ -431,7 +447,7 @@ def report(
         seed=seed,
         months=months,
         case=case,
-        backend=backend,
+        backend=spark_backend(backend, spark_conf),
         settings=settings,
     )
     also_json = json_too and format is not ReportFormat.json
@@ -561,6 +577,7 @@ def check(
     months: MonthsOption = 12,
     case: CaseOption = DemoCase.main,
     backend: BackendOption = None,
+    spark_conf: SparkConfOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check data quality only: print the load's findings; exit 1 when they pass a threshold."""
@@ -575,7 +592,7 @@ def check(
         seed=seed,
         months=months,
         case=case,
-        backend=backend,
+        backend=spark_backend(backend, spark_conf),
     )
     result = quality(ds)
     out = _stdout()
@@ -784,6 +801,56 @@ def _write_challenge_file(
     console = _stdout()
     console.print(f"[bold green]Wrote[/] {_escape(str(path))} ({_size(path)})", soft_wrap=True)
     console.print(f"Next: growthlens report {path}", soft_wrap=True, markup=False)
+
+
+def spark_backend(backend: str | None, conf: Sequence[str] | None) -> Any:
+    """``--backend`` with ``--spark-conf KEY=VALUE`` settings: a SparkOptions, or as given.
+
+    ``spark.driver.memory`` and ``spark.app.name`` become the session's fields; the master
+    is ``--backend``'s URL (``pyspark``: ``local[*]``).
+
+    >>> spark_backend("spark://head:7077", ["spark.executor.memory=8g"]).conf
+    mappingproxy({'spark.executor.memory': '8g'})
+    >>> spark_backend("duckdb", None)
+    'duckdb'
+    """
+    if not conf:
+        return backend
+    from growthlens.engine import SPARK, SparkOptions, is_spark_master
+
+    if backend is None or not (backend == SPARK or is_spark_master(backend)):
+        raise typer.BadParameter(
+            f"--spark-conf needs a Spark --backend (pyspark or a master URL such as "
+            f"local[8] or spark://host:7077); got --backend {backend or 'duckdb (default)'}",
+            param_hint="'--spark-conf'",
+        )
+    settings: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    for item in conf:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
+            raise typer.BadParameter(
+                f"{item!r} is not KEY=VALUE; e.g. --spark-conf spark.executor.memory=8g",
+                param_hint="'--spark-conf'",
+            )
+        if key == "spark.master":
+            raise typer.BadParameter(
+                "set the master with --backend (e.g. --backend spark://host:7077), not "
+                "--spark-conf spark.master",
+                param_hint="'--spark-conf'",
+            )
+        if key == "spark.driver.memory":
+            fields["driver_memory"] = value
+        elif key == "spark.app.name":
+            fields["app_name"] = value
+        else:
+            settings[key] = value
+    master = "local[*]" if backend == SPARK else backend.strip()
+    try:
+        return SparkOptions(master=master, conf=settings, **fields)
+    except GrowthlensError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--spark-conf'") from exc
 
 
 def _one_config(source: Path | None, config: Path | None) -> Path | None:

@@ -212,6 +212,15 @@ _MASTER = re.compile(
     r"|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*"
     r"|k8s://\S+"
 )
+def is_spark_master(text: str) -> bool:
+    """Whether ``text`` is a Spark master URL (so ``--backend`` means Spark there).
+
+    >>> [is_spark_master(t) for t in ("local[8]", "spark://head:7077", "yarn", "duckdb")]
+    [True, True, True, False]
+    """
+    return _MASTER.fullmatch(text.strip()) is not None
+
+
 _MEMORY = re.compile(r"[1-9]\d*[kmgt]b?", re.IGNORECASE)
 _FIELD_KEYS = {
     "spark.master": "master",
@@ -240,7 +249,9 @@ def connect(
 
     Args:
         backend: ``None`` or ``"duckdb"`` for a fresh in-process DuckDB; ``"pyspark"`` for
-            the running Spark session, else a local one (``SparkOptions()``); a
+            the running Spark session, else a local one (``SparkOptions()``); a Spark
+            master URL (``"local[8]"``, ``"spark://host:7077"``, ``"yarn"``, ``"k8s://…"``)
+            for ``SparkOptions(master=...)``; a
             :class:`SparkOptions` for a session configured by the user (master, memory,
             conf); a ``pyspark.sql.SparkSession``; an Ibis connection URL
             (``"postgres://…"``); or an already connected Ibis backend, used as is.
@@ -261,6 +272,8 @@ def connect(
         return _spark(None)
     if isinstance(backend, SparkOptions):
         return _spark(backend)
+    if isinstance(backend, str) and is_spark_master(backend):
+        return _spark(SparkOptions(master=backend.strip()))
     if isinstance(backend, str):
         try:
             return ibis.connect(backend)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
@@ -37,6 +37,17 @@ COLORWAY = (
     "#b3b536",
     "#2fb0c4",
 )
+# Colours with a business meaning, the same in every chart: good for the business (grow,
+# paid back), bad (cut, losing money), neutral (hold), and muted (no verdict).
+GOOD = "#3a9e6b"
+BAD = "#c9474f"
+NEUTRAL = "#8c959f"
+MUTED = "#c3c9d0"
+# A diverging heatmap scale: deep red at the low end, white at the centre, deep green at
+# the high end.
+DIVERGING_LOW = "#b2323c"
+DIVERGING_MID = "#f7f7f7"
+DIVERGING_HIGH = "#237a4f"
 
 _AXIS = {
     "gridcolor": "#e6e9ed",
@@ -89,6 +100,17 @@ class FigureSpec:
         hover: extra columns shown in the tooltip of ``line``, ``bar`` and ``scatter``
             points (e.g. how many cohorts stand behind an average), labelled by ``labels``.
         subtitle: a line under the title, in smaller type (e.g. what an average is over).
+        colors: a fixed colour per value of the ``color`` column, for categories with a
+            business meaning (budget actions: grow ``GOOD``, cut ``BAD``, hold
+            ``NEUTRAL``). Values not listed take the colorway, without the ``GOOD`` and
+            ``BAD`` colours, so no other category reads as good or bad.
+        zrange: a heatmap's fixed ``(low, high)`` value range, so several heatmaps of one
+            metric (small multiples) share one colour scale (see :func:`shared_range`).
+            Without it the range is the figure's own values.
+        zmid: the centre of a diverging heatmap scale (ROMI: 0, paid back): below it red
+            (``BAD``), white at it, green (``GOOD``) above. The range always reaches the
+            centre, so white always means the centre value. Without it the scale is
+            sequential (blues, low to high).
     """
 
     kind: ChartKind
@@ -105,6 +127,20 @@ class FigureSpec:
     reverse: bool = False
     hover: tuple[str, ...] = ()
     subtitle: str = ""
+    colors: Mapping[str, str] = field(default_factory=dict)
+    zrange: tuple[float, float] | None = None
+    zmid: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.zrange is not None:
+            low, high = self.zrange
+            if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+                raise ValueError(
+                    f"chart {self.title!r}: zrange must be finite (low, high) with low <= high; "
+                    f"found {self.zrange!r}"
+                )
+        if self.zmid is not None and not math.isfinite(self.zmid):
+            raise ValueError(f"chart {self.title!r}: zmid must be finite; found {self.zmid!r}")
 
 
 def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
@@ -165,6 +201,53 @@ def fit_format(value_format: str | None, values: pd.Series) -> str | None:
     if numbers.empty or numbers.abs().max() >= 10 or (numbers == numbers.round()).all():
         return value_format
     return value_format[: -len(".0f")] + ".2f"
+
+
+def shared_range(*values: Iterable[Any]) -> tuple[float, float] | None:
+    """One ``(low, high)`` over every finite value given, for :attr:`FigureSpec.zrange`.
+
+    Small multiples of one metric (a heatmap per source) take the range of all their cells
+    together, so one colour means one value in all of them. ``None`` without any finite
+    value (the figures then use their own, empty, range).
+
+    >>> shared_range([0.5, float("nan")], pd.Series([-0.25, 2.0]), [])
+    (-0.25, 2.0)
+    >>> shared_range([float("nan")]) is None
+    True
+    """
+    numbers = [
+        float(v)
+        for column in values
+        for v in pd.to_numeric(pd.Series(list(column), dtype=object), errors="coerce")
+        if pd.notna(v) and math.isfinite(float(v))
+    ]
+    return (min(numbers), max(numbers)) if numbers else None
+
+
+def diverging_scale(low: float, high: float, mid: float) -> tuple[float, float, list[list[Any]]]:
+    """A red–white–green colour scale with white exactly at ``mid``.
+
+    Returns ``(zmin, zmax, colorscale)``. The range is widened to reach ``mid`` (cells all
+    above it read pale to deep green, never red); the two sides each span their full depth,
+    so the lowest value shown is the deepest red and the highest the deepest green. A range
+    of one value is widened by one on each side of the centre (all white).
+
+    >>> diverging_scale(-1.0, 3.0, 0.0)[2]
+    [[0.0, '#b2323c'], [0.25, '#f7f7f7'], [1.0, '#237a4f']]
+    >>> diverging_scale(0.5, 2.0, 0.0)[:2], diverging_scale(0.0, 0.0, 0.0)[:2]
+    ((0.0, 2.0), (-1.0, 1.0))
+    """
+    low, high = min(low, mid), max(high, mid)
+    if low == high:
+        low, high = mid - 1.0, mid + 1.0
+    at = (mid - low) / (high - low)
+    scale: list[list[Any]] = [[0.0, DIVERGING_LOW], [at, DIVERGING_MID], [1.0, DIVERGING_HIGH]]
+    if at == 0.0:
+        scale = scale[1:]
+        scale[0][0] = 0.0
+    elif at == 1.0:
+        scale = scale[:2]
+    return low, high, scale
 
 
 def label(spec: FigureSpec, column: str | None) -> str:
@@ -244,14 +327,13 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
 
 def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for i, (name, part) in enumerate(_groups(frame, spec.color)):
+    for name, colour, part in _groups(frame, spec):
         part = part.sort_values(spec.x, kind="stable")
         if spec.band is not None:
             # The interval as a shaded band in the line's colour, under the line.
             x = list(_axis_values(part[spec.x]))
             low, high = part[spec.band[0]].tolist(), part[spec.band[1]].tolist()
-            colour = COLORWAY[i % len(COLORWAY)].lstrip("#")
-            rgb = ", ".join(str(int(colour[k : k + 2], 16)) for k in (0, 2, 4))
+            rgb = ", ".join(str(int(colour[k : k + 2], 16)) for k in (1, 3, 5))
             # Low edge, then the high edge filled down to it ("tonexty").
             for edge, fill in ((low, "none"), (high, "tonexty")):
                 fig.add_trace(
@@ -273,8 +355,8 @@ def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
                 mode="lines+markers" if len(part) <= 60 else "lines",
                 name=name,
                 # The colour is set, not left to the colorway: band traces take slots too.
-                line={"color": COLORWAY[i % len(COLORWAY)]},
-                marker={"color": COLORWAY[i % len(COLORWAY)]},
+                line={"color": colour},
+                marker={"color": colour},
                 customdata=_customdata(spec, part),
                 hovertemplate=_hover(spec, name, frame=part),
             )
@@ -288,7 +370,7 @@ def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
 def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go.Figure:
     fig = go.Figure()
     horizontal = spec.orientation == "h"
-    for name, part in _groups(frame, spec.color):
+    for name, colour, part in _groups(frame, spec):
         x, y = _axis_values(part[spec.x]), _axis_values(part[spec.y])
         error = None
         if spec.band is not None:
@@ -308,6 +390,7 @@ def _bar(spec: FigureSpec, frame: pd.DataFrame, *, barmode: str = "group") -> go
                 y=y,
                 orientation=spec.orientation,
                 name=name,
+                marker_color=colour,
                 customdata=_customdata(spec, part),
                 hovertemplate=_hover(spec, name, value_axis="x" if horizontal else "y", frame=part),
                 error_x=error if horizontal else None,
@@ -342,13 +425,13 @@ def _histogram(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
 
 def _scatter(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
-    for name, part in _groups(frame, spec.color):
+    for name, colour, part in _groups(frame, spec):
         fig.add_trace(
             go.Scatter(
                 x=_axis_values(part[spec.x]),
                 y=part[spec.y],
                 mode="markers",
-                marker={"size": 9, "opacity": 0.8},
+                marker={"size": 9, "opacity": 0.8, "color": colour},
                 name=name,
                 customdata=_customdata(spec, part),
                 hovertemplate=_hover(spec, name, frame=part),
@@ -378,7 +461,7 @@ def _heatmap(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
             y=[_category(v) for v in matrix.index],
             text=text,
             texttemplate="%{text}" if values.size <= 600 else None,
-            colorscale="Blues",
+            **_heatmap_scale(spec, values),
             hoverongaps=False,
             xgap=1,
             ygap=1,
@@ -398,6 +481,21 @@ def _heatmap(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     rows = len(matrix.index)
     fig.update_layout(height=max(420, min(1200, 120 + 26 * rows)))
     return fig
+
+
+def _heatmap_scale(spec: FigureSpec, values: np.ndarray) -> dict[str, Any]:
+    """Colour scale and range of a heatmap: the spec's fixed range, diverging at ``zmid``."""
+    zrange = spec.zrange or shared_range(values.ravel())
+    if spec.zmid is not None:
+        low, high = zrange or (spec.zmid, spec.zmid)
+        zmin, zmax, scale = diverging_scale(low, high, spec.zmid)
+        return {"colorscale": scale, "zmin": zmin, "zmax": zmax, "zauto": False}
+    if spec.zrange is not None:
+        low, high = spec.zrange
+        if low == high:  # one value: Plotly needs a non-empty range
+            low, high = low - 0.5, high + 0.5
+        return {"colorscale": "Blues", "zmin": low, "zmax": high, "zauto": False}
+    return {"colorscale": "Blues"}
 
 
 SANKEY_MUTED = ("(end)", "(other)", UNKNOWN_LABEL)
@@ -489,13 +587,30 @@ _DRAW: dict[str, Callable[[FigureSpec, pd.DataFrame], go.Figure]] = {
 }
 
 
-def _groups(frame: pd.DataFrame, color: str | None) -> list[tuple[str, pd.DataFrame]]:
-    if color is None:
-        return [("", frame)]
-    keys = frame[color].astype("object").where(frame[color].notna(), UNKNOWN_LABEL)
+def _groups(frame: pd.DataFrame, spec: FigureSpec) -> list[tuple[str, str, pd.DataFrame]]:
+    """The traces of a chart: ``(name, colour, rows)`` per value of ``spec.color``.
+
+    A value listed in ``spec.colors`` takes its colour; the others take the colorway in
+    order, without the good and bad colours when some values have a meaning (else an
+    unlisted category could read as good or bad).
+    """
+    palette: tuple[str, ...] = COLORWAY
+    if spec.colors:
+        palette = tuple(c for c in COLORWAY if c not in (GOOD, BAD)) or COLORWAY
+    if spec.color is None:
+        return [("", palette[0], frame)]
+    keys = frame[spec.color].astype("object").where(frame[spec.color].notna(), UNKNOWN_LABEL)
     # Legend order follows the table's first appearance, which analyses sort meaningfully.
     order: list[Hashable] = _numeric_order(list(dict.fromkeys(keys.tolist())))
-    return [(_category(k), frame[keys == k]) for k in order]
+    out: list[tuple[str, str, pd.DataFrame]] = []
+    unlisted = 0
+    for k in order:
+        colour = spec.colors.get(str(k))
+        if colour is None:
+            colour = palette[unlisted % len(palette)]
+            unlisted += 1
+        out.append((_category(k), colour, frame[keys == k]))
+    return out
 
 
 def _numeric_order(keys: list[Hashable]) -> list[Hashable]:

@@ -49,10 +49,11 @@ __all__ = [
     "SummaryValue",
 ]
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 """Version of the JSON shape of :meth:`Result.to_dict` and the report export (docs/result.md).
 
-A change of that shape is a change of version: 2.0 introduced summary entries with units
+A change of that shape is a change of version: 2.1 added a finding's ``at_stake``
+and the report's ``summary``; 2.0 introduced summary entries with units
 and intervals, finding records, params and status (1.x had bare numbers and sentences).
 """
 
@@ -124,23 +125,29 @@ class Finding:
         severity: ``info`` (a fact), ``warning`` (something to look at or act on),
             ``error`` (the numbers are not to be trusted as they stand).
         numbers: the values the sentence states, by name (JSON-ready scalars).
+        at_stake: money the finding concerns, in the dataset's currency (the spend of a
+            source to cut, the revenue two systems disagree on, a suggested move's net
+            profit), ``None`` when it concerns no sum of money. The report's summary
+            ranks findings by it, so it is an absolute amount, never a share.
     """
 
     code: str
     text: str
     severity: Severity = "info"
     numbers: Mapping[str, SummaryValue] = field(default_factory=dict)
+    at_stake: float | None = None
 
     def __str__(self) -> str:
         return self.text
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``severity``, ``code``, ``text`` and ``numbers``."""
+        """JSON-ready: ``severity``, ``code``, ``text``, ``numbers`` and ``at_stake``."""
         return {
             "severity": self.severity,
             "code": self.code,
             "text": self.text,
             "numbers": {k: json_value(v) for k, v in self.numbers.items()},
+            "at_stake": json_value(self.at_stake),
         }
 
 

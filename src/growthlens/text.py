@@ -41,7 +41,7 @@ def money(value: float, currency: str, *, whole_from: float = 100, minus: str = 
     # No minus on a shown zero ("-$0.00" for −0.004).
     sign = minus if value < 0 and text.strip("0.,") else ""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}".rstrip()
 
 
 def signed(value: float, digits: int = 2) -> str:
@@ -165,3 +165,31 @@ def precise_share(share: float) -> str:
     if abs(pct) >= 10 and text.endswith(".0"):
         text = text[:-2]
     return f"{text}%"
+
+
+def romi_text(value: float) -> str:
+    """ROMI (or any return) in a sentence: a percentage with one decimal, ``−14.5%``.
+
+    The same figure reads the same in sentences, tables and cards (never ``−0.145``).
+
+    >>> romi_text(-0.1447), romi_text(0.525), romi_text(float("nan")), romi_text(-0.0001)
+    ('−14.5%', '52.5%', 'n/a', '0.0%')
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{value * 100:.1f}%"
+    return text.removeprefix("-") if float(text[:-1]) == 0 else text.replace("-", "−")
+
+
+def points_text(value: float) -> str:
+    """A change of a share or return in percentage points, signed: ``−2.3 points``.
+
+    >>> points_text(-0.0234), points_text(0.05), points_text(float("nan"))
+    ('−2.3 points', '+5.0 points', 'n/a')
+    """
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{value * 100:+.1f}"
+    if float(text) == 0:
+        return "0.0 points"
+    return text.replace("-", "−") + " points"

@@ -201,7 +201,7 @@ def test_orders_per_buyer_curve_is_balanced() -> None:
 def test_not_paid_back_statement_names_its_cohorts() -> None:
     """Horizon 1: all 5 cohorts at age 0, (−0.25 − 0.2 − 0.5 + 0 + 0.2) / 5 = −0.15."""
     r = gl.romi(_dataset(1), by=None)
-    assert r.summary["payback"].value == "not yet (last −0.15 at age 0)"
+    assert r.summary["payback"].value == "not yet (ROMI −15.0% at age 0)"
     assert r.summary["payback_cohorts"].value == 5
     finding = next(f for f in r.findings if f.code == "not_paid_back")
     assert finding.text == (

@@ -306,7 +306,7 @@ def test_payback_rule() -> None:
     """First age with ROMI ≥ 0 (exactly 0 counts); else "not yet" with the last value;
     no defined value → "undefined"."""
     assert payback([0, 1, 2], [-0.2, 0.0, 0.5])[:2] == (1, "age 1")
-    assert payback([0, 1], [-0.5, float("nan")])[1] == "not yet (last −0.50 at age 0)"
+    assert payback([0, 1], [-0.5, float("nan")])[1] == "not yet (ROMI −50.0% at age 0)"
     assert payback([0], [float("nan")])[1] == "undefined"
 
 
@@ -455,14 +455,14 @@ def test_romi_per_cohort_all_sources(shop: gl.Dataset) -> None:
     # Payback on the balanced curve: only Jan and Feb are observed for 2 months (2 < 3
     # cohorts), so the curve stops at age 0, over Jan, Feb and Mar: (−0.829 − 0.422 −
     # 0.556) / 3 = −0.602. The each-age mean ("all") reached age 2 on Jan alone (−0.54).
-    assert r.summary["payback"].value == "not yet (last −0.60 at age 0)"
+    assert r.summary["payback"].value == "not yet (ROMI −60.2% at age 0)"
     assert r.summary["payback_age"].value is None
     assert r.summary["payback_cohorts"].value == 3
     every = r.tables["curves"][r.tables["curves"]["source"] == "(all sources)"]
     assert every["cohorts"].tolist() == [3]
     assert every["romi"].tolist() == pytest.approx([(expected[0] + expected[3] + expected[5]) / 3])
     old = gl.romi(shop, horizon=2, average="all")
-    assert old.summary["payback"].value == "not yet (last −0.54 at age 2)"
+    assert old.summary["payback"].value == "not yet (ROMI −53.5% at age 2)"
     old_every = old.tables["curves"][old.tables["curves"]["source"] == "(all sources)"]
     assert old_every["cohorts"].tolist() == [3, 2, 1]
     assert old.summary["romi_n"].value == r.summary["romi_n"].value
@@ -520,13 +520,13 @@ def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
     assert math.isnan(_row(s, source="radio")["romi_n"])
     assert _row(s, source="tv")["payback"] == "age 0" and _row(s, source="tv")["payback_age"] == 0
     # Balanced curves span the horizon (age 0): ads rests on Jan alone, −0.875.
-    assert _row(s, source="ads")["payback"] == "not yet (last −0.88 at age 0)"
+    assert _row(s, source="ads")["payback"] == "not yet (ROMI −87.5% at age 0)"
     assert _row(s, source="ads")["payback_cohorts"] == 1
     assert _row(s, source="tv")["payback_cohorts"] == 1
     assert _row(s, source="radio")["payback_cohorts"] == 0
     # The each-age mean ("all") follows Jan to age 2: −0.46.
     s_all = gl.romi(shop, horizon=1, average="all").tables["sources"]
-    assert _row(s_all, source="ads")["payback"] == "not yet (last −0.46 at age 2)"
+    assert _row(s_all, source="ads")["payback"] == "not yet (ROMI −45.8% at age 2)"
     assert _row(s, source="radio")["payback"] == "undefined"
     assert _row(s, source="seo")["payback"] == "undefined"
     per_cohort = r.tables["payback"]
@@ -534,7 +534,7 @@ def test_romi_sources_ranking_and_payback(shop: gl.Dataset) -> None:
     assert _row(per_cohort, source="tv", cohort=M)["payback_age"] == 0
     assert (
         _row(per_cohort, source="(all sources)", cohort=J)["payback"]
-        == "not yet (last −0.54 at age 2)"
+        == "not yet (ROMI −53.5% at age 2)"
     )
     assert any(f.startswith("Source ads took 51% of spend") for f in r.sentences)
 

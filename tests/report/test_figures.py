@@ -166,3 +166,113 @@ def test_line_band_is_drawn_under_each_line_in_its_colour() -> None:
     assert fig.layout.legend.traceorder == "normal"
     with pytest.raises(ValueError, match="needs column"):
         render(FigureSpec("line", x="week", y="rate", title="t", band=("lo", "hi")), frame)
+
+
+ACTIONS = pd.DataFrame(
+    {
+        "source": ["a", "b", "c", "d", "e"],
+        "action": ["cut", "grow", "hold", "organic", "too little data"],
+        "share": [0.4, 0.3, 0.2, 0.05, 0.05],
+        "romi": [-0.5, 1.0, 0.0, math.nan, 0.3],
+    }
+)
+
+
+@pytest.mark.parametrize("kind", ["scatter", "bar", "line"])
+def test_colours_follow_the_business_meaning_not_the_table_order(kind: str) -> None:
+    """Cut first in the table must still be red, grow green; an unlisted category takes
+    the colorway without green and red (so it never reads as good or bad)."""
+    from growthlens.figures import BAD, COLORWAY, GOOD, MUTED, NEUTRAL
+
+    colors = {"grow": GOOD, "cut": BAD, "hold": NEUTRAL, "too little data": MUTED}
+    spec = FigureSpec(kind, x="share", y="romi", color="action", title="t", colors=colors)  # type: ignore[arg-type]
+    fig = render(spec, ACTIONS)
+    drawn = {
+        t.name: (t.marker.color if kind != "line" else t.line.color) for t in fig.data if t.name
+    }
+    assert drawn == {
+        "cut": BAD,
+        "grow": GOOD,
+        "hold": NEUTRAL,
+        "organic": COLORWAY[0],
+        "too little data": MUTED,
+    }
+    # Without a mapping the colorway is used in order, as before.
+    plain = render(FigureSpec(kind, x="share", y="romi", color="action", title="t"), ACTIONS)  # type: ignore[arg-type]
+    colours = [t.marker.color if kind != "line" else t.line.color for t in plain.data]
+    assert colours == list(COLORWAY[:5])
+    assert COLORWAY[2] == GOOD and COLORWAY[3] == BAD  # so "organic" above skipped both
+
+
+ROMI_CELLS = pd.DataFrame(
+    {"cohort": ["2020-01", "2020-01", "2020-02"], "age": [0, 1, 0], "romi": [-0.5, 0.25, 1.5]}
+)
+
+
+def test_diverging_heatmap_is_white_at_the_centre_with_a_fixed_range() -> None:
+    """zrange (−1, 3), centre 0: white sits at (0 − (−1)) / (3 − (−1)) = 0.25 of the scale,
+    red below, green above; Plotly gets the fixed range, not its own."""
+    from growthlens.figures import DIVERGING_HIGH, DIVERGING_LOW, DIVERGING_MID
+
+    spec = FigureSpec(
+        "heatmap", x="age", y="cohort", z="romi", title="ROMI", zrange=(-1.0, 3.0), zmid=0.0
+    )
+    trace = render(spec, ROMI_CELLS).data[0]
+    assert (trace.zmin, trace.zmax, trace.zauto) == (-1.0, 3.0, False)
+    assert [list(stop) for stop in trace.colorscale] == [
+        [0.0, DIVERGING_LOW],
+        [0.25, DIVERGING_MID],
+        [1.0, DIVERGING_HIGH],
+    ]
+
+
+def test_diverging_heatmap_range_always_reaches_the_centre() -> None:
+    """Cells all above 0 (0.25 … 1.5, no zrange): the range is widened to (0, 1.5), so the
+    palest cell is white only at 0 and no cell is red; all below: (−0.5, 0), no green."""
+    from growthlens.figures import DIVERGING_HIGH, DIVERGING_LOW, DIVERGING_MID
+
+    above = ROMI_CELLS[ROMI_CELLS["romi"] > 0]
+    spec = FigureSpec("heatmap", x="age", y="cohort", z="romi", title="ROMI", zmid=0.0)
+    trace = render(spec, above).data[0]
+    assert (trace.zmin, trace.zmax) == (0.0, 1.5)
+    assert [list(stop) for stop in trace.colorscale] == [
+        [0.0, DIVERGING_MID],
+        [1.0, DIVERGING_HIGH],
+    ]
+    below = render(spec, ROMI_CELLS[ROMI_CELLS["romi"] < 0]).data[0]
+    assert (below.zmin, below.zmax) == (-0.5, 0.0)
+    assert [list(stop) for stop in below.colorscale] == [[0.0, DIVERGING_LOW], [1.0, DIVERGING_MID]]
+
+
+def test_sequential_heatmap_takes_a_fixed_range_or_its_own() -> None:
+    spec = FigureSpec("heatmap", x="age", y="cohort", z="retention", title="R", zrange=(0.0, 0.5))
+    trace = render(spec, LONG).data[0]
+    assert (trace.zmin, trace.zmax, trace.zauto) == (0.0, 0.5, False)
+    assert (
+        trace.colorscale[0][1]
+        == render(  # the same sequential blues as without a range
+            FigureSpec("heatmap", x="age", y="cohort", z="retention", title="R"), LONG
+        )
+        .data[0]
+        .colorscale[0][1]
+    )
+    own = render(FigureSpec("heatmap", x="age", y="cohort", z="retention", title="R"), LONG)
+    assert own.data[0].zmin is None and own.data[0].zauto is None
+
+
+@pytest.mark.parametrize("zrange", [(1.0, 0.0), (math.nan, 1.0), (0.0, math.inf)])
+def test_bad_zrange_is_a_value_error(zrange: tuple[float, float]) -> None:
+    with pytest.raises(ValueError, match="zrange"):
+        FigureSpec("heatmap", x="age", y="cohort", z="romi", title="t", zrange=zrange)
+
+
+def test_shared_range_over_several_tables() -> None:
+    from growthlens.figures import shared_range
+
+    assert shared_range(
+        ROMI_CELLS["romi"], [math.nan, -2.0, math.inf], pd.Series([], dtype=float)
+    ) == (
+        -2.0,
+        1.5,
+    )
+    assert shared_range([math.nan], []) is None

@@ -107,7 +107,7 @@ def test_figures_behind_the_actions(advice: gl.Result) -> None:
     )
     # Payback on the balanced curve over the 2-month horizon (ages 0 and 1), not on Jan
     # alone at age 3 as the each-age mean did.
-    assert bad["payback"] == "not yet (last −0.75 at age 1)"
+    assert bad["payback"] == "not yet (ROMI −75.0% at age 1)"
 
 
 def test_too_little_data_reasons(advice: gl.Result, market: gl.Dataset) -> None:

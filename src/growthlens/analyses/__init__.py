@@ -16,6 +16,7 @@ from growthlens.analyses.channels import channels
 from growthlens.analyses.clusters import clusters
 from growthlens.analyses.clv import clv
 from growthlens.analyses.consistency import consistency
+from growthlens.analyses.conversion import conversion
 from growthlens.analyses.conversion_lag import conversion_lag
 from growthlens.analyses.costs import costs
 from growthlens.analyses.event_retention import event_retention
@@ -23,6 +24,7 @@ from growthlens.analyses.first_visit import revenue_by_first_visit
 from growthlens.analyses.funnel import funnel
 from growthlens.analyses.funnel_drivers import funnel_drivers
 from growthlens.analyses.impute import apply_imputation, impute
+from growthlens.analyses.kpis import kpis
 from growthlens.analyses.ltv import ltv
 from growthlens.analyses.orders_per_buyer import orders_per_buyer
 from growthlens.analyses.overview import overview
@@ -34,8 +36,10 @@ from growthlens.analyses.registry import GROUPS, REGISTRY, Analysis, Plan, regis
 from growthlens.analyses.retention import retention
 from growthlens.analyses.rfm import rfm
 from growthlens.analyses.romi import romi
+from growthlens.analyses.sales_trend import sales_trend
 from growthlens.analyses.step_matrix import step_matrix
 from growthlens.analyses.tracking import tracking
+from growthlens.analyses.unit_economics import unit_economics
 
 __all__ = [
     "GROUPS",
@@ -53,12 +57,14 @@ __all__ = [
     "clusters",
     "clv",
     "consistency",
+    "conversion",
     "conversion_lag",
     "costs",
     "event_retention",
     "funnel",
     "funnel_drivers",
     "impute",
+    "kpis",
     "ltv",
     "orders_per_buyer",
     "overview",
@@ -72,6 +78,8 @@ __all__ = [
     "revenue_by_first_visit",
     "rfm",
     "romi",
+    "sales_trend",
     "step_matrix",
     "tracking",
+    "unit_economics",
 ]

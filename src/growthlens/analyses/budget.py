@@ -20,6 +20,7 @@ from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import Period, check_period, py_age
 from growthlens.errors import ConfigError
+from growthlens.figures import BAD, GOOD, MUTED, NEUTRAL
 from growthlens.metrics.marketing import attribution_gap, buyer_gross_profit, romi_frames
 from growthlens.metrics.marketing.romi import check_horizon
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
@@ -34,7 +35,15 @@ from growthlens.stats.budget import (
     slope,
     source_seed,
 )
-from growthlens.text import count_of, listing, money, natural_key, share_text, signed
+from growthlens.text import (
+    count_of,
+    listing,
+    money,
+    natural_key,
+    points_text,
+    romi_text,
+    share_text,
+)
 
 ASSUMPTION = (
     "Assumes CAC per source stays constant when spend moves: each extra (or removed) "
@@ -42,6 +51,15 @@ ASSUMPTION = (
     "each buyer is worth the source's {n_label} LTV. In practice extra spend usually buys "
     "dearer buyers, so treat the figures as an upper bound on the gain."
 )
+
+ACTION_COLORS = {
+    "grow": GOOD,
+    "hold": NEUTRAL,
+    "cut": BAD,
+    "too little data": MUTED,
+}
+"""The chart colour of each action by what it means for the business: green grows, red cuts.
+Organic and unattributed rows take the colorway without green and red."""
 
 # The recommendation table, in order (romi_n_check is popped after the consistency check).
 _COLUMNS: tuple[str, ...] = (
@@ -376,6 +394,8 @@ def _explain(est: Estimates, p: Params) -> Result:
                     "action": "Action",
                 },
                 value_format=".0%",
+                # Colour by what the action means for the business, never by table order.
+                colors=ACTION_COLORS,
             ),
         ),
         notes=(
@@ -416,16 +436,16 @@ def _reason(row: dict[str, Any], p: Params, n_label: str) -> str:
             shortfalls.append(f"no defined {n_label} ROMI")
         return f"Too little data: {' and '.join(shortfalls)}; {spend}."
     parts = [
-        f"{n_label} ROMI {signed(row['romi_n'])} ({p.confidence:.0%} CI "
-        f"{signed(row['romi_n_low'])} to "
-        f"{signed(row['romi_n_high'])}; {count_of(int(row['buyers_used']), 'buyer')} in "
+        f"{n_label} ROMI {romi_text(row['romi_n'])} ({p.confidence:.0%} CI "
+        f"{romi_text(row['romi_n_low'])} to "
+        f"{romi_text(row['romi_n_high'])}; {count_of(int(row['buyers_used']), 'buyer')} in "
         f"{count_of(int(row['cohorts_used']), 'complete cohort')})"
     ]
     paid_back = pd.notna(row["payback_age"])
     parts.append(f"pays back at {row['payback']}" if paid_back else f"payback {row['payback']}")
     if math.isfinite(row["romi_trend"]):
         parts.append(
-            f"first-{p.period} ROMI trend {signed(row['romi_trend'])} per {p.period} over the "
+            f"first-{p.period} ROMI trend {points_text(row['romi_trend'])} per {p.period} over the "
             f"last {row['trend_cohorts']} cohorts"
         )
     parts.append(spend)
@@ -472,6 +492,8 @@ def _findings(
                         "romi_n_low": row["romi_n_low"],
                         "romi_n_high": row["romi_n_high"],
                     },
+                    # The source's spend is what growing or cutting it puts at stake.
+                    at_stake=float(row["cost"]) if action in ("grow", "cut") else None,
                 )
             )
     for _, move in moves.iterrows():
@@ -487,6 +509,7 @@ def _findings(
                 f"of source {move['from_source']} worth {money(move['lost_profit'], currency)}: "
                 "net "
                 f"{money(move['net_profit'], currency)} — assuming CAC per source stays constant.",
+                at_stake=abs(float(move["net_profit"])),
             )
         )
     if not moves.empty:

@@ -35,17 +35,17 @@ from growthlens.result import FigureSpec, Finding, Result, Status, SummarySpec, 
 from growthlens.stats.did import DiD, did, event_days, placebo_days, placebo_units, pretrend
 from growthlens.stats.synthetic import Synthetic, synthetic_control
 from growthlens.text import count_of, listing
-from growthlens.units import p_phrase, percent
+from growthlens.units import p_phrase, percent, times
 
 ACTIVE_SHARE = 0.5
 """A unit is comparable when its metric is non-zero on at least this share of the days."""
 
 SUMMARY: SummarySpec = {
-    "ratio": ("ratio", "Ratio of ratios (campaign days, treated vs comparison)"),
+    "ratio": ("times", "Ratio of ratios (campaign days, treated vs comparison)"),
     "lift": ("percent", "Lift on campaign days"),
     "additive": ("number", "Extra per treated unit and campaign day"),
     "p_value": ("p_value", "p-value"),
-    "naive_ratio": ("ratio", "Naive before/after ratio (biased)"),
+    "naive_ratio": ("times", "Naive before/after ratio (biased)"),
     "synthetic_effect": ("number", "Synthetic-control effect per campaign day"),
     "pretrend_p_value": ("p_value", "Pre-campaign trend check p-value"),
 }
@@ -361,8 +361,8 @@ def _explain(e: Estimates, p: Params) -> Result:
             Finding(
                 "naive_bias",
                 f"The naive before/after ratio ({who}'s campaign days ÷ its other days) is "
-                f"{d.naive_ratio:.2f}; it is biased because the other {p.column} values also "
-                f"changed by a factor of {d.comparison_ratio:.2f} on those days (trend and "
+                f"{times(d.naive_ratio)}; it is biased because the other {p.column} values also "
+                f"changed by a factor of {times(d.comparison_ratio)} on those days (trend and "
                 "weekday), with no campaign.",
                 numbers={"naive_ratio": d.naive_ratio, "comparison_ratio": d.comparison_ratio},
             )

@@ -23,6 +23,7 @@ from growthlens.metrics import consistency as checks
 from growthlens.metrics.consistency import Check
 from growthlens.result import Finding, Result, Severity, SummarySpec, summarize
 from growthlens.text import count_of, listing, money
+from growthlens.units import times
 
 CURRENCY_RATIO = 10.0
 """A market whose median revenue is at least this many times the others' (or at most
@@ -297,7 +298,7 @@ def _currency_finding(row: Mapping[Any, Any], markets: pd.DataFrame, cur: str) -
     )
     text = (
         f"Market {row['market']}'s median revenue ({money(float(row['median']), cur)}, "
-        f"{count_of(int(row['orders']), 'order')}) is {ratio:.3g}× {against}: a likely "
+        f"{count_of(int(row['orders']), 'order')}) is {times(ratio)} {against}: a likely "
         "currency error (no conversion is applied unless rates are given)."
     )
     return Finding(

@@ -40,6 +40,7 @@ from growthlens.stats.multiple import holm
 from growthlens.stats.proportions import difference, homogeneity, wilson
 from growthlens.stats.quantiles import median_interval
 from growthlens.text import count_of
+from growthlens.units import p_phrase
 
 Order = Literal["ordered", "strict", "unordered"]
 Unit = Literal["user", "session"]
@@ -876,7 +877,7 @@ def _segment_findings(segments: pd.DataFrame, p: Params, noun: str) -> list[Find
                 f"{before} never reach {row['name']}, against {rest_lost:.0%} for the rest: "
                 f"a gap of {abs(row['gap']) * 100:.1f} points in conversion "
                 f"({p.confidence:.0%} CI {low * 100:.1f}–{high * 100:.1f}), "
-                f"significant after Holm's correction (adjusted p = {row['p_adjusted']:.2g}).",
+                f"significant after Holm's correction (adjusted {p_phrase(row['p_adjusted'])}).",
                 numbers={
                     "step": j,
                     "gap": float(row["gap"]),

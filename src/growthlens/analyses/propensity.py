@@ -89,7 +89,7 @@ SUMMARY: SummarySpec = {
     "roc_auc": ("ratio", "ROC-AUC (cross-validated)"),
     "pr_auc": ("ratio", "PR-AUC (average precision)"),
     "base_rate": ("share", "Share who bought in the window"),
-    "top_decile_lift": ("ratio", "Lift of the top score decile"),
+    "top_decile_lift": ("times", "Lift of the top score decile"),
     "effect": ("share", "Average uplift (treated − control buying rate)"),
     "qini_uplift": ("ratio", "Normalised Qini, best uplift model"),
     "list_size": ("count", "Recommended list size (participants)"),

@@ -116,6 +116,8 @@ def _explain(report: QualityReport, p: Params) -> Result:
                     "revenue_share": at_stake,
                     "action": finding.action,
                 },
+                # The money the rows carry (revenue; spend for costs), where the check knows it.
+                at_stake=None if finding.revenue is None else abs(float(finding.revenue)),
             )
         )
     main = pd.DataFrame(

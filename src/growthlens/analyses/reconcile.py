@@ -32,6 +32,7 @@ from growthlens.metrics.reconcile import (
 from growthlens.result import Finding, Result, Severity, SummarySpec, SummaryValue, summarize
 from growthlens.stats.anomaly import MAD_TO_SD, POISSON_SD, anscombe
 from growthlens.text import count_of, listing, money, precise_share
+from growthlens.units import number
 
 OUTAGE_Z = 5.0
 """Score (standard deviations on the square-root scale) from which a day's missing rows
@@ -559,6 +560,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                 + ".",
                 _severity(revenue, base),
                 {"rows": n, "revenue": revenue, "days": len(mine), "no_key": no_key},
+                at_stake=revenue,
             )
         )
     for o in est.outages.to_dict("records"):
@@ -589,6 +591,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                     "expected": float(o["expected"]),
                     "revenue": float(o["revenue"]),
                 },
+                at_stake=float(o["revenue"]),
             )
         )
     for side, table_name in (("orders", "orders"), ("reference", "conversions_reference")):
@@ -612,6 +615,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                     "revenue": revenue,
                     "join_extra_rows": int(t["join_extra_rows"]),
                 },
+                at_stake=revenue,
             )
         )
     for table_name, rows, ids in p.load_duplicates:
@@ -638,6 +642,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                 f"{share(stake)}{_eg_values(ex, 'revenue_mismatch')}.",
                 _severity(stake, base),
                 {"rows": n, "revenue_at_stake": stake},
+                at_stake=stake,
             )
         )
     n = int(t["near_miss"])
@@ -648,7 +653,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                 "near_miss",
                 f"{count_of(n, 'matched conversion')} {_verb(n, 'differs', 'differ')} in revenue "
                 f"by at most "
-                f"{p.tolerance:g} ({total:.4g} in total){_eg(ex, 'near_miss')}: within the "
+                f"{p.tolerance:g} ({number(total)} in total){_eg(ex, 'near_miss')}: within the "
                 "tolerance, so not mismatches.",
                 "info",
                 {"rows": n, "difference": total},
@@ -675,6 +680,7 @@ def _findings(est: Estimates, ex: pd.DataFrame, p: Params, base: float) -> list[
                 f"reference's revenue){_eg_values(ex, f'{label}_mismatch')}.",
                 "warning",
                 {"column": label, "rows": int(m["rows"]), "revenue": float(m["revenue"])},
+                at_stake=float(m["revenue"]),
             )
         )
     for side, table_name in (("orders", "orders"), ("reference", "conversions_reference")):

@@ -17,11 +17,19 @@ from growthlens.analyses.ltv import average_note, curve_basis, curve_findings, c
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import Period, check_period
+from growthlens.figures import shared_range
 from growthlens.metrics.cohorts import MIN_COHORTS, Average, check_average
 from growthlens.metrics.marketing.romi import Romi, check_horizon, romi_frames
 from growthlens.metrics.marketing.spend import check_by
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
-from growthlens.text import age_unit, count_of, listing, period_label, share_text, signed
+from growthlens.text import (
+    age_unit,
+    count_of,
+    listing,
+    period_label,
+    romi_text,
+    share_text,
+)
 
 # At most this many per-source heatmaps (largest spend first) keep the report readable.
 MAX_HEATMAPS = 8
@@ -223,17 +231,25 @@ def _explain(frames: Frames, p: Params) -> Result:
         "curves": r.curves,
         "payback": r.paybacks,
     }
-    figures = [_heatmap_spec("cohorts", "ROMI by cohort and age (all sources)", period)]
     ranked_paid = sources[(sources["status"] == "paid") & (sources["buyers"] > 0)].sort_values(
         "cost", ascending=False, kind="stable"
     )
+    parts: dict[str, pd.DataFrame] = {}
     for source in ranked_paid[by].head(MAX_HEATMAPS):
-        key = f"heatmap:{source}"
         part = main[main[by] == source][
             ["cohort", "age", "buyers", "ltv", "cac", "romi", "complete"]
         ]
-        tables[key] = part.reset_index(drop=True)
-        figures.append(_heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period))
+        parts[f"heatmap:{source}"] = part.reset_index(drop=True)
+    # One colour scale for the overall and every per-source heatmap: the same colour is
+    # the same ROMI in all of them (the range of every cell they show).
+    zrange = shared_range(overall["romi"], *(part["romi"] for part in parts.values()))
+    figures = [_heatmap_spec("cohorts", "ROMI by cohort and age (all sources)", period, zrange)]
+    for key, part in parts.items():
+        tables[key] = part
+        source = key.removeprefix("heatmap:")
+        figures.append(
+            _heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period, zrange)
+        )
     figures.append(_curve_spec("curves", by, period, r.curves, p.average))
     return Result(
         name="romi",
@@ -263,7 +279,7 @@ def _overall_romi_sentences(
                 "romi_window",
                 f"Over the window, buyers' gross profit is {share_text(romi_w + 1)} of marketing "
                 "spend "
-                f"(ROMI {signed(romi_w)}).",
+                f"(ROMI {romi_text(romi_w)}).",
             )
         )
     romi_n = float(summary["romi_n"])  # type: ignore[arg-type]
@@ -276,7 +292,7 @@ def _overall_romi_sentences(
                 f"After {count_of(horizon, period)}, cohorts have returned "
                 f"{share_text(romi_n + 1)} "
                 "of their "
-                f"acquisition cost on average ({n_label} ROMI {signed(romi_n)}, mean of "
+                f"acquisition cost on average ({n_label} ROMI {romi_text(romi_n)}, mean of "
                 f"{count_of(cells, 'complete cohort')}).",
             )
         )
@@ -311,7 +327,7 @@ def _overall_romi_sentences(
             Finding(
                 "not_paid_back",
                 f"On average, cohorts have not paid back by age {last_age}: ROMI "
-                f"{signed(last_romi)} there ({basis}).{few}",
+                f"{romi_text(last_romi)} there ({basis}).{few}",
                 "warning",
                 numbers={"last_age": last_age, "last_romi": last_romi, **numbers},
             )
@@ -383,12 +399,17 @@ def _source_romi_sentences(
                 "sources_not_paid_back",
                 f"Not paid back on average: {by}s {listing(names)}.",
                 "warning",
+                # Their spend over the window is what has not come back yet.
+                at_stake=float(never["cost"].sum()),
             )
         )
     return out
 
 
-def _heatmap_spec(table: str, title: str, period: Period) -> FigureSpec:
+def _heatmap_spec(
+    table: str, title: str, period: Period, zrange: tuple[float, float] | None = None
+) -> FigureSpec:
+    """A ROMI heatmap: red below 0 (not paid back), white at 0, green above (see zmid)."""
     return FigureSpec(
         kind="heatmap",
         x="age",
@@ -398,6 +419,8 @@ def _heatmap_spec(table: str, title: str, period: Period) -> FigureSpec:
         title=title,
         labels={"age": f"Age ({period}s since first order)", "cohort": "Cohort", "romi": "ROMI"},
         value_format=".0%",
+        zrange=zrange,
+        zmid=0.0,
     )
 
 
@@ -426,7 +449,7 @@ def _curve_spec(
 def _romi_notes(horizon: int, period: Period, average: Average) -> tuple[str, ...]:
     return (
         "ROMI(c, k) = LTV(c, k) ÷ CAC(c) − 1: 0 means the cohort's gross profit has paid back "
-        "what it cost to acquire; −0.6 means 40% has come back.",
+        "what it cost to acquire; −60% means 40% has come back.",
         f"The {horizon}-{period} ROMI is the unweighted mean of ROMI at age {horizon - 1} over "
         "complete cohorts; payback is the first age where the average curve reaches 0.",
         average_note(average, horizon, period),

@@ -1120,11 +1120,46 @@ def upload(con: BaseBackend, name: str, arrow: pa.Table) -> ir.Table:
 
     On Spark, Ibis would go through pandas, where a null in a float or text column turns
     into NaN; Spark's own Arrow path keeps nulls as nulls (a temp view, no files).
+    An engine without unsigned integers gets them widened first, losslessly
+    (:func:`signed_arrow`).
     """
+    if not capabilities(con).unsigned_ids:
+        arrow = signed_arrow(arrow)
     if capabilities(con).arrow_views:
         con._session.createDataFrame(arrow).createOrReplaceTempView(name)
         return con.table(name)
     return con.create_table(name, arrow, temp=_supports_temp(con))
+
+
+def signed_arrow(arrow: pa.Table) -> pa.Table:
+    """Unsigned integer columns widened to types every engine stores, values unchanged.
+
+    ``uint8``/``uint16`` → ``int32``, ``uint32`` → ``int64``, ``uint64`` → ``decimal(20, 0)``
+    (every 64-bit unsigned value fits; Spark cannot take unsigned Arrow types at all). Ids
+    among them are turned into the canonical id type by the load afterwards.
+
+    >>> t = signed_arrow(pa.table({"id": pa.array([2**64 - 1], pa.uint64())}))
+    >>> t.schema.field("id").type, t["id"][0].as_py()
+    (Decimal128Type(decimal128(20, 0)), Decimal('18446744073709551615'))
+    """
+    columns = []
+    changed = False
+    for field_, column in zip(arrow.schema, arrow.columns, strict=True):
+        kind = field_.type
+        if pa.types.is_unsigned_integer(kind):
+            wide = (
+                pa.decimal128(20, 0)
+                if kind.bit_width == 64
+                else pa.int64()
+                if kind.bit_width == 32
+                else pa.int32()
+            )
+            column = column.cast(wide)
+            changed = True
+        columns.append(column)
+    if not changed:
+        return arrow
+    return pa.table(columns, names=arrow.column_names)
 
 
 def upload_batches(

@@ -49,13 +49,17 @@ def day_window(
 
 
 def window_label(window: tuple[date, date], day_zero: date | None) -> str:
-    """``days 5–16`` or ``2018-03-05 to 2018-03-16``.
+    """``days 5–16`` or ``2018-03-05 to 2018-03-16``; one day alone: ``day 5``, ``2018-03-05``.
 
     >>> window_label((date(2023, 1, 6), date(2023, 1, 17)), date(2023, 1, 1))
     'days 5–16'
+    >>> window_label((date(2018, 5, 31), date(2018, 5, 31)), None)
+    '2018-05-31'
     """
     first, last = window
     if day_zero is None:
+        if first == last:
+            return first.isoformat()
         return f"{first.isoformat()} to {last.isoformat()}"
     a, b = (first - day_zero).days, (last - day_zero).days
     return f"day {a}" if a == b else f"days {a}–{b}"

@@ -3,7 +3,7 @@
 Shape (``schema`` is :data:`growthlens.result.SCHEMA_VERSION`)::
 
     {
-      "schema": "2.0", "title": ..., "generated_at": ..., "growthlens_version": ...,
+      "schema": "2.1", "title": ..., "generated_at": ..., "growthlens_version": ...,
       "dataset": {"window": [start, end] | null, "window_source": ..., "backend": ...,
                   "currency": ..., "tables": {table: rows accepted},
                   "settings": {name: {"value": ..., "from": "--margin" | "settings" |
@@ -14,8 +14,14 @@ Shape (``schema`` is :data:`growthlens.result.SCHEMA_VERSION`)::
                       "status", "status_reason", "params": {...},
                       "summary": {key: {"value", "unit", "label"[, "low", "high", "method"]}},
                       "tables": {"main": [records], other: [records]},
-                      "findings": [{"severity", "code", "text", "numbers"}], "notes": [...]}
+                      "findings": [{"severity", "code", "text", "numbers", "at_stake"}],
+                      "notes": [...]}
       },
+      "summary": {"comparison", "headlines": [{"label", "value", "detail", "tone",
+                  "change", "anchor"}], "top_findings": [{"text", "severity", "at_stake",
+                  "source", "anchor"}], "budget": [{"source", "action", "romi", "spend"}],
+                  "budget_findings": [...], "verdicts": [...]},   # the first screen
+
       "groups": [{"id", "title", "intro", "results": [result names], "skipped": [...]}],
       "left_out": [why each group missing from the report is missing],
       "quality": gl.quality(ds).to_dict()
@@ -34,6 +40,7 @@ from typing import Any
 
 from growthlens.analyses import quality
 from growthlens.data.dataset import Dataset
+from growthlens.report import summary as summary_view
 from growthlens.report.model import Section
 from growthlens.result import SCHEMA_VERSION, Result
 from growthlens.version import __version__
@@ -86,6 +93,7 @@ def report_dict(
             },
         },
         "sections": {r.name: {"group": s.id, **r.to_dict()} for s in sections for r in s.results},
+        "summary": summary_view.build(sections, currency=ds.settings.currency).to_dict(),
         "groups": [group_dict(s) for s in sections],
         "left_out": list(left_out),
         "quality": _quality(ds, sections).to_dict(),

@@ -27,7 +27,8 @@ from growthlens.metrics.cohorts import Average, cohort_curve, horizon_mean
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.marketing.cac import Acquisition, acquisition_costs, ratio
 from growthlens.metrics.revenue import ltv_table
-from growthlens.text import natural_key, signed, sort_key
+from growthlens.text import natural_key, sort_key
+from growthlens.units import percent
 
 # Label of the all-sources rows in curve and payback tables (parenthesised like "(unknown)"
 # so it cannot be mistaken for a real source name).
@@ -115,7 +116,7 @@ def payback(ages: list[int], values: list[float]) -> tuple[int | None, str, floa
     >>> payback([0, 1, 2], [-0.5, 0.1, 0.3])[:2]
     (1, 'age 1')
     >>> payback([0, 1, 2, 3, 4], [-0.9, -0.7, -0.5, -0.4, -0.35])[1]
-    'not yet (last −0.35 at age 4)'
+    'not yet (ROMI −35.0% at age 4)'
     >>> payback([], [])[1]
     'undefined'
     """
@@ -126,7 +127,9 @@ def payback(ages: list[int], values: list[float]) -> tuple[int | None, str, floa
         if v >= 0:
             return int(a), f"age {int(a)}", pairs[-1][1], int(pairs[-1][0])
     last_age, last = pairs[-1]
-    return None, f"not yet (last {signed(last)} at age {int(last_age)})", last, int(last_age)
+    # ROMI as a percentage, as everywhere in the report (never a bare −0.35).
+    shown = percent(last).replace("-", "−")
+    return None, f"not yet (ROMI {shown} at age {int(last_age)})", last, int(last_age)
 
 
 def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:

@@ -1,0 +1,95 @@
+"""The executive summary: findings ranked by money at stake, changes coloured by what is
+good for the business, headlines read from the Results that define them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from growthlens.report.model import Section
+from growthlens.report.summary import build, headline_value, tone, top_findings
+from growthlens.result import Finding, Result
+
+
+def _result(name: str, *findings: Finding) -> Result:
+    return Result(name, name.title(), pd.DataFrame(), findings=findings)
+
+
+def test_findings_are_ranked_by_money_then_severity() -> None:
+    sections = (
+        Section(
+            id="quality",
+            title="Q",
+            results=(
+                _result(
+                    "reconcile",
+                    Finding("missing", "small gap", "error", at_stake=100.0),
+                    Finding("fact", "a fact", "info"),
+                    Finding("warn", "look at this", "warning"),
+                ),
+            ),
+        ),
+        Section(
+            id="marketing",
+            title="M",
+            results=(
+                _result(
+                    "romi",
+                    Finding("cut", "cut source 3", "info", at_stake=5000.0),
+                    Finding("err", "broken", "error"),
+                    Finding("zero", "nothing at stake", "info", at_stake=0.0),
+                ),
+            ),
+        ),
+    )
+    top = top_findings(sections, currency="USD")
+    assert [f.text for f in top] == ["cut source 3", "small gap", "broken", "look at this"]
+    assert top[0].at_stake == "$5,000.00"
+    assert top[0].anchor == "marketing-romi"
+    assert len(top_findings(sections, currency="USD", limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "better", "expected"),
+    [
+        (0.26, "higher", "good"),
+        (-0.26, "higher", "bad"),
+        (0.10, "lower", "bad"),  # CAC up
+        (-0.10, "lower", "good"),
+        (0.50, "neutral", "neutral"),  # spend
+        (0.01, "higher", "neutral"),  # steady
+        (float("nan"), "higher", "neutral"),
+    ],
+)
+def test_tone_follows_the_business_not_the_sign(change: float, better: str, expected: str) -> None:
+    assert tone(change, better) == expected  # type: ignore[arg-type]
+
+
+def test_headline_values_are_short() -> None:
+    assert headline_value(-2_500_000.0, "money", "EUR") == "−€2.5M"
+    assert headline_value(0.1599, "share", "USD") == "16.0%"
+    assert headline_value(float("nan"), "money", "USD") == "—"
+
+
+def test_summary_of_the_demo_report() -> None:
+    import growthlens as gl
+    from growthlens.report.build import sections
+
+    ds = gl.demo(users=3000)
+    built = sections(ds)
+    view = build(built, currency="USD")
+    labels = [h.label for h in view.headlines]
+    assert labels[:5] == ["Users", "Buyers", "Visitor → buyer conversion", "Revenue",
+                          "Marketing spend"]  # fmt: skip
+    assert {"CAC", "LTV at 6 months", "ROMI at 6 months", "Payback"} <= set(labels)
+    kpis = next(r for s in built for r in s.results if r.name == "kpis")
+    revenue = next(h for h in view.headlines if h.label == "Revenue")
+    change = kpis.frame("changes").set_index("figure").loc["revenue", "change"]
+    assert revenue.tone == tone(change, "higher")
+    assert revenue.spark.count(",") == int(kpis.table["complete"].sum())
+    stakes = [f for f in view.findings if f.at_stake]
+    assert stakes, "the demo plants findings with money at stake"
+    assert view.budget and {b.action for b in view.budget} <= {
+        "grow", "hold", "cut", "too little data", "organic", "unattributed"
+    }  # fmt: skip
+    assert view.to_dict()["headlines"][0]["label"] == "Users"
