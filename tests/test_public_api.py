@@ -107,7 +107,7 @@ SIGNATURES = {
     "quality": "(ds: 'Dataset') -> 'Result'",
     "recommend_budget": "(ds: 'Dataset', *, horizon: 'int | None' = None, period: 'Period | None' = None, seed: 'int' = 0, resamples: 'int' = 2000, confidence: 'float' = 0.95, min_buyers: 'int' = 30, min_cohorts: 'int' = 2, move_share: 'float' = 0.1) -> 'Result'",
     "report": "(ds: 'Dataset', path: 'str | Path', *, format: 'ReportFormat' = 'html', title: 'str | None' = None, progress: 'Progress | None' = None, sections: 'Iterable[str] | None' = None, origins: 'Mapping[str, str] | None' = None) -> 'Path'",
-    "retention": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = None) -> 'Result'",
+    "retention": "(ds: 'Dataset', *, period: 'Period | None' = None, by: 'str | None' = None, average: 'Average' = 'balanced') -> 'Result'",
     "revenue_by_first_visit": "(ds: 'Dataset', *, confidence: 'float' = 0.95) -> 'Result'",
     "funnel": "(ds: 'Dataset', steps: 'Sequence[StepInput]', *, window: 'str | int | timedelta' "
     "= '7d', order: 'Order' = 'ordered', unit: 'Unit' = 'user', by: 'str | None' = None, "

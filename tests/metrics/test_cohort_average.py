@@ -221,3 +221,30 @@ def test_figure_hover_columns_are_generic() -> None:
     assert [row[0] for row in trace.customdata] == [0.25, 0.75]
     with pytest.raises(ValueError, match="needs column"):
         render(FigureSpec(kind="line", x="source", y="cac", title="t", hover=("n",)), frame)
+
+
+def test_retention_curve_averages_one_fixed_set_of_cohorts() -> None:
+    """Jan 2 users (1 back in Feb, Mar and Apr), Feb 2 (both back in Mar, none in Apr), Mar 2
+    (none back), Apr 2. The each-age mean rises at age 3, where January is alone (0.5 after
+    0.25); the balanced curve keeps the three cohorts observed for two months."""
+    import growthlens as gl
+
+    visits = [
+        (1, "2020-01-05"), (2, "2020-01-06"), (1, "2020-02-05"), (1, "2020-03-05"),
+        (1, "2020-04-05"), (3, "2020-02-02"), (4, "2020-02-03"), (3, "2020-03-02"),
+        (4, "2020-03-03"), (5, "2020-03-10"), (6, "2020-03-11"), (7, "2020-04-01"),
+        (8, "2020-04-02"),
+    ]  # fmt: skip
+    sessions = pd.DataFrame(
+        {"user_id": [u for u, _ in visits], "start_ts": pd.to_datetime([d for _, d in visits])}
+    )
+    ds = gl.load(sessions=sessions, window=("2020-01-01", "2020-04-30"))
+    balanced = gl.retention(ds).frame("curve")
+    assert balanced.to_dict("list") == {
+        "age": [0, 1],
+        "retention": [1.0, pytest.approx((0.5 + 1.0 + 0.0) / 3)],
+        "cohorts": [3, 3],
+    }
+    naive = gl.retention(ds, average="all").frame("curve")
+    assert naive["retention"].tolist() == pytest.approx([1.0, 0.5, 0.25, 0.5])
+    assert naive["cohorts"].tolist() == [4, 3, 2, 1]

@@ -12,13 +12,14 @@ from datetime import date
 
 import pandas as pd
 
+from growthlens.analyses.ltv import curve_subtitle
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.analyses.splits import session_splits
 from growthlens.data.dataset import Dataset
 from growthlens.derive.acquisition import check_dimension
 from growthlens.derive.periods import Period, check_period
 from growthlens.errors import ConfigError
-from growthlens.metrics.cohorts import horizon_mean
+from growthlens.metrics.cohorts import Average, check_average, cohort_curve, horizon_mean
 from growthlens.metrics.retention import retention_table
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import count_of
@@ -34,10 +35,11 @@ SUMMARY: SummarySpec = {
 
 @dataclass(frozen=True)
 class Params:
-    """Resolved options: the cohort period and the first-session dimension to split by."""
+    """Resolved options: the cohort period, the dimension to split by, the average rule."""
 
     period: Period
     by: str | None
+    average: Average
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,24 @@ class Frames:
     window: tuple[date, date]
 
 
-def retention(ds: Dataset, *, period: Period | None = None, by: str | None = None) -> Result:
+def retention(
+    ds: Dataset,
+    *,
+    period: Period | None = None,
+    by: str | None = None,
+    average: Average = "balanced",
+) -> Result:
     """Retention: users of cohort c active in period c + k ÷ size of c.
 
     Cohort = period of a user's first session; ``by`` splits cohorts by the first
     session's dimension (null → ``(unknown)``). Cells past the window do not exist;
     observed cells without activity are 0.
+
+    The mean curve (table ``curve``: ``age``, ``retention``, ``cohorts``) follows
+    docs/metrics.md, "Average curves over cohorts": with ``average="balanced"``
+    (default) every age averages one fixed set of complete cohorts (those observed at
+    every plotted age, at least 3 when there are), so a later age is never the mean of
+    other, older cohorts; ``average="all"`` averages each age over its own cohorts.
 
     Example:
         >>> import pandas as pd, growthlens as gl
@@ -63,12 +77,16 @@ def retention(ds: Dataset, *, period: Period | None = None, by: str | None = Non
         >>> r.table[["age", "users", "retention"]].to_dict("records")
         [{'age': 0, 'users': 2, 'retention': 1.0}, {'age': 1, 'users': 2, 'retention': 0.5}]
     """
-    return RETENTION.run(ds, period=period, by=by)
+    return RETENTION.run(ds, period=period, by=by, average=average)
 
 
-def _params(ds: Dataset, *, period: Period | None, by: str | None) -> Params:
+def _params(
+    ds: Dataset, *, period: Period | None, by: str | None, average: Average = "balanced"
+) -> Params:
     check_dimension(ds, by)
-    return Params(period=check_period(period or ds.settings.period), by=by)
+    return Params(
+        period=check_period(period or ds.settings.period), by=by, average=check_average(average)
+    )
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
@@ -90,13 +108,8 @@ def _explain(frames: Frames, p: Params) -> Result:
         mean = horizon_mean(table, "retention", horizon=k + 1)
         summary[f"retention_{k}"] = float(mean["retention"].iloc[0])
         summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
-    curve = (
-        table[table["complete"]]
-        .groupby([*keys, "age"])["retention"]
-        .agg(["mean", "size"])
-        .reset_index()
-    )
-    curve = curve.rename(columns={"mean": "retention", "size": "cells"})
+    ages = int(table["age"].max()) + 1 if len(table) else 1
+    curve = cohort_curve(table, "retention", horizon=ages, keys=keys, average=p.average)
     figures = [
         FigureSpec(
             kind="heatmap",
@@ -120,13 +133,15 @@ def _explain(frames: Frames, p: Params) -> Result:
             y="retention",
             table="curve_from_1",
             color=by,
-            title="Mean retention by age, from age 1 (complete cohorts)"
-            + (f" by {by}" if by else ""),
+            title="Mean retention by age, from age 1" + (f" by {by}" if by else ""),
+            subtitle=curve_subtitle(curve, period, p.average, by=by),
             labels={
                 "age": f"Age ({period}s)",
                 "retention": "Retention",
+                "cohorts": "Cohorts averaged",
                 **({by: by.capitalize()} if by else {}),
             },
+            hover=("cohorts",),
             value_format=".1%",
         ),
     ]

@@ -1,0 +1,135 @@
+"""Benchmark: the whole HTML report at 1M and 10M sessions: time per stage and group, size.
+
+Data: the unit-economics benchmark's demo folders (benchmarks/data/ue-<size>/, visits,
+orders and costs as Parquet; generated here when missing). Each run is a fresh process:
+
+- ``load``: ``gl.load`` of the three files (DuckDB, ``memory_limit`` default 3GB);
+- one timing per report group (``growthlens.report.build.section``), every analysis the
+  data allows, as ``growthlens report`` runs them;
+- ``write``: the executive summary, every chart and table rendered to one HTML file.
+
+Reported: the median run of ``--repeat`` (default 3) by total, the range of totals, the
+highest peak RSS, and the size of the HTML file. Results go to docs/benchmarks.md under
+"## The report".
+
+    python benchmarks/report.py                 # 1M and 10M
+    python benchmarks/report.py --sizes 1m --repeat 1 --no-docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from datetime import date
+from typing import Any
+
+from common import DATA, child, machine, write_section
+from unit_economics import _GENERATE, SEED, USERS
+
+HEADING = "## The report (load, every section, HTML)"
+
+_REPORT = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from pathlib import Path
+    import growthlens as gl
+    from growthlens.engine import connect
+    from growthlens.report.build import section, write
+    from growthlens.report.layout import GROUPS
+    folder, memory_limit, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    timings = {}
+    t = time.perf_counter()
+    con = connect("duckdb", memory_limit=memory_limit)
+    ds = gl.load(sessions=folder / "visits.parquet", orders=folder / "orders.parquet",
+                 costs=folder / "costs.parquet", backend=con)
+    timings["load"] = time.perf_counter() - t
+    built = []
+    for group in GROUPS:
+        t = time.perf_counter()
+        done = section(ds, group)
+        if done is not None:
+            built.append(done)
+            timings[group.id] = time.perf_counter() - t
+    t = time.perf_counter()
+    write(ds, tuple(built), out)
+    timings["write"] = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"timings": timings, "peak_rss_mb": rss, "bytes": out.stat().st_size,
+                      "sessions": ds.quality.table_counts("sessions").loaded,
+                      "results": sum(len(s.results) for s in built)}))
+    """
+)
+
+
+def _total(run: dict[str, Any]) -> float:
+    return float(sum(run["timings"].values()))
+
+
+def run(sizes: list[str], memory_limit: str, repeat: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"memory_limit": memory_limit, "repeat": repeat, "sizes": {}}
+    for size in sizes:
+        folder = DATA / f"ue-{size}"
+        if not (folder / "visits.parquet").exists():
+            child(_GENERATE, str(folder), str(USERS[size]), str(SEED))
+        html = DATA / f"report-{size}.html"
+        runs = [child(_REPORT, str(folder), memory_limit, str(html)) for _ in range(repeat)]
+        median = sorted(runs, key=_total)[len(runs) // 2]
+        entry = {
+            "run": median,
+            "totals": [_total(r) for r in runs],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        }
+        out["sizes"][size] = entry
+        print(json.dumps({size: entry}), flush=True)
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    sizes = list(results["sizes"].values())
+    stages = [k for k in sizes[0]["run"]["timings"] if k not in ("load", "write")]
+    lines = [
+        HEADING,
+        "",
+        f"Measured {date.today().isoformat()} with `python benchmarks/report.py` on: {machine()}.",
+        "",
+        "Data: the unit-economics benchmark's demo (sessions, orders and costs as Parquet). "
+        "One run = `gl.load`, every report group the data allows (as `growthlens report` "
+        "runs them), then the executive summary and the HTML file (`write`), in a fresh "
+        f"process, DuckDB `memory_limit={results['memory_limit']}`. The median of "
+        f"{results['repeat']} runs by total is shown, with the range of the totals and the "
+        "highest peak RSS.",
+        "",
+        "| sessions | results | load | "
+        + " | ".join(stages)
+        + " | write HTML | total | total range | peak RSS | HTML size |",
+        "|---|---|---|" + "---|" * len(stages) + "---|---|---|---|---|",
+    ]
+    for entry in sizes:
+        r = entry["run"]
+        t = r["timings"]
+        lines.append(
+            f"| {r['sessions']:,} | {r['results']} | {t['load']:.1f} s | "
+            + " | ".join(f"{t.get(s, 0.0):.1f} s" for s in stages)
+            + f" | {t['write']:.1f} s | {_total(r):.1f} s "
+            f"| {min(entry['totals']):.1f}–{max(entry['totals']):.1f} s "
+            f"| {entry['peak_rss_mb']:,.0f} MB | {r['bytes'] / 1e6:.1f} MB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1m", "10m"], choices=sorted(USERS))
+    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    results = run(args.sizes, args.memory_limit, args.repeat)
+    (DATA / "report.json").write_text(json.dumps(results, indent=1))
+    if not args.no_docs:
+        write_section(HEADING, render(results))
+
+
+if __name__ == "__main__":
+    main()
