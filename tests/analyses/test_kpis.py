@@ -107,10 +107,25 @@ def test_last_complete_period_against_the_one_before(hand: gl.Result) -> None:
     assert c.loc["spend", "better"] == "neutral"
     codes = {f.code: f for f in hand.findings}
     revenue = codes["revenue_change"]
-    assert revenue.at_stake == pytest.approx(93.0)
-    assert revenue.severity == "info"  # revenue rose
+    assert revenue.at_stake is None  # revenue rose by 93: good news, not money at stake
+    assert revenue.severity == "info"
     assert "2024-04" in revenue.text and "2024-03" in revenue.text
     assert codes["spend_change"].at_stake is None  # spend is neither good nor bad
+
+
+def test_a_revenue_drop_puts_the_lost_revenue_at_stake() -> None:
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 4, 5],
+            "ts": ["2024-01-02", "2024-02-09", "2024-03-16", "2024-04-23", "2024-04-24"],
+            "revenue": [10.0, 10.0, 50.0, 20.0, 10.0],
+        }
+    )
+    r = kpis(gl.load(orders=orders, window=(date(2024, 1, 1), date(2024, 4, 30))))
+    drop = next(f for f in r.findings if f.code == "revenue_change")
+    assert drop.severity == "warning"
+    assert drop.at_stake == pytest.approx(20.0)  # April 30 against March 50
+    assert "40.0% below 2024-03" in drop.text
 
 
 def test_a_short_window_falls_back_to_weeks() -> None:

@@ -44,7 +44,7 @@ def test_findings_are_ranked_by_money_then_severity() -> None:
     )
     top = top_findings(sections, currency="USD")
     assert [f.text for f in top] == ["cut source 3", "small gap", "broken", "look at this"]
-    assert top[0].at_stake == "$5,000.00"
+    assert top[0].at_stake == "$5,000"
     assert top[0].anchor == "marketing-romi"
     assert len(top_findings(sections, currency="USD", limit=2)) == 2
 
@@ -93,3 +93,43 @@ def test_summary_of_the_demo_report() -> None:
         "grow", "hold", "cut", "too little data", "organic", "unattributed"
     }  # fmt: skip
     assert view.to_dict()["headlines"][0]["label"] == "Users"
+
+
+def test_orders_and_costs_only_still_get_a_summary() -> None:
+    """No sessions: no visitors, no per-cohort CAC, no budget (buyers have no source); the
+    summary says why instead of failing."""
+    import growthlens as gl
+    from growthlens.report.build import sections
+
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3, 1, 4, 5, 6, 2],
+            "ts": pd.to_datetime(
+                [
+                    "2024-01-03",
+                    "2024-01-09",
+                    "2024-02-10",
+                    "2024-02-11",
+                    "2024-03-05",
+                    "2024-04-02",
+                    "2024-05-20",
+                    "2024-06-01",
+                ]
+            ),
+            "revenue": [10.0, 20.0, 5.0, 7.0, 9.0, 11.0, 3.0, 4.0],
+        }
+    )
+    costs = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", "2024-06-30", freq="D"),
+            "source": "ads",
+            "cost": 1.0,
+        }
+    )
+    built = sections(gl.load(orders=orders, costs=costs))
+    view = build(built, currency="USD")
+    labels = [h.label for h in view.headlines]
+    assert "Users" not in labels and "Visitor → buyer conversion" not in labels
+    assert {"Buyers", "Revenue", "Marketing spend", "CAC"} <= set(labels)
+    assert view.budget == ()
+    assert any("session" in text for text in view.budget_text)

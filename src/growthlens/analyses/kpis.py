@@ -259,11 +259,9 @@ def _findings(changes: pd.DataFrame, period: Period, currency: str) -> list[Find
                 f"{period_label(row['previous_period'], period)} ({before_text}).",
                 "warning" if worse else "info",
                 numbers={"last": last, "previous": before, "change": change},
-                # Money at stake: the change of a money figure that is good or bad (spend
-                # changing is neither).
-                at_stake=abs(last - before)
-                if unit == "money" and row["better"] != "neutral"
-                else None,
+                # Money at stake: what a money figure lost against the period before (a
+                # gain is good news, not a risk; spend changing is neither).
+                at_stake=abs(last - before) if unit == "money" and worse else None,
             )
         )
     return out

@@ -399,8 +399,6 @@ def _source_romi_sentences(
                 "sources_not_paid_back",
                 f"Not paid back on average: {by}s {listing(names)}.",
                 "warning",
-                # Their spend over the window is what has not come back yet.
-                at_stake=float(never["cost"].sum()),
             )
         )
     return out

@@ -248,6 +248,7 @@ def _findings(
                 f"{BY} {listing(names)}; {money(at_stake, currency)} of spend{share} is at stake.",
                 "warning",
                 numbers={"sources": len(below), "spend": at_stake},
+                at_stake=at_stake,
             )
         )
     paid = unit.sources[unit.sources["status"] == "paid"]

@@ -29,6 +29,9 @@ Better = Literal["higher", "lower", "neutral"]
 
 TOP_FINDINGS = 5
 """Findings shown on the first screen."""
+MATERIAL = 0.001
+"""Money at stake below this share of the window's revenue (or spend, if larger) does not
+rank a finding: a few dollars of excluded rows are not what to read first."""
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 SPARK_WIDTH, SPARK_HEIGHT = 120.0, 28.0
 STEADY = 0.02
@@ -154,9 +157,13 @@ def build(sections: Sequence[Section], *, currency: str) -> SummaryView:
     headlines.extend(_cohort_headlines(found, currency))
     verdicts = tuple(_verdicts(found))
     budget, budget_text, budget_anchor = _budget(found, currency)
+    if not budget_text:  # the recommendation's own reason when it did not run
+        budget_text = tuple(
+            reason for s in sections if s.id == "recommendation" for reason in s.skipped
+        )
     return SummaryView(
         headlines=tuple(headlines),
-        findings=top_findings(sections, currency=currency),
+        findings=top_findings(sections, currency=currency, floor=_materiality(found)),
         budget=budget,
         budget_text=budget_text,
         budget_anchor=budget_anchor,
@@ -225,14 +232,32 @@ def sparkline(values: Iterable[float]) -> tuple[str, tuple[float, float] | None]
     return " ".join(f"{x},{y}" for x, y in coords), coords[-1]
 
 
+def _materiality(found: dict[str, tuple[str, Result]]) -> float:
+    """The smallest money at stake that ranks a finding (:data:`MATERIAL` of the business)."""
+    if "kpis" not in found:
+        return 0.0
+    summary = found["kpis"][1].summary
+    scale = [
+        float(summary[k].value)  # type: ignore[arg-type]
+        for k in ("revenue", "spend")
+        if k in summary and isinstance(summary[k].value, int | float)
+    ]
+    scale = [v for v in scale if math.isfinite(v)]
+    return MATERIAL * max(scale) if scale else 0.0
+
+
 def top_findings(
-    sections: Sequence[Section], *, currency: str, limit: int = TOP_FINDINGS
+    sections: Sequence[Section],
+    *,
+    currency: str,
+    limit: int = TOP_FINDINGS,
+    floor: float = 0.0,
 ) -> tuple[TopFinding, ...]:
     """The findings to read first, ranked by the money at stake.
 
     Findings with money at stake come first, largest first; then warnings and errors
     without one (errors first); facts without money are left to their sections. Ties
-    keep report order.
+    keep report order. Money at stake below ``floor`` counts as none.
     """
     ranked: list[tuple[tuple[float, int, int], TopFinding]] = []
     order = 0
@@ -241,7 +266,9 @@ def top_findings(
             for finding in result.findings:
                 order += 1
                 stake = finding.at_stake
-                has_money = stake is not None and math.isfinite(stake) and stake > 0
+                has_money = stake is not None and math.isfinite(stake) and stake > floor
+                if not has_money:
+                    stake = None
                 if not has_money and finding.severity == "info":
                     continue
                 key = (
@@ -249,17 +276,18 @@ def top_findings(
                     SEVERITY_RANK.get(finding.severity, 3),
                     order,
                 )
-                ranked.append((key, _top(finding, result, section, currency)))
+                ranked.append((key, _top(finding, result, section, currency, stake)))
     ranked.sort(key=lambda item: item[0])
     return tuple(item for _, item in ranked[:limit])
 
 
-def _top(finding: Finding, result: Result, section: Section, currency: str) -> TopFinding:
-    stake = finding.at_stake
+def _top(
+    finding: Finding, result: Result, section: Section, currency: str, stake: float | None
+) -> TopFinding:
     return TopFinding(
         text=finding.text,
         severity=finding.severity,
-        at_stake=fmt.format_unit(stake, "money", currency=currency)
+        at_stake=headline_value(stake, "money", currency)
         if stake is not None and math.isfinite(stake) and stake > 0
         else "",
         source=result.title,
@@ -302,7 +330,8 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
     out: list[Headline] = []
     if "cac" in found and found["cac"][1].ok:
         section_id, cac = found["cac"]
-        cohorts = cac.frame("cohorts")
+        # Without sessions (no source per buyer) CAC has no per-cohort table.
+        cohorts = cac.tables.get("cohorts", pd.DataFrame(columns=["cohort", "cac", "complete"]))
         full = cohorts[cohorts["complete"].astype(bool)].sort_values("cohort")
         change, detail = math.nan, ""
         if len(full) >= 2:
@@ -355,11 +384,15 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
             )
         payback = romi.summary.get("payback")
         if payback is not None:
+            # "not yet (ROMI −14.0% at age 5)": the verdict as the value, the rest below.
+            value, _, rest = str(payback.value).partition(" (")
+            behind = _cohorts_behind(romi.summary.get("payback_cohorts"))
             out.append(
                 Headline(
                     label="Payback",
-                    value=str(payback.value),
-                    detail=_cohorts_behind(romi.summary.get("payback_cohorts")),
+                    value=value.capitalize(),
+                    detail="; ".join(t for t in (rest.rstrip(")"), behind) if t),
+                    tone="bad" if value == "not yet" else "neutral",
                     anchor=f"{section_id}-romi",
                 )
             )
