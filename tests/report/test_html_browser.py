@@ -1,5 +1,6 @@
-"""Open the report in headless Chromium (DESIGN §5): no console errors, no network, every
-chart rendered, hostile strings from the data shown as text and never executed."""
+"""Open the report in headless Chromium (DESIGN §5): no console errors, no network (the
+packed Plotly and figures are unpacked in memory), every chart rendered once its result is
+opened, hostile strings from the data shown as text and never executed."""
 
 from __future__ import annotations
 
@@ -55,7 +56,9 @@ def test_report_renders_offline_and_safely(hostile: Dataset, tmp_path: Path) -> 
 
             page.on("dialog", on_dialog)
             page.goto(url, wait_until="load")
-            try:  # every chart container gets Plotly's SVG once rendering finished
+            try:  # Plotly unpacked; then every result opened, and its charts drawn
+                page.wait_for_function("window.growthlens && window.growthlens.ready")
+                page.click("#expand-all")
                 page.wait_for_function(
                     "Array.from(document.querySelectorAll('div.chart'))"
                     ".every(el => el.querySelector('svg.main-svg'))",

@@ -21,6 +21,7 @@ from growthlens.data.dataset import Dataset
 from growthlens.errors import ConfigError, DataError, GrowthlensError
 from growthlens.report import html as html_renderer
 from growthlens.report import json as json_renderer
+from growthlens.report import summary as summary_view
 from growthlens.report import xlsx as xlsx_renderer
 from growthlens.report.layout import GROUPS, ORDER, Group
 from growthlens.report.model import Section
@@ -309,6 +310,7 @@ def write(
             generated_at=generated_at,
             left_out=left_out,
             day_zero=ds.settings.day_zero,
+            summary=summary_view.build(built, currency=ds.settings.currency),
         )
     check_output(path)
     try:

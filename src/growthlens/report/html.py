@@ -1,10 +1,31 @@
 r"""Render report sections as ONE self-contained HTML file (and Results as notebook fragments).
 
-Safety: the Jinja environment autoescapes, and no data value is ever marked safe. Figures
-travel as JSON inside ``<script type="application/json">`` blocks; :func:`script_json`
-escapes ``<``, ``>``, ``&`` and U+2028/U+2029 as JSON escapes (``\u003c``) so no string
-from the data can close the script element. Plotly's JavaScript is inlined once, so the
-file opens offline.
+Safety: the Jinja environment autoescapes, and no data value is ever marked safe. Bulky
+content travels packed: gzip (level 9, ``mtime`` 0 so the same input gives the same file)
+then base64, inside ``<script type="application/octet-stream">`` blocks that the browser
+never runs. Base64 text is only ``A-Z a-z 0-9 + / =``, so it cannot close the script
+element; :func:`packed` checks that before emitting it. Three kinds of packed block:
+
+- Plotly's JavaScript, once (about 1.5 MB packed instead of 4.8 MB);
+- every chart's figure JSON and every table's numeric sort keys, in one block
+  (``{"figures": {id: figure}, "sort": {table id: [column keys or null]}}``);
+- every shown table's full CSV (:func:`csv_bytes`), one block per table, for its download
+  button; a CSV above :data:`TABLE_CSV_LIMIT` is not embedded and the page says where the
+  full table is.
+
+The page's script unpacks with the browser's ``DecompressionStream("gzip")`` over
+``new Blob([bytes]).stream()`` (no fetch, no network request: the file opens offline),
+injects Plotly as an inline script element's text, then draws the charts that are visible.
+Results sit in closed ``<details>``; a chart is drawn when its details is first opened
+(Plotly needs a width, and the page opens fast). A browser without DecompressionStream
+shows a sentence saying charts need a current browser; tables, text and the ``data:``
+downloads still work. Small JSON blocks ``<script type="application/json" data-figure>``
+(escaped by :func:`script_json`: ``<``, ``>``, ``&``, U+2028/U+2029 as ``\u003c``-style
+escapes) are drawn too, for figures a template adds outside the packed block.
+
+Printing (``@media print`` and a ``beforeprint`` handler): every details is opened, every
+chart drawn at the printable width (:data:`PRINT_WIDTH`) and kept on one page, tables are
+unscrolled, navigation and buttons hidden.
 
 Downloads: a table a Result lists in ``downloads`` (e.g. a target list) is embedded as a
 CSV file in a ``data:`` link (base64), so the report stays one file. The CSV is written by
@@ -17,8 +38,11 @@ saying so (``growthlens report --exports DIR`` writes it in full).
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import math
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -34,7 +58,14 @@ from growthlens.report.model import Section
 from growthlens.result import Entry, Result, set_html_renderer
 from growthlens.text import CURRENCY_SYMBOLS
 
-TABLE_ROWS = 20
+TABLE_ROWS = 200
+"""Rows of a table shown in the report (sortable); every row is in its CSV download."""
+SHORT_CELL = 16
+"""Cells of a column whose shown values are all this short or shorter never wrap."""
+TABLE_CSV_LIMIT = 5_000_000
+"""Largest CSV (bytes, before compression) of a shown table embedded for its download."""
+PRINT_WIDTH = 680
+"""Chart width in CSS pixels when printing: A4 or Letter less 12 mm margins is 703 px or more."""
 FRAGMENT_ROWS = 10
 DOWNLOAD_LIMIT = 20_000_000
 """Largest CSV (bytes, before base64) embedded in the report as a download."""
@@ -48,6 +79,21 @@ _SCRIPT_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+@dataclass(frozen=True)
+class CsvView:
+    """A shown table's full CSV: packed for its download button, or the reason it is not.
+
+    ``block`` is the id of the packed script block (empty when not embedded), ``payload``
+    the packed text, ``text`` the button label or the sentence saying why there is none.
+    """
+
+    block: str
+    filename: str
+    text: str
+    payload: Markup = field(default_factory=Markup)
 
 
 @dataclass(frozen=True)
@@ -61,6 +107,17 @@ class TableView:
     numeric: tuple[bool, ...]
     rows: tuple[tuple[str, ...], ...]
     note: str = ""
+    sort_keys: tuple[tuple[float | None, ...] | None, ...] = ()
+    """Per column, the numbers of the shown rows (``None`` for a missing value), or
+    ``None`` for a text column: the browser sorts numeric columns by these (they travel
+    in the packed data block, keyed by ``id``)."""
+    short: tuple[bool, ...] = ()
+    """Per column, whether every shown cell is short (at most :data:`SHORT_CELL` characters):
+    such cells do not wrap (a date split at its hyphens reads badly on a phone)."""
+    result: str = ""
+    id: str = ""
+    """Element id of the table; set for report tables (sortable, with a CSV button)."""
+    csv: CsvView | None = None
 
 
 @dataclass(frozen=True)
@@ -102,11 +159,11 @@ class DownloadView:
 
 @dataclass(frozen=True)
 class FigureView:
-    """One chart: the container id and its escaped JSON."""
+    """One chart: the container id, its Plotly figure JSON (packed by :func:`render_html`)."""
 
     element_id: str
     title: str
-    payload: Markup
+    payload: str
     height: int
 
 
@@ -124,6 +181,18 @@ class ResultView:
     status: str = ""
     params: str = ""
     downloads: tuple[DownloadView, ...] = ()
+    severity: str = "info"
+    """The severity of the Result's first finding, shown in its folded line."""
+
+
+@dataclass(frozen=True)
+class KeyFinding:
+    """A finding shown at the top of its section, linking to its result."""
+
+    text: str
+    severity: str
+    anchor: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -135,6 +204,7 @@ class SectionView:
     intro: str
     results: tuple[ResultView, ...]
     skipped: tuple[str, ...] = field(default_factory=tuple)
+    key_findings: tuple[KeyFinding, ...] = ()
 
 
 def script_json(payload: str) -> Markup:
@@ -160,15 +230,47 @@ def _environment() -> Environment:
     return env
 
 
+def packed(data: bytes) -> Markup:
+    """``data`` gzip-compressed (level 9, no timestamp) and base64-encoded, for a script block.
+
+    The result holds only base64 characters, checked here, so it cannot end the script
+    element it sits in.
+
+    >>> text = str(packed(b"growthlens"))
+    >>> gzip.decompress(base64.b64decode(text))
+    b'growthlens'
+    """
+    text = base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+    if not _BASE64.fullmatch(text):  # cannot happen with b64encode; the safety rests on it
+        raise RuntimeError("packed text is not plain base64; refusing to emit it")
+    # Only base64 characters (checked above): safe to emit unescaped in a script block.
+    return Markup(text)
+
+
 @cache
-def _plotly_js() -> Markup:
+def _plotly_packed() -> Markup:
+    """Plotly's bundle, packed once per process (compressing 4.8 MB takes a moment)."""
     from plotly.offline import get_plotlyjs
 
-    js = str(get_plotlyjs())
-    if "</script" in js.lower():  # would end the inline script early
-        raise RuntimeError("the Plotly bundle contains '</script'; cannot inline it safely")
-    # Library code we ship, not data: it is inlined as is.
-    return Markup(js)
+    return packed(str(get_plotlyjs()).encode("utf-8"))
+
+
+def _cells(tables: Iterable[TableView], which: str) -> str:
+    """CSS selectors of the report tables' ``numeric`` or ``short`` cells, for a page rule.
+
+    One rule for the page rather than a class on every cell keeps long tables small.
+
+    >>> _cells([TableView("main", "T", ("a", "b"), ("a", "b"), (False, True), (),
+    ...         id="table-1")], "numeric")
+    '#table-1 td:nth-child(2)'
+    """
+    return ",".join(
+        f"#{t.id} td:nth-child({n + 1})"
+        for t in tables
+        if t.id
+        for n, flag in enumerate(getattr(t, which))
+        if flag
+    )
 
 
 def _css() -> Markup:
@@ -188,8 +290,9 @@ def render_html(
     generated_at: datetime,
     left_out: tuple[str, ...] = (),
     day_zero: date | None = None,
+    summary: object | None = None,
 ) -> str:
-    """The whole report as one HTML document.
+    """The whole report as one HTML document (packing and scripts: the module docstring).
 
     Args:
         sections: the sections, in order.
@@ -200,11 +303,23 @@ def render_html(
         left_out: why each report group missing from this report is missing.
         day_zero: with day-number data, the date of day 0: dates in tables and charts are
             shown as day numbers.
+        summary: the executive summary, handed to ``summary.html.j2`` as ``summary``; the
+            block is left out when ``None``.
     """
     counter = _Counter(day_zero)
     files = exports(r for s in sections for r in s.results)
     views = tuple(
         _section_view(s, currency=currency, counter=counter, files=files) for s in sections
+    )
+    figures = [f for v in views for r in v.results for f in r.figures]
+    tables = [t for v in views for r in v.results for t in r.tables]
+    # One JSON object; the figure JSON comes from Plotly as is.
+    blob = (
+        '{"figures":{'
+        + ",".join(f"{json.dumps(f.element_id)}:{f.payload}" for f in figures)
+        + '},"sort":'
+        + json.dumps({t.id: t.sort_keys for t in tables if t.id}, allow_nan=False)
+        + "}"
     )
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -214,7 +329,12 @@ def render_html(
         sections=views,
         left_out=left_out,
         css=_css(),
-        plotly_js=_plotly_js(),
+        plotly_packed=_plotly_packed(),
+        data_packed=packed(blob.encode("utf-8")),
+        numeric_cells=_cells(tables, "numeric"),
+        short_cells=_cells(tables, "short"),
+        summary=summary,
+        print_width=PRINT_WIDTH,
     )
 
 
@@ -471,6 +591,39 @@ def _days_spec(spec: FigureSpec, converted: set[str]) -> FigureSpec:
     return replace(spec, labels=labels)
 
 
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+KEY_FINDINGS = 3
+"""Findings shown at the top of a section, before its folded results."""
+
+
+def key_findings(section: Section, *, limit: int = KEY_FINDINGS) -> tuple[KeyFinding, ...]:
+    """The findings a section opens with: errors, then warnings, then facts.
+
+    Within a severity the order is the section's (results in order, each result's findings
+    in its own order, which puts its headline first). At most ``limit``.
+
+    >>> from growthlens.result import Finding
+    >>> a = Result("a", "A", pd.DataFrame(), findings=(Finding("x", "fact a"),))
+    >>> b = Result("b", "B", pd.DataFrame(), findings=(Finding("y", "fact b"),
+    ...            Finding("z", "look at b", "warning")))
+    >>> [f.text for f in key_findings(Section("s", "S", (a, b)), limit=2)]
+    ['look at b', 'fact a']
+    """
+    found = [
+        (
+            _SEVERITY_RANK.get(f.severity, 2),
+            n,
+            KeyFinding(f.text, f.severity, _anchor(section.id, r), r.title),
+        )
+        for n, (r, f) in enumerate((r, f) for r in section.results for f in r.findings)
+    ]
+    return tuple(k for _, _, k in sorted(found, key=lambda item: item[:2])[:limit])
+
+
+def _anchor(section_id: str, result: Result) -> str:
+    return f"{section_id}-{result.name}"
+
+
 def _section_view(
     section: Section, *, currency: str, counter: _Counter, files: tuple[Export, ...] = ()
 ) -> SectionView:
@@ -486,10 +639,12 @@ def _section_view(
                 counter=counter,
                 rows=TABLE_ROWS,
                 downloads=tuple(_download(f) for f in files if f.result is r),
+                files=files,
             )
             for r in section.results
         ),
         skipped=section.skipped,
+        key_findings=key_findings(section),
     )
 
 
@@ -501,6 +656,7 @@ def _result_view(
     counter: _Counter | None,
     rows: int,
     downloads: tuple[DownloadView, ...] = (),
+    files: tuple[Export, ...] = (),
 ) -> ResultView:
     cards = tuple(card_view(k, e, currency=currency) for k, e in result.summary.items())
     figures: list[FigureView] = []
@@ -512,9 +668,7 @@ def _result_view(
             # The container gets the figure's height: Plotly's responsive mode sizes the
             # plot to its container, which would otherwise collapse on the first resize.
             height = int(fig.layout.height or 420)
-            figures.append(
-                FigureView(f"figure-{number}", spec.title, script_json(fig.to_json()), height)
-            )
+            figures.append(FigureView(f"figure-{number}", spec.title, fig.to_json(), height))
     tables: list[TableView] = []
     if counter is not None:
         # Tables that only feed a chart are shown as the chart (and are in the JSON export);
@@ -531,6 +685,7 @@ def _result_view(
                 if k not in charted and not result.frame(k).equals(result.table)
             ),
         ]
+        exported = {f.key: f for f in files if f.result is result}
         tables = [
             _table_view(
                 k,
@@ -539,11 +694,13 @@ def _result_view(
                 rows=rows,
                 section_id=section_id,
                 result=result,
+                table_id=f"table-{counter.next()}",
+                export=exported.get(k),
             )
             for k in keys
         ]
     return ResultView(
-        anchor=f"{section_id}-{result.name}",
+        anchor=_anchor(section_id, result),
         title=result.title,
         cards=cards,
         figures=tuple(figures),
@@ -553,12 +710,25 @@ def _result_view(
         status=result.status_reason if not result.ok else "",
         params=params_text(result),
         downloads=downloads,
+        severity=result.findings[0].severity if result.findings else "info",
     )
 
 
 def _table_view(
-    key: str, frame: pd.DataFrame, *, currency: str, rows: int, section_id: str, result: Result
+    key: str,
+    frame: pd.DataFrame,
+    *,
+    currency: str,
+    rows: int,
+    section_id: str,
+    result: Result,
+    table_id: str = "",
+    export: Export | None = None,
 ) -> TableView:
+    """A table for the page: its first ``rows`` rows formatted, with sort keys.
+
+    With a ``table_id`` its full CSV is packed for the download button.
+    """
     columns = tuple(str(c) for c in frame.columns)
     numeric = tuple(
         bool(pd.api.types.is_numeric_dtype(frame[c])) and not pd.api.types.is_bool_dtype(frame[c])
@@ -569,17 +739,23 @@ def _table_view(
         tuple(fmt.format_value(c, v, currency=currency) for c, v in zip(columns, row, strict=True))
         for row in head.itertuples(index=False, name=None)
     )
+    sort_keys = tuple(
+        tuple(_sort_key(v) for v in head[c]) if n else None
+        for c, n in zip(frame.columns, numeric, strict=True)
+    )
+    where = (
+        f'sections.{section_id}.tables["{result.name}.{key}"]' if section_id else f'tables["{key}"]'
+    )
+    block = f"{table_id}-csv" if table_id else ""
+    csv = _csv_view(frame, key=key, result=result, block=block, where=where, export=export)
     note = ""
     if len(frame) > rows:
-        where = (
-            f'sections.{section_id}.tables["{result.name}.{key}"]'
-            if section_id
-            else f'tables["{key}"]'
+        full = (
+            "the download has every row"
+            if csv is not None and csv.block
+            else f"the full table is in the JSON export (growthlens report --json) under {where}"
         )
-        note = (
-            f"Showing the first {rows:,} of {len(frame):,} rows; the full table is in the JSON "
-            f"export (growthlens report --json) under {where}."
-        )
+        note = f"Showing the first {rows:,} of {len(frame):,} rows; {full}."
     title = result.title if key == "main" else fmt.label(key.replace(".", " ").replace(" ", "_"))
     return TableView(
         key=key,
@@ -589,7 +765,65 @@ def _table_view(
         numeric=numeric,
         rows=body,
         note=note,
+        sort_keys=sort_keys if table_id else (),
+        short=tuple(
+            all(len(row[n]) <= SHORT_CELL for row in body) and not numeric[n]
+            for n in range(len(columns))
+        ),
+        result=result.name,
+        id=table_id,
+        csv=csv,
     )
+
+
+def _sort_key(value: object) -> float | None:
+    """A numeric cell's sort key for the browser; ``None`` when missing (sorted last)."""
+    if value is None or value is pd.NA or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(number):
+        return None
+    if math.isinf(number):  # JSON has no infinity: the largest float sorts the same
+        return math.copysign(sys.float_info.max, number)
+    # Ten significant digits order any two cells that differ in what a reader can see.
+    return float(f"{number:.10g}")
+
+
+def _csv_view(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    result: Result,
+    block: str,
+    where: str,
+    export: Export | None,
+) -> CsvView | None:
+    """The table's full CSV packed for its button, or the sentence saying where it is."""
+    if not block:
+        return None
+    filename = (
+        export.filename
+        if export is not None
+        else f"{_safe_name(result.name)}-{_safe_name(key)}.csv"
+    )
+    data = csv_bytes(frame)
+    size = _megabytes(len(data))
+    if len(data) > TABLE_CSV_LIMIT:
+        where_full = (
+            f"growthlens report --exports DIR writes it (file {filename})"
+            if export is not None
+            else f"the JSON export (growthlens report --json) has it under {where}"
+        )
+        return CsvView(
+            "",
+            filename,
+            f"The full table ({len(frame):,} rows, {size} as CSV) is too large to embed as a "
+            f"download (limit {_megabytes(TABLE_CSV_LIMIT)}); {where_full}.",
+        )
+    return CsvView(block, filename, f"CSV ({len(frame):,} rows, {size})", packed(data))
 
 
 set_html_renderer(render_result_fragment)

@@ -22,7 +22,7 @@ import pandas as pd
 from growthlens import units as fmt
 from growthlens.report.model import Section
 from growthlens.result import Entry, Finding, Result
-from growthlens.text import money, period_label
+from growthlens.text import money, period_label, romi_text
 
 Tone = Literal["good", "bad", "neutral"]
 Better = Literal["higher", "lower", "neutral"]
@@ -104,6 +104,7 @@ class BudgetLine:
     action: str
     romi: str
     spend: str
+    interval: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -111,6 +112,7 @@ class BudgetLine:
             "source": self.source,
             "action": self.action,
             "romi": self.romi,
+            "interval": self.interval,
             "spend": self.spend,
         }
 
@@ -124,6 +126,7 @@ class SummaryView:
     budget: tuple[BudgetLine, ...] = ()
     budget_text: tuple[str, ...] = ()
     budget_anchor: str = ""
+    budget_romi_label: str = "ROMI (95% CI)"
     verdicts: tuple[TopFinding, ...] = ()
     comparison: str = ""
 
@@ -157,6 +160,12 @@ def build(sections: Sequence[Section], *, currency: str) -> SummaryView:
     headlines.extend(_cohort_headlines(found, currency))
     verdicts = tuple(_verdicts(found))
     budget, budget_text, budget_anchor = _budget(found, currency)
+    romi_label = "ROMI (95% CI)"
+    if "recommend_budget" in found:
+        budget_result = found["recommend_budget"][1]
+        level = budget_result.params.get("confidence", 0.95)
+        horizon, period = budget_result.params.get("horizon"), _period_of(budget_result)
+        romi_label = f"{horizon}-{period} ROMI ({level:.0%} CI)"
     if not budget_text:  # the recommendation's own reason when it did not run
         budget_text = tuple(
             reason for s in sections if s.id == "recommendation" for reason in s.skipped
@@ -167,6 +176,7 @@ def build(sections: Sequence[Section], *, currency: str) -> SummaryView:
         budget=budget,
         budget_text=budget_text,
         budget_anchor=budget_anchor,
+        budget_romi_label=romi_label[0].upper() + romi_label[1:],
         verdicts=verdicts,
         comparison=comparison,
     )
@@ -493,19 +503,18 @@ def _budget(
     lines = []
     if {"source", "action", "romi_n", "cost"} <= set(table.columns):
         for _, row in table.iterrows():
-            romi = fmt.format_unit(row["romi_n"], "percent")
-            low, high = (
-                float(row.get("romi_n_low", math.nan)),
-                float(row.get("romi_n_high", math.nan)),
-            )
+            low = float(row.get("romi_n_low", math.nan))
+            high = float(row.get("romi_n_high", math.nan))
+            interval = ""
             if math.isfinite(low) and math.isfinite(high):
-                romi += f" ({fmt.percent(low)} to {fmt.percent(high)})"
+                interval = f"{romi_text(low)} to {romi_text(high)}"
             lines.append(
                 BudgetLine(
                     source=str(row["source"]),
                     action=str(row["action"]),
-                    romi=romi,
-                    spend=fmt.format_unit(row["cost"], "money", currency=currency),
+                    romi=romi_text(float(row["romi_n"])).replace("n/a", fmt.MISSING),
+                    spend=headline_value(row["cost"], "money", currency),
+                    interval=interval,
                 )
             )
     shown = ("budget_move", "not_attributed", "no_cut_to_fund_growth")
