@@ -652,3 +652,31 @@ def test_same_tables_on_pyspark() -> None:
                 rtol=1e-9,
             )
         assert left.sentences == right.sentences
+
+
+def test_campaign_spend_rows_without_sessions() -> None:
+    """Costs that name campaigns give the report campaign-level spend rows even with no
+    sessions: spend per campaign and its share, by hand."""
+    from growthlens.report.build import section
+
+    costs = pd.DataFrame(
+        {
+            "date": ["2021-01-01", "2021-01-02", "2021-01-01", "2021-01-01", "2021-01-02"],
+            "source": ["ads", "ads", "ads", "tv", "tv"],
+            "campaign": ["spring", "spring", "brand", "launch", "launch"],
+            "cost": [10.0, 20.0, 5.0, 40.0, 25.0],
+        }
+    )
+    orders = pd.DataFrame(
+        {"user_id": [1, 2], "ts": ["2021-01-01", "2021-01-02"], "revenue": [9.0, 4.0]}
+    )
+    ds = gl.load(costs=costs, orders=orders)  # window: both days
+    built = section(ds, "marketing")
+    assert built is not None
+    names = [r.name for r in built.results]
+    assert "costs" in names and "costs_by_campaign" in names
+    by_campaign = next(r for r in built.results if r.name == "costs_by_campaign")
+    sources = by_campaign.frame("sources").set_index("campaign")
+    assert sources["cost"].to_dict() == {"launch": 65.0, "spring": 30.0, "brand": 5.0}
+    assert sources.loc["launch", "share_of_spend"] == pytest.approx(0.65)
+    assert by_campaign.title == "Marketing spend by campaign"

@@ -181,8 +181,9 @@ def _explain(frames: Frames, p: Params) -> Result:
     }
     by_label = by.replace("_", " ").capitalize()
     return Result(
-        name="costs",
-        title="Marketing spend",
+        # Unique per split: the report runs it per source and, with campaigns, per campaign.
+        name="costs" if by == BY else f"costs_by_{by}",
+        title="Marketing spend" if by == BY else f"Marketing spend by {by.replace('_', ' ')}",
         table=main,
         summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
@@ -276,8 +277,15 @@ def _spend_sentences(
 
 
 def _plan(ds: Dataset) -> Plan:
-    """Once per source, in the dataset's period, whenever the dataset has costs."""
-    return Plan(runs=({"period": ds.settings.period, "by": BY},))
+    """Per source whenever the dataset has costs; per campaign too when costs name them.
+
+    Campaign-level spend rows need no sessions (gl.channels adds conversions and revenue
+    per campaign when the sessions carry the campaign as well).
+    """
+    runs: list[dict[str, object]] = [{"period": ds.settings.period, "by": BY}]
+    if ds.has("costs") and "campaign" in ds.table("costs").columns:
+        runs.append({"period": ds.settings.period, "by": "campaign"})
+    return Plan(runs=tuple(runs))
 
 
 COSTS = register(
