@@ -97,10 +97,9 @@ def _stdout() -> Console:
 
 
 def _files(*names: str, help: str) -> Any:
-    # Existing, readable files; a missing one is a usage error naming the path (exit 2).
-    return typer.Option(
-        *names, exists=True, dir_okay=False, readable=True, show_default=False, help=help
-    )
+    # A file, a folder of parts or a glob (docs/data.md, "Many files, folders and
+    # partitions"): gl.load checks it and names a missing path with the files nearby (exit 2).
+    return typer.Option(*names, exists=False, dir_okay=True, show_default=False, help=help)
 
 
 def parse_margin(text: str) -> float:

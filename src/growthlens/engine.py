@@ -212,6 +212,8 @@ _MASTER = re.compile(
     r"|spark://[\w.\-]+:\d+(,[\w.\-]+:\d+)*"
     r"|k8s://\S+"
 )
+
+
 def is_spark_master(text: str) -> bool:
     """Whether ``text`` is a Spark master URL (so ``--backend`` means Spark there).
 

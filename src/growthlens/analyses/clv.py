@@ -287,7 +287,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         elif name == SOURCE:
             groups[name] = acquisition_sources(ds)
         else:
-            groups[name] = fetch(ds.table("customers").select("user_id", name))
+            groups[name] = fetch(ds.table("customers").select("user_id", name), ds)
     return Frames(
         inputs=clv_inputs(ds),
         rfm=rfm_inputs(ds),

@@ -419,7 +419,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         chains = with_segment(
             ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step, events=events
         )
-    units = fetch(chains)
+    units = fetch(chains, ds)
     end = data_end(ds)
     window = pd.Timedelta(seconds=p.window_s)
     # Still able to convert when the data ends: their first step lies within a window of it.

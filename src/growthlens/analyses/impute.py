@@ -196,7 +196,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         counts = [c for c in shares.columns if c.endswith("_lines")]
         frame[counts] = frame[counts].fillna(0)  # no purchase: no line with a value
     else:
-        frame = fetch(ds.table("customers"))  # one row per customer already
+        frame = fetch(ds.table("customers"), ds)  # one row per customer already
     frame = frame.set_index("user_id", drop=False)
     target = frame[p.column]
     if p.integer:

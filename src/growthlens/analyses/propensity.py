@@ -331,7 +331,7 @@ def _bought(ds: Dataset, p: Params) -> pd.DataFrame:
         source = source.filter(source.product_group == p.target)
     day = source.ts.date()
     inside = source.filter((day >= ibis.literal(p.window[0])) & (day <= ibis.literal(p.window[1])))
-    return fetch(inside.group_by("user_id").aggregate(revenue=inside.revenue.sum()))
+    return fetch(inside.group_by("user_id").aggregate(revenue=inside.revenue.sum()), ds)
 
 
 def _compute(ds: Dataset, p: Params) -> Frames:
@@ -340,7 +340,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
     features = features.set_index("user_id")
     arm: pd.Series | None = None
     if p.past or p.treatment:
-        a = fetch(ds.table("assignments").select("user_id", "variant", "experiment"))
+        a = fetch(ds.table("assignments").select("user_id", "variant", "experiment"), ds)
         a = a.drop_duplicates(["experiment", "user_id"])
         for name in p.past:
             rows = a.loc[a["experiment"] == name].set_index("user_id")["variant"]

@@ -457,7 +457,10 @@ class SourceSpec(_Strict):
     """One source of a canonical table.
 
     Attributes:
-        path: file path (CSV, CSV.gz/.zip, Parquet, JSON/JSON lines, SQLite, DuckDB).
+        path: file path (CSV, CSV.gz/.zip, Parquet, JSON/JSON lines, SQLite, DuckDB); or
+            a folder or glob pattern whose data files, of one format, are read as one
+            source, with Hive ``key=value`` folders as text columns
+            (growthlens.data.readers.list_file_set; docs/data.md).
         table: table name inside a SQLite/DuckDB file (for a zip without ``member``,
             a member name is accepted here too).
         member: the file inside a ``.zip`` to read, when it holds several.

@@ -603,8 +603,7 @@ class _Loader:
             except DataError as exc:
                 problems.append(exc)
                 continue
-            if raw.owned is not None:
-                self.owned.append(raw.owned)
+            self.owned.extend(raw.owned_tables)
             try:
                 part = canonicalize(
                     raw,
@@ -838,8 +837,7 @@ class _Loader:
             workdir=self.workdir,
             limits=self.limits,
         )
-        if raw.owned is not None:
-            self.owned.append(raw.owned)
+        self.owned.extend(raw.owned_tables)
         rows = lookup_rows(raw.table, lookup, label=f"{raw.label} (lookup)")
         self.lookups[key] = (raw, rows)
         return raw, rows

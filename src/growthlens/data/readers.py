@@ -14,12 +14,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
+import glob
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import sqlite3
 import tempfile
+import urllib.parse
 import zipfile
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +34,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
 from growthlens.data.config import SourceSpec
@@ -52,6 +56,9 @@ _SQLITE_BATCH = 100_000
 # ADBC's SQLite driver builds Arrow in C; the standard library is the fallback without it.
 _SQLITE_READER = "adbc" if importlib.util.find_spec("adbc_driver_sqlite") else "sqlite3"
 DEFAULT_LIMITS = Limits()
+# DuckDB would take key=value folders in a file's path as columns by itself; partitions
+# are read only for a folder or glob source, the same way on every engine (_join_parts).
+_NO_HIVE = {"hive_partitioning": False}
 _SUFFIXES = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -92,13 +99,15 @@ class RawSource:
             fields); counted as rows read and excluded, so rows read = accepted + excluded.
         skipped_examples: per reason, the first skipped lines: ``line`` (1-based, the
             header is line 1) and, for unreadable lines, ``problem``, ``text`` and the
-            reader's ``detail``.
+            reader's ``detail``; in a file set (a folder, a glob) also the ``source`` file.
         text: the CSV as UTF-8 text with its delimiter, for finding the line numbers of
             values that cannot be read (``None`` for other formats).
         sniffed: header → the non-ISO date or time format the CSV reader chose for it by
             itself (e.g. ``%d/%m/%Y``), to be said where another reading would also fit.
         spanning: line breaks inside quoted values (the CSV has that many more lines than
             rows and skipped lines), to be said: rows read are then fewer than lines.
+        also_owned: further backend tables created for this source (the files of a
+            folder or glob read one by one), to be dropped with ``owned``.
     """
 
     table: ir.Table
@@ -110,6 +119,12 @@ class RawSource:
     text: tuple[Path, str] | None = None
     sniffed: Mapping[str, str] = field(default_factory=dict)
     spanning: int = 0
+    also_owned: tuple[str, ...] = ()
+
+    @property
+    def owned_tables(self) -> tuple[str, ...]:
+        """Every backend table the reader created for this source (one per file of a set)."""
+        return ((self.owned,) if self.owned is not None else ()) + self.also_owned
 
 
 HeaderResolver = Callable[[Sequence[str]], Mapping[str, str]]
@@ -131,18 +146,41 @@ def read_spec(
     workdir: Path,
     limits: Limits = DEFAULT_LIMITS,
 ) -> RawSource:
-    """Read a file source described by ``spec``.
+    """Read a file source described by ``spec``: one file, a folder or a glob.
 
-    Compressed input (``.gz``, zip members) is inflated into ``workdir`` under ``limits``.
+    Compressed input (``.gz``, zip members) is inflated into ``workdir`` under ``limits``
+    (per file). A folder or a glob pattern is a file set (:func:`list_file_set`): every
+    data file of it is read and the rows joined, as one source (:func:`_read_file_set`).
 
     Raises:
         DataError: the file is missing, empty, of an unknown format, unsafe (a zip member
             escaping the folder, a decompression bomb) or unreadable (truncated gzip,
-            malformed CSV, text not in its encoding).
+            malformed CSV, text not in its encoding); a file set is empty, mixes formats
+            or column sets, or reaches outside its folder.
     """
     path = Path(spec.path).expanduser()
     if not path.is_absolute():
         path = base_dir / path
+    if path.is_dir() or (is_pattern(spec.path) and not path.exists()):
+        return _read_file_set(
+            con, spec, path, id_headers=id_headers, workdir=workdir, limits=limits
+        )
+    return _read_file(
+        con, spec, path, id_headers=id_headers, workdir=workdir, limits=limits, empty_ok=False
+    )
+
+
+def _read_file(
+    con: BaseBackend,
+    spec: SourceSpec,
+    path: Path,
+    *,
+    id_headers: HeaderResolver,
+    workdir: Path,
+    limits: Limits,
+    empty_ok: bool,
+) -> RawSource:
+    """Read one file (``empty_ok``: a CSV with a header and no rows is 0 rows, not an error)."""
     label = path.name
     if not path.exists():
         raise DataError(
@@ -180,9 +218,9 @@ def read_spec(
         path = inflate_gzip(path, plain, limits=limits, label=label)
     try:
         if fmt == "csv":
-            return _read_csv(con, path, spec, label, id_headers, workdir)
+            return _read_csv(con, path, spec, label, id_headers, workdir, empty_ok=empty_ok)
         if fmt == "parquet":
-            table = _on_backend(con, lambda c: c.read_parquet(str(path)), label)
+            table = _on_backend(con, lambda c: c.read_parquet(str(path), **_NO_HIVE), label)
             return RawSource(table, label, columnar=True)
         if fmt == "json":
             return _read_json(con, path, label)
@@ -545,6 +583,8 @@ def _read_csv(
     label: str,
     id_headers: HeaderResolver,
     workdir: Path,
+    *,
+    empty_ok: bool = False,
 ) -> RawSource:
     if spec.encoding and spec.encoding != "utf-8":
         # Converted to UTF-8 first, so every reader after this sees the text as written.
@@ -594,6 +634,7 @@ def _read_csv(
                 str(path),
                 **kind,
                 **options,
+                **_NO_HIVE,
                 ignore_errors=True,
                 store_rejects=True,
                 rejects_table=rejects,
@@ -620,7 +661,7 @@ def _read_csv(
         examples["comment_line"] = tuple(
             {"line": n, "problem": "comment line"} for n in scan.comment_lines
         )
-    if not lines and not scan.comments and not rows:
+    if not lines and not scan.comments and not rows and not empty_ok:
         raise DataError(
             "the file has a header but no rows",
             source=label,
@@ -792,7 +833,7 @@ def _read_json(con: BaseBackend, path: Path, label: str) -> RawSource:
     options = {"format": "newline_delimited"} if lines else {}
 
     def read(c: BaseBackend) -> ir.Table:
-        table = c.read_json(str(path), **options)
+        table = c.read_json(str(path), **options, **_NO_HIVE)
         # A field null in every record (GA4's float_value) has no type a table can store:
         # it becomes text, at any depth of nesting.
         typed = {name: _typed_nulls(t) for name, t in table.schema().items()}
@@ -1195,3 +1236,473 @@ def engine_message(exc: BaseException) -> str:
     text = " ".join(part.strip() for part in text.splitlines() if part.strip())
     text = re.sub(r"\S{120,}", lambda m: f"{m.group()[:80]}… ({len(m.group()):,} characters)", text)
     return text[:2000] or type(exc).__name__
+
+
+# A file set: a folder of data files, or a glob pattern, read as one source.
+
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+"""The partition value Spark and Hive write for a null key; read as null."""
+_PATTERN = re.compile(r"[*?\[]")
+_PARTITION = re.compile(r"([^=]+)=(.*)")
+_FROM_FILE = "_growthlens_file_"  # a partition column also in the files, until checked
+
+
+def is_pattern(text: str) -> bool:
+    """Whether a source path is a glob pattern (holds ``*``, ``?`` or ``[``)."""
+    return bool(_PATTERN.search(text))
+
+
+def _side_file(relative: PurePosixPath) -> bool:
+    """Whether a file is written beside the data, not data.
+
+    Spark's and Hadoop's ``_SUCCESS``, ``_committed_*``, ``_temporary/``, ``.crc``
+    checksums, hidden files: a name or folder starting with ``_`` or ``.``.
+    """
+    return any(p.startswith(("_", ".")) for p in relative.parts) or relative.name.lower().endswith(
+        ".crc"
+    )
+
+
+@dataclass(frozen=True)
+class FileSet:
+    """The files of a folder or glob source, as they are read.
+
+    Attributes:
+        shown: the folder (``visits/``) or the pattern as the source gives it.
+        root: the folder every file must lie in: the folder itself, or the pattern's
+            leading folders before the first wildcard.
+        files: the data files, in sorted path order.
+        fmt: their one format (``parquet``, ``csv``, …).
+        keys: Hive partition keys, from ``key=value`` folders, outermost first.
+        partitions: per file, its partition values as text (``None`` for
+            ``__HIVE_DEFAULT_PARTITION__``), URL-decoded as Spark writes them.
+        ignored: side files and linked folders left out, relative to ``root``.
+        empty: data files of 0 bytes, left out (they hold no rows).
+    """
+
+    shown: str
+    root: Path
+    files: tuple[Path, ...]
+    fmt: str
+    keys: tuple[str, ...] = ()
+    partitions: tuple[tuple[str | None, ...], ...] = ()
+    ignored: tuple[str, ...] = ()
+    empty: tuple[str, ...] = ()
+
+    def relative(self, file: Path) -> str:
+        """A file's path within the set, as messages show it."""
+        return file.relative_to(self.root).as_posix()
+
+    def describe(self, *notes: str) -> str:
+        """The set in words, e.g. ``visits/ (3 parquet files; ignored: _SUCCESS, 3 .crc)``.
+
+        ``notes``: further words, after the counts.
+
+        >>> FileSet("visits/", Path("visits"), (Path("visits/a.csv"),), "csv",
+        ...         ignored=("_SUCCESS", ".a.csv.crc")).describe()
+        'visits/ (1 csv file; ignored: _SUCCESS, 1 .crc)'
+        """
+        n = len(self.files)
+        words = [f"{n} {self.fmt} file{'s' if n != 1 else ''}"]
+        if self.keys:
+            words[0] += " partitioned by " + ", ".join(self.keys)
+        crc = sum(1 for name in self.ignored if name.lower().endswith(".crc"))
+        others = [name for name in self.ignored if not name.lower().endswith(".crc")]
+        left_out = others[:3] + ([f"{len(others) - 3} more"] if len(others) > 3 else [])
+        left_out += [f"{crc} .crc"] if crc else []
+        if left_out:
+            words.append("ignored: " + ", ".join(left_out))
+        if self.empty:
+            words.append(f"{len(self.empty)} empty file{'s' if len(self.empty) != 1 else ''}")
+        words += notes
+        return f"{self.shown} ({'; '.join(words)})"
+
+
+def list_file_set(path: Path, *, shown: str, fmt: str | None = None) -> FileSet:
+    """The data files of a folder (``path``) or a glob pattern (``path`` with wildcards).
+
+    Rules: a folder is walked whole (its subfolders too); a pattern is Python's
+    ``glob`` (``**`` spans folders; a matched folder is walked). Side files, any part of
+    whose path starts with ``_`` or ``.`` or which end in ``.crc``, are ignored and
+    counted; so are 0-byte files. Every other file must be of one format (``fmt``, else
+    from its name). A file, or a linked folder, whose real path lies outside the folder
+    (the pattern's folder before its first wildcard) is refused: a link must not make a
+    source read files its folder does not hold. ``key=value`` folders are Hive
+    partitions; every file must have the same keys.
+
+    Raises:
+        DataError: no data file, formats mixed, partition keys differing between files,
+            or a path leaving the folder.
+    """
+    pattern = not path.is_dir()
+    if pattern:
+        fixed = list(_fixed_parts(path.parts))
+        root = Path(*fixed) if fixed else Path(".")
+        found = _glob_files(path, root, shown)
+    else:
+        root = path
+        found = _walk(path, root, shown)
+    real_root = root.resolve()
+    files: list[Path] = []
+    ignored: list[str] = []
+    empty: list[str] = []
+    for file in sorted(set(found), key=lambda p: p.as_posix()):
+        rel = PurePosixPath(os.path.normpath(file.relative_to(root).as_posix()))
+        if rel.parts[:1] == ("..",) or not file.resolve().is_relative_to(real_root):
+            raise _escape_error(file, root, shown)
+        if _side_file(rel) or file.is_dir():  # a linked folder inside: read where it is
+            ignored.append(rel.as_posix())
+        elif file.stat().st_size == 0:
+            empty.append(rel.as_posix())
+        else:
+            files.append(file)
+    if not files:
+        raise DataError(
+            "no file matches the pattern" if pattern else "the folder holds no data file",
+            source=shown,
+            expected="at least one data file (.parquet, .csv, .csv.gz, .json, …)",
+            found=", ".join([*ignored, *empty][:8])
+            or (_nearby_files(path) if pattern else "nothing"),
+            fix="check the path and the pattern (relative paths are resolved against the config "
+            "file's folder, or the working directory in gl.load(...)); side files (_SUCCESS, "
+            ".crc, names starting with _ or .) and empty files are never read",
+        )
+    formats: dict[str, list[str]] = {}
+    for file in files:
+        formats.setdefault(fmt or _member_format(file.name) or "unknown", []).append(
+            file.relative_to(root).as_posix()
+        )
+    if len(formats) > 1 or "unknown" in formats:
+        raise DataError(
+            "the files are not all of one known format",
+            source=shown,
+            expected="data files of one format (all .parquet, or all .csv/.csv.gz, …)",
+            found="; ".join(
+                f"{len(names)} {kind} ({', '.join(names[:2])}{', …' if len(names) > 2 else ''})"
+                for kind, names in sorted(formats.items())
+            ),
+            fix="move the other files out of the folder, narrow the pattern (e.g. "
+            "visits/*.parquet), or give each kind of file its own source; files without a "
+            'known suffix need format = "parquet" (or csv, json) in the source',
+        )
+    keys, partitions = _partitions(files, root, shown)
+    return FileSet(
+        shown=shown,
+        root=root,
+        files=tuple(files),
+        fmt=next(iter(formats)),
+        keys=keys,
+        partitions=partitions,
+        ignored=tuple(ignored),
+        empty=tuple(empty),
+    )
+
+
+def _fixed_parts(parts: Sequence[str]) -> Iterator[str]:
+    """The leading parts of a path without wildcards (the folder a pattern lives in)."""
+    for part in parts[:-1]:
+        if is_pattern(part):
+            return
+        yield part
+
+
+def _glob_files(path: Path, root: Path, shown: str) -> list[Path]:
+    found: list[Path] = []
+    for match in glob.glob(str(path), recursive=True):
+        hit = Path(match)
+        found += _walk(hit, root, shown) if hit.is_dir() else [hit] if hit.is_file() else []
+    return found
+
+
+def _walk(folder: Path, root: Path, shown: str) -> list[Path]:
+    """Every file under ``folder``; linked folders are checked, never followed."""
+    real_root = root.resolve()
+    found: list[Path] = []
+    for here, dirs, names in os.walk(folder, followlinks=False):
+        for name in list(dirs):
+            sub = Path(here) / name
+            if sub.is_symlink():
+                if not sub.resolve().is_relative_to(real_root):
+                    raise _escape_error(sub, root, shown)
+                found.append(sub)  # listed as ignored: its files are read where they are
+                dirs.remove(name)
+        found += [Path(here) / name for name in names]
+    return found
+
+
+def _escape_error(file: Path, root: Path, shown: str) -> DataError:
+    return DataError(
+        "a file of the set lies outside its folder (through a link or '..')",
+        source=shown,
+        expected=f"files inside {root}",
+        found=f"{file} → {file.resolve()}",
+        fix="point the source at the real folder, or copy the files into this one",
+    )
+
+
+def _partitions(
+    files: Sequence[Path], root: Path, shown: str
+) -> tuple[tuple[str, ...], tuple[tuple[str | None, ...], ...]]:
+    """The Hive partition keys, and each file's values (text; the null marker → None)."""
+    keys: tuple[str, ...] | None = None
+    values: list[tuple[str | None, ...]] = []
+    first = ""
+    for file in files:
+        folders = PurePosixPath(file.relative_to(root).as_posix()).parts[:-1]
+        pairs = [m.groups() for part in folders if (m := _PARTITION.fullmatch(part))]
+        these = tuple(urllib.parse.unquote(k) for k, _ in pairs)
+        if keys is None:
+            keys, first = these, file.relative_to(root).as_posix()
+        elif these != keys:
+            raise DataError(
+                "the files are not all partitioned by the same keys",
+                source=shown,
+                expected="every file under the same key=value folders (e.g. date=…/source=…/)",
+                found=f"{first}: {', '.join(keys) or 'no keys'}; "
+                f"{file.relative_to(root).as_posix()}: {', '.join(these) or 'no keys'}",
+                fix="point the source at one layout (a narrower folder or pattern)",
+            )
+        values.append(tuple(None if v == HIVE_NULL else urllib.parse.unquote(v) for _, v in pairs))
+    return keys or (), tuple(values)
+
+
+def _read_file_set(
+    con: BaseBackend,
+    spec: SourceSpec,
+    path: Path,
+    *,
+    id_headers: HeaderResolver,
+    workdir: Path,
+    limits: Limits,
+) -> RawSource:
+    """Read every file of a folder or glob and join their rows as one source.
+
+    Parquet files are read by the engine in one scan per partition and schema
+    (:func:`_read_parquet_files`); other files one by one as single files would be (a
+    CSV with a header and no rows is 0 rows here). Partition keys become text columns.
+    """
+    shown = spec.path if is_pattern(spec.path) else f"{path.name or path.resolve().name}/"
+    fs = list_file_set(path, shown=shown, fmt=spec.format)
+    label = fs.describe()
+    parts: list[tuple[tuple[str | None, ...], RawSource]] = []
+    if fs.fmt == "parquet":
+        groups: dict[tuple[Any, ...], list[Path]] = {}
+        plain = [_inflated(f, workdir, limits, fs.relative(f)) for f in fs.files]
+        for values, file in zip(fs.partitions, plain, strict=True):
+            groups.setdefault((values, _parquet_schema(file, label)), []).append(file)
+        through_driver = 0
+        for (values, schema), files in groups.items():
+            table, owned = _read_parquet_files(con, files, label, schema)
+            parts.append((values, RawSource(table, label, columnar=True, owned=owned)))
+            through_driver += len(files) if owned is not None else 0
+        if through_driver and _engine_reads_parquet(con):
+            label = fs.describe(
+                f"{through_driver} read through the driver: nanosecond timestamps, which "
+                "the engine's Parquet reader refuses"
+            )
+    else:
+        for values, file in zip(fs.partitions, fs.files, strict=True):
+            one = spec.model_copy(update={"path": str(file), "format": fs.fmt})
+            try:
+                raw = _read_file(
+                    con,
+                    one,
+                    file,
+                    id_headers=id_headers,
+                    workdir=workdir,
+                    limits=limits,
+                    empty_ok=True,
+                )
+            except DataError as exc:  # named by its place in the set, not its name alone
+                raise _in_set(exc, f"{fs.shown} {fs.relative(file)}") from exc
+            many = len(fs.files) > 1
+            if many and raw.text is not None and raw.owned and raw.text[0].is_relative_to(workdir):
+                raw.text[0].unlink(missing_ok=True)  # its rows are in the engine now
+            rel = fs.relative(file)
+            named = {
+                k: tuple({**e, "source": rel} for e in v) for k, v in raw.skipped_examples.items()
+            }
+            parts.append((values, replace(raw, label=rel, skipped_examples=named)))
+    table = _join_parts(parts, fs, label)
+    created = [table_name for _, raw in parts for table_name in raw.owned_tables]
+    skipped: dict[str, int] = {}
+    examples: dict[str, tuple[Mapping[str, Any], ...]] = {}
+    sniffed: dict[str, str] = {}
+    for _, raw in parts:
+        for reason, n in raw.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+        for reason, lines in raw.skipped_examples.items():
+            examples[reason] = (*examples.get(reason, ()), *lines)[:EXAMPLE_LINES]
+        sniffed = {**raw.sniffed, **sniffed}
+    return RawSource(
+        table,
+        label,
+        columnar=all(raw.columnar for _, raw in parts),
+        owned=created[0] if created else None,
+        also_owned=tuple(created[1:]),
+        skipped=skipped,
+        skipped_examples=examples,
+        sniffed=sniffed,
+        # One file's lines can be searched for bad values; a set's line numbers would not
+        # say which file.
+        text=parts[0][1].text if len(fs.files) == 1 else None,
+        spanning=sum(raw.spanning for _, raw in parts),
+    )
+
+
+def _in_set(exc: DataError, source: str) -> DataError:
+    """``exc`` with ``source`` naming the file within its set."""
+    return DataError(
+        exc.problem,
+        source=source,
+        column=exc.column,
+        expected=exc.expected,
+        found=exc.found,
+        examples=exc.examples,
+        fix=exc.fix,
+        problems=exc.problems,
+    )
+
+
+def _inflated(file: Path, workdir: Path, limits: Limits, label: str) -> Path:
+    """A ``.gz`` file inflated into ``workdir`` under the caps (each file on its own)."""
+    if not file.name.lower().endswith(".gz"):
+        return file
+    plain = Path(tempfile.mkdtemp(dir=workdir)) / file.name[: -len(".gz")]
+    return inflate_gzip(file, plain, limits=limits, label=label)
+
+
+def _parquet_schema(file: Path, label: str) -> pa.Schema:
+    """A Parquet file's schema from its footer (files of one schema are read together)."""
+    try:
+        return pq.read_schema(file)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(
+            "cannot read the file as parquet",
+            source=f"{label}: {file.name}",
+            found=engine_message(exc),
+            fix="check that the file is complete Parquet (write it again), or move it out",
+        ) from exc
+
+
+def _read_parquet_files(
+    con: BaseBackend, files: Sequence[Path], label: str, schema: pa.Schema | None = None
+) -> tuple[ir.Table, str | None]:
+    """Parquet files of one ``schema`` as one table, and the backend table created, if any.
+
+    Read by the engine itself where it can (DuckDB, lazily; Spark's own reader, by its
+    workers, so the rows never pass through the driver; Spark 4 reads ``uint64`` columns
+    as ``decimal(20,0)``, the type :func:`signed_arrow` gives them too). Elsewhere, and on
+    Spark for files with nanosecond timestamps (which its reader refuses:
+    ``PARQUET_TYPE_ILLEGAL``; pandas writes them by default), by a private DuckDB and
+    uploaded through Arrow.
+    """
+    paths = [str(f) for f in files]
+    caps = capabilities(con)
+    try:
+        if caps.native_files:
+            return con.read_parquet(paths, **_NO_HIVE), None
+        if _engine_reads_parquet(con) and not (schema is not None and _has_nanos(schema)):
+            name = ibis.util.gen_name("growthlens_parquet")
+            con._session.read.parquet(*paths).createOrReplaceTempView(name)  # type: ignore[attr-defined]
+            return con.table(name), None
+        arrow = ibis.duckdb.connect().read_parquet(paths, **_NO_HIVE).to_pyarrow()
+    except Exception as exc:  # a corrupt file, a type the engine cannot read
+        raise DataError(
+            "cannot read the parquet files",
+            source=label,
+            found=engine_message(exc),
+            fix="check that the files are complete Parquet (write them again)",
+        ) from exc
+    name = ibis.util.gen_name("growthlens_parquet")
+    return upload(con, name, arrow), name
+
+
+def _engine_reads_parquet(con: BaseBackend) -> bool:
+    """Whether the engine reads Parquet files by path itself (a Spark session).
+
+    The capability ``parquet_files`` when growthlens.engine declares it; until then the
+    engines that take Arrow through their own session (``arrow_views``: Spark) are the
+    ones whose session reads files.
+    """
+    caps = capabilities(con)
+    return bool(getattr(caps, "parquet_files", caps.arrow_views)) and hasattr(con, "_session")
+
+
+def _has_nanos(schema: pa.Schema) -> bool:
+    """Whether any column, at any depth, is a nanosecond timestamp or time of day."""
+
+    def nanos(kind: pa.DataType) -> bool:
+        if pa.types.is_timestamp(kind) or pa.types.is_time64(kind):
+            return kind.unit == "ns"  # type: ignore[attr-defined, no-any-return]
+        return any(nanos(kind.field(i).type) for i in range(kind.num_fields))
+
+    return any(nanos(f.type) for f in schema)
+
+
+def _join_parts(
+    parts: Sequence[tuple[tuple[str | None, ...], RawSource]], fs: FileSet, label: str
+) -> ir.Table:
+    """The parts' rows as one table, with the partition columns.
+
+    Every part must have the same columns (in any order); a column whose type differs
+    between parts is read as text, which the canonical typing then reads as it reads a
+    CSV. A column both in the files and in the folder names must hold the same values
+    (compared as text) in every row: then one is kept, else :class:`DataError`.
+    """
+    columns = parts[0][1].table.columns
+    for _, raw in parts[1:]:
+        if set(raw.table.columns) != set(columns):
+            missing = [c for c in columns if c not in raw.table.columns]
+            extra = [c for c in raw.table.columns if c not in columns]
+            raise DataError(
+                "the files do not all have the same columns",
+                source=label,
+                expected=f"the columns of {parts[0][1].label if len(parts) else ''}: "
+                + ", ".join(columns),
+                found=f"{raw.label}: "
+                + "; ".join(
+                    [f"missing {', '.join(missing)}"] * bool(missing)
+                    + [f"extra {', '.join(extra)}"] * bool(extra)
+                ),
+                fix="give files of another layout their own source, or export them again "
+                "with one set of columns",
+            )
+    schemas = [raw.table.schema() for _, raw in parts]
+    mixed = {c for c in columns if len({s[c].copy(nullable=True) for s in schemas}) > 1}
+    overlap = [k for k in fs.keys if k in columns]
+    tables: list[ir.Table] = []
+    for values, raw in parts:
+        table = raw.table.select(
+            *(raw.table[c].cast("string").name(c) if c in mixed else raw.table[c] for c in columns)
+        )
+        table = table.rename({f"{_FROM_FILE}{k}": k for k in overlap})
+        table = table.mutate(
+            **{k: ibis.literal(v, type="string") for k, v in zip(fs.keys, values, strict=True)}
+        )
+        tables.append(table)
+    joined = tables[0] if len(tables) == 1 else ibis.union(*tables, distinct=False)
+    for key in overlap:
+        joined = _same_as_folders(joined, key, label)
+    return joined
+
+
+def _same_as_folders(table: ir.Table, key: str, label: str) -> ir.Table:
+    """The table without the file's copy of ``key``, after checking it equals the folders'."""
+    own = table[f"{_FROM_FILE}{key}"].cast("string")
+    differ = table.filter(~own.identical_to(table[key]))
+    bad = differ.select(file=own, folder=table[key]).limit(3).to_pyarrow().to_pylist()
+    if bad:
+        n = int(differ.count().to_pyarrow().as_py())
+        raise DataError(
+            f"the column {key!r} is both in the files and in their folder names "
+            f"({key}=…), and {n:,} row(s) differ",
+            source=label,
+            column=key,
+            expected="the same value in the file as in the folder name, or the column in one "
+            "place only",
+            found="; ".join(f"{r['file']!r} in the file under {key}={r['folder']}" for r in bad),
+            fix=f"remove or rename {key!r} in the files or in the folder names; growthlens does "
+            "not guess which one is right",
+        )
+    return table.drop(f"{_FROM_FILE}{key}")

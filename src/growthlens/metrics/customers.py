@@ -105,7 +105,7 @@ def rfm_inputs(
         first_order=inside.ts.min().date(),
         last_order=inside.ts.max().date(),
     )
-    frame = fetch(per.order_by("user_id"))
+    frame = fetch(per.order_by("user_id"), ds)
     last = pd.to_datetime(frame["last_order"])
     frame["recency"] = (pd.Timestamp(at_day) - last).dt.days.astype("int64")
     frame["frequency"] = frame["frequency"].astype("int64")
@@ -264,7 +264,7 @@ def _with_profiles(ds: Dataset, per: ir.Table, buyers_only: bool) -> pd.DataFram
     """``per`` joined to the customers table's attributes (every profile, unless buyers only)."""
     if not ds.has("customers"):
         table = per.mutate(has_profile=ibis.literal(False))
-        return fetch(table.order_by("user_id")).reset_index(drop=True)
+        return fetch(table.order_by("user_id"), ds).reset_index(drop=True)
     customers = ds.table("customers")
     attributes = [c for c in customers.columns if c != "user_id"]
     marked = customers.mutate(has_profile=ibis.literal(True))
@@ -280,7 +280,7 @@ def _with_profiles(ds: Dataset, per: ir.Table, buyers_only: bool) -> pd.DataFram
         joined.has_profile.fill_null(False).name("has_profile"),
         *[joined[c] for c in attributes],
     )
-    return fetch(table.order_by("user_id")).reset_index(drop=True)
+    return fetch(table.order_by("user_id"), ds).reset_index(drop=True)
 
 
 CLV_COLUMNS = ("user_id", "first_purchase", "purchases", "frequency", "recency", "T", "monetary")
@@ -355,7 +355,7 @@ def clv_inputs(
         after = days.filter(days.day > ibis.literal(end))
         counted = after.group_by("user_id").aggregate(holdout_purchases=after.count())
         per = per.left_join(counted, "user_id").drop("user_id_right")
-    frame = fetch(per.order_by("user_id")).reset_index(drop=True)
+    frame = fetch(per.order_by("user_id"), ds).reset_index(drop=True)
     first_day = pd.to_datetime(frame["first_purchase"])
     last_day = pd.to_datetime(frame["last_purchase"])
     frame["purchases"] = frame["purchases"].astype("int64")
@@ -414,7 +414,7 @@ def acquisition_sources(ds: Dataset, *, column: str = "source") -> pd.DataFrame:
     # The buyers table writes (unknown) both for a null value and for no session at all;
     # a buyer with no first visit is told apart here.
     value = table.first_visit_ts.isnull().ifelse(ibis.literal(NO_SESSION), table[column])
-    frame = fetch(table.select("user_id", value.name(column)).order_by("user_id"))
+    frame = fetch(table.select("user_id", value.name(column)).order_by("user_id"), ds)
     frame[column] = frame[column].astype("object")
     return frame.reset_index(drop=True)
 

@@ -157,7 +157,7 @@ def participant_outcomes(
     if items:
         daily_measures["items"] = joined["items"].sum().cast("int64")
     daily = joined.group_by("variant", day=joined.ts.date()).aggregate(**daily_measures)
-    return Outcomes(fetch(users), fetch(daily.order_by("variant", "day")))
+    return Outcomes(fetch(users, ds), fetch(daily.order_by("variant", "day")))
 
 
 @dataclass(frozen=True)
@@ -255,4 +255,4 @@ def outsider_outcomes(
     if items:
         keep += ["items", "pre_items"]
     fill: dict[str, int | float] = {k: 0 for k in keep}
-    return fetch(users.select(*keep).fill_null(fill))
+    return fetch(users.select(*keep).fill_null(fill), ds)

@@ -146,7 +146,7 @@ def line_shares(ds: Dataset, *, max_values: int = MAX_VALUES) -> pd.DataFrame:
             aggs[f"_n{i}_{j}"] = (source[c] == ibis.literal(v)).ifelse(1, 0).sum()
             pairs.append((f"_n{i}_{j}", _name(c, v, taken)))
         names[f"_k{i}"] = (f"{c}_lines", pairs)
-    frame = fetch(source.group_by("user_id").aggregate(**aggs).order_by("user_id"))
+    frame = fetch(source.group_by("user_id").aggregate(**aggs).order_by("user_id"), ds)
     out = {"user_id": frame["user_id"]}
     for known, (lines_name, pairs) in names.items():
         denominator = frame[known].astype("float64")
@@ -188,6 +188,10 @@ def with_imputed(table: ir.Table, imputed: pd.DataFrame, column: str) -> ir.Tabl
         raise ValueError(f"table: expected no columns {clash} yet (imputed already?)")
     small = imputed[need].rename(columns={column: "_value", "probability": "_probability"})
     small = small.assign(_probability=small["_probability"].astype("float64"))
+    if table.user_id.type().is_string():
+        # Numeric ids come back from the engine as numbers (metrics.fetch); an engine that
+        # stores them as text matches them as their digits (and cannot upload uint64).
+        small = small.assign(user_id=small["user_id"].map(lambda u: None if pd.isna(u) else str(u)))
     right = ibis.memtable(small)
     right = right.mutate(
         user_id=right.user_id.cast(table.user_id.type()),
