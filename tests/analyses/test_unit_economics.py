@@ -35,48 +35,13 @@ import pytest
 import growthlens as gl
 from growthlens.analyses.unit_economics import unit_economics
 from growthlens.demo import write_demo
+from tests.metrics.test_marketing import _costs, _orders, _sessions
 from tests.oracle.random_data import random_frames
 
 
 def _frames() -> dict[str, pd.DataFrame]:
-    sessions = pd.DataFrame(
-        [
-            ("u1", "2020-01-05 10:00", "ads"),
-            ("u1", "2020-02-01 09:00", "seo"),
-            ("u2", "2020-01-10 10:00", "ads"),
-            ("u3", "2020-01-20 10:00", "seo"),
-            ("u4", "2020-02-03 10:00", "ads"),
-            ("u5", "2020-03-01 10:00", "tv"),
-            ("u6", "2020-01-15 10:00", "ads"),
-        ],
-        columns=["user_id", "start_ts", "source"],
-    )
-    orders = pd.DataFrame(
-        [
-            ("u1", "2020-01-05 12:00", 10.0),
-            ("u1", "2020-02-10 12:00", 20.0),
-            ("u1", "2020-03-05 12:00", 30.0),
-            ("u2", "2020-01-11 12:00", 5.0),
-            ("u3", "2020-01-21 12:00", 8.0),
-            ("u4", "2020-02-04 12:00", 40.0),
-            ("u5", "2020-03-02 12:00", 15.0),
-            ("u5", "2020-03-20 12:00", 25.0),
-            ("u6", "2020-02-01 12:00", 12.0),
-            ("u7", "2020-01-25 12:00", 6.0),
-        ],
-        columns=["user_id", "ts", "revenue"],
-    )
-    costs = pd.DataFrame(
-        [
-            ("2020-01-01", "ads", 60.0),
-            ("2020-03-01", "ads", 30.0),
-            ("2020-02-01", "tv", 45.0),
-            ("2020-03-01", "tv", 15.0),
-            ("2020-01-01", "radio", 25.0),
-        ],
-        columns=["date", "source", "cost"],
-    )
-    return {"sessions": sessions, "orders": orders, "costs": costs}
+    # The worked example of docs/metrics.md "Marketing", built once for both test files.
+    return {"sessions": _sessions(), "orders": _orders(), "costs": _costs()}
 
 
 @pytest.fixture(scope="module")

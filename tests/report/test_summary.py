@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from growthlens.report.model import Section
-from growthlens.report.summary import build, headline_value, tone, top_findings
+from growthlens.report.summary import build, headline_value, signed_percent, tone, top_findings
 from growthlens.result import Finding, Result
 
 
@@ -133,3 +133,26 @@ def test_orders_and_costs_only_still_get_a_summary() -> None:
     assert {"Buyers", "Revenue", "Marketing spend", "CAC"} <= set(labels)
     assert view.budget == ()
     assert any("session" in text for text in view.budget_text)
+
+
+def test_cohort_headlines_read_the_cells_the_horizon_figure_averages() -> None:
+    """LTV and ROMI cards: the sparkline's cells are the complete cohorts at age N − 1 (their
+    mean is the headline), the change compares the last two of them."""
+    import growthlens as gl
+    from growthlens.report.build import sections
+
+    built = sections(gl.demo(users=3000))
+    found = {r.name: r for s in built for r in s.results}
+    view = build(built, currency="USD")
+    ltv, romi = found["ltv"], found["romi"]
+    cells = ltv.table[(ltv.table["age"] == 5) & ltv.table["complete"]].sort_values("cohort")
+    assert cells["ltv"].mean() == pytest.approx(ltv.summary["ltv_6"].value)
+    card = next(h for h in view.headlines if h.label == "LTV at 6 months")
+    change = cells["ltv"].iloc[-1] / cells["ltv"].iloc[-2] - 1
+    assert card.change == signed_percent(change)
+    assert card.spark.count(",") == len(cells)
+    r = romi.frame("cohorts")
+    r = r[(r["age"] == 5) & r["complete"] & r["romi"].notna()].sort_values("cohort")
+    romi_card = next(h for h in view.headlines if h.label == "ROMI at 6 months")
+    assert romi_card.value_tone == ("bad" if romi.summary["romi_n"].value < 0 else "good")
+    assert romi_card.tone == tone(r["romi"].iloc[-1] - r["romi"].iloc[-2], "higher")

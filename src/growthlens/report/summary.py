@@ -22,7 +22,7 @@ import pandas as pd
 from growthlens import units as fmt
 from growthlens.report.model import Section
 from growthlens.result import Entry, Finding, Result
-from growthlens.text import money, period_label, romi_text
+from growthlens.text import money, period_label, points_text, romi_text
 
 Tone = Literal["good", "bad", "neutral"]
 Better = Literal["higher", "lower", "neutral"]
@@ -49,6 +49,7 @@ class Headline:
             Apr``) or what the figure rests on (``mean over 7 complete cohorts``).
         tone: whether the change is good or bad for the business (``neutral``: neither, or
             no change to judge).
+        value_tone: whether the value itself is good or bad (ROMI below 0, no payback).
         change: the signed relative change as text (empty without one).
         spark: SVG polyline points of the per-period series (empty without one).
         anchor: the report element that explains the figure.
@@ -62,6 +63,7 @@ class Headline:
     spark: str = ""
     spark_last: tuple[float, float] | None = None
     anchor: str = ""
+    value_tone: Tone = "neutral"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the sparkline left out: the series are in the sections)."""
@@ -70,6 +72,7 @@ class Headline:
             "value": self.value,
             "detail": self.detail,
             "tone": self.tone,
+            "value_tone": self.value_tone,
             "change": self.change,
             "anchor": self.anchor,
         }
@@ -371,11 +374,18 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
         if keys:
             entry = ltv.summary[keys[0]]
             cells = ltv.summary.get(f"{keys[0]}_cells")
+            trend = _at_horizon(
+                ltv.table, "ltv", ltv, lambda v: headline_value(v, "money", currency)
+            )
             out.append(
                 Headline(
                     label=f"LTV at {_horizon(ltv)}",
                     value=_entry(entry, currency),
-                    detail=_cohorts_behind(cells),
+                    detail="; ".join(t for t in (trend.detail, _cohorts_behind(cells)) if t),
+                    tone=tone(trend.change, "higher"),
+                    change=signed_percent(trend.change),
+                    spark=trend.spark,
+                    spark_last=trend.spark_last,
                     anchor=f"{section_id}-ltv",
                 )
             )
@@ -383,12 +393,21 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
         section_id, romi = found["romi"]
         romi_n = romi.summary.get("romi_n")
         if romi_n is not None:
+            cohorts = romi.tables.get("cohorts", pd.DataFrame(columns=["cohort", "age", "romi"]))
+            trend = _at_horizon(cohorts, "romi", romi, romi_text, points=True)
+            behind = _cohorts_behind(romi.summary.get("cohorts_used"))
             out.append(
                 Headline(
                     label=f"ROMI at {_horizon(romi)}",
                     value=_entry(romi_n, currency),
-                    detail=_cohorts_behind(romi.summary.get("cohorts_used")),
-                    tone=_level_tone(romi_n.value, 0.0),
+                    detail="; ".join(t for t in (trend.detail, behind) if t),
+                    tone=tone(trend.change, "higher"),
+                    change=points_text(trend.change).replace(" points", " pt")
+                    if math.isfinite(trend.change)
+                    else "",
+                    spark=trend.spark,
+                    spark_last=trend.spark_last,
+                    value_tone=_level_tone(romi_n.value, 0.0),
                     anchor=f"{section_id}-romi",
                 )
             )
@@ -402,7 +421,7 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
                     label="Payback",
                     value=value.capitalize(),
                     detail="; ".join(t for t in (rest.rstrip(")"), behind) if t),
-                    tone="bad" if value == "not yet" else "neutral",
+                    value_tone="bad" if value == "not yet" else "neutral",
                     anchor=f"{section_id}-romi",
                 )
             )
@@ -421,6 +440,46 @@ def _cohort_headlines(found: dict[str, tuple[str, Result]], currency: str) -> li
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class _Trend:
+    detail: str = ""
+    change: float = math.nan
+    spark: str = ""
+    spark_last: tuple[float, float] | None = None
+
+
+def _at_horizon(
+    table: pd.DataFrame,
+    value: str,
+    result: Result,
+    text: Any,
+    *,
+    points: bool = False,
+) -> _Trend:
+    """A cohort figure at the horizon per complete cohort, for a sparkline and a change.
+
+    The change is the last cohort against the one before: relative, or the difference in
+    points for a return (``points``). The cells are those the N-period figure averages
+    (complete, defined, age N − 1), so the sparkline's mean is the headline value.
+    """
+    horizon = result.params.get("horizon")
+    if not isinstance(horizon, int) or not {"cohort", "age", value, "complete"} <= set(
+        table.columns
+    ):
+        return _Trend()
+    cells = table[
+        (table["age"] == horizon - 1) & table["complete"].astype(bool) & table[value].notna()
+    ].sort_values("cohort")
+    if len(cells) < 2:
+        return _Trend()
+    now, before = float(cells[value].iloc[-1]), float(cells[value].iloc[-2])
+    relative = now / before - 1 if before else math.nan
+    change = now - before if points else relative
+    spark, last = sparkline(cells[value])
+    label = period_label(cells["cohort"].iloc[-1], _period_of(result))
+    return _Trend(f"{label} cohort: {text(now)}", change, spark, last)
 
 
 def _level_tone(value: Any, threshold: float) -> Tone:
