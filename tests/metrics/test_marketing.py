@@ -605,7 +605,7 @@ def test_demo_planted_cac_is_recovered(demo: gl.Dataset) -> None:
 def test_marketing_section(demo: gl.Dataset) -> None:
     built = section(demo, "marketing")
     assert built is not None
-    assert [r.name for r in built.results] == ["costs", "cac", "romi"]
+    assert [r.name for r in built.results] == ["costs", "cac", "romi", "unit_economics"]
     assert built.skipped == ()
     assert "sources" in built.results[2].tables
 
@@ -619,7 +619,8 @@ def test_marketing_section_without_sessions_or_costs() -> None:
     assert [r.name for r in built.results] == ["costs", "cac", "romi"]
     assert "source" not in built.results[1].table.columns  # per cohort
     assert built.results[2].table["romi"].notna().any()
-    assert len(built.skipped) == 1 and "no sessions" in built.skipped[0]
+    assert len(built.skipped) == 2 and all("no sessions" in r for r in built.skipped)
+    assert built.skipped[1].startswith("Unit economics needs the sessions")
     assert section(gl.load(orders=_orders()), "marketing") is None
 
 
