@@ -205,7 +205,7 @@ def test_not_paid_back_statement_names_its_cohorts() -> None:
     assert r.summary["payback_cohorts"].value == 5
     finding = next(f for f in r.findings if f.code == "not_paid_back")
     assert finding.text == (
-        "On average, cohorts have not paid back by age 0: ROMI −0.15 there (average of the "
+        "On average, cohorts have not paid back by age 0: ROMI −15.0% there (average of the "
         "5 cohorts observed for 1 month)."
     )
 

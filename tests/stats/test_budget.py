@@ -102,7 +102,7 @@ def test_figures_behind_the_actions(advice: gl.Result) -> None:
     assert good["ltv_n"] == pytest.approx(100.0) and good["cac"] == pytest.approx(20.0)
     assert good["payback"] == "age 0"
     assert (
-        "2-month ROMI 4.00 (95% CI" in good["reason"]
+        "2-month ROMI 400.0% (95% CI" in good["reason"]
         and "120 buyers in 3 complete cohorts" in good["reason"]
     )
     # Payback on the balanced curve over the 2-month horizon (ages 0 and 1), not on Jan
