@@ -815,9 +815,10 @@ def spark_backend(backend: str | None, conf: Sequence[str] | None) -> Any:
     """
     if not conf:
         return backend
-    from growthlens.engine import SPARK, SparkOptions, is_spark_master
+    from growthlens.engine import SparkOptions, spark_master
 
-    if backend is None or not (backend == SPARK or is_spark_master(backend)):
+    master = spark_master(backend)
+    if master is None:
         raise typer.BadParameter(
             f"--spark-conf needs a Spark --backend (pyspark or a master URL such as "
             f"local[8] or spark://host:7077); got --backend {backend or 'duckdb (default)'}",
@@ -845,7 +846,6 @@ def spark_backend(backend: str | None, conf: Sequence[str] | None) -> Any:
             fields["app_name"] = value
         else:
             settings[key] = value
-    master = "local[*]" if backend == SPARK else backend.strip()
     try:
         return SparkOptions(master=master, conf=settings, **fields)
     except GrowthlensError as exc:

@@ -214,6 +214,21 @@ _MASTER = re.compile(
 )
 
 
+def spark_master(backend: str | None) -> str | None:
+    """The Spark master a ``backend`` name asks for, or None when it is not Spark.
+
+    ``"pyspark"`` means a local session on all cores; a master URL means itself.
+
+    >>> spark_master("pyspark"), spark_master(" spark://head:7077"), spark_master("duckdb")
+    ('local[*]', 'spark://head:7077', None)
+    """
+    if backend is None:
+        return None
+    if backend == SPARK:
+        return "local[*]"
+    return backend.strip() if is_spark_master(backend) else None
+
+
 def is_spark_master(text: str) -> bool:
     """Whether ``text`` is a Spark master URL (so ``--backend`` means Spark there).
 
