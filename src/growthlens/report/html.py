@@ -453,10 +453,10 @@ def card_view(key: str, entry: Entry, *, currency: str) -> CardView:
     '10.0% to 40.0% (Wilson 95%)'
     """
     exact = fmt.format_unit(entry.value, entry.unit, currency=currency)
-    value = _short(entry.value, entry.unit, currency) or exact
+    value = short_value(entry.value, entry.unit, currency) or exact
     interval = ""
     if entry.low is not None and entry.high is not None:
-        low, high = _short(entry.low, entry.unit, ""), _short(entry.high, entry.unit, "")
+        low, high = short_value(entry.low, entry.unit, ""), short_value(entry.high, entry.unit, "")
         if entry.unit == "money" and low and high:
             span = _with_currency(f"{low} to {high}", currency)
         else:
@@ -468,7 +468,7 @@ def card_view(key: str, entry: Entry, *, currency: str) -> CardView:
     return CardView(entry.label, value, interval, key, exact if value != exact else "")
 
 
-def _short(value: object, unit: str, currency: str) -> str:
+def short_value(value: object, unit: str, currency: str) -> str:
     """``363M`` (with ``currency`` when given) for money and numbers from a million on.
 
     Three significant digits (``1.23M``, ``12.3M``, ``363M``); empty when the value is

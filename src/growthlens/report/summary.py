@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from growthlens import units as fmt
+from growthlens.report.html import short_value
 from growthlens.report.model import Section
 from growthlens.result import Entry, Finding, Result
 from growthlens.text import money, period_label, points_text, romi_text
@@ -508,16 +509,12 @@ def headline_value(value: Any, unit: str, currency: str) -> str:
     ('$36,746', '$8.95')
     >>> headline_value(212_345_678, "money", "RUB"), headline_value(30000.0, "count", "USD")
     ('212M RUB', '30,000')
+    >>> headline_value(999_960_000, "money", "USD")
+    '$1B'
     """
     if unit == "money" and isinstance(value, int | float) and math.isfinite(value):
-        if abs(value) >= 1e6:
-            scaled, suffix = abs(value) / 1e6, "M"
-            if scaled >= 1000:
-                scaled, suffix = scaled / 1000, "B"
-            digits = f"{scaled:.3g}" if scaled < 1000 else f"{scaled:,.0f}"
-            text = money(1.0, currency).replace("1.00", f"{digits}{suffix}")
-            return ("−" if value < 0 else "") + text
-        return money(float(value), currency)
+        # Millions and more as the report's cards shorten them (one rule for both).
+        return short_value(value, unit, currency) or money(float(value), currency)
     return fmt.format_unit(value, unit, currency=currency)  # type: ignore[arg-type]
 
 
