@@ -29,6 +29,7 @@ DUCKDB = Capabilities(
     arrow_views=False,
     eager_cache=True,
     int128_macros=True,
+    asof_joins=True,
 )
 SPARK = Capabilities(
     unsigned_ids=False,
@@ -39,6 +40,7 @@ SPARK = Capabilities(
     arrow_views=True,
     eager_cache=False,
     int128_macros=False,
+    asof_joins=False,
 )
 
 
@@ -57,6 +59,12 @@ def test_duckdb_capabilities_hold() -> None:
     row = con.to_pyarrow(expr).to_pylist()[0]
     assert row == {"first": 1, "ratio": float("inf")}
     con.create_table("scratch", t, temp=True)
+    # An as-of join: per left row the nearest right row at or after it, per key.
+    left = ibis.memtable({"k": [1, 1, 2], "t": [1, 5, 1]})
+    right = ibis.memtable({"rk": [1, 1, 2], "rt": [3, 5, 0]})
+    joined = left.asof_join(right, on=left.t <= right.rt, predicates=[left.k == right.rk])
+    got = con.to_pyarrow(joined.select("k", "t", "rt").order_by(["k", "t"])).to_pylist()
+    assert [r["rt"] for r in got] == [3, 5, None]
 
 
 def test_unknown_backend_gets_conservative_capabilities() -> None:
@@ -72,6 +80,7 @@ def test_unknown_backend_gets_conservative_capabilities() -> None:
         arrow_views=False,
         eager_cache=False,
         int128_macros=False,
+        asof_joins=False,
     )
 
 
@@ -86,6 +95,10 @@ def test_connect_duckdb_unchanged(backend: str | None) -> None:
     assert settings[0] == "Asia/Tokyo"
     assert settings[1].replace(" ", "") in ("953.6MiB", "1.0GB", "1GB")
     assert settings[2] is False
+    # The as-of merge plan always (see engine._tuned), on connections given too.
+    threshold = "SELECT current_setting('asof_loop_join_threshold')"
+    assert con.raw_sql(threshold).fetchone()[0] == 0
+    assert connect(ibis.duckdb.connect()).raw_sql(threshold).fetchone()[0] == 0
 
 
 def test_connect_rejects_other_objects() -> None:

@@ -34,6 +34,7 @@ import ibis.expr.types as ir
 
 from growthlens.data.dataset import Dataset
 from growthlens.derive.events import EVENT_USERS
+from growthlens.engine import capabilities
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,13 @@ def unit_chains(
         base = base.filter(ibis.or_(*[base[c] for c in [*flags, *excluded]]))
     base = base.filter(base.ts.notnull())
     if order == "ordered" and not excluded:
+        forward = (
+            _ordered_forward(base, k, window_s, keys, segment)
+            if capabilities(ds.backend).asof_joins
+            else None
+        )
+        if forward is not None:
+            return forward
         per_start = _ordered(_ordered_rows(base, list(flags), keys, segment), k, window_s, keys)
     else:
         # _v1: the smallest value among the step-1 rows at this time (segment only).
@@ -295,6 +303,121 @@ def _ordered(rows: ir.Table, k: int, window_s: int, keys: Sequence[str]) -> ir.T
         ts_1=starts.ts,
         **times,
         _start=starts.ts,
+    )
+
+
+def _ordered_forward(
+    base: ir.Table,
+    k: int,
+    window_s: int,
+    keys: Sequence[str],
+    segment: str | None,
+) -> ir.Table | None:
+    """Ordered chains walked forward with one as-of join per step: one row per unit.
+
+    The same greedy chains as :func:`_ordered` (step j + 1 at the first step-(j+1) row at
+    or after step j), found from every step-1 row by an as-of join on the unit and time,
+    which merges sorted sides instead of aggregating over a window frame. A start leaves
+    the walk at the first step it cannot reach within the window, so each join reads only
+    the starts still going. Step-1 rows at one time are not grouped first (the costliest
+    part of the window plan at scale): they have the same chain, and the counted chain's
+    key ranks them by segment value instead.
+
+    The key: depth, then the earliest step-1 time, then (segment) the smallest value as
+    text, packed into one integer; ``None`` (use :func:`_ordered`) when a segment's values
+    and the step-1 times' span do not fit its 62 bits.
+    """
+    # One narrow copy of the step rows (a step number instead of k flags), stored: every
+    # join reads it, and a shared expression would be stored by DuckDB anyway, wider.
+    step = ibis.cases(*[(base[f"h{j}"], j) for j in range(1, k + 1)]).cast("int8")
+    value = {} if segment is None else {"_sv": ibis.ifelse(base.h1, base._sv, ibis.null("string"))}
+    rows = base.select(*keys, "ts", _step=step, **value).cache()
+    starts = rows.filter(rows._step == 1)
+    level = starts.select(*keys, ts_1=starts.ts)
+    codes: ir.Table | None = None
+    code_bits = first_s = 0
+    if segment is not None:
+        span = starts.aggregate(
+            lo=starts.ts.epoch_seconds().min(), hi=starts.ts.epoch_seconds().max()
+        )
+        bounds = span.to_pyarrow().to_pylist()[0]
+        if bounds["lo"] is None:
+            return None
+        first_s = int(bounds["lo"])
+        time_bits = (int(bounds["hi"]) - first_s + 1).bit_length()
+        # Sign bit free; the depth, the time since the first start, then the value's code.
+        code_bits = 62 - k.bit_length() - time_bits
+        present = starts.filter(starts._sv.notnull()).select("_sv").distinct()
+        names = present.order_by("_sv").to_pyarrow().column(0).to_pylist()
+        if code_bits < 1 or len(names) >= (1 << code_bits) - 1:
+            return None
+        codes = ibis.memtable(
+            {"_seg_value": names, "_seg_code": list(range(len(names)))},
+            schema={"_seg_value": "string", "_seg_code": "int64"},
+        )
+        coded = starts.left_join(codes, starts._sv == codes._seg_value)
+        # Null values rank last: the smallest value among the rows of one time is a
+        # present one when there is any, as ``min`` reads it.
+        level = coded.select(
+            *keys, ts_1=coded.ts, _c=coded._seg_code.fill_null((1 << code_bits) - 1)
+        )
+    null_ts = ibis.null(base.ts.type())
+    later = [f"ts_{m}" for m in range(2, k + 1)]
+
+    def padded(table: ir.Table, depth: int) -> ir.Table:
+        # Every level with the same columns, in one order, for the union.
+        return table.select(
+            *keys,
+            "ts_1",
+            *[table[c] if c in table.columns else null_ts.name(c) for c in later],
+            *(["_c"] if codes is not None else []),
+            depth=ibis.literal(depth, type="int32"),
+        )
+
+    levels = [padded(level, 1)]
+    for j in range(2, k + 1):
+        right = rows.filter(rows._step == j)
+        right = right.select(**{f"_r_{c}": right[c] for c in keys}, _r_ts=right.ts)
+        level = level.view()
+        joined = level.asof_join(
+            right,
+            on=level[f"ts_{j - 1}"] <= right._r_ts,
+            predicates=[level[c] == right[f"_r_{c}"] for c in keys],
+        )
+        level = joined.select(*[level[c] for c in level.columns], **{f"ts_{j}": right._r_ts})
+        level = level.filter(_within(level[f"ts_{j}"], level.ts_1, window_s))
+        levels.append(padded(level, j))
+    per_start = ibis.union(*levels, distinct=False)
+    if codes is None:
+        key = per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
+    else:
+        since = per_start.ts_1.epoch_seconds().cast("int64") - first_s
+        time_bits = 62 - k.bit_length() - code_bits
+        key = (
+            per_start.depth.cast("int64") * (1 << (time_bits + code_bits))
+            + ((1 << time_bits) - 1 - since) * (1 << code_bits)
+            + ((1 << code_bits) - 1 - per_start._c)
+        )
+    ranked = per_start.mutate(_key=key)
+    best = ranked.group_by(*keys).aggregate(
+        depth=ranked.depth.max(),
+        **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
+        **({} if codes is None else {"_c": ranked._c.argmax(ranked._key)}),
+    )
+    if codes is not None:
+        named = best.left_join(codes, best._c == codes._seg_code)
+        best = named.select(
+            *[named[c] for c in best.columns if c != "_c"],
+            segment=named._seg_value.fill_null(UNKNOWN),
+        )
+    return best.select(
+        *keys,
+        "depth",
+        *[
+            ibis.ifelse(best.depth >= j, best[f"ts_{j}"], ibis.null("timestamp")).name(f"ts_{j}")
+            for j in range(1, k + 1)
+        ],
+        *(["segment"] if segment is not None else []),
     )
 
 
