@@ -361,7 +361,7 @@ def _ordered_forward(
         level = coded.select(
             *keys, ts_1=coded.ts, _c=coded._seg_code.fill_null((1 << code_bits) - 1)
         )
-    null_ts = ibis.null(base.ts.type())
+    null_ts = ibis.null(rows.ts.type())
     later = [f"ts_{m}" for m in range(2, k + 1)]
 
     def padded(table: ir.Table, depth: int) -> ir.Table:
