@@ -3,7 +3,8 @@
 Written the way an analyst's notebook would (vectorised pandas, no engine), following
 docs/metrics.md: activity (DAU/WAU/MAU, sticky, sessions per user per day, session
 length), monthly retention, conversion lag, monthly LTV, CAC and ROMI by source.
-Reads the demo's Parquet files (Afisha layout). Returns headline numbers so the
+Reads the Afisha-layout Parquet files of the demo or of benchmarks/shapes.py (user ids as
+uint64 or strings, any number of sources and months). Returns headline numbers so the
 benchmark can check both implementations agree.
 """
 
@@ -18,7 +19,8 @@ import pandas as pd
 
 def _month(ts: pd.Series) -> pd.Series:
     # Integer month code (year*12 + month): vectorised ages without Period objects.
-    return ts.dt.year * 12 + ts.dt.month
+    month: pd.Series = ts.dt.year * 12 + ts.dt.month
+    return month
 
 
 def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
@@ -32,9 +34,12 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
             "Start Ts": "start_ts",
             "End Ts": "end_ts",
             "Source Id": "source",
+            "Session Id": "session_id",
         }
     )
-    orders = orders.rename(columns={"Buy Ts": "ts", "Revenue": "revenue", "Uid": "user_id"})
+    orders = orders.rename(
+        columns={"Buy Ts": "ts", "Revenue": "revenue", "Uid": "user_id", "Order Id": "order_id"}
+    )
     costs = costs.rename(columns={"source_id": "source", "dt": "date", "costs": "cost"})
     visits["source"] = visits["source"].astype(str)
     costs["source"] = costs["source"].astype(str)
@@ -83,7 +88,11 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
     out["session_length_mode_s"] = counts[counts == counts.max()].index.min()
 
     # Retention (monthly cohorts of first session)
-    first = visits.sort_values(["user_id", "start_ts"]).drop_duplicates("user_id")
+    # Ties in "first" break by the session (order) id when the export has one (metrics.md).
+    tie = ["session_id"] if "session_id" in visits else []
+    first = visits.sort_values(["user_id", "start_ts", *tie], kind="stable").drop_duplicates(
+        "user_id"
+    )
     cohort = _month(first.set_index("user_id").start_ts)
     act = pd.DataFrame(
         {"user_id": visits.user_id.to_numpy(), "month": month.to_numpy()}
@@ -100,7 +109,9 @@ def run(folder: Path, *, horizon: int = 6) -> dict[str, Any]:
 
     # Conversion lag
     first_order = (
-        orders.sort_values(["user_id", "ts"]).drop_duplicates("user_id").set_index("user_id")
+        orders.sort_values(["user_id", "ts", *(["order_id"] if "order_id" in orders else [])])
+        .drop_duplicates("user_id")
+        .set_index("user_id")
     )
     visit = first.set_index("user_id")
     lag = (

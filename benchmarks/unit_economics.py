@@ -1,7 +1,9 @@
 """Benchmark: the whole unit-economics set at 1M, 10M and 50M sessions vs plain pandas.
 
-For each size the demo is generated once as Parquet into benchmarks/data/ue-<size>/
-(gitignored). Then, each in a fresh process:
+For each size the data is generated once as Parquet (gitignored): the demo into
+benchmarks/data/ue-<size>/, or, with ``--shape loyal|oneshot``, a shape of
+benchmarks/shapes.py (drawn independently of the demo) into benchmarks/data/ue-<shape>-<size>/.
+Then, each in a fresh process:
 
 - growthlens: ``gl.load`` of the Parquet files (lazy; the load's quality checks run)
   followed by ``activity``, ``retention``, ``conversion_lag``, ``ltv``, ``cac`` and
@@ -9,14 +11,20 @@ For each size the demo is generated once as Parquet into benchmarks/data/ue-<siz
   than grows; peak RSS is the whole process's, DuckDB included. It runs ``--repeat``
   times (default 5): the median run is reported, with the range and the highest peak
   RSS of all runs, because one run on a shared 2-core machine varies by ±1.5 s.
+- the floor: one exact per-user group-by over the same sessions in plain DuckDB (count,
+  first and last start per user, materialised in a temporary table; same memory limit),
+  as many runs, median reported: what one pass that hashes every user costs here.
 - pandas: benchmarks/pandas_baseline.py, the same definitions in vectorised pandas.
 
 Headline numbers of both are compared (DAU/WAU/MAU, sticky, sessions per user per day,
 session length mean/median/mode, 0-day conversion share, CAC per source); the run fails
-if they disagree. Results go to docs/benchmarks.md under "## Unit economics".
+if they disagree. Results are kept per shape in benchmarks/data/unit_economics-<shape>.json
+and go to docs/benchmarks.md under "## Unit economics", one table per shape (demo first),
+so a run for one shape leaves the others' tables in place.
 
-    python benchmarks/unit_economics.py                    # 1M, 10M, 50M
-    python benchmarks/unit_economics.py --sizes 1m --no-docs
+    python benchmarks/unit_economics.py                    # demo: 1M, 10M, 50M
+    python benchmarks/unit_economics.py --shape oneshot --sizes 1m --no-docs --repeat 1
+    python benchmarks/unit_economics.py --docs-only        # re-render from the stored results
 """
 
 from __future__ import annotations
@@ -30,11 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from common import DATA, child, machine, write_section
+from shapes import SHAPES
+
+HERE = str(Path(__file__).resolve().parent)
 
 HEADING = "## Unit economics (activity, retention, conversion lag, LTV, CAC, ROMI)"
 # The demo averages 1.698 sessions per user (see benchmarks/load.py).
 USERS = {"1m": 589_000, "10m": 5_890_000, "50m": 29_450_000}
+SESSIONS = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
 SEED = 0
+SHAPE_NAMES = ("demo", *SHAPES)
 
 _GENERATE = textwrap.dedent(
     """
@@ -44,6 +57,44 @@ _GENERATE = textwrap.dedent(
     t0 = time.perf_counter()
     write_demo(Path(sys.argv[1]), users=int(sys.argv[2]), seed=int(sys.argv[3]), format="parquet")
     print(json.dumps({"wall_s": time.perf_counter() - t0}))
+    """
+)
+
+_GENERATE_SHAPE = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[4])
+    import shapes
+    facts = shapes.write(shapes.SHAPES[sys.argv[2]], int(sys.argv[3]), Path(sys.argv[1]))
+    print(json.dumps(facts))
+    """
+)
+
+# The floor: one exact hash aggregation by user over the sessions, nothing else. The
+# result is materialised so DuckDB cannot skip the work; the temp dir lets it spill.
+_FLOOR = textwrap.dedent(
+    """
+    import json, resource, shutil, sys, tempfile, time
+    import duckdb
+    path, memory_limit = sys.argv[1], sys.argv[2]
+    spill = tempfile.mkdtemp(prefix="floor-duckdb-")
+    try:
+        con = duckdb.connect(config={"temp_directory": spill, "memory_limit": memory_limit})
+        quoted = path.replace("'", "''")
+        t = time.perf_counter()
+        con.execute(
+            'CREATE TEMP TABLE per_user AS SELECT "Uid", count(*) AS sessions, '
+            'min("Start Ts") AS first_start, max("Start Ts") AS last_start '
+            f"FROM read_parquet('{quoted}') " 'GROUP BY "Uid"'
+        )
+        wall = time.perf_counter() - t
+        users = con.execute("SELECT count(*) FROM per_user").fetchone()[0]
+        con.close()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"wall_s": wall, "users": users, "peak_rss_mb": rss}))
     """
 )
 
@@ -81,8 +132,9 @@ _GROWTHLENS = textwrap.dedent(
     headline["cac"] = {str(s): float(v) for s, v in zip(cac["source"], cac["cac"])}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sessions = ds.quality.table_counts("sessions").loaded
+    counts = {c.table: {"loaded": c.loaded, "accepted": c.accepted} for c in ds.quality.counts}
     print(json.dumps({"timings": timings, "peak_rss_mb": rss, "headline": headline,
-                      "sessions": sessions}))
+                      "sessions": sessions, "counts": counts}))
     """
 )
 
@@ -134,52 +186,113 @@ def _total(run: dict[str, Any]) -> float:
     return float(sum(run["timings"].values()))
 
 
-def run(sizes: list[str], memory_limit: str, pandas: bool, repeat: int) -> dict[str, Any]:
-    here = str(Path(__file__).resolve().parent)
-    out: dict[str, Any] = {"memory_limit": memory_limit, "repeat": repeat, "sizes": {}}
-    for size in sizes:
-        folder = DATA / f"ue-{size}"
+def folder_for(shape: str, size: str) -> Path:
+    """Where a shape's data lives: the demo keeps its original ue-<size> folders."""
+    return DATA / (f"ue-{size}" if shape == "demo" else f"ue-{shape}-{size}")
+
+
+def results_path(shape: str) -> Path:
+    """The stored results of one shape (each shape's runs replace only its own file)."""
+    return DATA / f"unit_economics-{shape}.json"
+
+
+def _generate(shape: str, size: str, folder: Path) -> dict[str, Any] | None:
+    if shape == "demo":
         if not (folder / "visits.parquet").exists():
             child(_GENERATE, str(folder), str(USERS[size]), str(SEED))
+        return None
+    # shapes.write reuses the files when their facts match, and returns the facts either way.
+    return child(_GENERATE_SHAPE, str(folder), shape, str(SESSIONS[size]), HERE)
+
+
+def run(
+    shape: str, sizes: list[str], memory_limit: str, pandas: bool, repeat: int
+) -> dict[str, Any]:
+    """Time growthlens, the floor and (optionally) pandas on each size of ``shape``."""
+    out: dict[str, Any] = {
+        "shape": shape,
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "memory_limit": memory_limit,
+        "repeat": repeat,
+        "sizes": {},
+    }
+    for size in sizes:
+        folder = folder_for(shape, size)
+        facts = _generate(shape, size, folder)
         runs = [child(_GROWTHLENS, str(folder), memory_limit) for _ in range(repeat)]
         ours = sorted(runs, key=_total)[len(runs) // 2]
+        floors = [
+            child(_FLOOR, str(folder / "visits.parquet"), memory_limit) for _ in range(repeat)
+        ]
         entry: dict[str, Any] = {
             "growthlens": ours,
             "growthlens_totals": [_total(r) for r in runs],
             "growthlens_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
             "sessions": ours["sessions"],
+            # The same median rule as growthlens' (the upper middle run when repeat is even).
+            "floor_s": sorted(f["wall_s"] for f in floors)[len(floors) // 2],
+            "floor_runs": [f["wall_s"] for f in floors],
+            "floor_peak_rss_mb": max(f["peak_rss_mb"] for f in floors),
         }
+        if facts is not None:
+            entry["facts"] = facts
         if pandas:
-            theirs = child(_PANDAS, str(folder), here)
+            theirs = child(_PANDAS, str(folder), HERE)
             entry["pandas"] = theirs
             entry["mismatches"] = compare(ours["headline"], theirs["headline"])
         out["sizes"][size] = entry
-        print(json.dumps({size: entry}, default=str), flush=True)
+        print(json.dumps({shape: {size: entry}}, default=str), flush=True)
     return out
 
 
-def render(results: dict[str, Any]) -> str:
+def _shape_data(shape: str, results: dict[str, Any]) -> str:
+    if shape == "demo":
+        return (
+            'Data: the demo (`write_demo(users=…, seed=0, format="parquet")`), already in Parquet.'
+        )
+    entries = list(results["sizes"].values())
+    facts = entries[-1].get("facts") if entries else None
+    if facts is None:
+        return f"Data: `python benchmarks/shapes.py --shape {shape}`."
+    p = facts["parameters"]
+    ids = "strings (`u` + 16 hex digits)" if p["ids"] == "string" else "uint64 (half above 2⁶³)"
+    return (
+        f"Data: `python benchmarks/shapes.py --shape {shape}` (its own generator, not the "
+        f"demo's), Parquet: {p['sources']} sources, {p['months']} months from {p['start']}, "
+        f"user ids as {ids}, {facts['sessions_per_user']:.2f} sessions per user "
+        f"(returning after {p['lifetime_days']:g} days on average), "
+        f"{facts['buyers'] / facts['users']:.1%} of users buy, "
+        f"{facts['rows']['orders'] / facts['buyers']:.2f} orders per buyer, a cost row per "
+        f"source and day. At the largest size: {facts['users']:,} users, "
+        f"{facts['rows']['visits']:,} sessions, {facts['rows']['orders']:,} orders, "
+        f"{facts['rows']['costs']:,} cost rows, generated in {facts['generation_s']:.0f} s."
+    )
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def _shape_tables(shape: str, results: dict[str, Any]) -> list[str]:
+    title = "the demo" if shape == "demo" else f"shape `{shape}`"
     lines = [
-        HEADING,
+        f"### Unit economics on {title}",
         "",
-        f"Measured {date.today().isoformat()} with `python benchmarks/unit_economics.py` on: "
-        f"{machine()}.",
+        f"Measured {results.get('date', '—')} with `python benchmarks/unit_economics.py"
+        f"{'' if shape == 'demo' else f' --shape {shape}'}` on: "
+        f"{results.get('machine', '—')}.",
         "",
-        'Data: the demo (`write_demo(users=…, seed=0, format="parquet")`), already in Parquet. '
-        "growthlens = `gl.load` (lazy Parquet views + the load's quality checks) and then "
-        "`activity`, `retention` (month), `conversion_lag`, `ltv` (month), `cac` and `romi` "
-        f"(by source, horizon 6), DuckDB `memory_limit={results['memory_limit']}`. pandas = "
-        "benchmarks/pandas_baseline.py, the same definitions, vectorised. Each runs in a fresh "
-        "process; peak RSS is the whole process's. The headline numbers of both are compared "
-        "to 1e-9 (DAU/WAU/MAU, sticky, sessions per user per day, session length "
-        "mean/median/mode, 0-day conversion share, CAC per source).",
+        _shape_data(shape, results),
         "",
-        f"growthlens ran {results['repeat']} times per size: its columns show the median run "
-        "(by total), the range of the totals and the highest peak RSS; pandas ran once.",
+        f"growthlens ran {_times(results['repeat'])} per size: its columns show the median run "
+        "(by total), the range of the totals and the highest peak RSS; the floor ran as often "
+        "(median); pandas ran once.",
         "",
         "| sessions | growthlens load | growthlens metrics | growthlens total | total range "
-        "| peak RSS | pandas total | pandas peak RSS | speed-up (total) | headline numbers agree |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| peak RSS | floor | × floor | pandas total | pandas peak RSS | speed-up (total) "
+        "| headline numbers agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in results["sizes"].values():
         g = entry["growthlens"]
@@ -187,6 +300,9 @@ def render(results: dict[str, Any]) -> str:
         metrics = sum(v for k, v in g["timings"].items() if k != "load")
         total = load + metrics
         totals = entry["growthlens_totals"]
+        floor = entry.get("floor_s")
+        floor_text = f"{floor:.2f} s" if floor else "not run"
+        times_floor = f"{total / floor:.1f}×" if floor else "—"
         p = entry.get("pandas")
         pandas_total = f"{p['wall_s']:.1f} s" if p else "not run"
         pandas_rss = f"{p['peak_rss_mb']:,.0f} MB" if p else "—"
@@ -195,8 +311,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append(
             f"| {entry['sessions']:,} | {load:.1f} s | {metrics:.1f} s | {total:.1f} s "
             f"| {min(totals):.1f}–{max(totals):.1f} s "
-            f"| {entry['growthlens_peak_rss_mb']:,.0f} MB | {pandas_total} | {pandas_rss} "
-            f"| {speed} | {agree} |"
+            f"| {entry['growthlens_peak_rss_mb']:,.0f} MB | {floor_text} | {times_floor} "
+            f"| {pandas_total} | {pandas_rss} | {speed} | {agree} |"
         )
     lines += ["", "Per analysis (growthlens, median run, seconds):", ""]
     names = ["load", "activity", "retention", "conversion_lag", "ltv", "cac", "romi"]
@@ -208,21 +324,70 @@ def render(results: dict[str, Any]) -> str:
             f"| {entry['sessions']:,} | " + " | ".join(f"{t[n]:.2f}" for n in names) + " |"
         )
     lines.append("")
+    return lines
+
+
+def render(by_shape: dict[str, dict[str, Any]]) -> str:
+    """The docs section: the shared method, then one table per shape, demo first."""
+    memory = sorted({r["memory_limit"] for r in by_shape.values()})
+    lines = [
+        HEADING,
+        "",
+        "growthlens = `gl.load` (lazy Parquet views + the load's quality checks) and then "
+        "`activity`, `retention` (month), `conversion_lag`, `ltv` (month), `cac` and `romi` "
+        f"(by source, horizon 6), DuckDB `memory_limit={', '.join(memory)}`. pandas = "
+        "benchmarks/pandas_baseline.py, the same definitions, vectorised. Each runs in a fresh "
+        "process; peak RSS is the whole process's. The headline numbers of both are compared "
+        "to 1e-9 (DAU/WAU/MAU, sticky, sessions per user per day, session length "
+        "mean/median/mode, 0-day conversion share, CAC per source). The floor is one exact "
+        'per-user group-by over the same sessions in plain DuckDB (`SELECT "Uid", count(*), '
+        'min("Start Ts"), max("Start Ts") … GROUP BY "Uid"` into a temporary table, same '
+        "memory limit); × floor = growthlens total ÷ floor.",
+        "",
+    ]
+    for shape in SHAPE_NAMES:
+        if shape in by_shape:
+            lines += _shape_tables(shape, by_shape[shape])
     return "\n".join(lines)
 
 
+def stored() -> dict[str, dict[str, Any]]:
+    """Every shape's stored results (the demo's also from the older unit_economics.json)."""
+    out: dict[str, dict[str, Any]] = {}
+    for shape in SHAPE_NAMES:
+        path = results_path(shape)
+        if shape == "demo" and not path.exists() and (DATA / "unit_economics.json").exists():
+            path = DATA / "unit_economics.json"
+        if path.exists():
+            out[shape] = json.loads(path.read_text())
+    return out
+
+
 def main() -> None:
+    """Command line: run one shape at the given sizes, store it, re-render the section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shape", default="demo", choices=SHAPE_NAMES)
     parser.add_argument("--sizes", nargs="+", default=["1m", "10m", "50m"], choices=list(USERS))
     parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--no-pandas", action="store_true")
-    parser.add_argument("--repeat", type=int, default=5, help="growthlens runs per size")
+    parser.add_argument("--repeat", type=int, default=5, help="growthlens and floor runs per size")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--docs-only", action="store_true", help="render the stored results; run nothing"
+    )
     args = parser.parse_args()
-    results = run(args.sizes, args.memory_limit, not args.no_pandas, max(1, args.repeat))
-    (DATA / "unit_economics.json").write_text(json.dumps(results, indent=1, default=str))
-    if not args.no_docs:
-        write_section(HEADING, render(results))
+    if not args.docs_only:
+        results = run(
+            args.shape, args.sizes, args.memory_limit, not args.no_pandas, max(1, args.repeat)
+        )
+        DATA.mkdir(parents=True, exist_ok=True)
+        results_path(args.shape).write_text(json.dumps(results, indent=1, default=str))
+    if args.docs_only or not args.no_docs:
+        write_section(HEADING, render(stored()))
+    if not args.docs_only:
+        bad = {s: e["mismatches"] for s, e in results["sizes"].items() if e.get("mismatches")}
+        if bad:
+            raise SystemExit(f"growthlens and pandas disagree ({args.shape}): {bad}")
 
 
 if __name__ == "__main__":
