@@ -186,13 +186,11 @@ def _per_source(
     grouped["share_of_spend"] = grouped["cost"] / total_cost if total_cost > 0 else math.nan
     grouped["buyer_share"] = grouped["buyers"] / total_buyers if total_buyers > 0 else math.nan
     status_rank = {"paid": 0, "organic": 1, "unknown": 2}
+    # Sort keys read once per column: .iloc per row and key cost ~1 ms a source.
+    status, cost, names = grouped["status"].tolist(), grouped["cost"].tolist(), grouped[by].tolist()
     order = sorted(
         range(len(grouped)),
-        key=lambda i: (
-            status_rank[grouped["status"].iloc[i]],
-            -grouped["cost"].iloc[i],
-            natural_key(grouped[by].iloc[i]),
-        ),
+        key=lambda i: (status_rank[status[i]], -cost[i], natural_key(names[i])),
     )
     sources = grouped.iloc[order][
         [by, "status", "cost", "buyers", "cac", "share_of_spend", "buyer_share"]

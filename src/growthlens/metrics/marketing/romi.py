@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
@@ -133,28 +134,63 @@ def payback(ages: list[int], values: list[float]) -> tuple[int | None, str, floa
 
 
 def _payback_rows(curve: pd.DataFrame, group: list[str]) -> pd.DataFrame:
-    rows = []
-    for keys, part in curve.sort_values("age").groupby(group, sort=False):
-        key_values = keys if isinstance(keys, tuple) else (keys,)
-        found, text, last, last_age = payback(
-            part["age"].astype(int).tolist(), part["romi"].astype(float).tolist()
-        )
-        rows.append(
+    """:func:`payback` of every ``group`` curve at once (one row per group).
+
+    Vectorised over groups: the per-cohort and per-source paybacks have thousands of
+    groups, and a pandas loop over them cost seconds (issue 19). Groups appear in the
+    order of their first row after sorting by age; null keys are dropped.
+    """
+    ordered = curve.sort_values("age")
+    codes = ordered.groupby(group, sort=False).ngroup().to_numpy(dtype=float)
+    kept = ~np.isnan(codes)  # rows with a null key belong to no group
+    rows = np.flatnonzero(kept)[np.argsort(codes[kept], kind="stable")]
+    ids = codes[rows].astype(np.int64)
+    ages = ordered["age"].astype(int).to_numpy()[rows]
+    values = ordered["romi"].astype(float).to_numpy()[rows]
+    n = int(ids.max()) + 1 if len(ids) else 0
+    first_row = np.unique(ids, return_index=True)[1]
+    # Per group: its first finite point with ROMI ≥ 0, and its last finite point.
+    finite = np.isfinite(values)
+    position = np.arange(len(ids))
+    none = len(ids)
+    first_paid = np.full(n, none)
+    np.minimum.at(first_paid, ids[finite & (values >= 0)], position[finite & (values >= 0)])
+    last = np.full(n, -1)
+    np.maximum.at(last, ids[finite], position[finite])
+    found = [None if i == none else int(ages[i]) for i in first_paid.tolist()]
+    last_age = [None if i < 0 else int(ages[i]) for i in last.tolist()]
+    last_romi = [math.nan if i < 0 else float(values[i]) for i in last.tolist()]
+    text = [_payback_text(f, la, lr) for f, la, lr in zip(found, last_age, last_romi, strict=True)]
+    columns = [*group, "payback_age", "payback", "last_age", "last_romi"]
+    if n:
+        # Key values as Python objects, typed by inference as the groupby's keys would be.
+        keys = {c: ordered[c].iloc[rows[first_row]].tolist() for c in group}
+        frame = pd.DataFrame(
             {
-                **dict(zip(group, key_values, strict=True)),
+                **keys,
                 "payback_age": found,
                 "payback": text,
                 "last_age": last_age,
-                "last_romi": last,
-            }
+                "last_romi": last_romi,
+            },
+            columns=columns,
         )
-    frame = pd.DataFrame(rows, columns=[*group, "payback_age", "payback", "last_age", "last_romi"])
-    if not rows:  # typed like the curve, so callers can merge on the group columns
-        frame = frame.astype({c: curve[c].dtype for c in group})
+    else:  # typed like the curve, so callers can merge on the group columns
+        frame = pd.DataFrame([], columns=columns).astype({c: curve[c].dtype for c in group})
     frame["payback_age"] = frame["payback_age"].astype("Int64")
     frame["last_age"] = frame["last_age"].astype("Int64")
     frame["last_romi"] = frame["last_romi"].astype(float)
     return frame
+
+
+def _payback_text(found: int | None, last_age: int | None, last: float) -> str:
+    """The words of :func:`payback` for one curve's payback age and last point."""
+    if last_age is None:
+        return "undefined"
+    if found is not None:
+        return f"age {found}"
+    shown = percent(last).replace("-", "−")
+    return f"not yet (ROMI {shown} at age {last_age})"
 
 
 def _ltv_table(ds: Dataset, *, period: Period, by: str | None) -> pd.DataFrame:
@@ -332,14 +368,15 @@ def _romi_sources(
     sources["cohorts_used"] = sources["cohorts_used"].fillna(0).astype(int)
     paybacks = _payback_rows(curves, [by]) if len(curves) else None
     if paybacks is not None:
-        paybacks["payback_cohorts"] = [
-            _cohorts_at(curves[curves[by] == key], None if pd.isna(a) else int(a))
-            for key, a in zip(
-                paybacks[by],
-                paybacks["payback_age"].fillna(paybacks["last_age"]),
-                strict=True,
-            )
-        ]
+        # Cohorts behind each curve at its payback age, else its last age (0 without one):
+        # one merge, not a filter of the curves per source (issue 19).
+        at = paybacks[[by]].assign(age=paybacks["payback_age"].fillna(paybacks["last_age"]))
+        points = curves[[by, "age", "cohorts"]].drop_duplicates([by, "age"])
+        at = at[at["age"].notna()].astype({"age": points["age"].dtype})
+        at = at.reset_index().merge(points, on=[by, "age"], how="inner")
+        cohorts = pd.Series(0, index=paybacks.index, dtype="int64")
+        cohorts[at["index"].to_numpy()] = at["cohorts"].astype("int64").to_numpy()
+        paybacks["payback_cohorts"] = cohorts
         sources = sources.merge(
             paybacks[[by, "payback_age", "payback", "payback_cohorts"]], on=by, how="left"
         )
@@ -354,13 +391,16 @@ def _romi_sources(
         sources["payback_cohorts"].where(paid & sources["payback_cohorts"].notna(), 0).astype(int)
     )
     status_rank = {"paid": 0, "organic": 1, "unknown": 2}
+    # Sort keys read once per column: .iloc per row and key cost ~1 ms a source.
+    status, romi_n = sources["status"].tolist(), sources["romi_n"].tolist()
+    romi, names = sources["romi"].tolist(), sources[by].tolist()
     order = sorted(
         range(len(sources)),
         key=lambda i: (
-            status_rank[sources["status"].iloc[i]],
-            -_finite_or(sources["romi_n"].iloc[i], -math.inf),
-            -_finite_or(sources["romi"].iloc[i], -math.inf),
-            natural_key(sources[by].iloc[i]),
+            status_rank[status[i]],
+            -_finite_or(romi_n[i], -math.inf),
+            -_finite_or(romi[i], -math.inf),
+            natural_key(names[i]),
         ),
     )
     sources = sources.iloc[order].reset_index(drop=True)

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
@@ -108,12 +109,33 @@ def _gaps(
     unit: Literal["day", "month"] = (
         "month" if len(dates) and dates.dt.day.eq(1).all() and dates.nunique() > 1 else "day"
     )
-    rows: list[dict[str, Any]] = []
-    for source in paid:
-        have = set(daily.loc[daily[by] == source, "date"])
-        expected = pd.date_range(min(have), max(have), freq="D" if unit == "day" else "MS")
-        rows.extend({"date": d, by: source} for d in expected if d not in have)
-    gaps = pd.DataFrame(rows, columns=["date", by])
+    # Every day (or month) from each paid source's first to last cost date, at once, less
+    # those with a row: a per-source loop cost ~1.3 ms a source (issue 19).
+    series = daily[daily[by].isin(paid)]
+    span = series.groupby(by, sort=False)["date"].agg(["min", "max"])
+    if unit == "day":
+        first = span["min"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        last = span["max"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    else:
+        first = span["min"].to_numpy().astype("datetime64[M]").astype(np.int64)
+        last = span["max"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    length = last - first + 1
+    owner = np.repeat(np.arange(len(span)), length)
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    steps = (np.repeat(first, length) + offset).astype(
+        "datetime64[D]" if unit == "day" else "datetime64[M]"
+    )
+    expected = pd.DataFrame(
+        {"date": pd.Series(steps.astype("datetime64[ns]")), by: span.index.to_numpy()[owner]}
+    )
+    have = pd.MultiIndex.from_frame(series[["date", by]])
+    rows = expected[~pd.MultiIndex.from_frame(expected).isin(have)]
+    # Python values, so the columns are typed by inference as rows of dicts would be.
+    gaps = (
+        pd.DataFrame({"date": rows["date"].tolist(), by: rows[by].tolist()})
+        if len(rows)
+        else pd.DataFrame([], columns=["date", by])
+    )
     gaps["date"] = _dates(gaps["date"])
     return gaps.sort_values(["date", by], key=sort_key).reset_index(drop=True), unit
 

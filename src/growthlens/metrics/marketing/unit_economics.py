@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
@@ -64,27 +65,68 @@ def _at_horizon(cells: pd.DataFrame, horizon: int, keys: list[str]) -> pd.DataFr
     """Per ``keys``: LTV, CAC and LTV ÷ CAC means over complete cells at age N − 1.
 
     Cells with a defined ROMI only, when the group has any (paid); else every complete
-    cell (organic: LTV only).
+    cell (organic: LTV only). All groups at once (issue 19), each mean summed exactly as
+    ``Series.mean`` sums one group's values (:func:`_group_means`).
     """
     at = cells[(cells["age"] == horizon - 1) & cells["complete"]].copy()
     at["_defined"] = at["romi"].notna()
     at["_ratio"] = at["ltv"] / at["cac"].where(at["_defined"])
-    rows = []
-    groups = at.groupby(keys, sort=False, dropna=False) if keys else [((), at)]
-    for key, part in groups:
-        used = part[part["_defined"]] if part["_defined"].any() else part
-        values = key if isinstance(key, tuple) else (key,)
-        rows.append(
-            {
-                **dict(zip(keys, values, strict=True)),
-                "ltv": float(used["ltv"].mean()) if len(used) else float("nan"),
-                "cac_cohorts": float(used["cac"].where(used["_defined"]).mean()),
-                "ltv_cac_ratio": float(used["_ratio"].mean()),
-                "cohorts_used": len(used),
-            }
-        )
     columns = [*keys, "ltv", "cac_cohorts", "ltv_cac_ratio", "cohorts_used"]
-    return pd.DataFrame(rows, columns=columns)
+    if keys and at.empty:
+        return pd.DataFrame([], columns=columns)
+    codes = (
+        at.groupby(keys, sort=False, dropna=False).ngroup().to_numpy(dtype=np.int64)
+        if keys
+        else np.zeros(len(at), dtype=np.int64)
+    )
+    n = int(codes.max()) + 1 if len(codes) else 1
+    group = codes
+    defined = at["_defined"].to_numpy(dtype=bool)
+    paid = np.zeros(n, dtype=bool)
+    paid[group[defined]] = True
+    used = defined | ~paid[group]
+    group, rows = group[used], at[used]
+    kept = rows["_defined"].to_numpy(dtype=bool)
+    cac = rows["cac"].to_numpy(dtype=np.float64, na_value=np.nan)
+    frame = pd.DataFrame(
+        {
+            "ltv": _group_means(rows["ltv"].to_numpy(dtype=np.float64, na_value=np.nan), group, n),
+            "cac_cohorts": _group_means(np.where(kept, cac, np.nan), group, n),
+            "ltv_cac_ratio": _group_means(
+                rows["_ratio"].to_numpy(dtype=np.float64, na_value=np.nan), group, n
+            ),
+            "cohorts_used": np.bincount(group, minlength=n).astype(np.int64),
+        }
+    )
+    if keys:
+        # Key values as Python objects, typed by inference as rows of dicts would be.
+        first = np.unique(codes, return_index=True)[1]
+        for key in reversed(keys):
+            frame.insert(0, key, at[key].iloc[first].tolist())
+    return frame[columns]
+
+
+def _group_means(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """NaN-skipping mean of ``values`` per group ``0 … n − 1`` (NaN for none), in row order.
+
+    Bit for bit ``Series.mean`` of each group: NaN set to 0, then numpy's sum, whose
+    pairwise blocks depend on the length. So groups of one length are summed together as
+    the rows of one matrix (a row sum equals the sum of that row alone); there are as
+    many lengths as cohorts at most, not as many as groups.
+    """
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=n)
+    starts = np.cumsum(sizes) - sizes
+    means = np.full(n, np.nan)
+    for size in np.unique(sizes[sizes > 0]).tolist():
+        which = np.flatnonzero(sizes == size)
+        block = values[order[starts[which][:, None] + np.arange(size)]]
+        present = ~np.isnan(block)
+        total = np.where(present, block, 0.0).sum(axis=1)
+        count = present.sum(axis=1).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[which] = np.where(count > 0, total / count, np.nan)
+    return means
 
 
 def unit_economics_frames(ds: Dataset, *, period: Period, horizon: int) -> UnitEconomics:
