@@ -394,16 +394,10 @@ class _Loader:
             if self.model(name) is ORDER_LINES and policy == "auto":
                 # Exact copies of a line are one line read twice: keep one, count the rest.
                 policy = "first"
-            with_reason, policies[name] = validate.pre_window_reason(
-                table,
-                self.model(name),
-                policy=policy,
-                sources=len(plan[name].items),
-                now=self.now,
+            policies[name] = validate.effective_policy(
+                table, self.model(name), policy=policy, sources=len(plan[name].items)
             )
-            # Order lines are stored after the window instead (below), once.
-            windowed = policies[name] in ("first", "last") and self.model(name) is not ORDER_LINES
-            checked[name] = self._store(with_reason, read[name], name, windowed=windowed)
+            checked[name] = self._checked(table, read[name], name, policies[name])
         reasoned = {name: checked[name] for name in tables}  # the plan's order, as read
         self._drop_owned()
 
@@ -842,6 +836,37 @@ class _Loader:
         self.lookups[key] = (raw, rows)
         return raw, rows
 
+    def _checked(self, table: ir.Table, read: _ReadTable, name: str, policy: str) -> ir.Table:
+        """The typed table with its pre-window reasons, stored or a view (:meth:`_store`).
+
+        A stored table is stored with its own row checks first and its duplicates
+        resolved on the stored rows: the key check then reads stored columns, not the
+        source again (on a lazy source DuckDB would clean text ids once more, about 1 s
+        per 1M sessions), and with no repeated key the stored table is the result.
+        """
+        model = self.model(name)
+        reasons = validate.first_reasons(table, model, now=self.now)
+        if policy not in ("first", "last"):
+            return self._store(reasons, read, name, windowed=False)
+        # Order lines are stored after the window instead (in run), once.
+        windowed = model is not ORDER_LINES
+        if not self._keeps(read, windowed=windowed):
+            return validate.resolve_duplicates(reasons, model, policy=policy)
+        stored = self._store(reasons, read, name, windowed=windowed)
+        resolved = validate.resolve_duplicates(stored, model, policy=policy)
+        if resolved is stored:
+            return stored
+        kept = resolved.cache()
+        if self.capabilities.eager_cache:  # a lazy cache (Spark) still reads ``stored``
+            stored.release()
+        return kept
+
+    def _keeps(self, read: _ReadTable, *, windowed: bool) -> bool:
+        """Whether :meth:`_store` stores the table (see there)."""
+        if self.materialize is not None:
+            return self.materialize
+        return not read.lazy_source or (windowed and self.capabilities.eager_cache)
+
     def _store(self, table: ir.Table, read: _ReadTable, name: str, *, windowed: bool) -> ir.Table:
         """The typed table with its reasons, stored in the engine or left a view.
 
@@ -852,10 +877,7 @@ class _Loader:
         (about 5 CPU-s per scan of 10M keyed sessions). The cost is the table's rows in
         the engine's memory (docs/benchmarks.md, "Loading").
         """
-        keep = self.materialize
-        if keep is None:
-            keep = not read.lazy_source or (windowed and self.capabilities.eager_cache)
-        if not keep:
+        if not self._keeps(read, windowed=windowed):
             return table
         try:
             return table.cache()

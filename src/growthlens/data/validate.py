@@ -164,9 +164,17 @@ def pre_window_reason(
     future timestamp, then the duplicate policy. Duplicates are resolved among the rows
     that survive the earlier checks, so a valid row is never dropped in favour of an
     invalid copy. Returns the table with a ``REASON`` column and the effective policy.
+    The two steps are :func:`first_reasons` and :func:`resolve_duplicates`.
     """
-    from growthlens.data.canonical import SOURCE_RANK
+    effective = effective_policy(table, model, policy=policy, sources=sources)
+    reasoned = first_reasons(table, model, now=now)
+    if effective in ("first", "last"):
+        reasoned = resolve_duplicates(reasoned, model, policy=effective)
+    return reasoned, effective
 
+
+def first_reasons(table: ir.Table, model: TableModel, *, now: datetime) -> ir.Table:
+    """``table`` with ``REASON``: the first row check a row fails, before duplicates."""
     cases: list[tuple[ir.BooleanValue, str]] = [
         (table[name].isnull(), f"missing_{name}") for name in model.required
     ]
@@ -185,16 +193,69 @@ def pre_window_reason(
     if model.time_column and model.time_column in table.columns:
         cases.append((_as_date(table[model.time_column]) > now.date(), "future_timestamp"))
     reason: ir.StringValue = ibis.cases(*cases, else_=ibis.null("string"))
-    effective = effective_policy(table, model, policy=policy, sources=sources)
-    if effective in ("first", "last"):
-        valid = reason.isnull()
-        rank = table[SOURCE_RANK] if effective == "first" else -table[SOURCE_RANK]
-        # Ties within a source break on every column as text: deterministic on any backend.
-        order = [rank, *[table[c].cast("string") for c in data_columns(table)]]
-        partition = [valid.name("_valid"), *duplicate_partition(table, model)]
-        row_number = ibis.row_number().over(group_by=partition, order_by=order)
-        reason = ibis.ifelse(valid & (row_number > 0), "duplicate_key", reason)
-    return table.mutate(**{REASON: reason}), effective
+    return table.mutate(**{REASON: reason})
+
+
+# Above this share of rows in groups of equal key, ranking all rows beats splitting them.
+_RANK_ALL_SHARE = 0.5
+
+
+def resolve_duplicates(table: ir.Table, model: TableModel, *, policy: str) -> ir.Table:
+    """``table`` (with :func:`first_reasons`) with ``duplicate_key`` set by ``policy``.
+
+    ``policy``: ``first`` or ``last``. The rows are those of ranking every row in its
+    duplicate group (:func:`_ranked`), but that is a sort of every row, its whole row as
+    text to break ties: the load's costliest step, and twice as costly with text ids as
+    with integers. A row can rank second only in a group of rows with equal key (whole
+    row without one), so one group-by on the key, run here, counts those rows first:
+    with none, ``table`` itself is returned and nothing is ranked; with a few, only the
+    rows of repeated keys and those with a null key are ranked.
+    """
+    key = key_columns(table, model)
+    columns = list(key) if key is not None else data_columns(table)
+    groups = table.group_by([table[c] for c in columns]).aggregate(_rows=table.count())
+    shared = groups._rows.sum(where=groups._rows > 1).fill_null(0)
+    try:
+        counts = groups.aggregate(shared=shared, rows=groups._rows.sum()).to_pyarrow()
+    except Exception:
+        # An engine error typing the rows: the load stores the table next and reports it
+        # there, naming the sources; ranking every row keeps that path as it was.
+        return _ranked(table, model, policy=policy)
+    tied, total = counts["shared"][0].as_py() or 0, counts["rows"][0].as_py() or 0
+    if not tied:
+        return table
+    if key is None or tied > _RANK_ALL_SHARE * total:
+        return _ranked(table, model, policy=policy)
+    known: ir.BooleanValue = ibis.literal(True)
+    for k in key:
+        known = known & groups[k].notnull()
+    repeated = groups.filter((groups._rows > 1) & known).select(*key).mutate(_tied=True)
+    joined = table.left_join(repeated, [table[k] == repeated[k] for k in key])
+    marked = joined.select(*table.columns, "_tied")
+    null_key: ir.BooleanValue = ibis.literal(False)
+    for k in key:
+        null_key = null_key | marked[k].isnull()
+    # Each duplicate group lies wholly in one part: one non-null key, or the null keys.
+    to_rank = marked._tied.notnull() | null_key
+    alone = marked.filter(~to_rank).select(*table.columns)
+    several = marked.filter(to_rank).select(*table.columns)
+    return alone.union(_ranked(several, model, policy=policy))
+
+
+def _ranked(table: ir.Table, model: TableModel, *, policy: str) -> ir.Table:
+    """``table`` with ``duplicate_key`` for every valid row but the first of its group."""
+    from growthlens.data.canonical import SOURCE_RANK
+
+    valid = table[REASON].isnull()
+    rank = table[SOURCE_RANK] if policy == "first" else -table[SOURCE_RANK]
+    # Ties within a source break on every column as text: deterministic on any backend.
+    # The key columns are left out: the partition holds them, so they never differ in it.
+    key = key_columns(table, model) or ()
+    order = [rank, *[table[c].cast("string") for c in data_columns(table) if c not in key]]
+    partition = [valid.name("_valid"), *duplicate_partition(table, model)]
+    row_number = ibis.row_number().over(group_by=partition, order_by=order)
+    reason = ibis.ifelse(valid & (row_number > 0), "duplicate_key", table[REASON])
+    return table.mutate(**{REASON: reason})
 
 
 @dataclass(frozen=True)
