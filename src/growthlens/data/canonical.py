@@ -250,10 +250,10 @@ def _id_profile(
         return as_text, source.notnull() & ~integral
     text = source.cast("string").strip().nullif("")
     if null_ids:
-        # Equalities joined by OR, not isin(): DuckDB turns isin() on a computed value into
-        # a mark join that computes the value twice (2 CPU-s per 1M string ids).
-        named = ibis.or_(*[text == token for token in null_ids])
-        text = ibis.ifelse(named, ibis.null("string"), text)
+        # A simple CASE on the value, not isin(): DuckDB turns isin() on a computed value
+        # into a mark join that computes it twice (10M string ids: 13.6 CPU-s against 4.0;
+        # equalities joined by OR, 5.1).
+        text = text.substitute({token: ibis.null("string") for token in null_ids})
     plain = text.re_search(_PLAIN_INTEGER) & text.try_cast(wide).notnull()
     return text, text.notnull() & ~plain
 
