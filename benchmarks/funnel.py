@@ -376,14 +376,18 @@ def render(results: dict[str, Any]) -> str:
         "",
         targets(results),
         "",
-        "How the ordered funnel runs (since 2026-12-03): the greedy chain's step times come "
-        "from one backward window per step (the smallest later time of the next step, "
-        "carried back), with no self-joins; each window reads only the rows of its two "
-        "steps, with a range frame so rows of one second need no grouping, and the best "
-        "start per unit is one keyed arg-max aggregation. Before that, self-joins walked the "
-        "chain (10M `shop` events by device: 3.9 GB peak), then windows over every distinct "
-        "time (1.4 GB, 14.3 CPU-s; now 8.7 CPU-s). Strict mode still joins the next k − 1 "
-        "times.",
+        "How the ordered funnel runs (since 2026-12-04, on DuckDB): the chains are walked "
+        "forward from every step-1 row with one as-of join per step (the next step at the "
+        "first row of it at or after the current time, per unit), keeping only the chains "
+        "still inside the window, over a stored narrow copy of the step rows; the best start "
+        "per unit is one keyed arg-max aggregation, whose key also ranks a breakdown's "
+        "smallest value, so step-1 rows of one second are never grouped. Engines without "
+        "as-of joins (Spark) take the earlier plan: one backward window per step (the "
+        "smallest later time of the next step, carried back) over the rows of its two steps "
+        "with a range frame. On 10M `shop` events by device the funnel call took 6.2 CPU-s "
+        "forward against 8.9 CPU-s backward, run back to back (the chain query alone: 5.2 "
+        "against 13.8 CPU-s in DuckDB's profile). Before the windows, self-joins walked the "
+        "chain (3.9 GB peak). Strict mode still joins the next k − 1 times.",
         "",
     ]
     return "\n".join(lines)
