@@ -155,26 +155,13 @@ def effective_policy(table: ir.Table, model: TableModel, *, policy: str, sources
     return "first" if key_columns(table, model) is not None or sources > 1 else "keep"
 
 
-def pre_window_reason(
-    table: ir.Table, model: TableModel, *, policy: str, sources: int, now: datetime
-) -> tuple[ir.Table, str]:
-    """Add the first exclusion reason that applies before the window is known.
-
-    Reasons are tried in order: a missing required value, negative revenue/cost, a
-    future timestamp, then the duplicate policy. Duplicates are resolved among the rows
-    that survive the earlier checks, so a valid row is never dropped in favour of an
-    invalid copy. Returns the table with a ``REASON`` column and the effective policy.
-    The two steps are :func:`first_reasons` and :func:`resolve_duplicates`.
-    """
-    effective = effective_policy(table, model, policy=policy, sources=sources)
-    reasoned = first_reasons(table, model, now=now)
-    if effective in ("first", "last"):
-        reasoned = resolve_duplicates(reasoned, model, policy=effective)
-    return reasoned, effective
-
-
 def first_reasons(table: ir.Table, model: TableModel, *, now: datetime) -> ir.Table:
-    """``table`` with ``REASON``: the first row check a row fails, before duplicates."""
+    """``table`` with ``REASON``: the first row check a row fails, before duplicates.
+
+    Tried in order: a missing required value, negative revenue/cost, a future timestamp.
+    The duplicate policy comes after (:func:`resolve_duplicates`, among the rows that pass
+    these), so a valid row is never dropped in favour of an invalid copy.
+    """
     cases: list[tuple[ir.BooleanValue, str]] = [
         (table[name].isnull(), f"missing_{name}") for name in model.required
     ]
