@@ -173,7 +173,7 @@ def unit_chains(
         # One start per distinct time here: a single key orders them (deepest first, then
         # earliest), and an aggregation picks the best start's chain — cheaper than ranking
         # every start of the unit.
-        key = per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
+        key = _deepest_earliest(per_start)
         ranked = per_start.mutate(_key=key)
         carried = (
             {}
@@ -185,6 +185,16 @@ def unit_chains(
             **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
             **carried,
         )
+    return _chains(best, keys, k, segment=segment is not None)
+
+
+def _deepest_earliest(per_start: ir.Table) -> ir.IntegerValue:
+    """One integer ordering starts: deeper first, then the earlier step-1 second."""
+    return per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
+
+
+def _chains(best: ir.Table, keys: Sequence[str], k: int, *, segment: bool) -> ir.Table:
+    """The per-unit columns :func:`unit_chains` returns, step times null beyond the depth."""
     return best.select(
         *keys,
         "depth",
@@ -192,7 +202,7 @@ def unit_chains(
             ibis.ifelse(best.depth >= j, best[f"ts_{j}"], ibis.null("timestamp")).name(f"ts_{j}")
             for j in range(1, k + 1)
         ],
-        *(["segment"] if segment is not None else []),
+        *(["segment"] if segment else []),
     )
 
 
@@ -402,7 +412,7 @@ def _ordered_forward(
         levels.append(padded(level, j))
     per_start = ibis.union(*levels, distinct=False)
     if codes is None:
-        key = per_start.depth.cast("int64") * (1 << 40) - per_start.ts_1.epoch_seconds()
+        key = _deepest_earliest(per_start)
     else:
         since = per_start.ts_1.epoch_seconds().cast("int64") - first_s
         time_bits = 62 - k.bit_length() - code_bits
@@ -423,15 +433,7 @@ def _ordered_forward(
             *[named[c] for c in best.columns if c != "_c"],
             segment=named._seg_value.fill_null(UNKNOWN),
         )
-    return best.select(
-        *keys,
-        "depth",
-        *[
-            ibis.ifelse(best.depth >= j, best[f"ts_{j}"], ibis.null("timestamp")).name(f"ts_{j}")
-            for j in range(1, k + 1)
-        ],
-        *(["segment"] if segment is not None else []),
-    )
+    return _chains(best, keys, k, segment=segment is not None)
 
 
 def _strict(
