@@ -6,10 +6,13 @@
 and 50M events, each in a fresh process: wall time of ``gl.load`` and of the funnel call,
 their CPU time (all threads: a steadier measure than wall time on a shared machine), peak
 RSS; with ``--repeat N`` the median of N runs (by total wall time) is shown. The baseline
-is the plain-pandas ordered funnel of ``benchmarks/funnel.py``
-(``pd.merge_asof`` per step) plus the per-device count of the users reaching each step
-(a user's device is constant here, so it is the step-1 event's value); the run fails unless
-its counts per device and step equal growthlens's ``tables["segments"]``.
+is a plain-pandas implementation of the same definitions and outputs: the greedy chain from
+every step-1 event (``pd.merge_asof`` per step, as in ``benchmarks/funnel.py``), each user's
+counted chain (the deepest, then the earliest) with its step times, its device (the smallest
+value among the step-1 rows of its first second), the users per device and step and the
+median time from each step to the next. The run fails unless those equal growthlens's
+(``tables["segments"]``, the medians of ``result.table``, and the sum of each step's times
+over ``tables["users"]``, a checksum of the per-user chains).
 
     python benchmarks/funnel_breakdown.py [--sizes 1000000 10000000 50000000] [--repeat 1]
 """
@@ -46,9 +49,15 @@ _GROWTHLENS = textwrap.dedent(
     seg = result.tables["segments"]
     counts = {d: [int(u) for u in part.sort_values("step")["users"]]
               for d, part in seg.groupby("device")}
+    users = result.tables["users"]
+    epoch, second = __import__("pandas").Timestamp(0), __import__("pandas").Timedelta(seconds=1)
+    sums = [int(((users[f"ts_{j}"].dropna() - epoch) // second).sum())
+            for j in range(1, len(json.loads(steps)) + 1)]
+    medians = [float(m) for m in result.table["median_time_from_previous_s"].iloc[1:]]
     print(json.dumps({"load_s": t1 - t0, "funnel_s": t2 - t1, "load_cpu_s": c1 - c0,
                       "funnel_cpu_s": c2 - c1, "peak_rss_mb": rss,
-                      "users": [int(u) for u in result.table["users"]], "by_device": counts}))
+                      "users": [int(u) for u in result.table["users"]], "by_device": counts,
+                      "medians_s": medians, "ts_sums": sums}))
     """
 )
 
@@ -61,31 +70,50 @@ _PANDAS = textwrap.dedent(
     events = pd.read_parquet(path, columns=["user_id", "ts", "event", "device"])
     t1 = time.perf_counter()
     events = events[events["event"].isin(steps) & events["ts"].notna()]
-    device = events.drop_duplicates("user_id").set_index("user_id")["device"]
     frames = {
         name: part[["user_id", "ts"]].sort_values("ts", kind="stable")
         for name, part in events.groupby("event", observed=True, sort=False)
     }
     empty = events.iloc[:0][["user_id", "ts"]]
+    # From every step-1 event, the greedy chain: each step at the first row at or after the
+    # previous one, within the window of step 1.
     chain = frames.get(steps[0], empty).rename(columns={"ts": "ts_1"})
-    chain = chain.assign(at=chain["ts_1"], limit=chain["ts_1"] + pd.Timedelta(seconds=window_s))
-    reached = [chain["user_id"].unique()]
-    for name in steps[1:]:
-        right = frames.get(name, empty).rename(columns={"ts": "next"})
-        chain = pd.merge_asof(chain.sort_values("at", kind="stable"), right, left_on="at",
-                              right_on="next", by="user_id", direction="forward",
-                              allow_exact_matches=True)
-        chain = chain[chain["next"].notna() & (chain["next"] <= chain["limit"])]
-        chain = chain.drop(columns="at").rename(columns={"next": "at"})
-        reached.append(chain["user_id"].unique())
-    by_device = {}
-    for j, users in enumerate(reached):
-        for d, n in device.loc[users].value_counts().items():
-            by_device.setdefault(str(d), [0] * len(steps))[j] = int(n)
+    chain = chain.assign(limit=chain["ts_1"] + pd.Timedelta(seconds=window_s))
+    levels = [chain[["user_id", "ts_1"]].assign(depth=1)]
+    for j, name in enumerate(steps[1:], start=2):
+        right = frames.get(name, empty).rename(columns={"ts": f"ts_{j}"})
+        chain = pd.merge_asof(chain.sort_values(f"ts_{j - 1}", kind="stable"), right,
+                              left_on=f"ts_{j - 1}", right_on=f"ts_{j}", by="user_id",
+                              direction="forward", allow_exact_matches=True)
+        chain = chain[chain[f"ts_{j}"].notna() & (chain[f"ts_{j}"] <= chain["limit"])]
+        levels.append(chain.drop(columns="limit").assign(depth=j))
+    # The counted chain: the deepest, then the earliest step-1 time.
+    best = pd.concat(levels, ignore_index=True).sort_values(
+        ["user_id", "depth", "ts_1"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("user_id")
+    # Its device: the smallest value among the step-1 rows of that second, blank = unknown.
+    firsts = events[events["event"] == steps[0]][["user_id", "ts", "device"]]
+    firsts = firsts[firsts["device"].notna() & (firsts["device"] != "")]
+    values = best[["user_id", "ts_1"]].merge(
+        firsts, left_on=["user_id", "ts_1"], right_on=["user_id", "ts"]
+    ).groupby("user_id")["device"].min()
+    best["device"] = best["user_id"].map(values).fillna("(unknown)")
+    by_device = {
+        str(d): [int((part["depth"] >= j).sum()) for j in range(1, len(steps) + 1)]
+        for d, part in best.groupby("device")
+    }
+    medians = [
+        float((best[f"ts_{j}"] - best[f"ts_{j - 1}"]).dt.total_seconds().median())
+        for j in range(2, len(steps) + 1)
+    ]
+    sums = [int(((best[f"ts_{j}"].dropna() - pd.Timestamp(0)) // pd.Timedelta(seconds=1)).sum())
+            for j in range(1, len(steps) + 1)]
     t2 = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"read_s": t1 - t0, "funnel_s": t2 - t1, "peak_rss_mb": rss,
-                      "users": [len(u) for u in reached], "by_device": by_device}))
+                      "users": by_device and [sum(c[j] for c in by_device.values())
+                                              for j in range(len(steps))],
+                      "by_device": by_device, "medians_s": medians, "ts_sums": sums}))
     """
 )
 
@@ -140,8 +168,10 @@ def run(sizes: list[int], memory_limit: str, repeat: int = 1) -> dict[str, Any]:
         if size <= 10_000_000:
             pandas = child(_PANDAS, data["path"], json.dumps(STEPS), str(7 * 86400))
             print(f"  pandas: {pandas['read_s'] + pandas['funnel_s']:.1f} s", flush=True)
-            if pandas["by_device"] != gl_run["by_device"] or pandas["users"] != gl_run["users"]:
-                raise SystemExit(f"{size}: pandas counts differ from growthlens")
+            same = ("by_device", "users", "medians_s", "ts_sums")
+            differ = [key for key in same if pandas[key] != gl_run[key]]
+            if differ:
+                raise SystemExit(f"{size}: pandas differs from growthlens in {differ}")
             entry["pandas"] = pandas
         rows.append(entry)
     return {"rows": rows, "memory_limit": memory_limit, "repeat": repeat}
@@ -165,11 +195,12 @@ def render(results: dict[str, Any]) -> str:
             if results.get("repeat", 1) > 1
             else "each ran once; CPU = seconds of all threads of the process. "
         )
-        + "pandas = the "
-        "`merge_asof` ordered funnel of the section above plus per-device counts of the users "
-        "reaching each step (not run at 50M); its counts "
-        "per device and step equalled growthlens's `tables['segments']`, which the run "
-        "asserts.",
+        + "pandas = a plain-pandas implementation of the same outputs (not run at 50M): "
+        "the greedy chains by `merge_asof` per step as in the section above, each user's "
+        "counted chain (deepest, then earliest) with its step times and device, the users "
+        "per device and step, and the median time between steps. The run asserts that its "
+        "counts per device and step, medians, and per-step sums of the chains' times equal "
+        "growthlens's.",
         "",
         "| events | users | load | funnel | total | funnel CPU | peak RSS | "
         "pandas (read + funnel) | pandas peak RSS | speed-up |",
@@ -192,6 +223,12 @@ def render(results: dict[str, Any]) -> str:
             f"| {total:.1f} s | {g.get('funnel_cpu_s', float('nan')):.1f} s "
             f"| {g['peak_rss_mb']:,.0f} MB | {base} |"
         )
+    if results.get("repeat", 1) > 1:
+        ranges = "; ".join(
+            f"{row['size']:,}: {min(row['totals_s']):.1f}–{max(row['totals_s']):.1f} s"
+            for row in results["rows"]
+        )
+        lines += ["", f"Range of growthlens's totals over the runs: {ranges}."]
     largest = results["rows"][-1]
     g = largest["growthlens"]
     total = g["load_s"] + g["funnel_s"]

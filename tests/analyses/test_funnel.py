@@ -508,6 +508,60 @@ def test_breakdown_matches_the_oracle_and_adds_up(by_step: str, order: str, seed
     assert set(r.tables["users"]["device"]) == set(expected)
 
 
+@pytest.mark.usefixtures("ordered_plan")
+@pytest.mark.parametrize("order", ["ordered", "strict", "unordered"])
+def test_breakdown_value_of_step_one_rows_in_one_second(order: str) -> None:
+    """Several step-1 rows in the counted chain's first second: the smallest value as
+    text, null and blank last. The value is the counted chain's, not an earlier start's."""
+    H = HOUR
+    rows = [
+        (1, 0, "a", "tablet"),  # u1: depth 1; desktop < tablet, null ignored
+        (1, 0, "a", "desktop"),
+        (1, 0, "a", None),
+        (2, 0, "a", None),  # u2: only null and blank → (unknown)
+        (2, 0, "a", ""),
+        (3, 0, "a", "mobile"),  # u3: an earlier start that goes nowhere …
+        (3, 2 * H, "a", "tablet"),  # … and the counted one, two values in its second
+        (3, 2 * H, "a", "desktop"),
+        (3, 2 * H + 10, "b", "mobile"),
+        (4, 0, "a", None),  # u4: null ranks after a value
+        (4, 0, "a", "tablet"),
+        (4, 10, "b", None),
+        (5, 0, "a", "mobile"),  # u5: the counted chain's second has no value
+        (5, 5 * H, "a", None),
+        (5, 5 * H + 1, "b", "mobile"),
+        (6, 0, "a", "mobile"),  # u6: an earlier start reaching step 2, a later one step 3
+        (6, 10, "b", "mobile"),
+        (6, 2 * H, "a", "tablet"),
+        (6, 2 * H + 10, "b", "tablet"),
+        (6, 2 * H + 20, "c", "tablet"),
+    ]
+    ds = _events([r[:3] for r in rows], device=[r[3] for r in rows])
+    r = gl.funnel(ds, ["a", "b", "c"], window="1h", by="device", order=order)  # type: ignore[arg-type]
+    users = r.tables["users"].set_index("user_id")
+    assert users["device"].to_dict() == {
+        1: "desktop",
+        2: "(unknown)",
+        3: "desktop",
+        4: "tablet",
+        5: "(unknown)",
+        6: "tablet",
+    }
+    assert users["depth"].to_dict() == {1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 3}
+    seg = r.tables["segments"].set_index(["device", "step"])["users"].to_dict()
+    assert seg == {
+        ("(unknown)", 1): 2,
+        ("(unknown)", 2): 1,
+        ("(unknown)", 3): 0,
+        ("desktop", 1): 2,
+        ("desktop", 2): 1,
+        ("desktop", 3): 0,
+        ("tablet", 1): 2,
+        ("tablet", 2): 2,
+        ("tablet", 3): 1,
+    }
+
+
 def test_breakdown_flags_a_planted_gap_and_not_equal_segments() -> None:
     """Mobile converts view → buy at 30%, desktop and tablet at 60% (2,000 users each):
     mobile's gap is significant with an interval around −30 points; desktop and tablet,

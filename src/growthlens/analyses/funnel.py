@@ -419,7 +419,7 @@ def _compute(ds: Dataset, p: Params) -> Frames:
         chains = with_segment(
             ds, chains, p.steps, keys=keys, column=p.by, at=p.by_step, events=events
         )
-    units = fetch(chains, ds)
+    units = fetch(chains, ds, categorical=("segment",) if p.by is not None else ())
     end = data_end(ds)
     window = pd.Timedelta(seconds=p.window_s)
     # Still able to convert when the data ends: their first step lies within a window of it.
@@ -484,9 +484,10 @@ def _times_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
     bounds = [0.0, *[b for _, b in TIME_BINS]]
     labels = [name for name, _ in TIME_BINS]
     rows = []
+    depth = units["depth"].to_numpy()
     for span, a, b in spans:
-        reached = units[units["depth"] >= b]
-        seconds = (reached[f"ts_{b}"] - reached[f"ts_{a}"]).dt.total_seconds()
+        later, earlier = (units[f"ts_{m}"].to_numpy()[depth >= b] for m in (b, a))
+        seconds = pd.Series((later - earlier) / np.timedelta64(1, "s"))
         binned = pd.cut(seconds, bounds, labels=labels, right=True, include_lowest=True)
         counts = binned.value_counts().reindex(labels, fill_value=0)
         for order, (label, users) in enumerate(counts.items()):
@@ -501,7 +502,9 @@ def _segments_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
     the whole table, and the Newcombe interval of the gap.
     """
     parts = []
-    for value, group in units.groupby("segment", sort=True):
+    # Only the columns the step table reads: the groups are copies.
+    needed = ["depth", "incomplete", *[f"ts_{j}" for j in range(1, len(p.steps) + 1)]]
+    for value, group in units[needed].groupby(units["segment"], sort=True, observed=True):
         table = _steps_table(group, p)
         table.insert(0, p.by or "segment", value)
         parts.append(table)
@@ -538,7 +541,8 @@ def _trend_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
         {"day": "D", "week": "W-SUN", "month": "M"}[p.trend or "day"]
     )
     parts = []
-    for period, group in units.groupby(starts.dt.start_time.dt.date, sort=True):
+    needed = ["depth", "incomplete", *[f"ts_{j}" for j in range(1, len(p.steps) + 1)]]
+    for period, group in units[needed].groupby(starts.dt.start_time.dt.date, sort=True):
         table = _steps_table(group, p)
         table.insert(0, "period", period)
         parts.append(table)
@@ -636,17 +640,19 @@ def _plan(ds: Dataset) -> Plan:
 
 
 def _steps_table(units: pd.DataFrame, p: Params) -> pd.DataFrame:
-    complete = units[~units["incomplete"]]
+    # On numpy arrays: no copy of the (possibly millions of) unit rows per step.
+    depth = units["depth"].to_numpy()
+    complete_depth = depth[~units["incomplete"].to_numpy(dtype=bool)]
     rows = []
     for j, rule in enumerate(p.steps, start=1):
-        reached = units["depth"] >= j
-        reached_complete = int((complete["depth"] >= j).sum())
-        previous_complete = int((complete["depth"] >= j - 1).sum()) if j > 1 else reached_complete
-        first_complete = int((complete["depth"] >= 1).sum())
+        reached = depth >= j
+        reached_complete = int((complete_depth >= j).sum())
+        previous_complete = int((complete_depth >= j - 1).sum()) if j > 1 else reached_complete
+        first_complete = int((complete_depth >= 1).sum())
         median = time_low = time_high = math.nan
         if j > 1 and p.order != "unordered":
-            gaps = (units.loc[reached, f"ts_{j}"] - units.loc[reached, f"ts_{j - 1}"]).dt
-            seconds = gaps.total_seconds().to_numpy()
+            later, earlier = (units[f"ts_{m}"].to_numpy()[reached] for m in (j, j - 1))
+            seconds = (later - earlier) / np.timedelta64(1, "s")
             if len(seconds):
                 median = float(np.median(seconds))
                 time_low, time_high = median_interval(seconds, confidence=p.confidence)

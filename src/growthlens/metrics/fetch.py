@@ -33,7 +33,9 @@ _PLAIN_INTEGER = r"^(0|[1-9][0-9]{0,19})$"
 _UINT64_MAX = str(2**64 - 1)
 
 
-def fetch(expr: ir.Table, ds: Dataset | None = None) -> pd.DataFrame:
+def fetch(
+    expr: ir.Table, ds: Dataset | None = None, *, categorical: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Run an aggregate expression and return it as pandas.
 
     Args:
@@ -41,11 +43,20 @@ def fetch(expr: ir.Table, ds: Dataset | None = None) -> pd.DataFrame:
         ds: the Dataset the expression reads. Given, id columns (``user_id`` …) the Dataset
             holds as numbers come back as ``uint64`` on every engine (module doc); without
             it they come back in the engine's storage type.
+        categorical: text columns to return as pandas categoricals, categories sorted:
+            a dimension on millions of per-user rows, encoded in Arrow rather than as one
+            Python string per row.
     """
     table = expr.to_pyarrow()
     if ds is not None:
         table = _restore_ids(expr, table, numeric_ids(ds))
+    for name in categorical:
+        at = table.schema.get_field_index(name)
+        table = table.set_column(at, name, pc.dictionary_encode(table.column(name)))
     frame: pd.DataFrame = table.to_pandas()
+    for name in categorical:
+        values = frame[name].cat
+        frame[name] = values.reorder_categories(sorted(values.categories))
     return frame
 
 

@@ -329,111 +329,169 @@ def _ordered_forward(
     or after step j), found from every step-1 row by an as-of join on the unit and time,
     which merges sorted sides instead of aggregating over a window frame. A start leaves
     the walk at the first step it cannot reach within the window, so each join reads only
-    the starts still going. Step-1 rows at one time are not grouped first (the costliest
-    part of the window plan at scale): they have the same chain, and the counted chain's
-    key ranks them by segment value instead.
+    the starts still going. Step-1 rows at one time are not grouped (the costliest part of
+    the window plan at scale): they have the same chain.
 
-    The key: depth, then the earliest step-1 time, then (segment) the smallest value as
-    text, packed into one integer; ``None`` (use :func:`_ordered`) when a segment's values
-    and the step-1 times' span do not fit its 62 bits.
+    The counted chain is the deepest, then the earliest: the best of the starts that got
+    past step 1 (few), else the unit's earliest start, a plain minimum over all of them
+    (most starts go no further; ranking them all with their step times cost more than the
+    walk). A segment rides along as an integer code, its values' rank as text, packed into
+    the ranking keys so that the smallest value of the chain's first second wins (null
+    last), as the window plan reads it; ``None`` (use :func:`_ordered`) when the codes and
+    the step-1 times' span do not fit 62 bits.
     """
     # One narrow copy of the step rows (a step number instead of k flags), stored: every
     # join reads it, and a shared expression would be stored by DuckDB anyway, wider.
     step = ibis.cases(*[(base[f"h{j}"], j) for j in range(1, k + 1)]).cast("int8")
     value = {} if segment is None else {"_sv": ibis.ifelse(base.h1, base._sv, ibis.null("string"))}
     rows = base.select(*keys, "ts", _step=step, **value).cache()
-    starts = rows.filter(rows._step == 1)
-    level = starts.select(*keys, ts_1=starts.ts)
-    codes: ir.Table | None = None
-    code_bits = first_s = 0
-    if segment is not None:
-        span = starts.aggregate(
-            lo=starts.ts.epoch_seconds().min(), hi=starts.ts.epoch_seconds().max()
+
+    def step_rows(j: int) -> ir.Table:
+        # A fresh reference per use: a shared subexpression would be stored as a CTE.
+        view = rows.view()
+        return view.filter(view._step == j)
+
+    codes = _segment_codes(step_rows(1), k) if segment is not None else None
+    if segment is not None and codes is None:
+        return None
+
+    def starts() -> ir.Table:
+        # keys, ts_1 and (segment) _c, the value's code; null: the largest code.
+        found = step_rows(1)
+        if codes is None:
+            return found.select(*keys, ts_1=found.ts)
+        names = codes.table.view()
+        coded = found.left_join(names, found._sv == names._seg_value)
+        return coded.select(*keys, ts_1=coded.ts, _c=coded._seg_code.fill_null(codes.null))
+
+    first = starts()
+    if codes is None:
+        first = first.group_by(*keys).aggregate(ts_1=first.ts_1.min())
+    else:
+        # The earliest second, then the smallest code in it.
+        first = first.group_by(*keys).aggregate(
+            ts_1=first.ts_1.min(), _k=(codes.since(first.ts_1) * codes.scale + first._c).min()
         )
-        bounds = span.to_pyarrow().to_pylist()[0]
-        if bounds["lo"] is None:
-            return None
-        first_s = int(bounds["lo"])
-        time_bits = (int(bounds["hi"]) - first_s + 1).bit_length()
-        # Sign bit free; the depth, the time since the first start, then the value's code.
-        code_bits = 62 - k.bit_length() - time_bits
-        present = starts.filter(starts._sv.notnull()).select("_sv").distinct()
-        names = present.order_by("_sv").to_pyarrow().column(0).to_pylist()
-        if code_bits < 1 or len(names) >= (1 << code_bits) - 1:
-            return None
-        codes = ibis.memtable(
-            {"_seg_value": names, "_seg_code": list(range(len(names)))},
-            schema={"_seg_value": "string", "_seg_code": "int64"},
-        )
-        coded = starts.left_join(codes, starts._sv == codes._seg_value)
-        # Null values rank last: the smallest value among the rows of one time is a
-        # present one when there is any, as ``min`` reads it.
-        level = coded.select(
-            *keys, ts_1=coded.ts, _c=coded._seg_code.fill_null((1 << code_bits) - 1)
-        )
-    null_ts = ibis.null(rows.ts.type())
+        first = first.mutate(_c=first._k % codes.scale).drop("_k")
     later = [f"ts_{m}" for m in range(2, k + 1)]
-
-    def padded(table: ir.Table, depth: int) -> ir.Table:
-        # Every level with the same columns, in one order, for the union.
-        return table.select(
-            *keys,
-            "ts_1",
-            *[table[c] if c in table.columns else null_ts.name(c) for c in later],
-            *(["_c"] if codes is not None else []),
-            depth=ibis.literal(depth, type="int32"),
-        )
-
-    levels = [padded(level, 1)]
-    # Only starts with a step-2 row at or after them can go on: most step-1 rows (page
-    # views) have none, and a hash join sheds them before the sort of the first as-of join
-    # (50M events: 27.8M starts, 6.2M go on).
+    best: ir.Table | None = None
     if k >= 2:
-        seconds = rows.filter(rows._step == 2)
+        null_ts = ibis.null(rows.ts.type())
+
+        def padded(table: ir.Table, depth: int) -> ir.Table:
+            # Every level with the same columns, in one order, for the union.
+            return table.select(
+                *keys,
+                "ts_1",
+                *[table[c] if c in table.columns else null_ts.name(c) for c in later],
+                *(["_c"] if codes is not None else []),
+                depth=ibis.literal(depth, type="int32"),
+            )
+
+        # Only starts with a step-2 row at or after them can go on: most step-1 rows (page
+        # views) have none, and a hash join sheds them before the sort of the first as-of
+        # join (50M events: 27.8M starts, 6.2M go on).
+        seconds = step_rows(2)
         last = seconds.group_by(**{f"_l_{c}": seconds[c] for c in keys}).aggregate(
             _last=seconds.ts.max()
         )
-        level = level.view()
-        moving = level.inner_join(
-            last, [*[level[c] == last[f"_l_{c}"] for c in keys], level.ts_1 <= last._last]
+        going = starts()
+        moving = going.inner_join(
+            last, [*[going[c] == last[f"_l_{c}"] for c in keys], going.ts_1 <= last._last]
         )
-        level = moving.select(*[level[c] for c in level.columns])
-    for j in range(2, k + 1):
-        right = rows.filter(rows._step == j)
-        right = right.select(**{f"_r_{c}": right[c] for c in keys}, _r_ts=right.ts)
-        level = level.view()
-        joined = level.asof_join(
-            right,
-            on=level[f"ts_{j - 1}"] <= right._r_ts,
-            predicates=[level[c] == right[f"_r_{c}"] for c in keys],
+        level = moving.select(*[going[c] for c in going.columns])
+        levels = []
+        for j in range(2, k + 1):
+            right = step_rows(j)
+            right = right.select(**{f"_r_{c}": right[c] for c in keys}, _r_ts=right.ts)
+            level = level.view()
+            joined = level.asof_join(
+                right,
+                on=level[f"ts_{j - 1}"] <= right._r_ts,
+                predicates=[level[c] == right[f"_r_{c}"] for c in keys],
+            )
+            level = joined.select(*[level[c] for c in level.columns], **{f"ts_{j}": right._r_ts})
+            level = level.filter(_within(level[f"ts_{j}"], level.ts_1, window_s))
+            levels.append(padded(level, j))
+        per_start = ibis.union(*levels, distinct=False)
+        if codes is None:
+            key = _deepest_earliest(per_start)
+        else:
+            # Deeper, then earlier, then a smaller code: one integer, larger is better.
+            since = codes.since(per_start.ts_1)
+            key = (
+                per_start.depth.cast("int64") * codes.depth_scale
+                + (codes.span - 1 - since) * codes.scale
+                + (codes.scale - 1 - per_start._c)
+            )
+        ranked = per_start.mutate(_key=key)
+        best = ranked.group_by(*keys).aggregate(
+            depth=ranked.depth.max(),
+            **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
+            **({} if codes is None else {"_c": ranked._c.argmax(ranked._key)}),
         )
-        level = joined.select(*[level[c] for c in level.columns], **{f"ts_{j}": right._r_ts})
-        level = level.filter(_within(level[f"ts_{j}"], level.ts_1, window_s))
-        levels.append(padded(level, j))
-    per_start = ibis.union(*levels, distinct=False)
-    if codes is None:
-        key = _deepest_earliest(per_start)
+    if best is None:
+        chains = first.mutate(depth=ibis.literal(1, type="int32"))
     else:
-        since = per_start.ts_1.epoch_seconds().cast("int64") - first_s
-        time_bits = 62 - k.bit_length() - code_bits
-        key = (
-            per_start.depth.cast("int64") * (1 << (time_bits + code_bits))
-            + ((1 << time_bits) - 1 - since) * (1 << code_bits)
-            + ((1 << code_bits) - 1 - per_start._c)
+        joined = first.left_join(best, [first[c] == best[c] for c in keys])
+        chains = joined.select(
+            *[first[c] for c in keys],
+            depth=best.depth.fill_null(1),
+            ts_1=ibis.coalesce(best.ts_1, first.ts_1),
+            **{c: best[c] for c in later},
+            **({} if codes is None else {"_c": ibis.coalesce(best._c, first._c)}),
         )
-    ranked = per_start.mutate(_key=key)
-    best = ranked.group_by(*keys).aggregate(
-        depth=ranked.depth.max(),
-        **{f"ts_{j}": ranked[f"ts_{j}"].argmax(ranked._key) for j in range(1, k + 1)},
-        **({} if codes is None else {"_c": ranked._c.argmax(ranked._key)}),
-    )
     if codes is not None:
-        named = best.left_join(codes, best._c == codes._seg_code)
-        best = named.select(
-            *[named[c] for c in best.columns if c != "_c"],
+        names = codes.table.view()
+        chains = chains.view()
+        named = chains.left_join(names, chains._c == names._seg_code)
+        chains = named.select(
+            *[named[c] for c in chains.columns if c != "_c"],
             segment=named._seg_value.fill_null(UNKNOWN),
         )
-    return _chains(best, keys, k, segment=segment is not None)
+    return _chains(chains, keys, k, segment=segment is not None)
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """A segment's step-1 values numbered in text order, and the packing of ranking keys.
+
+    For :func:`_ordered_forward`: depth, then seconds since the first start, then code.
+    """
+
+    table: ir.Table  # _seg_value, _seg_code (0 …), stored
+    first_s: int  # the first step-1 second
+    span: int  # 2 ** bits for the seconds since first_s
+    scale: int  # 2 ** bits for a code; null values take the largest, scale - 1
+    depth_scale: int  # span * scale
+
+    @property
+    def null(self) -> int:
+        return self.scale - 1
+
+    def since(self, ts: ir.TimestampValue) -> ir.IntegerValue:
+        return ts.epoch_seconds().cast("int64") - self.first_s
+
+
+def _segment_codes(starts: ir.Table, k: int) -> _Codes | None:
+    """The codes of the segment values on step-1 rows; ``None`` if keys would not fit."""
+    present = starts.filter(starts._sv.notnull()).select("_sv").distinct()
+    numbered = present.select(
+        _seg_value=present._sv,
+        _seg_code=ibis.dense_rank().over(order_by=present._sv).cast("int64"),
+    ).cache()
+    span = starts.aggregate(lo=starts.ts.epoch_seconds().min(), hi=starts.ts.epoch_seconds().max())
+    bounds = span.to_pyarrow().to_pylist()[0]
+    if bounds["lo"] is None:
+        return None
+    first_s = int(bounds["lo"])
+    time_bits = (int(bounds["hi"]) - first_s + 1).bit_length()
+    # Sign bit free; the depth, the time since the first start, then the value's code
+    # (one more than the values, for null).
+    code_bits = (int(numbered.count().to_pyarrow().as_py()) + 1).bit_length()
+    if k.bit_length() + time_bits + code_bits > 62:
+        return None
+    return _Codes(numbered, first_s, 1 << time_bits, 1 << code_bits, 1 << (time_bits + code_bits))
 
 
 def _strict(
