@@ -6,9 +6,11 @@ total cost 62 (ads 43, tv 12, (no sessions) 7), attributed revenue 200, 4 conver
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -273,3 +275,27 @@ def test_revenue_from_the_reference_copy() -> None:
         channels(gl.load(sessions=sessions, orders=orders), revenue="reference")
     with pytest.raises(ConfigError, match="'orders' or 'reference'"):
         channels(ds, revenue="backend")
+
+
+def test_markov_removal_effects_are_fitted_once_per_dataset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The report asks for the channel tables twice (overall, by month): one Markov fit."""
+    attribution_module = importlib.import_module("growthlens.analyses.attribution")
+    calls: list[int] = []
+    real = attribution_module.path_counts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(attribution_module, "path_counts", counted)
+    fresh = gl.load(**_frames(), window=WINDOW)
+    first = channels(fresh)
+    second = channels(fresh, period="month")
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(
+        first.tables["models"], channels(gl.load(**_frames(), window=WINDOW)).tables["models"]
+    )
+    assert len(calls) == 2  # a new Dataset fits its own
+    assert second.name == "channels_month"

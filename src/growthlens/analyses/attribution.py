@@ -820,8 +820,14 @@ def removal_effects(
 
     Fitted on the journeys with touches and the non-converting journeys, exactly as
     :func:`attribution` does. NaN for every channel when no journey with a touch converted.
+    Computed once per Dataset and arguments (the report's channel tables each ask for it).
     """
     order = check_order(order)
+    key = ("growthlens.removal_effects", int(lookback_s), order)
+    return dict(ds.remember(key, lambda: _removal_effects(ds, lookback_s, order)))
+
+
+def _removal_effects(ds: Dataset, lookback_s: int, order: int) -> dict[str, float]:
     pc = path_counts(ds, lookback_s=lookback_s)
     n = len(pc.paths)
     conv = np.bincount(
