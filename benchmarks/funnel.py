@@ -485,7 +485,10 @@ def targets(results: dict[str, Any]) -> str:
                 f" (`{e['shape']}`)"
                 for e, t in slow
             )
-            + "; the target is read against the vectorised baseline."
+            + "; the target is read against the vectorised baseline. That baseline only "
+            "counts the users per step; one that computes the same outputs as growthlens "
+            "(each user's counted chain with its times, devices, medians) is in the next "
+            "section."
         )
     met = big.endswith("— met.") and "— met." in ten
     lead = "The issue's targets are met." if met else "The issue's targets are not yet met."
