@@ -19,8 +19,9 @@ Then, each in a fresh process:
 Headline numbers of both are compared (DAU/WAU/MAU, sticky, sessions per user per day,
 session length mean/median/mode, 0-day conversion share, CAC per source); the run fails
 if they disagree. Results are kept per shape in benchmarks/data/unit_economics-<shape>.json
-and go to docs/benchmarks.md under "## Unit economics", one table per shape (demo first),
-so a run for one shape leaves the others' tables in place.
+(a run of some sizes keeps the stored other sizes when both ran alike) and go to
+docs/benchmarks.md under "## Unit economics", one table per shape (demo first), so a run for
+one shape leaves the others' tables in place.
 
     python benchmarks/unit_economics.py                    # demo: 1M, 10M, 50M
     python benchmarks/unit_economics.py --shape oneshot --sizes 1m --no-docs --repeat 1
@@ -189,6 +190,24 @@ def _total(run: dict[str, Any]) -> float:
 def folder_for(shape: str, size: str) -> Path:
     """Where a shape's data lives: the demo keeps its original ue-<size> folders."""
     return DATA / (f"ue-{size}" if shape == "demo" else f"ue-{shape}-{size}")
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with the sizes of ``old`` it did not run, when both ran alike.
+
+    Alike: the same memory limit, repeat count, pandas or not, and machine line; otherwise
+    the old sizes are dropped rather than shown beside numbers measured another way.
+    """
+    same = all(old.get(k) == new.get(k) for k in ("memory_limit", "repeat", "machine"))
+    same = same and all(
+        ("pandas" in e) == ("pandas" in next(iter(new["sizes"].values())))
+        for e in old.get("sizes", {}).values()
+    )
+    if not same or not new.get("sizes"):
+        return new
+    sizes = {**old["sizes"], **new["sizes"]}
+    order = sorted(sizes, key=lambda s: USERS[s])
+    return {**new, "sizes": {s: sizes[s] for s in order}}
 
 
 def results_path(shape: str) -> Path:
@@ -381,7 +400,10 @@ def main() -> None:
             args.shape, args.sizes, args.memory_limit, not args.no_pandas, max(1, args.repeat)
         )
         DATA.mkdir(parents=True, exist_ok=True)
-        results_path(args.shape).write_text(json.dumps(results, indent=1, default=str))
+        stored_path = results_path(args.shape)
+        if stored_path.exists():
+            results = merged(json.loads(stored_path.read_text()), results)
+        stored_path.write_text(json.dumps(results, indent=1, default=str))
     if args.docs_only or not args.no_docs:
         write_section(HEADING, render(stored()))
     if not args.docs_only:

@@ -1,0 +1,250 @@
+"""Scaling curves: time and peak memory against rows, from the stored benchmark results.
+
+Reads what the benchmarks stored in benchmarks/data/ (nothing is run here):
+
+- ``funnel_breakdown.json``: the 5-step funnel by device (``gl.load`` + ``gl.funnel``);
+- ``unit_economics-<shape>.json``: load + unit economics on each stored shape.
+
+Writes two SVG charts to docs/img/ (log-log: a straight line of slope 1 is time in
+proportion to the rows; each series has a dashed guide of slope 1 through its smallest
+size) and the section "## Scaling curves" of docs/benchmarks.md with the growth exponents
+between sizes (log of the time ratio over log of the row ratio: 1 is linear).
+
+    python benchmarks/curves.py
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+from common import DATA, ROOT, write_section
+
+HEADING = "## Scaling curves (time and memory against rows)"
+IMAGES = ROOT / "docs" / "img"
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One benchmark's measured points: rows, median wall seconds, peak RSS in MB."""
+
+    name: str
+    unit: str  # what a row is
+    points: tuple[tuple[int, float, float], ...]
+    memory_limit: str  # DuckDB's, as the benchmark set it
+
+
+def load_series() -> list[Series]:
+    """The stored results with at least two sizes, smallest size first."""
+    out: list[Series] = []
+    funnel = DATA / "funnel_breakdown.json"
+    if funnel.exists():
+        stored_funnel = json.loads(funnel.read_text())
+        rows = stored_funnel["rows"]
+        points = [
+            (
+                int(r["size"]),
+                r["growthlens"]["load_s"] + r["growthlens"]["funnel_s"],
+                float(r["growthlens"]["peak_rss_mb"]),
+            )
+            for r in rows
+        ]
+        name = "funnel by device (load + funnel)"
+        limit = str(stored_funnel.get("memory_limit", "default"))
+        out.append(Series(name, "events", tuple(sorted(points)), limit))
+    for path in sorted(DATA.glob("unit_economics-*.json")):
+        stored = json.loads(path.read_text())
+        points = []
+        for entry in stored["sizes"].values():
+            totals = sorted(entry["growthlens_totals"])
+            median = totals[(len(totals) - 1) // 2]
+            points.append((int(entry["sessions"]), median, float(entry["growthlens_peak_rss_mb"])))
+        name = f"unit economics, {stored['shape']} (load + 6 analyses)"
+        limit = str(stored.get("memory_limit", "default"))
+        out.append(Series(name, "sessions", tuple(sorted(points)), limit))
+    return [s for s in out if len(s.points) >= 2]
+
+
+def exponent(a: tuple[int, float, float], b: tuple[int, float, float], at: int) -> float:
+    """log(value ratio) / log(row ratio) between two points (``at``: 1 time, 2 memory)."""
+    return math.log(b[at] / a[at]) / math.log(b[0] / a[0])
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    out = []
+    for power in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0**power
+            if lo <= v <= hi:
+                out.append(v)
+    return out
+
+
+def _label(v: float, unit: str) -> str:
+    if unit == "rows":
+        return f"{v / 1e6:g}M"
+    if unit == "MB" and v >= 1000:
+        return f"{v / 1000:g} GB"
+    return f"{v:g} {unit}"
+
+
+def chart(series: list[Series], at: int, title: str, unit: str, *, guides: bool = True) -> str:
+    """A log-log SVG line chart of value ``at`` (1 seconds, 2 MB) against rows.
+
+    ``guides``: draw each series' slope-1 line through its smallest size.
+    """
+    width, height = 760, 440
+    left, right, top, bottom = 80, 20, 50, 60
+    xs = [p[0] for s in series for p in s.points]
+    ys = [p[at] for s in series for p in s.points]
+    x_lo, x_hi = min(xs) / 1.3, max(xs) * 1.3
+    y_lo, y_hi = min(ys) / 1.6, max(ys) * 2.5
+
+    def px(v: float) -> float:
+        return left + (math.log(v) - math.log(x_lo)) / math.log(x_hi / x_lo) * (
+            width - left - right
+        )
+
+    def py(v: float) -> float:
+        return (
+            height
+            - bottom
+            - (math.log(v) - math.log(y_lo)) / math.log(y_hi / y_lo) * (height - top - bottom)
+        )
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
+    ]
+    for v in _ticks(x_lo, x_hi):
+        x = px(v)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - bottom}" stroke="#e5e5e5"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
+            f"{_label(v, 'rows')}</text>"
+        )
+    for v in _ticks(y_lo, y_hi):
+        y = py(v)
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+        )
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{_label(v, unit)}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + width - right) / 2}" y="{height - 18}" text-anchor="middle">'
+        "rows (events or sessions), log scale</text>"
+    )
+    for i, s in enumerate(series):
+        colour = COLOURS[i % len(COLOURS)]
+        first = s.points[0]
+        # The guide: the first point's value grown in proportion to the rows.
+        guide = [(first[0], first[at]), (s.points[-1][0], first[at] * s.points[-1][0] / first[0])]
+        if guides:
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-opacity="0.45" '
+                f'stroke-dasharray="5 4" points="'
+                + " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in guide)
+                + '"/>'
+            )
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="'
+            + " ".join(f"{px(p[0]):.1f},{py(p[at]):.1f}" for p in s.points)
+            + '"/>'
+        )
+        for p in s.points:
+            x, y = px(p[0]), py(p[at])
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>')
+        ly = top + 14 + 18 * i
+        parts.append(
+            f'<line x1="{left + 12}" x2="{left + 36}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="2.5"/>'
+        )
+        parts.append(f'<text x="{left + 42}" y="{ly}">{escape(s.name)}</text>')
+    if guides:
+        ly = top + 14 + 18 * len(series)
+        parts.append(
+            f'<line x1="{left + 12}" x2="{left + 36}" y1="{ly - 4}" y2="{ly - 4}" stroke="#777" '
+            'stroke-dasharray="5 4"/>'
+        )
+        parts.append(f'<text x="{left + 42}" y="{ly}">in proportion to the rows (slope 1)</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def render(series: list[Series]) -> str:
+    lines = [
+        HEADING,
+        "",
+        f"Drawn {date.today().isoformat()} by `python benchmarks/curves.py` from the stored "
+        "results of the benchmarks above (median runs; nothing is re-run). Both axes are "
+        "logarithmic: a series parallel to its dashed guide grows in proportion to the rows.",
+        "",
+        "![Time against rows](img/scaling-time.svg)",
+        "",
+        "![Peak memory against rows](img/scaling-memory.svg)",
+        "",
+        "Growth exponents between consecutive sizes (log of the ratio of times, or of peak "
+        "RSS, over log of the ratio of rows: 1 = in proportion, below 1 = fixed costs still "
+        "weigh, above 1 = faster than the rows):",
+        "",
+        "| series | rows | time | exponent (time) | peak RSS | exponent (memory) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in series:
+        for i, p in enumerate(s.points):
+            step = (
+                (f"{exponent(s.points[i - 1], p, 1):.2f}", f"{exponent(s.points[i - 1], p, 2):.2f}")
+                if i
+                else ("", "")
+            )
+            lines.append(
+                f"| {s.name} | {p[0]:,} {s.unit} | {p[1]:.1f} s | {step[0]} | "
+                f"{p[2]:,.0f} MB | {step[1]} |"
+            )
+    faster = [
+        f"{s.name} from {a[0] / 1e6:.0f}M to {b[0] / 1e6:.0f}M ({exponent(a, b, 1):.2f})"
+        for s in series
+        for a, b in zip(s.points, s.points[1:], strict=False)
+        if exponent(a, b, 1) > 1.05
+    ]
+    lines += [
+        "",
+        "Time grows faster than the rows (exponent above 1.05) for: " + "; ".join(faster) + "."
+        if faster
+        else "Time grows at most in proportion to the rows between every pair of sizes.",
+        "",
+        "Memory grows slower than the rows: DuckDB works within the memory limit each "
+        "benchmark set ("
+        + "; ".join(f"{s.name}: {s.memory_limit}" for s in series)
+        + ") and spills or streams beyond it; the rest of the peak is Python and the "
+        "fetched frames.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    series = load_series()
+    if not series:
+        raise SystemExit("no stored results with two sizes or more in benchmarks/data/")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    (IMAGES / "scaling-time.svg").write_text(
+        chart(series, 1, "Wall time against rows (median runs)", "s")
+    )
+    (IMAGES / "scaling-memory.svg").write_text(
+        chart(series, 2, "Peak memory (RSS) against rows", "MB", guides=False)
+    )
+    write_section(HEADING, render(series))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""benchmarks/curves.py: growth exponents and well-formed, escaped SVG charts."""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _curves() -> Any:
+    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling common.py
+    try:
+        import curves
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return curves
+
+
+def test_exponent_is_one_in_proportion_and_two_for_squares() -> None:
+    curves = _curves()
+    assert curves.exponent((1_000_000, 2.0, 100.0), (10_000_000, 20.0, 100.0), 1) == pytest.approx(
+        1
+    )
+    assert curves.exponent((1_000_000, 2.0, 100.0), (10_000_000, 200.0, 100.0), 1) == pytest.approx(
+        2
+    )
+    assert curves.exponent((1_000_000, 2.0, 100.0), (10_000_000, 2.0, 100.0), 2) == pytest.approx(0)
+
+
+def test_chart_is_well_formed_svg_with_escaped_names() -> None:
+    curves = _curves()
+    series = [
+        curves.Series(
+            "a <b> & c", "rows", ((1_000_000, 1.0, 400.0), (10_000_000, 9.0, 900.0)), "3GB"
+        ),
+        curves.Series("d", "rows", ((1_000_000, 2.0, 500.0), (50_000_000, 90.0, 3000.0)), "3GB"),
+    ]
+    svg = curves.chart(series, 1, "Time", "s")
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "a <b> & c" in texts  # escaped in the file, the same text when read
+    lines = list(root.iter("{http://www.w3.org/2000/svg}polyline"))
+    assert len(lines) == 4  # two series, each with its slope-1 guide
+    assert (
+        len(
+            list(
+                ET.fromstring(curves.chart(series, 2, "M", "MB", guides=False)).iter(
+                    "{http://www.w3.org/2000/svg}polyline"
+                )
+            )
+        )
+        == 2
+    )
+    table = curves.render(series)
+    assert "| d | 50,000,000 rows | 90.0 s | 0.97 |" in table

@@ -1,0 +1,39 @@
+"""benchmarks/unit_economics.py keeps stored sizes only beside sizes measured alike."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _merged() -> Any:
+    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling common.py
+    try:
+        import unit_economics
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return unit_economics.merged
+
+
+def _run(*sizes: str, **meta: Any) -> dict[str, Any]:
+    base = {"shape": "loyal", "memory_limit": "3GB", "repeat": 3, "machine": "m"}
+    return {**base, **meta, "sizes": {s: {"growthlens": {}, "pandas": {}} for s in sizes}}
+
+
+def test_sizes_run_alike_are_kept_in_size_order() -> None:
+    merged = _merged()
+    out = merged(_run("10m", "50m"), _run("1m"))
+    assert list(out["sizes"]) == ["1m", "10m", "50m"]
+    assert merged(_run("1m", "10m"), _run("10m", date="new"))["sizes"].keys() == {"1m", "10m"}
+
+
+def test_sizes_run_otherwise_are_dropped() -> None:
+    merged = _merged()
+    assert list(merged(_run("10m"), _run("1m", memory_limit="4GB"))["sizes"]) == ["1m"]
+    assert list(merged(_run("10m"), _run("1m", repeat=1))["sizes"]) == ["1m"]
+    no_pandas = _run("1m")
+    no_pandas["sizes"]["1m"].pop("pandas")
+    assert list(merged(_run("10m"), no_pandas)["sizes"]) == ["1m"]
