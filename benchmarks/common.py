@@ -37,6 +37,29 @@ def machine() -> str:
     )
 
 
+def read_section(heading: str) -> str:
+    """The current text of a section of docs/benchmarks.md ("" when it has none)."""
+    if not DOCS.exists():
+        return ""
+    lines = DOCS.read_text().splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    if start is None:
+        return ""
+    stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "".join(lines[start:stop])
+
+
+def subsections(text: str) -> list[tuple[str, str]]:
+    """A section's ``### `` subsections in order: (heading line, its whole text)."""
+    out: list[tuple[str, str]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("### "):
+            out.append((line.rstrip(), line))
+        elif out:
+            out[-1] = (out[-1][0], out[-1][1] + line)
+    return out
+
+
 def write_section(heading: str, text: str) -> None:
     """Replace (or append) this benchmark's section, leaving the rest of the file alone."""
     current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"

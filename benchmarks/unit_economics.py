@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, machine, write_section
+from common import DATA, child, machine, read_section, subsections, write_section
 from shapes import SHAPES
 
 HERE = str(Path(__file__).resolve().parent)
@@ -364,10 +364,17 @@ def render(by_shape: dict[str, dict[str, Any]]) -> str:
         "memory limit); × floor = growthlens total ÷ floor.",
         "",
     ]
+    fresh = {}
     for shape in SHAPE_NAMES:
         if shape in by_shape:
-            lines += _shape_tables(shape, by_shape[shape])
-    return "\n".join(lines)
+            tables = _shape_tables(shape, by_shape[shape])
+            fresh[tables[0]] = "\n".join(tables).rstrip("\n") + "\n"
+    # Subsections this run has no stored results for (another checkout measured them; the
+    # results are not in git) stay as they were, in their place; new ones go last.
+    kept = subsections(read_section(HEADING))
+    parts = [fresh.pop(name, text) for name, text in kept]
+    parts += list(fresh.values())
+    return "\n".join(lines) + "\n".join(part.rstrip("\n") + "\n" for part in parts)
 
 
 def stored() -> dict[str, dict[str, Any]]:

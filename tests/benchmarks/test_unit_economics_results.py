@@ -37,3 +37,35 @@ def test_sizes_run_otherwise_are_dropped() -> None:
     no_pandas = _run("1m")
     no_pandas["sizes"]["1m"].pop("pandas")
     assert list(merged(_run("10m"), no_pandas)["sizes"]) == ["1m"]
+
+
+def test_render_keeps_subsections_it_has_no_results_for(monkeypatch: Any) -> None:
+    """The results live outside git: a run of one shape must not drop another's text."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import common
+        import unit_economics
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    current = (
+        f"{unit_economics.HEADING}\n\nold method\n\n"
+        "### Unit economics on the demo\n\ndemo text kept\n\n"
+        "### Other data shapes\n\nprose kept\n\n"
+        "### Unit economics on shape `loyal`\n\nold loyal numbers\n"
+    )
+    assert [h for h, _ in common.subsections(current)] == [
+        "### Unit economics on the demo",
+        "### Other data shapes",
+        "### Unit economics on shape `loyal`",
+    ]
+    monkeypatch.setattr(unit_economics, "read_section", lambda heading: current)
+    monkeypatch.setattr(
+        unit_economics,
+        "_shape_tables",
+        lambda shape, r: [f"### Unit economics on shape `{shape}`", "", "new loyal numbers"],
+    )
+    monkeypatch.setattr(unit_economics, "SHAPE_NAMES", ("demo", "loyal"))
+    out = unit_economics.render({"loyal": {"memory_limit": "3GB"}})
+    assert "demo text kept" in out and "prose kept" in out
+    assert "old loyal numbers" not in out  # replaced in its place
+    assert out.index("prose kept") < out.index("new loyal numbers")
