@@ -106,9 +106,15 @@ _GROWTHLENS = textwrap.dedent(
     import growthlens as gl
     from growthlens.engine import connect
     folder, memory_limit = Path(sys.argv[1]), sys.argv[2]
+    engine = sys.argv[3] if len(sys.argv) > 3 else "duckdb"
     timings = {}
     t = time.perf_counter()
-    con = connect("duckdb", memory_limit=memory_limit)
+    # pyspark: growthlens's own local[2] session (the JVM is a child process: its memory is
+    # not in this process's peak RSS).
+    if engine == "pyspark":
+        con = connect("pyspark")
+    else:
+        con = connect("duckdb", memory_limit=memory_limit)
     ds = gl.load(sessions=folder / "visits.parquet", orders=folder / "orders.parquet",
                  costs=folder / "costs.parquet", backend=con)
     timings["load"] = time.perf_counter() - t
@@ -265,6 +271,53 @@ def run(
     return out
 
 
+def run_spark(shape: str, sizes: list[str], stored_results: dict[str, Any]) -> dict[str, Any]:
+    """Add one PySpark local[2] run per size to the stored DuckDB results of ``shape``.
+
+    The same growthlens step on growthlens's own local Spark session; its headline numbers
+    are compared with the DuckDB run's as pandas' are (1e-9).
+    """
+    for size in sizes:
+        entry = stored_results["sizes"].get(size)
+        if entry is None:
+            raise SystemExit(f"{shape} {size}: run DuckDB first (no stored results to sit beside)")
+        spark = child(_GROWTHLENS, str(folder_for(shape, size)), "", "pyspark")
+        entry["spark"] = {
+            "timings": spark["timings"],
+            "date": date.today().isoformat(),
+            "mismatches": compare(spark["headline"], entry["growthlens"]["headline"]),
+        }
+        print(json.dumps({shape: {size: entry["spark"]}}), flush=True)
+    return stored_results
+
+
+def _spark_lines(results: dict[str, Any]) -> list[str]:
+    rows = [e for e in results["sizes"].values() if "spark" in e]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "The same growthlens step on PySpark `local[2]` (growthlens's own local session, "
+        "same 2 cores; one run per size; the JVM's memory is not in a peak RSS here), its "
+        "headline numbers compared with DuckDB's to 1e-9:",
+        "",
+        "| sessions | Spark load | Spark metrics | Spark total | DuckDB total (median) "
+        "| Spark ÷ DuckDB | headline numbers agree | measured |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in rows:
+        sp = entry["spark"]
+        load = sp["timings"]["load"]
+        metrics = sum(v for k, v in sp["timings"].items() if k != "load")
+        duck = _total(entry["growthlens"])
+        agree = "yes" if not sp["mismatches"] else ", ".join(sp["mismatches"])
+        lines.append(
+            f"| {entry['sessions']:,} | {load:.1f} s | {metrics:.1f} s | {load + metrics:.1f} s "
+            f"| {duck:.1f} s | {(load + metrics) / duck:.0f}× | {agree} | {sp['date']} |"
+        )
+    return lines
+
+
 def _shape_data(shape: str, results: dict[str, Any]) -> str:
     if shape == "demo":
         return (
@@ -342,6 +395,7 @@ def _shape_tables(shape: str, results: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {entry['sessions']:,} | " + " | ".join(f"{t[n]:.2f}" for n in names) + " |"
         )
+    lines += _spark_lines(results)
     lines.append("")
     return lines
 
@@ -401,7 +455,21 @@ def main() -> None:
     parser.add_argument(
         "--docs-only", action="store_true", help="render the stored results; run nothing"
     )
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="only add a PySpark local[2] run per size beside the stored DuckDB results",
+    )
     args = parser.parse_args()
+    if args.spark:
+        path = results_path(args.shape)
+        if not path.exists():
+            raise SystemExit(f"no stored results for {args.shape}: run it on DuckDB first")
+        added = run_spark(args.shape, args.sizes, json.loads(path.read_text()))
+        path.write_text(json.dumps(added, indent=1, default=str))
+        if not args.no_docs:
+            write_section(HEADING, render(stored()))
+        return
     if not args.docs_only:
         results = run(
             args.shape, args.sizes, args.memory_limit, not args.no_pandas, max(1, args.repeat)

@@ -69,3 +69,20 @@ def test_render_keeps_subsections_it_has_no_results_for(monkeypatch: Any) -> Non
     assert "demo text kept" in out and "prose kept" in out
     assert "old loyal numbers" not in out  # replaced in its place
     assert out.index("prose kept") < out.index("new loyal numbers")
+
+
+def test_spark_rows_sit_beside_the_duckdb_median() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import unit_economics
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    timings = {"load": 2.0, "activity": 1.0}
+    entry = {
+        "sessions": 1_000_000,
+        "growthlens": {"timings": timings},
+        "spark": {"timings": {"load": 40.0, "activity": 20.0}, "date": "d", "mismatches": []},
+    }
+    lines = unit_economics._spark_lines({"sizes": {"1m": entry, "10m": {"sessions": 1}}})
+    assert lines[-1] == "| 1,000,000 | 40.0 s | 20.0 s | 60.0 s | 3.0 s | 20× | yes | d |"
+    assert unit_economics._spark_lines({"sizes": {"1m": {"growthlens": {}}}}) == []
