@@ -37,16 +37,22 @@ def machine() -> str:
     )
 
 
+def _bounds(lines: list[str], heading: str) -> tuple[int, int] | None:
+    """The section's first line and the line after its last, if the section is there."""
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    if start is None:
+        return None
+    stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return start, stop
+
+
 def read_section(heading: str) -> str:
     """The current text of a section of docs/benchmarks.md ("" when it has none)."""
     if not DOCS.exists():
         return ""
     lines = DOCS.read_text().splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
-    if start is None:
-        return ""
-    stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    return "".join(lines[start:stop])
+    bounds = _bounds(lines, heading)
+    return "".join(lines[bounds[0] : bounds[1]]) if bounds else ""
 
 
 def subsections(text: str) -> list[tuple[str, str]]:
@@ -64,13 +70,11 @@ def write_section(heading: str, text: str) -> None:
     """Replace (or append) this benchmark's section, leaving the rest of the file alone."""
     current = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
-    if start is None:
+    bounds = _bounds(lines, heading)
+    if bounds is None:
         body = current.rstrip("\n") + "\n\n" + text
     else:
-        stop = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
+        start, stop = bounds
         body = (
             "".join(lines[:start])
             + text
