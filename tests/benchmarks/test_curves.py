@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pytest
+from tests.benchmarks.scripts import script
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
-
-def _curves() -> Any:
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling common.py
-    try:
-        import curves
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return curves
+def _curves() -> ModuleType:
+    return script("curves")
 
 
 def test_exponent_is_one_in_proportion_and_two_for_squares() -> None:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from tests.benchmarks.scripts import script
 
 
 def _merged() -> Any:
-    sys.path.insert(0, str(BENCHMARKS))  # the script imports its sibling common.py
-    try:
-        import unit_economics
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return unit_economics.merged
+    return script("unit_economics").merged
 
 
 def _run(*sizes: str, **meta: Any) -> dict[str, Any]:
@@ -41,12 +34,7 @@ def test_sizes_run_otherwise_are_dropped() -> None:
 
 def test_render_keeps_subsections_it_has_no_results_for(monkeypatch: Any) -> None:
     """The results live outside git: a run of one shape must not drop another's text."""
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import common
-        import unit_economics
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    common, unit_economics = script("common"), script("unit_economics")
     current = (
         f"{unit_economics.HEADING}\n\nold method\n\n"
         "### Unit economics on the demo\n\ndemo text kept\n\n"
@@ -72,11 +60,7 @@ def test_render_keeps_subsections_it_has_no_results_for(monkeypatch: Any) -> Non
 
 
 def test_spark_rows_sit_beside_the_duckdb_median() -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import unit_economics
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    unit_economics = script("unit_economics")
     timings = {"load": 2.0, "activity": 1.0}
     entry = {
         "sessions": 1_000_000,
