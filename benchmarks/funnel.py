@@ -466,12 +466,7 @@ def targets(results: dict[str, Any]) -> str:
             f"(next section; the largest size here is {largest:,}, where the slowest run "
             f"took {slowest:.1f} s and the highest peak RSS was {peak:,.0f} MB)."
         )
-    ten = f"≥ 10× pandas at 10M events: the ordered speed-up at {largest:,} events is {text}" + (
-        " — met."
-        if all(s >= 10 for s in speedups)
-        else " — not met"
-        + (": growthlens is slower than this pandas baseline." if max(speedups) < 1 else ".")
-    )
+    ten = f"Speed-up over the vectorised pandas baseline at {largest:,} events (ordered): {text}."
     slow = [
         (e, e["pandas_per_user"]["read_s"] + e["pandas_per_user"]["funnel_s"])
         for e in at_largest
@@ -479,19 +474,19 @@ def targets(results: dict[str, Any]) -> str:
     ]
     if slow:
         ten += (
-            " Against the per-user pandas loop the speed-up is "
+            " Over the per-user pandas loop: "
             + ", ".join(
                 f"{t / (_run_of(e, 'ordered')['load_s'] + _run_of(e, 'ordered')['funnel_s']):.0f}×"
                 f" (`{e['shape']}`)"
                 for e, t in slow
             )
-            + "; the target is read against the vectorised baseline. That baseline only "
-            "counts the users per step; one that computes the same outputs as growthlens "
-            "(each user's counted chain with its times, devices, medians) is in the next "
-            "section."
+            + "."
         )
-    met = big.endswith("— met.") and "— met." in ten
-    lead = "The issue's targets are met." if met else "The issue's targets are not yet met."
+    lead = (
+        "The issue's targets (50M events; ≥ 10× plain pandas at 10M, and how that is read) "
+        "are judged in the next section, on the target funnel with its breakdown, beside "
+        "the floor of a hand-written DuckDB query."
+    )
     return f"{lead} {big} {ten}"
 
 
@@ -500,9 +495,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-docs", action="store_true", help="print JSON only")
+    parser.add_argument(
+        "--render", action="store_true", help="rewrite the docs from the stored results only"
+    )
     args = parser.parse_args()
-    results = run(args.sizes, max(1, args.repeat))
-    (DATA / "funnel.json").write_text(json.dumps(results, indent=1))
+    if args.render:
+        results = json.loads((DATA / "funnel.json").read_text())
+    else:
+        results = run(args.sizes, max(1, args.repeat))
+        (DATA / "funnel.json").write_text(json.dumps(results, indent=1))
     if not args.no_docs:
         write_section(HEADING, render(results))
     print(json.dumps({k: v for k, v in results.items() if k != "data"}))
