@@ -307,11 +307,15 @@ def _grouped(customers: pd.DataFrame, name: str, groups: pd.DataFrame) -> pd.Ser
     values = customers[["user_id"]].merge(
         groups.drop_duplicates("user_id"), on="user_id", how="left"
     )[name]
+    # Labelled once per distinct value: a million buyers have a handful of groups.
+    known = values.dropna().unique()
     if name == CLUSTER:
-        return pd.Series(
-            [NO_GROUP if pd.isna(v) else f"Group {int(v)}" for v in values], dtype="object"
-        )
-    return pd.Series([UNKNOWN if pd.isna(v) else _label(v) for v in values], dtype="object")
+        labels = {v: f"Group {int(v)}" for v in known}
+    else:
+        labels = {v: _label(v) for v in known}
+    out = values.astype("object").map(labels)
+    missing = NO_GROUP if name == CLUSTER else UNKNOWN
+    return out.where(values.notna(), missing).astype("object").reset_index(drop=True)
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:

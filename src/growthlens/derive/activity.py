@@ -2,7 +2,8 @@
 
 Derived tables declared here: ``activity_profiles`` (day masks [× a session dimension]),
 ``period_profiles`` (the same over weeks or months), ``session_lengths`` (sessions per
-exact length) and ``sessions_per_day``. The load builds the plain profiles, the length
+exact length), ``session_users`` (distinct users per session value and period) and
+``sessions_per_day``. The load builds the plain profiles, the length
 counts and the per-day counts for its own checks, and they are reused as they are.
 
 Week and month masks are derived from the day masks arithmetically, per profile, and
@@ -24,7 +25,7 @@ from growthlens.data.dataset import Dataset
 from growthlens.data.profile import BITS, USERS, mask_columns, one
 from growthlens.data.validate import SESSIONS_PER_DAY
 from growthlens.derive.acquisition import first_touch as first_sessions
-from growthlens.derive.periods import Period, dates, dimension, window_periods
+from growthlens.derive.periods import Period, dates, dimension, period_start, window_periods
 from growthlens.derive.registry import declare
 from growthlens.errors import ConfigError
 
@@ -161,6 +162,45 @@ def _session_lengths(ds: Dataset, by: str | None = None) -> ir.Table:
     return lengths.length_counts(sessions.mutate(**{by: dimension(sessions[by])}), [by])
 
 
+def session_users(
+    ds: Dataset, column: str | None, keys: tuple[str, ...], period: Period | None = None
+) -> ir.Table:
+    """Distinct users with sessions per value of session ``column`` [× period start].
+
+    ``keys`` names the grouping: ``"value"`` (the column as a dimension, DESIGN §4's
+    ``(unknown)`` for missing values) and/or ``"period"`` (the session start's ``period``);
+    ``()`` gives one row, the users of the whole window. Columns: the keys and ``users``.
+    Stored once per Dataset: the channel tables of the whole window and per period, and
+    the KPI table, ask for the same counts.
+    """
+    if "value" in keys and column is None:
+        raise ValueError("session_users: keys with 'value' need a column")
+    return ds.derived(
+        SESSION_USERS(
+            column=column if "value" in keys else None,
+            keys=keys,
+            period=period if "period" in keys else None,
+        )
+    )
+
+
+def _session_users(
+    ds: Dataset, column: str | None, keys: tuple[str, ...], period: Period | None
+) -> ir.Table:
+    sessions = ds.table("sessions")
+    named: dict[str, ir.Value] = {}
+    if column is not None:
+        named["value"] = dimension(sessions[column])
+    if "period" in keys:
+        if period is None:
+            raise ValueError("session_users: keys with 'period' need a period")
+        named["period"] = period_start(sessions.start_ts, period)
+    users = sessions.user_id.nunique()
+    if not named:
+        return sessions.aggregate(users=users)
+    return sessions.group_by(**named).aggregate(users=users)
+
+
 def sessions_per_day(ds: Dataset) -> ir.Table | None:
     """The load's sessions per (day, every session dimension), or None when it made none."""
     return ds.byproduct(SESSIONS_PER_DAY)
@@ -178,6 +218,12 @@ PERIOD_PROFILES = declare(
     "Profiles over weeks or months (p0, p1, …) instead of days, equal ones merged.",
     needs=("sessions",),
     builder=_period_profiles,
+)
+SESSION_USERS = declare(
+    "session_users",
+    "Distinct users with sessions [per value of a session column] [× period start]: users.",
+    needs=("sessions",),
+    builder=_session_users,
 )
 SESSION_LENGTHS = declare(
     lengths.KEY,  # the load files its own under this name

@@ -45,6 +45,7 @@ import pandas as pd
 from growthlens.data.dataset import Dataset
 from growthlens.data.tables.costs import campaign_sources
 from growthlens.derive.acquisition import first_touch, session_dimensions
+from growthlens.derive.activity import session_users
 from growthlens.derive.journeys import NO_TOUCH
 from growthlens.derive.periods import UNKNOWN, Period, dimension, period_start
 from growthlens.derive.periods import dates as _dates
@@ -312,15 +313,11 @@ def economics(
     cells = view.filled(
         union.group_by(view.keys).aggregate(**{m: union[m].sum() for m in view.additive})
     )
-    sessions = ds.table("sessions")
-    s = sessions.mutate(**{by: dimension(sessions[column])})
-    if period is not None:
-        s = s.mutate(period=period_start(s.start_ts, period))
     with _kept(cells, capabilities(ds.backend).eager_cache) as kept:
-        rows = _level(kept, s, view, view.keys, others)
-        values = rows if period is None else _level(kept, s, view, [by], others)
-        periods = rows.iloc[0:0] if period is None else _level(kept, s, view, ["period"], others)
-        total = _level(kept, s, view, [], others)
+        rows = _level(ds, kept, view, view.keys, others)
+        values = rows if period is None else _level(ds, kept, view, [by], others)
+        periods = rows.iloc[0:0] if period is None else _level(ds, kept, view, ["period"], others)
+        total = _level(ds, kept, view, [], others)
     if split == "none":
         # Costs cannot be split by this column: undefined per row, kept in the totals.
         for frame in (rows, values):
@@ -487,11 +484,13 @@ def _div(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.Floatin
 
 
 def _level(
-    cells: ir.Table, s: ir.Table, view: _View, keys: list[str], others: Sequence[str]
+    ds: Dataset, cells: ir.Table, view: _View, keys: list[str], others: Sequence[str]
 ) -> pd.DataFrame:
     """``cells`` rolled up to ``keys``, with distinct users and the ratios, to pandas.
 
-    ``keys`` = the view's keys: the cells as they are; fewer keys: their sums.
+    ``keys`` = the view's keys: the cells as they are; fewer keys: their sums. The
+    distinct users come from the derived ``session_users`` (shared by the whole-window and
+    per-period tables).
     """
     sums = {m: cells[m].sum() for m in view.additive}
     if keys == view.keys:
@@ -503,14 +502,16 @@ def _level(
     if view.by in keys:
         # Unsplit cost (null key) belongs to no value; it counts in periods and the total.
         rolled = rolled.filter(rolled[view.by].notnull())
+    named = tuple("value" if k == view.by else k for k in keys)
+    counted = session_users(ds, view.column, named, view.period if "period" in keys else None)
+    users = counted.rename(**{k: n for k, n in zip(keys, named, strict=True) if k != n})
+    users = users.rename(_users="users")
     if keys:
-        users = s.group_by(keys).aggregate(_users=s.user_id.nunique())
         joined = rolled.left_join(users, [rolled[k] == users[k] for k in keys])
         t = joined.select(
             *[rolled[k] for k in keys], *view.additive, users=joined._users.fill_null(0)
         )
     else:
-        users = s.aggregate(_users=s.user_id.nunique())
         joined = rolled.cross_join(users)
         t = joined.select(*view.additive, users=joined._users.fill_null(0))
     if view.by in keys:

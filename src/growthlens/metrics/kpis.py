@@ -15,6 +15,7 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.derive.acquisition import first_orders
+from growthlens.derive.activity import session_users
 from growthlens.derive.periods import Period, dates, period_start, window_periods
 from growthlens.metrics.fetch import fetch
 
@@ -48,8 +49,8 @@ def flows(ds: Dataset, *, period: Period, window: tuple[date, date]) -> Flows:
         visits = sessions.select(
             "user_id", period=period_start(sessions.start_ts, period)
         ).distinct()
-        parts.append(_per_period(visits.group_by("period").aggregate(users=visits.count())))
-        totals["users"] = _scalar(sessions.user_id.nunique())
+        parts.append(_per_period(session_users(ds, None, ("period",), period)))
+        totals["users"] = _scalar(session_users(ds, None, ()).users.max())
     if orders is not None:
         bought = orders.select("user_id", period=period_start(orders.ts, period)).distinct()
         per = orders.group_by(period=period_start(orders.ts, period)).aggregate(

@@ -397,7 +397,7 @@ def segment_movement(
     both = a.merge(b, on=id_column, how="outer", suffixes=("_a", "_b"))
     both = both.fillna({"segment_a": ABSENT, "segment_b": ABSENT})
     counts = both.groupby(["segment_a", "segment_b"]).size()
-    seen = set(both["segment_a"]) | set(both["segment_b"])
+    seen = set(both["segment_a"].unique()) | set(both["segment_b"].unique())
     labels = [*order, *sorted(seen - set(order) - {ABSENT}), ABSENT]
     from_totals = both.groupby("segment_a").size()
     rows = []

@@ -1,0 +1,82 @@
+"""session_users: distinct users per session value and period, built once per Dataset."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens.derive.activity import session_users
+from growthlens.metrics.channels import economics
+from growthlens.metrics.kpis import flows
+
+SESSIONS = pd.DataFrame(
+    {
+        "user_id": [1, 1, 1, 2, 2, 3, 4],
+        "session_id": [10, 11, 12, 20, 21, 30, 40],
+        "start_ts": pd.to_datetime(
+            [
+                "2024-01-03 10:00",
+                "2024-01-20 09:00",
+                "2024-02-02 08:00",
+                "2024-01-31 23:59",
+                "2024-02-01 00:00",
+                "2024-02-10 12:00",
+                "2024-02-11 12:00",
+            ]
+        ),
+        "source": ["ads", "ads", "mail", "ads", "ads", None, "mail"],
+    }
+)
+
+
+def _frame(ds: gl.Dataset, keys: tuple[str, ...], period: str | None = None) -> list[tuple]:
+    table = session_users(ds, "source", keys, period)  # type: ignore[arg-type]
+    frame = table.to_pandas()
+    if "period" in frame:
+        frame["period"] = pd.to_datetime(frame["period"]).dt.strftime("%Y-%m-%d")
+    return sorted(frame[[*keys, "users"]].itertuples(index=False, name=None))
+
+
+def test_distinct_users_per_value_period_and_in_all() -> None:
+    ds = gl.load(sessions=SESSIONS)
+    assert _frame(ds, ()) == [(4,)]
+    # User 1 counts once for ads (two sessions), once for mail; a missing source is unknown.
+    assert _frame(ds, ("value",)) == [("(unknown)", 1), ("ads", 2), ("mail", 2)]
+    assert _frame(ds, ("period",), "month") == [("2024-01-01", 2), ("2024-02-01", 4)]
+    assert _frame(ds, ("value", "period"), "month") == [
+        ("(unknown)", "2024-02-01", 1),
+        ("ads", "2024-01-01", 2),
+        ("ads", "2024-02-01", 1),
+        ("mail", "2024-02-01", 2),
+    ]
+    with pytest.raises(ValueError, match="need a period"):
+        session_users(ds, "source", ("period",))
+    with pytest.raises(ValueError, match="need a column"):
+        session_users(ds, None, ("value",))
+    # The column names no key here: one stored table whichever column is passed.
+    assert session_users(ds, "source", ("period",), "month") is session_users(
+        ds, None, ("period",), "month"
+    )
+
+
+def test_channel_and_kpi_tables_share_the_counts() -> None:
+    ds = gl.load(sessions=SESSIONS)
+    kpis = flows(ds, period="month", window=(date(2024, 1, 1), date(2024, 2, 29)))
+    assert kpis.window["users"] == 4
+    assert kpis.periods["users"].tolist() == [2, 4]
+    whole = economics(ds, by="channel", period=None, model="last_touch")
+    stored = len(ds.store)
+    monthly = economics(ds, by="channel", period="month", model="last_touch")
+    # The per-month run adds the (value, period) counts only; the KPIs stored the rest.
+    assert len(ds.store) == stored + 1
+    assert whole.total["users"].tolist() == monthly.total["users"].tolist() == [4]
+    assert dict(zip(whole.values["channel"], whole.values["users"], strict=True)) == {
+        "ads": 2,
+        "mail": 2,
+        "(unknown)": 1,
+    }
+    per_month = monthly.periods.set_index("period")["users"]
+    assert per_month.tolist() == [2, 4]
