@@ -175,6 +175,8 @@ def session_users(
     """
     if "value" in keys and column is None:
         raise ValueError("session_users: keys with 'value' need a column")
+    if "period" in keys and period is None:
+        raise ValueError("session_users: keys with 'period' need a period")
     return ds.derived(
         SESSION_USERS(
             column=column if "value" in keys else None,
@@ -191,9 +193,7 @@ def _session_users(
     named: dict[str, ir.Value] = {}
     if column is not None:
         named["value"] = dimension(sessions[column])
-    if "period" in keys:
-        if period is None:
-            raise ValueError("session_users: keys with 'period' need a period")
+    if period is not None:
         named["period"] = period_start(sessions.start_ts, period)
     users = sessions.user_id.nunique()
     if not named:

@@ -503,9 +503,9 @@ def _level(
         # Unsplit cost (null key) belongs to no value; it counts in periods and the total.
         rolled = rolled.filter(rolled[view.by].notnull())
     named = tuple("value" if k == view.by else k for k in keys)
-    counted = session_users(ds, view.column, named, view.period if "period" in keys else None)
-    users = counted.rename(**{k: n for k, n in zip(keys, named, strict=True) if k != n})
-    users = users.rename(_users="users")
+    users = session_users(ds, view.column, named, view.period).rename(
+        _users="users", **{k: "value" for k in keys if k == view.by}
+    )
     if keys:
         joined = rolled.left_join(users, [rolled[k] == users[k] for k in keys])
         t = joined.select(
