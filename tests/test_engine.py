@@ -30,6 +30,7 @@ DUCKDB = Capabilities(
     eager_cache=True,
     int128_macros=True,
     asof_joins=True,
+    ascii_trim=True,
 )
 SPARK = Capabilities(
     unsigned_ids=False,
@@ -41,6 +42,7 @@ SPARK = Capabilities(
     eager_cache=False,
     int128_macros=False,
     asof_joins=False,
+    ascii_trim=False,
 )
 
 
@@ -67,6 +69,24 @@ def test_duckdb_capabilities_hold() -> None:
     assert [r["rt"] for r in got] == [3, 5, None]
 
 
+def test_duckdb_ascii_trim_holds() -> None:
+    """DuckDB's strip() removes only characters at or below 32, and ascii_str() reads a
+    text's first code point: every character Python counts as whitespace, at either end."""
+    spaces = [c for c in map(chr, range(0x3001)) if c.isspace()]
+    texts = [f"{c}a" for c in spaces] + [f"a{c}" for c in spaces] + ["a", "é", "", " "]
+    t = ibis.memtable({"x": texts})
+    got = (
+        connect()
+        .to_pyarrow(t.select(s=t.x.strip(), first=t.x.ascii_str(), last=t.x.right(1).ascii_str()))
+        .to_pylist()
+    )
+    for text, row in zip(texts, got, strict=True):
+        trimmed = text != row["s"]
+        assert not trimmed or text[:1] <= " " or text[-1:] <= " ", repr(text)
+        assert row["first"] == (ord(text[0]) if text else 0), repr(text)
+        assert row["last"] == (ord(text[-1]) if text else 0), repr(text)
+
+
 def test_unknown_backend_gets_conservative_capabilities() -> None:
     # SQLite stands for "any other Ibis backend": ids as text, the generic read and upload
     # paths, and division assumed to raise (the SQL standard), so code guards it.
@@ -81,6 +101,7 @@ def test_unknown_backend_gets_conservative_capabilities() -> None:
         eager_cache=False,
         int128_macros=False,
         asof_joins=False,
+        ascii_trim=False,
     )
 
 

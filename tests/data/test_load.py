@@ -251,6 +251,25 @@ def test_ids_with_leading_zeros_stay_text(tmp_path: Path) -> None:
     assert sorted(ds.table("sessions").user_id.to_pyarrow().to_pylist()) == ["007", "7"]
 
 
+@pytest.mark.parametrize("numeric", [False, True])
+def test_text_ids_are_trimmed_of_whitespace_at_either_end(tmp_path: Path, numeric: bool) -> None:
+    """Text ids lose the whitespace at their ends (the one test for it skips texts whose
+    ends are above 32), whether they then stay text or all turn out to be numbers."""
+    base = ["1", "2", "3", "4", "5", "6"] if numeric else ["u1", "u2", "u3", "é4", "u5", "u6"]
+    ids = [f" {base[0]}", f"{base[1]}\t", f"\n{base[2]} ", base[3], f"\r\n{base[4]}\x0b", base[5]]
+    frame = pd.DataFrame(
+        {"user_id": [*ids, "  ", " NULL "], "start_ts": pd.Timestamp("2020-01-01 10:00")}
+    )
+    path = tmp_path / "visits.parquet"
+    frame.to_parquet(path)
+    ds = gl.load(sessions=path)
+    table = ds.table("sessions")
+    assert table.user_id.type().is_string() is not numeric
+    got = sorted(str(v) for v in table.user_id.to_pyarrow().to_pylist())
+    assert got == sorted(base)
+    assert ds.quality.counts[0].excluded_by_reason == {"missing_user_id": 2}
+
+
 def test_text_ids_in_one_table_make_all_ids_text(afisha_files: dict[str, Path]) -> None:
     orders = pd.DataFrame(
         {"user_id": ["u1"], "ts": [pd.Timestamp("2017-06-02 10:00")], "revenue": [1.0]}
