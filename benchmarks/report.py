@@ -8,6 +8,9 @@ orders and costs as Parquet; generated here when missing). Each run is a fresh p
   data allows, as ``growthlens report`` runs them;
 - ``write``: the executive summary, every chart and table rendered to one HTML file.
 
+Each stage also records its CPU seconds (user + system, every thread of the process:
+DuckDB's and the models'), the work the machine's cores share.
+
 Reported: the median run of ``--repeat`` (default 3) by total, the range of totals, the
 highest peak RSS, and the size of the HTML file. Results go to docs/benchmarks.md under
 "## The report".
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import textwrap
 from datetime import date
 from typing import Any
@@ -39,24 +43,25 @@ _REPORT = textwrap.dedent(
     from growthlens.report.build import section, write
     from growthlens.report.layout import GROUPS
     folder, memory_limit, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
-    timings = {}
-    t = time.perf_counter()
+    timings, cpu = {}, {}
+    t, c = time.perf_counter(), time.process_time()
     con = connect("duckdb", memory_limit=memory_limit)
     ds = gl.load(sessions=folder / "visits.parquet", orders=folder / "orders.parquet",
                  costs=folder / "costs.parquet", backend=con)
-    timings["load"] = time.perf_counter() - t
+    timings["load"], cpu["load"] = time.perf_counter() - t, time.process_time() - c
     built = []
     for group in GROUPS:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         done = section(ds, group)
         if done is not None:
             built.append(done)
-            timings[group.id] = time.perf_counter() - t
-    t = time.perf_counter()
+            timings[group.id], cpu[group.id] = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
     write(ds, tuple(built), out)
-    timings["write"] = time.perf_counter() - t
+    timings["write"], cpu["write"] = time.perf_counter() - t, time.process_time() - c
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"timings": timings, "peak_rss_mb": rss, "bytes": out.stat().st_size,
+    print(json.dumps({"timings": timings, "cpu": cpu, "peak_rss_mb": rss,
+                      "bytes": out.stat().st_size,
                       "sessions": ds.quality.table_counts("sessions").loaded,
                       "results": sum(len(s.results) for s in built)}))
     """
@@ -68,7 +73,12 @@ def _total(run: dict[str, Any]) -> float:
 
 
 def run(sizes: list[str], memory_limit: str, repeat: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"memory_limit": memory_limit, "repeat": repeat, "sizes": {}}
+    out: dict[str, Any] = {
+        "memory_limit": memory_limit,
+        "repeat": repeat,
+        "cores": os.cpu_count(),
+        "sizes": {},
+    }
     for size in sizes:
         folder = DATA / f"ue-{size}"
         if not (folder / "visits.parquet").exists():
@@ -116,21 +126,58 @@ def render(results: dict[str, Any]) -> str:
             f"| {min(entry['totals']):.1f}–{max(entry['totals']):.1f} s "
             f"| {entry['peak_rss_mb']:,.0f} MB | {r['bytes'] / 1e6:.1f} MB |"
         )
+    lines += _cpu_lines(results, stages)
     largest = max(sizes, key=lambda e: e["run"]["sessions"])
     run_of = largest["run"]
     total = _total(run_of)
     heaviest = sorted(stages, key=lambda s: -run_of["timings"].get(s, 0.0))[:3]
+    bound = ""
+    if "cpu" in run_of:
+        work = sum(run_of["cpu"].values())
+        cores = results.get("cores", 2)
+        bound = (
+            f" That run used {work:.0f} CPU-seconds: even with its {cores} cores busy "
+            f"throughout, it cannot take less than {work / cores:.0f} s, so the target "
+            f"needs the work itself to shrink to {30 * cores} CPU-seconds or less."
+        )
     lines += [
         "",
         f"Target (issue 19: the whole report at 10M sessions in ≤ 30 s): at "
         f"{run_of['sessions']:,} sessions {total:.1f} s — "
         + ("met." if run_of["sessions"] >= 10_000_000 and total <= 30 else "not met.")
+        + bound
         + " The heaviest groups there: "
         + ", ".join(f"{s} {run_of['timings'][s]:.1f} s" for s in heaviest)
         + ". "
         + NOTES,
     ]
     return "\n".join(lines) + "\n"
+
+
+def _cpu_lines(results: dict[str, Any], stages: list[str]) -> list[str]:
+    """CPU seconds per stage of each size's median run (runs that recorded them)."""
+    sizes = [e for e in results["sizes"].values() if "cpu" in e["run"]]
+    if not sizes:
+        return []
+    lines = [
+        "",
+        "CPU seconds of the same runs (user + system, every thread: DuckDB's and the "
+        "models'), and the busy share of the cores (CPU ÷ (wall × cores)):",
+        "",
+        "| sessions | load | " + " | ".join(stages) + " | write HTML | total CPU | cores busy |",
+        "|---|---|" + "---|" * len(stages) + "---|---|---|",
+    ]
+    cores = results.get("cores", 2)
+    for entry in sizes:
+        r = entry["run"]
+        c = r["cpu"]
+        work = sum(c.values())
+        lines.append(
+            f"| {r['sessions']:,} | {c['load']:.1f} | "
+            + " | ".join(f"{c.get(s, 0.0):.1f}" for s in stages)
+            + f" | {c['write']:.1f} | {work:.1f} | {work / (_total(r) * cores):.0%} |"
+        )
+    return lines
 
 
 NOTES = (

@@ -70,3 +70,20 @@ def test_spark_rows_sit_beside_the_duckdb_median() -> None:
     lines = unit_economics._spark_lines({"sizes": {"1m": entry, "10m": {"sessions": 1}}})
     assert lines[-1] == "| 1,000,000 | 40.0 s | 20.0 s | 60.0 s | 3.0 s | 20× | yes | d |"
     assert unit_economics._spark_lines({"sizes": {"1m": {"growthlens": {}}}}) == []
+
+
+def test_a_duckdb_rerun_keeps_the_spark_run_of_its_size() -> None:
+    """Re-running a size on DuckDB keeps its Spark run, compared again with the new one."""
+    unit_economics = script("unit_economics")
+    headline = {**dict.fromkeys(unit_economics._COMPARED, 1.0), "cac": {"ads": 5.0}}
+    old = _run("1m", "10m")
+    old["sizes"]["10m"]["spark"] = {"timings": {}, "date": "d", "headline": headline}
+    old["sizes"]["1m"]["spark"] = {"timings": {}, "date": "d", "mismatches": []}
+    new = _run("10m", "1m", repeat=1)  # measured otherwise: nothing else is kept
+    new["sizes"]["10m"]["growthlens"] = {"headline": {**headline, "dau": 2.0}}
+    out = unit_economics.merged(old, new)
+    assert out["sizes"]["10m"]["spark"]["mismatches"] == ["dau"]
+    assert out["sizes"]["1m"]["spark"] == {"timings": {}, "date": "d", "mismatches": []}
+    new["sizes"]["10m"]["growthlens"] = {"headline": headline}
+    assert unit_economics.merged(old, new)["sizes"]["10m"]["spark"]["mismatches"] == []
+    assert "spark" not in unit_economics.merged(_run("10m"), _run("10m"))["sizes"]["10m"]

@@ -1,0 +1,41 @@
+"""benchmarks/report.py renders the stored runs: wall times, CPU seconds and the bound."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.benchmarks.scripts import script
+
+
+def _entry(sessions: int, wall: dict[str, float], cpu: dict[str, float] | None) -> dict[str, Any]:
+    run: dict[str, Any] = {"timings": wall, "peak_rss_mb": 100.0, "bytes": 2e6}
+    run |= {"sessions": sessions, "results": 3}
+    if cpu is not None:
+        run["cpu"] = cpu
+    return {"run": run, "totals": [sum(wall.values())], "peak_rss_mb": 100.0}
+
+
+def test_cpu_table_and_the_bound_it_sets() -> None:
+    report = script("report")
+    wall = {"load": 5.0, "product": 20.0, "customers": 15.0, "write": 2.0}  # 42 s
+    cpu = {"load": 8.0, "product": 36.0, "customers": 18.0, "write": 2.0}  # 64 CPU-s
+    results = {
+        "memory_limit": "3GB",
+        "repeat": 1,
+        "cores": 2,
+        "sizes": {"10m": _entry(10_000_000, wall, cpu)},
+    }
+    text = report.render(results)
+    assert "| 10,000,000 | 8.0 | 36.0 | 18.0 | 2.0 | 64.0 | 76% |" in text
+    assert "at 10,000,000 sessions 42.0 s — not met." in text
+    assert "used 64 CPU-seconds" in text and "less than 32 s" in text
+    assert "shrink to 60 CPU-seconds" in text
+
+
+def test_runs_without_cpu_render_as_before() -> None:
+    report = script("report")
+    wall = {"load": 5.0, "product": 10.0, "write": 2.0}
+    results = {"memory_limit": "3GB", "repeat": 1, "sizes": {"10m": _entry(10_000_000, wall, None)}}
+    text = report.render(results)
+    assert "CPU seconds" not in text and "CPU-seconds" not in text
+    assert "at 10,000,000 sessions 17.0 s — met." in text
