@@ -82,3 +82,25 @@ def write_section(heading: str, text: str) -> None:
             + "".join(lines[stop:])
         )
     DOCS.write_text(body.rstrip("\n") + "\n")
+
+
+def kept_runs(
+    old: dict[str, Any], new: dict[str, Any], field: str, alike: tuple[str, ...]
+) -> dict[str, Any]:
+    """``new`` with the sizes of ``old`` it did not run, when both ran alike.
+
+    ``field`` holds the sizes: a mapping by size name, or a list of entries with a
+    ``size``; ``alike`` names the settings that must match (memory limit, repeats), else
+    the old sizes are dropped rather than shown beside numbers measured another way. A
+    sweep of one size then leaves the stored others in the docs.
+    """
+    if any(old.get(k) != new.get(k) for k in alike) or field not in old:
+        return new
+    if isinstance(new[field], dict):
+        names = [*new[field], *(s for s in old[field] if s not in new[field])]
+        merged = {**old[field], **new[field]}
+        ordered = sorted(names, key=lambda s: int(s.rstrip("m")))
+        return {**new, field: {s: merged[s] for s in ordered}}
+    ran = {e["size"] for e in new[field]}
+    rows = [*new[field], *(e for e in old[field] if e["size"] not in ran)]
+    return {**new, field: sorted(rows, key=lambda e: e["size"])}

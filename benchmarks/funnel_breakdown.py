@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, machine, write_section
+from common import DATA, child, kept_runs, machine, write_section
 from funnel import END, START, STEPS, WINDOW, dataset
 
 HEADING = "## Funnels with a breakdown (the issue's target)"
@@ -363,7 +363,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="growthlens runs per size")
     args = parser.parse_args()
     results = run(args.sizes, args.memory_limit, max(1, args.repeat))
-    (DATA / "funnel_breakdown.json").write_text(json.dumps(results, indent=1))
+    stored = DATA / "funnel_breakdown.json"
+    if stored.exists():
+        alike = ("memory_limit", "repeat")
+        results = kept_runs(json.loads(stored.read_text()), results, "rows", alike)
+    stored.write_text(json.dumps(results, indent=1))
     if not args.no_docs:
         write_section(HEADING, render(results))
 

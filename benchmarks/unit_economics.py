@@ -447,9 +447,19 @@ def render(by_shape: dict[str, dict[str, Any]]) -> str:
     # Subsections this run has no stored results for (another checkout measured them; the
     # results are not in git) stay as they were, in their place; new ones go last.
     kept = subsections(read_section(HEADING))
-    parts = [fresh.pop(name, text) for name, text in kept]
+    parts = [_with_notes(fresh.pop(name), text) if name in fresh else text for name, text in kept]
     parts += list(fresh.values())
     return "\n".join(lines) + "\n".join(part.rstrip("\n") + "\n" for part in parts)
+
+
+NOTES_MARK = "<!-- notes kept by benchmarks/unit_economics.py -->"
+
+
+def _with_notes(fresh: str, old: str) -> str:
+    """``fresh`` and the hand-written notes of ``old`` (from :data:`NOTES_MARK` on)."""
+    if NOTES_MARK not in old:
+        return fresh
+    return fresh.rstrip("\n") + "\n\n" + old[old.index(NOTES_MARK) :]
 
 
 def stored() -> dict[str, dict[str, Any]]:

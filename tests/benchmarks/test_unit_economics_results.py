@@ -59,6 +59,26 @@ def test_render_keeps_subsections_it_has_no_results_for(monkeypatch: Any) -> Non
     assert out.index("prose kept") < out.index("new loyal numbers")
 
 
+def test_render_keeps_the_notes_under_the_mark(monkeypatch: Any) -> None:
+    """A re-rendered subsection keeps the hand-written notes below its mark."""
+    unit_economics = script("unit_economics")
+    mark = unit_economics.NOTES_MARK
+    current = (
+        f"{unit_economics.HEADING}\n\nold method\n\n"
+        f"### Unit economics on shape `loyal`\n\nold numbers\n\n{mark}\nwhy it is slow\n"
+    )
+    monkeypatch.setattr(unit_economics, "read_section", lambda heading: current)
+    monkeypatch.setattr(
+        unit_economics,
+        "_shape_tables",
+        lambda shape, r: [f"### Unit economics on shape `{shape}`", "", "new numbers"],
+    )
+    monkeypatch.setattr(unit_economics, "SHAPE_NAMES", ("loyal",))
+    out = unit_economics.render({"loyal": {"memory_limit": "3GB"}})
+    assert "old numbers" not in out
+    assert out.index("new numbers") < out.index(mark) < out.index("why it is slow")
+
+
 def test_spark_rows_sit_beside_the_duckdb_median() -> None:
     unit_economics = script("unit_economics")
     timings = {"load": 2.0, "activity": 1.0}
