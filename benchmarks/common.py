@@ -104,3 +104,21 @@ def kept_runs(
     ran = {e["size"] for e in new[field]}
     rows = [*new[field], *(e for e in old[field] if e["size"] not in ran)]
     return {**new, field: sorted(rows, key=lambda e: e["size"])}
+
+
+def store(path: Path, results: dict[str, Any]) -> None:
+    """Write a benchmark's results, keeping the file it replaces in ``data/previous/``.
+
+    The results are not in git and a run measured otherwise replaces the stored sizes
+    (:func:`kept_runs`), so the previous file is kept, stamped with the time it was
+    replaced, to be restored by hand if a run was a mistake.
+    """
+    if path.exists():
+        import shutil
+        import time
+
+        previous = DATA / "previous"
+        previous.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, previous / f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, default=str))

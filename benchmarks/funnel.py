@@ -33,7 +33,7 @@ import time
 from datetime import date
 from typing import Any
 
-from common import DATA, child, machine, write_section
+from common import DATA, child, machine, store, write_section
 
 HEADING = "## Funnels (events)"
 STEPS = ["page_view", "view_item", "add_to_cart", "begin_checkout", "purchase"]
@@ -503,7 +503,7 @@ def main() -> None:
         results = json.loads((DATA / "funnel.json").read_text())
     else:
         results = run(args.sizes, max(1, args.repeat))
-        (DATA / "funnel.json").write_text(json.dumps(results, indent=1))
+        store(DATA / "funnel.json", results)
     if not args.no_docs:
         write_section(HEADING, render(results))
     print(json.dumps({k: v for k, v in results.items() if k != "data"}))

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, kept_runs, machine, write_section
+from common import DATA, child, kept_runs, machine, store, write_section
 from funnel import END, START, STEPS, WINDOW, dataset
 
 HEADING = "## Funnels with a breakdown (the issue's target)"
@@ -367,7 +367,7 @@ def main() -> None:
     if stored.exists():
         alike = ("memory_limit", "repeat")
         results = kept_runs(json.loads(stored.read_text()), results, "rows", alike)
-    stored.write_text(json.dumps(results, indent=1))
+    store(stored, results)
     if not args.no_docs:
         write_section(HEADING, render(results))
 

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, machine, write_section
+from common import DATA, child, machine, store, write_section
 
 HEADING = "## Reading files (every line accounted for)"
 MESSY_ROWS = 3_000_000
@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--before", help="src folder of a checkout to compare with")
     args = parser.parse_args()
     results = run(args.repeat, args.before)
-    (DATA / "read_files.json").write_text(json.dumps(results, indent=1))
+    store(DATA / "read_files.json", results)
     write_section(HEADING, render(results))
     print(json.dumps(results))
 

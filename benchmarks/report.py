@@ -29,7 +29,7 @@ import textwrap
 from datetime import date
 from typing import Any
 
-from common import DATA, child, kept_runs, machine, write_section
+from common import DATA, child, kept_runs, machine, store, write_section
 from unit_economics import _GENERATE, SEED, USERS
 
 HEADING = "## The report (load, every section, HTML)"
@@ -224,7 +224,7 @@ def main() -> None:
         if stored.exists():
             alike = ("memory_limit", "repeat")
             results = kept_runs(json.loads(stored.read_text()), results, "sizes", alike)
-        stored.write_text(json.dumps(results, indent=1))
+        store(stored, results)
     if not args.no_docs:
         write_section(HEADING, render(results))
 

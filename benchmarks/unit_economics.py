@@ -38,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, machine, read_section, subsections, write_section
+from common import DATA, child, machine, read_section, store, subsections, write_section
 from shapes import SHAPES
 
 HERE = str(Path(__file__).resolve().parent)
@@ -497,7 +497,7 @@ def main() -> None:
         if not path.exists():
             raise SystemExit(f"no stored results for {args.shape}: run it on DuckDB first")
         added = run_spark(args.shape, args.sizes, json.loads(path.read_text()))
-        path.write_text(json.dumps(added, indent=1, default=str))
+        store(path, added)
         if not args.no_docs:
             write_section(HEADING, render(stored()))
         return
@@ -509,7 +509,7 @@ def main() -> None:
         stored_path = results_path(args.shape)
         if stored_path.exists():
             results = merged(json.loads(stored_path.read_text()), results)
-        stored_path.write_text(json.dumps(results, indent=1, default=str))
+        store(stored_path, results)
     if args.docs_only or not args.no_docs:
         write_section(HEADING, render(stored()))
     if not args.docs_only:

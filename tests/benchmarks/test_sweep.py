@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.benchmarks.scripts import script
 
 
-def test_steps_cover_every_family_smaller_sizes_first() -> None:
+def test_steps_cover_every_family_smaller_sizes_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     sweep = script("sweep")
+    monkeypatch.setattr(sweep, "DATA", tmp_path)
+    (tmp_path / "unit_economics-loyal.json").write_text('{"memory_limit": "4GB", "repeat": 5}')
     plan = sweep.steps(list(sweep.FAMILIES), ["10m", "1m"], ["demo", "loyal"])
     assert [s.size for s in plan] == ["1m"] * 7 + ["10m"] * 7
     first = {s.argv for s in plan[:7]}
-    assert ("unit_economics.py", "--shape", "loyal", "--sizes", "1m") in first
-    assert ("report.py", "--sizes", "1m") in first
+    loyal = ("unit_economics.py", "--shape", "loyal", "--sizes", "1m", "--memory-limit", "4GB")
+    assert (*loyal, "--repeat", "5") in first  # measured as the stored runs were
+    demo = ("unit_economics.py", "--shape", "demo", "--sizes", "1m", "--memory-limit", "3GB")
+    assert (*demo, "--repeat", "3") in first
+    assert ("report.py", "--sizes", "1m", "--memory-limit", "3GB", "--repeat", "3") in first
     assert ("attribution.py", "--sessions", "1000000") in first
     assert ("reconcile.py", "--rows", "200000") in first
     assert ("experiments.py", "--lines", "1000000", "--participants", "100000") in first
     funnel = next(s for s in plan[7:] if s.family == "funnel")
-    assert funnel.argv[:3] == ("funnel_breakdown.py", "--sizes", "10000000")
-    assert sweep.steps(["report"], ["1m"], ["demo"])[0].label == (
-        "report 1m: python benchmarks/report.py --sizes 1m"
+    assert funnel.argv == (
+        "funnel_breakdown.py",
+        "--sizes",
+        "10000000",
+        *("--memory-limit", "2.5GB", "--repeat", "3"),
+    )
+    assert sweep.steps(["attribution"], ["1m"], ["demo"])[0].label == (
+        "attribution 1m: python benchmarks/attribution.py --sessions 1000000"
     )
 
 
@@ -90,3 +103,17 @@ def test_runs_of_other_sizes_are_kept_when_measured_alike() -> None:
     assert got == [{"size": 10, "x": 1}, {"size": 50, "x": 2}]
     rows_new["rows"] = [{"size": 10, "x": 3}]
     assert kept_runs(rows_old, rows_new, "rows", alike)["rows"] == [{"size": 10, "x": 3}]
+
+
+def test_store_keeps_the_results_it_replaces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    common = script("common")
+    monkeypatch.setattr(common, "DATA", tmp_path)
+    path = tmp_path / "report.json"
+    common.store(path, {"sizes": {"10m": 1}})
+    assert not (tmp_path / "previous").exists()
+    common.store(path, {"sizes": {"1m": 2}})
+    kept = list((tmp_path / "previous").glob("report-*.json"))
+    assert len(kept) == 1 and '"10m": 1' in kept[0].read_text()
+    assert '"1m": 2' in path.read_text()
