@@ -112,7 +112,8 @@ _GROWTHLENS = textwrap.dedent(
     # pyspark: growthlens's own local[2] session (the JVM is a child process: its memory is
     # not in this process's peak RSS).
     if engine == "pyspark":
-        con = connect("pyspark")
+        from growthlens.engine import SparkOptions
+        con = connect(SparkOptions(driver_memory=sys.argv[4]))
     else:
         con = connect("duckdb", memory_limit=memory_limit)
     ds = gl.load(sessions=folder / "visits.parquet", orders=folder / "orders.parquet",
@@ -291,18 +292,23 @@ def run(
     return out
 
 
-def run_spark(shape: str, sizes: list[str], stored_results: dict[str, Any]) -> dict[str, Any]:
+def run_spark(
+    shape: str, sizes: list[str], stored_results: dict[str, Any], driver_memory: str = "2g"
+) -> dict[str, Any]:
     """Add one PySpark local[2] run per size to the stored DuckDB results of ``shape``.
 
-    The same growthlens step on growthlens's own local Spark session; its headline numbers
-    are compared with the DuckDB run's as pandas' are (1e-9).
+    The same growthlens step on growthlens's own local Spark session (``driver_memory``: the
+    JVM's memory, which in local mode is all of Spark's); its headline numbers are compared
+    with the DuckDB run's as pandas' are (1e-9).
     """
     for size in sizes:
         entry = stored_results["sizes"].get(size)
         if entry is None:
             raise SystemExit(f"{shape} {size}: run DuckDB first (no stored results to sit beside)")
-        spark = child(_GROWTHLENS, str(folder_for(shape, size)), "", "pyspark")
+        folder = str(folder_for(shape, size))
+        spark = child(_GROWTHLENS, folder, "", "pyspark", driver_memory)
         entry["spark"] = {
+            "driver_memory": driver_memory,
             "timings": spark["timings"],
             "headline": spark["headline"],
             "date": date.today().isoformat(),
@@ -322,9 +328,9 @@ def _spark_lines(results: dict[str, Any]) -> list[str]:
         "same 2 cores; one run per size; the JVM's memory is not in a peak RSS here), its "
         "headline numbers compared with DuckDB's to 1e-9:",
         "",
-        "| sessions | Spark load | Spark metrics | Spark total | DuckDB total (median) "
-        "| Spark ÷ DuckDB | headline numbers agree | measured |",
-        "|---|---|---|---|---|---|---|---|",
+        "| sessions | driver memory | Spark load | Spark metrics | Spark total "
+        "| DuckDB total (median) | Spark ÷ DuckDB | headline numbers agree | measured |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in rows:
         sp = entry["spark"]
@@ -333,7 +339,8 @@ def _spark_lines(results: dict[str, Any]) -> list[str]:
         duck = _total(entry["growthlens"])
         agree = "yes" if not sp["mismatches"] else ", ".join(sp["mismatches"])
         lines.append(
-            f"| {entry['sessions']:,} | {load:.1f} s | {metrics:.1f} s | {load + metrics:.1f} s "
+            f"| {entry['sessions']:,} | {sp.get('driver_memory', '2g')} | {load:.1f} s "
+            f"| {metrics:.1f} s | {load + metrics:.1f} s "
             f"| {duck:.1f} s | {(load + metrics) / duck:.0f}× | {agree} | {sp['date']} |"
         )
     return lines
@@ -491,12 +498,18 @@ def main() -> None:
         action="store_true",
         help="only add a PySpark local[2] run per size beside the stored DuckDB results",
     )
+    parser.add_argument(
+        "--spark-driver-memory",
+        default="2g",
+        help="the Spark driver's memory (all of Spark's in local mode), e.g. 8g for 50M",
+    )
     args = parser.parse_args()
     if args.spark:
         path = results_path(args.shape)
         if not path.exists():
             raise SystemExit(f"no stored results for {args.shape}: run it on DuckDB first")
-        added = run_spark(args.shape, args.sizes, json.loads(path.read_text()))
+        stored_results = json.loads(path.read_text())
+        added = run_spark(args.shape, args.sizes, stored_results, args.spark_driver_memory)
         store(path, added)
         if not args.no_docs:
             write_section(HEADING, render(stored()))

@@ -88,7 +88,10 @@ def test_spark_rows_sit_beside_the_duckdb_median() -> None:
         "spark": {"timings": {"load": 40.0, "activity": 20.0}, "date": "d", "mismatches": []},
     }
     lines = unit_economics._spark_lines({"sizes": {"1m": entry, "10m": {"sessions": 1}}})
-    assert lines[-1] == "| 1,000,000 | 40.0 s | 20.0 s | 60.0 s | 3.0 s | 20× | yes | d |"
+    assert lines[-1] == "| 1,000,000 | 2g | 40.0 s | 20.0 s | 60.0 s | 3.0 s | 20× | yes | d |"
+    entry["spark"]["driver_memory"] = "8g"
+    lines = unit_economics._spark_lines({"sizes": {"1m": entry}})
+    assert lines[-1].startswith("| 1,000,000 | 8g | 40.0 s |")
     assert unit_economics._spark_lines({"sizes": {"1m": {"growthlens": {}}}}) == []
 
 

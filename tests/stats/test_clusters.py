@@ -73,6 +73,21 @@ def test_same_seed_same_result_and_other_seeds_agree() -> None:
         assert adjusted_rand_score(a.labels, c.labels) >= 0.95
 
 
+@pytest.mark.parametrize("engine", ["numpy", "kmodes"])
+def test_k_on_threads_give_the_loop_result(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each k is seeded by itself, so fitting the k's side by side changes nothing."""
+    from growthlens.stats import clusters
+
+    frame, _ = planted(1500, 3, 11)
+    kwargs = {"numeric": NUMERIC, "categorical": CATEGORICAL, "seed": 5, "engine": engine}
+    threaded = cluster_customers(frame, **kwargs)  # type: ignore[arg-type]
+    monkeypatch.setattr(clusters, "thread_map", lambda job, items: [job(x) for x in items])
+    looped = cluster_customers(frame, **kwargs)  # type: ignore[arg-type]
+    pd.testing.assert_series_equal(threaded.labels, looped.labels)
+    pd.testing.assert_frame_equal(threaded.selection, looped.selection)
+    assert threaded.k == looped.k == 3
+
+
 def test_no_structure_is_not_stable_at_high_k() -> None:
     # one Gaussian blob, categories independent: splits of it vary with the seed at k = 6..8
     rng = np.random.default_rng(3)

@@ -10,8 +10,6 @@ add an analysis").
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +35,7 @@ from growthlens.stats.budget import (
     slope,
     source_seed,
 )
+from growthlens.stats.threads import thread_map
 from growthlens.text import (
     count_of,
     listing,
@@ -301,8 +300,7 @@ def _intervals(
             rng=np.random.default_rng(source_seed(p.seed, name)),
         )
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        return dict(zip(jobs, pool.map(run, jobs), strict=True))
+    return dict(zip(jobs, thread_map(run, jobs), strict=True))
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:

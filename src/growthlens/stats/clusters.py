@@ -138,6 +138,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.metrics import adjusted_rand_score
 
+from growthlens.stats.threads import thread_map
+
 UNKNOWN = "(unknown)"
 """The category of a missing categorical value."""
 IQR_TO_SD = 1.349
@@ -768,12 +770,13 @@ def cluster_customers(
     stability: dict[int, float] = {}
     if k is None:
         costs[1] = fit_kprototypes(num, cat, 1, gamma=g, n_init=1).cost
-    for kk in ks:
+
+    def at(kk: int) -> tuple[Fit, float]:
+        """The fit and the stability at ``kk``: seeded by ``kk``, so k's run side by side."""
         fit = fit_kprototypes(
             num, cat, kk, gamma=g, seed=seed + kk, n_init=n_init, max_iter=max_iter, engine=engine
         )
-        fits[kk], costs[kk] = fit, fit.cost
-        stability[kk] = stability_at(
+        stable = stability_at(
             num,
             cat,
             kk,
@@ -783,6 +786,10 @@ def cluster_customers(
             n_init=n_init,
             max_iter=max_iter,
         )
+        return fit, stable
+
+    for kk, (fit, stable) in zip(ks, thread_map(at, ks), strict=True):
+        fits[kk], costs[kk], stability[kk] = fit, fit.cost, stable
     if k is None:
         elbow, knee = kneedle(costs, ks)
         chosen, stable = choose_k(elbow, stability, min_stability)
