@@ -50,3 +50,13 @@ def test_chart_is_well_formed_svg_with_escaped_names() -> None:
     )
     table = curves.render(series)
     assert "| d | 50,000,000 rows | 90.0 s | 0.97 |" in table
+
+
+def test_series_without_memory_show_time_only() -> None:
+    curves = _curves()
+    nan = float("nan")
+    spark = curves.Series("s", "rows", ((1_000_000, 60.0, nan), (10_000_000, 270.0, nan)), "")
+    duck = curves.Series("d", "rows", ((1_000_000, 2.0, 500.0), (10_000_000, 5.0, 900.0)), "3GB")
+    table = curves.render([duck, spark])
+    assert "| s | 10,000,000 rows | 270.0 s | 0.65 | not measured |  |" in table
+    assert "each benchmark set (d: 3GB) and spills" in table  # no limit for s
