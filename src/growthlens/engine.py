@@ -69,7 +69,7 @@ class Capabilities:
         ascii_trim: ``strip()`` removes only ASCII whitespace (codes 9–13 and 32) and
             ``ascii_str()`` gives a text's first code point, so a text whose first and
             last characters are above 32 is known to need no trim. DuckDB's ``TRIM``
-            with a character set costs a second per 10M ids; the test skips it for all
+            with a character set costs a second per 10M ids; this check skips it for all
             but the few ids with whitespace at an end.
     """
 

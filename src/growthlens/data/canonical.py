@@ -221,7 +221,7 @@ def _profile(
     *,
     counted: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Failed rows per parse check (``bad_i``) and per id probe (``id_name``), and ``rows``.
+    """Failed rows per parse check (``bad_i``) and per id probe (``id_name``).
 
     ``counted``: the probes whose number is needed (float ids, for the error message).
     With no parse check and no such probe, each id probe only has to say whether any
