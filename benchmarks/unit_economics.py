@@ -38,7 +38,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, child, machine, read_section, store, subsections, write_section
+from common import (
+    DATA,
+    child,
+    kept_runs,
+    machine,
+    read_section,
+    store,
+    subsections,
+    write_section,
+)
 from shapes import SHAPES
 
 HERE = str(Path(__file__).resolve().parent)
@@ -202,20 +211,17 @@ def folder_for(shape: str, size: str) -> Path:
 def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """``new`` with the sizes of ``old`` it did not run, when both ran alike.
 
-    Alike: the same memory limit, repeat count, pandas or not, and machine line; otherwise
-    the old sizes are dropped rather than shown beside numbers measured another way.
+    Alike (:func:`common.kept_runs`): the same memory limit, repeat count and machine
+    line, and here also pandas run or not; otherwise the old sizes are dropped rather
+    than shown beside numbers measured another way.
     """
     new = _with_old_spark(old, new)
-    same = all(old.get(k) == new.get(k) for k in ("memory_limit", "repeat", "machine"))
-    same = same and all(
-        ("pandas" in e) == ("pandas" in next(iter(new["sizes"].values())))
-        for e in old.get("sizes", {}).values()
-    )
-    if not same or not new.get("sizes"):
+    if not new.get("sizes"):
         return new
-    sizes = {**old["sizes"], **new["sizes"]}
-    order = sorted(sizes, key=lambda s: USERS[s])
-    return {**new, "sizes": {s: sizes[s] for s in order}}
+    with_pandas = "pandas" in next(iter(new["sizes"].values()))
+    if any(("pandas" in e) != with_pandas for e in old.get("sizes", {}).values()):
+        return new
+    return kept_runs(old, new, "sizes", ("memory_limit", "repeat", "machine"))
 
 
 def _with_old_spark(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
