@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -27,6 +27,7 @@ from ibis.backends import BaseBackend
 from growthlens.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
     from pyspark.sql import SparkSession
 
 SPARK = "pyspark"
@@ -136,6 +137,21 @@ def capabilities(con: BaseBackend) -> Capabilities:
     known = _KNOWN.get(name, _OTHER)
     ansi = _spark_ansi(con) if name == "pyspark" else known.ansi_division
     return replace(known, ordered_aggregates=_compiles_ordered_first(con), ansi_division=ansi)
+
+
+@contextlib.contextmanager
+def reused(table: ir.Table, con: BaseBackend) -> Iterator[ir.Table]:
+    """``table`` stored once for the queries that reuse it, released after them.
+
+    Only where caching is eager (DuckDB): a lazy cache (Spark) would still recompute, and
+    Spark cannot cache an expression holding an in-memory table (strict mode's lookup),
+    so there ``table`` itself is used.
+    """
+    if not capabilities(con).eager_cache:
+        yield table
+        return
+    with table.cache() as cached:
+        yield cached
 
 
 def backend_name(con: BaseBackend) -> str:

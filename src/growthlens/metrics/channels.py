@@ -32,8 +32,7 @@ come to pandas.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,7 +48,7 @@ from growthlens.derive.activity import session_users
 from growthlens.derive.journeys import NO_TOUCH
 from growthlens.derive.periods import UNKNOWN, Period, dimension, period_start
 from growthlens.derive.periods import dates as _dates
-from growthlens.engine import capabilities
+from growthlens.engine import reused
 from growthlens.errors import ConfigError
 from growthlens.metrics.attribution import check_model, touch_credit
 from growthlens.metrics.campaign_costs import CampaignCosts, campaign_costs
@@ -313,7 +312,7 @@ def economics(
     cells = view.filled(
         union.group_by(view.keys).aggregate(**{m: union[m].sum() for m in view.additive})
     )
-    with _kept(cells, capabilities(ds.backend).eager_cache) as kept:
+    with reused(cells, ds.backend) as kept:
         rows = _level(ds, kept, view, view.keys, others)
         values = rows if period is None else _level(ds, kept, view, [by], others)
         periods = rows.iloc[0:0] if period is None else _level(ds, kept, view, ["period"], others)
@@ -560,16 +559,3 @@ def _sorted(frame: pd.DataFrame, keys: list[str], by: str) -> pd.DataFrame:
         index=frame.index,
     ).sort_values(["period", "special", "cost", "conversions", "name"], kind="stable")
     return frame.loc[order.index].reset_index(drop=True)
-
-
-@contextmanager
-def _kept(table: ir.Table, eager: bool) -> Iterator[ir.Table]:
-    """``table`` stored once for the levels that read it, released after them.
-
-    Only where caching is eager (DuckDB); a lazy cache (Spark) would still recompute.
-    """
-    if not eager:
-        yield table
-        return
-    with table.cache() as cached:
-        yield cached

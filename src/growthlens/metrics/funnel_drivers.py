@@ -25,8 +25,7 @@ units with it and ``min_units`` without it come back, with the count of the othe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +35,7 @@ import pandas as pd
 
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import UNKNOWN
-from growthlens.engine import capabilities
+from growthlens.engine import reused
 from growthlens.metrics.fetch import fetch
 from growthlens.metrics.funnel import Exclusion, StepRule, unit_chains
 
@@ -122,8 +121,7 @@ def driver_counts(
     )
     if end is not None:
         chains = chains.filter(chains.ts_1 <= ibis.literal(end - timedelta(seconds=window_s)))
-    eager = capabilities(ds.backend).eager_cache
-    with _kept(chains, eager) as complete:
+    with reused(chains, ds.backend) as complete:
         row = fetch(
             complete.aggregate(
                 **{f"r{j}": (complete.depth >= j).cast("int64").sum() for j in range(1, k + 1)}
@@ -142,27 +140,13 @@ def driver_counts(
             parts += _customer_features(ds, population)
         features = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
         total = converted + dropped
-        with _kept(features, eager) as cached:
+        with reused(features, ds.backend) as cached:
             tested = (cached.units_with >= min_units) & (cached.units_with <= total - min_units)
             kept = fetch(cached.filter(tested))
             seen = int(fetch(cached.aggregate(n=cached.count())).iloc[0]["n"])
     kept = kept.astype({"units_with": "int64", "converted_with": "int64"})
     kept = kept.sort_values(["kind", "feature", "value"], na_position="first", ignore_index=True)
     return DriverCounts(step, reached, converted, dropped, kept, seen - len(kept))
-
-
-@contextmanager
-def _kept(table: ir.Table, eager: bool) -> Iterator[ir.Table]:
-    """``table`` stored once for the queries that reuse it, released after them.
-
-    Only where caching is eager (DuckDB): a lazy cache (Spark) would still recompute, and
-    Spark cannot cache an expression holding an in-memory table (strict mode's lookup).
-    """
-    if not eager:
-        yield table
-        return
-    with table.cache() as cached:
-        yield cached
 
 
 def _population(

@@ -29,9 +29,10 @@ from typing import Any, Literal
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.backends import BaseBackend
 
 from growthlens.data.dataset import Dataset
-from growthlens.engine import capabilities
+from growthlens.engine import reused
 from growthlens.metrics.fetch import fetch
 
 EXAMPLES = 5
@@ -139,7 +140,7 @@ def reconcile_frames(
     firsts: dict[str, ir.Table] = {}
     no_keys: dict[str, ir.Table] = {}
     with ExitStack() as stack:
-        keep = _keeper(stack, capabilities(ds.backend).eager_cache)
+        keep = _keeper(stack, ds.backend)
         side_o = _ranked(sides["orders"], key, "o", keep)
         side_r = _ranked(sides["reference"], key, "r", keep)
         for s, side in (("orders", side_o), ("reference", side_r)):
@@ -188,14 +189,11 @@ def reconcile_frames(
     )
 
 
-def _keeper(stack: ExitStack, eager: bool) -> Callable[[ir.Table], ir.Table]:
-    """A function storing a table for the queries that reuse it, until ``stack`` closes.
-
-    Only where caching is eager (DuckDB): a lazy cache (Spark) would still recompute.
-    """
+def _keeper(stack: ExitStack, con: BaseBackend) -> Callable[[ir.Table], ir.Table]:
+    """A function storing a table for the queries that reuse it, until ``stack`` closes."""
 
     def keep(table: ir.Table) -> ir.Table:
-        return stack.enter_context(table.cache()) if eager else table
+        return stack.enter_context(reused(table, con))
 
     return keep
 
