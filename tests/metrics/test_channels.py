@@ -289,6 +289,32 @@ def test_periods_add_up(ds: Dataset, by: str, period: str) -> None:
     assert e.periods["users"].sum() >= total["users"]  # distinct users do not add up
 
 
+def test_whole_window_and_months_build_the_cells_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole-window table sums the kept per-month cells: one build serves both."""
+    import growthlens.metrics.channels as channels
+
+    built: list[str | None] = []
+    original = channels._cells
+
+    def counting(ds: Dataset, view: Any, *args: Any) -> Any:
+        built.append(view.period)
+        return original(ds, view, *args)
+
+    monkeypatch.setattr(channels, "_cells", counting)
+    fresh = gl.load(**_frames(), window=("2024-01-01", "2024-02-29"))
+    whole = economics(fresh, by="channel", period=None, model="linear", models=("markov",))
+    monthly = economics(fresh, by="channel", period="month", model="linear", models=("markov",))
+    assert built == ["month"]
+    pd.testing.assert_frame_equal(whole.values, monthly.values)
+    pd.testing.assert_frame_equal(whole.total, monthly.total)
+    # Another model or view is other cells; the week table is its own build.
+    economics(fresh, by="channel", period=None, model="last_touch")
+    economics(fresh, by="campaign", period=None, model="linear", models=("markov",))
+    economics(fresh, by="channel", period="week", model="linear", models=("markov",))
+    assert built == ["month", "month", "month", "week"]
+    _check(_row(whole.values, "channel", "ads"), {"sessions": 3, "revenue": 75.0, "cost": 43.0})
+
+
 def test_campaign_view_by_hand(ds: Dataset) -> None:
     t = economics(ds, by="campaign", period=None, model="linear").rows
     _check(

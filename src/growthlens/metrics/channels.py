@@ -27,13 +27,14 @@ the market or any other session column), and per period when asked:
 Everything is aggregated in the engine: additive measures per (period, value) from one
 union of the sessions, credit and cost parts, then rolled up per value, per period and in
 total; distinct users are counted at each level from the sessions. Only those small tables
-come to pandas.
+come to pandas. The cells are kept on the Dataset per period, and the whole-window table
+sums the per-month cells, so a report asking for both builds the credit joins once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import ibis
@@ -48,7 +49,7 @@ from growthlens.derive.activity import session_users
 from growthlens.derive.journeys import NO_TOUCH
 from growthlens.derive.periods import UNKNOWN, Period, dimension, period_start
 from growthlens.derive.periods import dates as _dates
-from growthlens.engine import reused
+from growthlens.engine import capabilities
 from growthlens.errors import ConfigError
 from growthlens.metrics.attribution import check_model, touch_credit
 from growthlens.metrics.campaign_costs import CampaignCosts, campaign_costs
@@ -301,22 +302,19 @@ def economics(
     }
     measures = (*MONEY, *(f"revenue_{m}" for m in others))
     view = _View(by, column, period, measures, tuple(m for m in measures if lacking.get(m)))
-    parts = [_session_part(ds, view), _new_user_part(ds, view)]
-    for m, table in credit.items():
-        parts.append(_credit_part(ds, view, table, "" if m == model else f"_{m}"))
-    if costs is not None:
-        parts.append(_cost_part(ds, costs, view, split))
-    union = parts[0]
-    for part in parts[1:]:
-        union = union.union(part)
-    cells = view.filled(
-        union.group_by(view.keys).aggregate(**{m: union[m].sum() for m in view.additive})
+    # The cells are kept per period on the Dataset (per month for the whole window, summed
+    # here): the report asks for both tables, and the joins behind the credit then run once.
+    base = replace(view, period=period or "month")
+    key = (by, base.period, model, others, lookback_s, _effects_key(removal_effects), revenue)
+    cells = ds.remember(
+        ("channel_cells", *key), lambda: _stored(ds, _cells(ds, base, credit, model, costs, split))
     )
-    with reused(cells, ds.backend) as kept:
-        rows = _level(ds, kept, view, view.keys, others)
-        values = rows if period is None else _level(ds, kept, view, [by], others)
-        periods = rows.iloc[0:0] if period is None else _level(ds, kept, view, ["period"], others)
-        total = _level(ds, kept, view, [], others)
+    if period is None:
+        cells = cells.group_by(view.keys).aggregate(**{m: cells[m].sum() for m in view.additive})
+    rows = _level(ds, cells, view, view.keys, others)
+    values = rows if period is None else _level(ds, cells, view, [by], others)
+    periods = rows.iloc[0:0] if period is None else _level(ds, cells, view, ["period"], others)
+    total = _level(ds, cells, view, [], others)
     if split == "none":
         # Costs cannot be split by this column: undefined per row, kept in the totals.
         for frame in (rows, values):
@@ -340,6 +338,38 @@ def economics(
         revenue_source=revenue,
         reference=matched,
     )
+
+
+def _cells(
+    ds: Dataset,
+    view: _View,
+    credit: Mapping[str, ir.Table],
+    model: str,
+    costs: ir.Table | None,
+    split: CostSplit,
+) -> ir.Table:
+    """The additive measures per (period, value): one union of every part, summed."""
+    parts = [_session_part(ds, view), _new_user_part(ds, view)]
+    for m, table in credit.items():
+        parts.append(_credit_part(ds, view, table, "" if m == model else f"_{m}"))
+    if costs is not None:
+        parts.append(_cost_part(ds, costs, view, split))
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.union(part)
+    return view.filled(
+        union.group_by(view.keys).aggregate(**{m: union[m].sum() for m in view.additive})
+    )
+
+
+def _stored(ds: Dataset, table: ir.Table) -> ir.Table:
+    """``table`` stored for the Dataset's lifetime where caching is eager (DuckDB)."""
+    return table.cache() if capabilities(ds.backend).eager_cache else table
+
+
+def _effects_key(effects: Mapping[str, float] | None) -> tuple[tuple[str, float], ...] | None:
+    """The removal effects as a hashable key (the Markov credit depends on them)."""
+    return None if effects is None else tuple(sorted(effects.items()))
 
 
 @dataclass(frozen=True)
