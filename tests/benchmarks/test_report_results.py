@@ -30,6 +30,9 @@ def test_cpu_table_and_the_bound_it_sets() -> None:
     assert "at 10,000,000 sessions 42.0 s — not met." in text
     assert "used 64 CPU-seconds" in text and "less than 32 s" in text
     assert "shrink to 60 CPU-seconds" in text
+    # The target's own groups (load, product) apart from those added since (customers).
+    assert "when the target was set" in text and "take 25.0 s of it" in text
+    assert "added since (customers 15.0 s) and writing the HTML (2.0 s)" in text
 
 
 def test_runs_without_cpu_render_as_before() -> None:
@@ -39,3 +42,4 @@ def test_runs_without_cpu_render_as_before() -> None:
     text = report.render(results)
     assert "CPU seconds" not in text and "CPU-seconds" not in text
     assert "at 10,000,000 sessions 17.0 s — met." in text
+    assert "when the target was set" not in text  # no group added since
