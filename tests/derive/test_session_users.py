@@ -80,3 +80,16 @@ def test_channel_and_kpi_tables_share_the_counts() -> None:
     }
     per_month = monthly.periods.set_index("period")["users"]
     assert per_month.tolist() == [2, 4]
+
+
+def test_overview_reads_the_stored_user_count() -> None:
+    """The overview's users with a session are the stored count, not a second one."""
+    ds = gl.load(sessions=SESSIONS)
+    result = gl.overview(ds)
+    assert int(result.table.set_index("table").loc["sessions", "users"]) == 4
+    columns = result.tables["columns"].set_index(["table", "column"])
+    assert int(columns.loc[("sessions", "user_id"), "distinct"]) == 4
+    assert int(columns.loc[("sessions", "session_id"), "distinct"]) == 7  # still counted
+    stored = len(ds.store)
+    assert session_users(ds, None, ()).to_pandas()["users"].tolist() == [4]
+    assert len(ds.store) == stored  # the overview stored it

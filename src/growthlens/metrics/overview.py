@@ -19,6 +19,7 @@ import pandas as pd
 from growthlens.data.dataset import Dataset
 from growthlens.data.quality import TableCounts
 from growthlens.data.tables import TABLES
+from growthlens.derive.activity import session_users
 
 # Text columns with at most this many distinct values are listed value by value.
 MAX_DIMENSION_VALUES = 50
@@ -51,7 +52,7 @@ def loaded_tables(ds: Dataset) -> LoadedTables:
     daily_parts: list[pd.DataFrame] = []
     for counts in quality.counts:
         table = ds.tables.get(counts.table)
-        stats = _column_stats(table) if table is not None else {}
+        stats = _column_stats(table, _known_distinct(ds, counts.table)) if table is not None else {}
         users = stats.get("user_id", {}).get("distinct")
         rows.append(
             {
@@ -100,15 +101,31 @@ def loaded_tables(ds: Dataset) -> LoadedTables:
     return LoadedTables(main, columns, values, daily)
 
 
-def _column_stats(table: ir.Table) -> dict[str, dict[str, int]]:
+def _known_distinct(ds: Dataset, name: str) -> dict[str, int]:
+    """Distinct counts the Dataset keeps anyway, so the overview does not count them again.
+
+    The users with a session are ``session_users`` over the whole window, which the KPI
+    and channel tables read: the same ``COUNT(DISTINCT user_id)`` of the same rows.
+    """
+    if name != "sessions":
+        return {}
+    users = session_users(ds, None, ()).to_pyarrow()["users"][0].as_py()
+    return {"user_id": int(users or 0)}
+
+
+def _column_stats(table: ir.Table, known: dict[str, int]) -> dict[str, dict[str, int]]:
     # One engine aggregate per table: nulls and distinct values of every column.
     metrics: dict[str, ir.Scalar] = {}
     for i, column in enumerate(table.columns):
         metrics[f"n{i}"] = table[column].isnull().sum()
-        metrics[f"d{i}"] = table[column].nunique()
+        if column not in known:
+            metrics[f"d{i}"] = table[column].nunique()
     row = table.aggregate(**metrics).to_pyarrow().to_pylist()[0]
     return {
-        column: {"nulls": int(row[f"n{i}"] or 0), "distinct": int(row[f"d{i}"] or 0)}
+        column: {
+            "nulls": int(row[f"n{i}"] or 0),
+            "distinct": known[column] if column in known else int(row[f"d{i}"] or 0),
+        }
         for i, column in enumerate(table.columns)
     }
 
