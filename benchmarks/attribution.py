@@ -191,6 +191,7 @@ def dataset(sessions: int) -> dict[str, Any]:
 def run(sessions: int, bootstrap: int, pandas: bool) -> dict[str, Any]:
     data = dataset(sessions)
     out: dict[str, Any] = {"machine": machine(), "data": data, "bootstrap": bootstrap}
+    out["memory_limit"] = "3GB"  # as the growthlens child connects
     out["growthlens"] = child(_GROWTHLENS, data["folder"], START, END, str(bootstrap))
     if pandas:
         out["pandas"] = child(_PANDAS, data["folder"], str(30 * 86400), str(7 * 86400))

@@ -41,9 +41,11 @@ _GROWTHLENS = textwrap.dedent(
     import growthlens as gl
     from growthlens.analyses.ab_test import ab_test
     from growthlens.analyses.campaign_effect import campaign_effect
-    lines, customers, assignments = sys.argv[1:4]
+    from growthlens.engine import connect
+    lines, customers, assignments, memory_limit = sys.argv[1:5]
     t0 = time.perf_counter()
     ds = gl.load(
+        backend=connect("duckdb", memory_limit=memory_limit),
         orders={"path": lines, "columns": {"user_id": "id", "ts": "dt", "revenue": "cost"},
                 "timestamp_unit": "D"},
         customers={"path": customers, "columns": {"user_id": "id"}},
@@ -151,6 +153,7 @@ def main() -> None:
     parser.add_argument("--buyers", type=float, default=0.6)
     parser.add_argument("--items", type=float, default=0.7)
     parser.add_argument("--no-pandas", action="store_true")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB's memory_limit")
     args = parser.parse_args()
     paths = generate(args.lines, args.participants, args.buyers, args.items)
     out: dict[str, Any] = {
@@ -159,7 +162,8 @@ def main() -> None:
         "buyers": args.buyers,
         "items": args.items,
         "machine": machine(),
-        "growthlens": child(_GROWTHLENS, *paths),
+        "memory_limit": args.memory_limit,
+        "growthlens": child(_GROWTHLENS, *paths, args.memory_limit),
     }
     if not args.no_pandas:
         out["pandas"] = child(_PANDAS, *paths)

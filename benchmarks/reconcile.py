@@ -8,15 +8,15 @@ duplicated keys on each side, 1% revenue mismatches, 0.5% near misses, 0.3% date
 user and 0.2% market mismatches, and a three-day outage with 90% of the orders missing).
 
 Each timing runs in a fresh process: ``gl.load(orders=…, conversions_reference=…)`` with
-``duplicates = "keep"`` on both and ``materialize=True`` (the Parquet is
-stored in DuckDB once, so the checks of the load are not re-run on every scan), then
+``duplicates = "keep"`` on both and ``materialize=True``, DuckDB ``memory_limit`` 3GB
+(``--memory-limit``) (the Parquet is stored in DuckDB once, so the checks of the load are not re-run on every scan), then
 ``reconcile`` (wall time of each, import excluded;
 peak RSS of the whole process, DuckDB included); a second run adds the key-less match
 (``match_without_key={"time": "1d"}``). The baseline is plain pandas on the same Parquet
 (first row per key by sort, outer merge, the same class counts) in its own process. The
 run fails unless both give the same class counts.
 
-    python benchmarks/reconcile.py [--rows 10000000] [--repeat 1]
+    python benchmarks/reconcile.py [--rows 10000000] [--repeat 1] [--memory-limit 3GB]
 
 Prints JSON; docs/benchmarks.md is edited by hand from it.
 """
@@ -39,11 +39,13 @@ _GROWTHLENS = textwrap.dedent(
     import json, resource, sys, time
     import growthlens as gl
     from growthlens.analyses.reconcile import reconcile
+    from growthlens.engine import connect
     orders, reference, keyless = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
     t0 = time.perf_counter()
+    con = connect("duckdb", memory_limit=sys.argv[4])
     ds = gl.load(orders={"path": orders, "duplicates": "keep"},
                  conversions_reference={"path": reference, "duplicates": "keep"},
-                 materialize=True)
+                 materialize=True, backend=con)
     t1 = time.perf_counter()
     r = reconcile(ds, match_without_key={"time": "1d"} if keyless else None)
     t2 = time.perf_counter()
@@ -150,11 +152,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-pandas", action="store_true")
+    parser.add_argument("--memory-limit", default="3GB", help="DuckDB's memory_limit")
     args = parser.parse_args()
     orders, reference = generate(args.rows)
-    out: dict[str, Any] = {"rows": args.rows, "machine": machine()}
+    out: dict[str, Any] = {
+        "rows": args.rows,
+        "machine": machine(),
+        "memory_limit": args.memory_limit,
+    }
     for keyless in ("0", "1"):
-        runs = [child(_GROWTHLENS, orders, reference, keyless) for _ in range(args.repeat)]
+        runs = [
+            child(_GROWTHLENS, orders, reference, keyless, args.memory_limit)
+            for _ in range(args.repeat)
+        ]
         best = min(runs, key=lambda r: r["reconcile_s"])
         out["growthlens" + ("_keyless" if keyless == "1" else "")] = best
     if not args.no_pandas:

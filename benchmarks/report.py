@@ -127,7 +127,8 @@ def render(results: dict[str, Any]) -> str:
             f"| {entry['peak_rss_mb']:,.0f} MB | {r['bytes'] / 1e6:.1f} MB |"
         )
     lines += _cpu_lines(results, stages)
-    largest = max(sizes, key=lambda e: e["run"]["sessions"])
+    # The target is at 10M sessions: judged on that run, else on the largest there is.
+    largest = results["sizes"].get("10m") or max(sizes, key=lambda e: e["run"]["sessions"])
     run_of = largest["run"]
     total = _total(run_of)
     heaviest = sorted(stages, key=lambda s: -run_of["timings"].get(s, 0.0))[:3]

@@ -149,6 +149,7 @@ def summary(family: str, out: dict[str, Any]) -> dict[str, Any]:
         "growthlens_rss_mb": mine["peak_rss_mb"],
         "pandas_s": base,
         "pandas_rss_mb": theirs and theirs["peak_rss_mb"],
+        "memory_limit": out.get("memory_limit"),
         "date": date.today().isoformat(),
     }
 
@@ -169,11 +170,13 @@ def render(results: dict[str, Any]) -> str:
         "other intervals and tests, the bootstrap and the campaign effect's own model "
         "(pandas: the means per arm, Welch tests and a 2×2 difference in differences of "
         "means). "
-        "Reconciliation counts the same classes on both sides.",
+        "Reconciliation counts the same classes on both sides. DuckDB memory = the "
+        "`memory_limit` growthlens ran with (DuckDB's own default is 80% of the RAM, which "
+        "it fills with cached rows before it spills, so a peak without a limit says little).",
         "",
-        "| family | size | rows | growthlens | peak RSS | pandas | pandas peak RSS | speed-up "
-        "| measured |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| family | size | rows | growthlens | DuckDB memory | peak RSS | pandas "
+        "| pandas peak RSS | speed-up | measured |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for family in JSON_FAMILIES:
         for size in sorted(results.get(family, {}), key=SIZES.__getitem__):
@@ -181,6 +184,7 @@ def render(results: dict[str, Any]) -> str:
             base = r["pandas_s"]
             lines.append(
                 f"| {family} | {size} | {r['rows']} | {r['growthlens_s']:.1f} s "
+                f"| {r.get('memory_limit') or 'default (80% of RAM)'} "
                 f"| {r['growthlens_rss_mb']:,.0f} MB "
                 + (
                     f"| {base:.1f} s | {r['pandas_rss_mb']:,.0f} MB "

@@ -25,7 +25,11 @@ def test_cpu_table_and_the_bound_it_sets() -> None:
         "cores": 2,
         "sizes": {"10m": _entry(10_000_000, wall, cpu)},
     }
+    # A larger size beside it does not move the target, which is set at 10M.
+    larger = {k: 5 * v for k, v in wall.items()}
+    results["sizes"]["50m"] = _entry(50_000_000, larger, {k: 5 * v for k, v in cpu.items()})
     text = report.render(results)
+    assert "| 50,000,000 | 40.0 | 180.0 | 90.0 | 10.0 | 320.0 |" in text
     assert "| 10,000,000 | 8.0 | 36.0 | 18.0 | 2.0 | 64.0 | 76% |" in text
     assert "at 10,000,000 sessions 42.0 s — not met." in text
     assert "used 64 CPU-seconds" in text and "less than 32 s" in text

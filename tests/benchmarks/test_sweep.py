@@ -41,6 +41,7 @@ def test_steps_cover_every_family_smaller_sizes_first(
 def _outputs() -> dict[str, dict[str, Any]]:
     return {
         "attribution": {
+            "memory_limit": "3GB",
             "data": {"sessions": 1_000_000, "orders": 100_000},
             "growthlens": {"load_s": 1.0, "attribution_s": 2.0, "peak_rss_mb": 500.0},
             "pandas": {"read_s": 0.5, "models_s": 5.5, "peak_rss_mb": 400.0},
@@ -66,11 +67,16 @@ def test_summaries_and_the_section() -> None:
     assert results["reconcile"]["1m"]["rows"] == "2 × 200,000 orders"
     assert results["experiments"]["1m"]["pandas_s"] is None
     text = sweep.render(results)
-    assert "| attribution | 1m | 1,000,000 sessions, 100,000 orders | 3.0 s | 500 MB " in text
+    attribution = "| attribution | 1m | 1,000,000 sessions, 100,000 orders | 3.0 s | 3GB | 500 MB "
+    assert attribution in text
     assert "| 6.0 s | 400 MB | 2.0× |" in text
-    reconcile = "| reconcile | 1m | 2 × 200,000 orders | 2.0 s | 300 MB | 8.0 s | 600 MB | 4.0× |"
+    # A run that did not say its limit ran at DuckDB's default, and says so.
+    reconcile = (
+        "| 2 × 200,000 orders | 2.0 s | default (80% of RAM) | 300 MB | 8.0 s | 600 MB | 4.0× |"
+    )
     assert reconcile in text
-    assert "| experiments | 1m | 1,000,000 lines, 100,000 participants | 4.0 s | 700 MB " in text
+    experiments = "| experiments | 1m | 1,000,000 lines, 100,000 participants | 4.0 s | default"
+    assert experiments in text
     assert "| not run |" in text
 
 
