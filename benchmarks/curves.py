@@ -3,7 +3,9 @@
 Reads what the benchmarks stored in benchmarks/data/ (nothing is run here):
 
 - ``funnel_breakdown.json``: the 5-step funnel by device (``gl.load`` + ``gl.funnel``);
-- ``unit_economics-<shape>.json``: load + unit economics on each stored shape.
+- ``unit_economics-<shape>.json``: load + unit economics on each stored shape;
+- ``report.json``: the whole report (load, every group, the HTML file);
+- ``sweep.json``: attribution, reconciliation and experiments (load + analysis).
 
 Writes two SVG charts to docs/img/ (log-log: a straight line of slope 1 is time in
 proportion to the rows; each series has a dashed guide of slope 1 through its smallest
@@ -25,7 +27,26 @@ from common import DATA, ROOT, write_section
 
 HEADING = "## Scaling curves (time and memory against rows)"
 IMAGES = ROOT / "docs" / "img"
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#000000",
+)
+SWEEP = {
+    # family: (series name, what a row is, sessions of the sweep's size per row)
+    "attribution": ("attribution (load + every model)", "sessions", 1),
+    "reconcile": ("reconciliation (load + reconcile)", "orders per side", 5),
+    "experiments": ("A/B test + campaign effect (load + both)", "order lines", 1),
+}
+SWEEP_SIZES = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
 
 
 @dataclass(frozen=True)
@@ -74,7 +95,44 @@ def load_series() -> list[Series]:
         ]
         name = f"unit economics, {stored['shape']}, Spark local[2]"
         out.append(Series(name, "sessions", tuple(sorted(spark)), ""))
+    out.extend(_report_and_sweep())
     return [s for s in out if len(s.points) >= 2]
+
+
+def _report_and_sweep() -> list[Series]:
+    """The whole report's runs, and the sweep's JSON families (one run per size)."""
+    out: list[Series] = []
+    report = DATA / "report.json"
+    if report.exists():
+        stored = json.loads(report.read_text())
+        points = [
+            (int(e["run"]["sessions"]), _median(e["totals"]), float(e["peak_rss_mb"]))
+            for e in stored["sizes"].values()
+        ]
+        limit = str(stored.get("memory_limit", "default"))
+        name = "the whole report (load, every group, HTML)"
+        out.append(Series(name, "sessions", tuple(sorted(points)), limit))
+    sweep = DATA / "sweep.json"
+    families = json.loads(sweep.read_text()) if sweep.exists() else {}
+    for family, (name, unit, per) in SWEEP.items():
+        sizes = families.get(family, {})
+        points = [
+            (SWEEP_SIZES[size] // per, float(e["growthlens_s"]), float(e["growthlens_rss_mb"]))
+            for size, e in sizes.items()
+        ]
+        limits = {str(e.get("memory_limit") or "default") for e in sizes.values()}
+        limit = limits.pop() if len(limits) == 1 else "mixed"
+        out.append(Series(name, unit, tuple(sorted(points)), limit))
+    return out
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _millions(rows: int) -> str:
+    return f"{rows / 1e6:g}M"
 
 
 def exponent(a: tuple[int, float, float], b: tuple[int, float, float], at: int) -> float:
@@ -100,13 +158,25 @@ def _label(v: float, unit: str) -> str:
     return f"{v:g} {unit}"
 
 
-def chart(series: list[Series], at: int, title: str, unit: str, *, guides: bool = True) -> str:
+def chart(
+    series: list[Series],
+    at: int,
+    title: str,
+    unit: str,
+    *,
+    guides: bool = True,
+    palette: dict[str, str] | None = None,
+) -> str:
     """A log-log SVG line chart of value ``at`` (1 seconds, 2 MB) against rows.
 
-    ``guides``: draw each series' slope-1 line through its smallest size.
+    ``guides``: draw each series' slope-1 line through its smallest size. ``palette``:
+    each series' colour by name, so a series keeps its colour in both charts.
     """
-    width, height = 760, 440
-    left, right, top, bottom = 80, 20, 50, 60
+    palette = palette or {s.name: COLOURS[i % len(COLOURS)] for i, s in enumerate(series)}
+    # The legend sits right of the plot: a dozen series would cover their own lines inside it.
+    width, height = 1060, 440
+    left, right, top, bottom = 80, 320, 50, 60
+    key = width - right + 16
     xs = [p[0] for s in series for p in s.points]
     ys = [p[at] for s in series for p in s.points]
     if guides:  # each guide ends at its first value grown in proportion: keep it in the plot
@@ -151,10 +221,10 @@ def chart(series: list[Series], at: int, title: str, unit: str, *, guides: bool 
         )
     parts.append(
         f'<text x="{(left + width - right) / 2}" y="{height - 18}" text-anchor="middle">'
-        "rows (events or sessions), log scale</text>"
+        "rows (events, sessions, orders or order lines), log scale</text>"
     )
     for i, s in enumerate(series):
-        colour = COLOURS[i % len(COLOURS)]
+        colour = palette[s.name]
         first = s.points[0]
         # The guide: the first point's value grown in proportion to the rows.
         guide = [(first[0], first[at]), (s.points[-1][0], first[at] * s.points[-1][0] / first[0])]
@@ -175,17 +245,17 @@ def chart(series: list[Series], at: int, title: str, unit: str, *, guides: bool 
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>')
         ly = top + 14 + 18 * i
         parts.append(
-            f'<line x1="{left + 12}" x2="{left + 36}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'<line x1="{key}" x2="{key + 24}" y1="{ly - 4}" y2="{ly - 4}" '
             f'stroke="{colour}" stroke-width="2.5"/>'
         )
-        parts.append(f'<text x="{left + 42}" y="{ly}">{escape(s.name)}</text>')
+        parts.append(f'<text x="{key + 30}" y="{ly}">{escape(s.name)}</text>')
     if guides:
         ly = top + 14 + 18 * len(series)
         parts.append(
-            f'<line x1="{left + 12}" x2="{left + 36}" y1="{ly - 4}" y2="{ly - 4}" stroke="#777" '
+            f'<line x1="{key}" x2="{key + 24}" y1="{ly - 4}" y2="{ly - 4}" stroke="#777" '
             'stroke-dasharray="5 4"/>'
         )
-        parts.append(f'<text x="{left + 42}" y="{ly}">in proportion to the rows (slope 1)</text>')
+        parts.append(f'<text x="{key + 30}" y="{ly}">in proportion to the rows (slope 1)</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -219,7 +289,7 @@ def render(series: list[Series]) -> str:
             memory = f"{p[2]:,.0f} MB | {step[1]}" if s.memory_limit else "not measured | "
             lines.append(f"| {s.name} | {p[0]:,} {s.unit} | {p[1]:.1f} s | {step[0]} | {memory} |")
     faster = [
-        f"{s.name} from {a[0] / 1e6:.0f}M to {b[0] / 1e6:.0f}M ({exponent(a, b, 1):.2f})"
+        f"{s.name} from {_millions(a[0])} to {_millions(b[0])} ({exponent(a, b, 1):.2f})"
         for s in series
         for a, b in zip(s.points, s.points[1:], strict=False)
         if exponent(a, b, 1) > 1.05
@@ -246,12 +316,13 @@ def main() -> None:
     if not series:
         raise SystemExit("no stored results with two sizes or more in benchmarks/data/")
     IMAGES.mkdir(parents=True, exist_ok=True)
+    palette = {s.name: COLOURS[i % len(COLOURS)] for i, s in enumerate(series)}
     (IMAGES / "scaling-time.svg").write_text(
-        chart(series, 1, "Wall time against rows (median runs)", "s")
+        chart(series, 1, "Wall time against rows (median runs)", "s", palette=palette)
     )
     measured = [s for s in series if s.memory_limit]
     (IMAGES / "scaling-memory.svg").write_text(
-        chart(measured, 2, "Peak memory (RSS) against rows", "MB", guides=False)
+        chart(measured, 2, "Peak memory (RSS) against rows", "MB", guides=False, palette=palette)
     )
     write_section(HEADING, render(series))
 

@@ -8,9 +8,9 @@ duplicated keys on each side, 1% revenue mismatches, 0.5% near misses, 0.3% date
 user and 0.2% market mismatches, and a three-day outage with 90% of the orders missing).
 
 Each timing runs in a fresh process: ``gl.load(orders=…, conversions_reference=…)`` with
-``duplicates = "keep"`` on both and ``materialize=True``, DuckDB ``memory_limit`` 3GB
-(``--memory-limit``) (the Parquet is stored in DuckDB once, so the checks of the load are not re-run on every scan), then
-``reconcile`` (wall time of each, import excluded;
+``duplicates = "keep"`` on both and ``materialize=True`` (the Parquet is stored in DuckDB
+once, so the checks of the load are not re-run on every scan), DuckDB ``memory_limit``
+3GB (``--memory-limit``), then ``reconcile`` (wall time of each, import excluded;
 peak RSS of the whole process, DuckDB included); a second run adds the key-less match
 (``match_without_key={"time": "1d"}``). The baseline is plain pandas on the same Parquet
 (first row per key by sort, outer merge, the same class counts) in its own process. The

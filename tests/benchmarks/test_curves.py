@@ -60,3 +60,16 @@ def test_series_without_memory_show_time_only() -> None:
     table = curves.render([duck, spark])
     assert "| s | 10,000,000 rows | 270.0 s | 0.65 | not measured |  |" in table
     assert "each benchmark set (d: 3GB) and spills" in table  # no limit for s
+
+
+def test_a_series_keeps_its_colour_in_both_charts() -> None:
+    curves = _curves()
+    a = curves.Series("a", "rows", ((1_000_000, 1.0, 400.0), (10_000_000, 9.0, 900.0)), "3GB")
+    b = curves.Series("b", "rows", ((1_000_000, 2.0, 500.0), (10_000_000, 20.0, 900.0)), "3GB")
+    palette = {"a": "#111111", "b": "#222222"}
+    svg = curves.chart([b], 2, "M", "MB", guides=False, palette=palette)
+    colours = {
+        e.get("stroke") for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}polyline")
+    }
+    assert colours == {"#222222"}  # b alone still draws in b's colour, not the first one
+    assert "#111111" in curves.chart([a, b], 1, "T", "s", palette=palette)
