@@ -12,6 +12,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
+"""Sessions of each benchmark size (the sweep's sizes; other row counts scale from them)."""
 DOCS = ROOT / "docs" / "benchmarks.md"
 
 

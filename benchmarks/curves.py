@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from common import DATA, ROOT, write_section
+from common import DATA, ROOT, SIZES, write_section
 
 HEADING = "## Scaling curves (time and memory against rows)"
 IMAGES = ROOT / "docs" / "img"
@@ -46,7 +47,6 @@ SWEEP = {
     "reconcile": ("reconciliation (load + reconcile)", "orders per side", 5),
     "experiments": ("A/B test + campaign effect (load + both)", "order lines", 1),
 }
-SWEEP_SIZES = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,7 @@ def load_series() -> list[Series]:
         stored = json.loads(path.read_text())
         points = []
         for entry in stored["sizes"].values():
-            totals = sorted(entry["growthlens_totals"])
-            median = totals[(len(totals) - 1) // 2]
+            median = statistics.median_low(entry["growthlens_totals"])
             points.append((int(entry["sessions"]), median, float(entry["growthlens_peak_rss_mb"])))
         name = f"unit economics, {stored['shape']} (load + 6 analyses)"
         limit = str(stored.get("memory_limit", "default"))
@@ -106,7 +105,7 @@ def _report_and_sweep() -> list[Series]:
     if report.exists():
         stored = json.loads(report.read_text())
         points = [
-            (int(e["run"]["sessions"]), _median(e["totals"]), float(e["peak_rss_mb"]))
+            (int(e["run"]["sessions"]), statistics.median_low(e["totals"]), float(e["peak_rss_mb"]))
             for e in stored["sizes"].values()
         ]
         limit = str(stored.get("memory_limit", "default"))
@@ -117,18 +116,13 @@ def _report_and_sweep() -> list[Series]:
     for family, (name, unit, per) in SWEEP.items():
         sizes = families.get(family, {})
         points = [
-            (SWEEP_SIZES[size] // per, float(e["growthlens_s"]), float(e["growthlens_rss_mb"]))
+            (SIZES[size] // per, float(e["growthlens_s"]), float(e["growthlens_rss_mb"]))
             for size, e in sizes.items()
         ]
         limits = {str(e.get("memory_limit") or "default") for e in sizes.values()}
         limit = limits.pop() if len(limits) == 1 else "mixed"
         out.append(Series(name, unit, tuple(sorted(points)), limit))
     return out
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[(len(ordered) - 1) // 2]
 
 
 def _millions(rows: int) -> str:

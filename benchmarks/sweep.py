@@ -43,11 +43,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from common import DATA, machine, store, write_section
+from common import DATA, SIZES, machine, store, write_section
 
 HERE = Path(__file__).resolve().parent
 HEADING = "## The sweep (every family, one command)"
-SIZES = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
 SHAPES = ("demo", "loyal", "oneshot")
 FAMILIES = ("unit_economics", "report", "funnel", "attribution", "reconcile", "experiments")
 JSON_FAMILIES = ("attribution", "reconcile", "experiments")

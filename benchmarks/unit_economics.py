@@ -40,6 +40,7 @@ from typing import Any
 
 from common import (
     DATA,
+    SIZES,
     child,
     kept_runs,
     machine,
@@ -55,7 +56,6 @@ HERE = str(Path(__file__).resolve().parent)
 HEADING = "## Unit economics (activity, retention, conversion lag, LTV, CAC, ROMI)"
 # The demo averages 1.698 sessions per user (see benchmarks/load.py).
 USERS = {"1m": 589_000, "10m": 5_890_000, "50m": 29_450_000}
-SESSIONS = {"1m": 1_000_000, "10m": 10_000_000, "50m": 50_000_000}
 SEED = 0
 SHAPE_NAMES = ("demo", *SHAPES)
 
@@ -254,7 +254,7 @@ def _generate(shape: str, size: str, folder: Path) -> dict[str, Any] | None:
             child(_GENERATE, str(folder), str(USERS[size]), str(SEED))
         return None
     # shapes.write reuses the files when their facts match, and returns the facts either way.
-    return child(_GENERATE_SHAPE, str(folder), shape, str(SESSIONS[size]), HERE)
+    return child(_GENERATE_SHAPE, str(folder), shape, str(SIZES[size]), HERE)
 
 
 def run(
