@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import growthlens as gl
+from growthlens.derive import activity
 from growthlens.derive.activity import session_users
 from growthlens.metrics.channels import economics
 from growthlens.metrics.kpis import flows
@@ -93,3 +96,68 @@ def test_overview_reads_the_stored_user_count() -> None:
     stored = len(ds.store)
     assert session_users(ds, None, ()).to_pandas()["users"].tolist() == [4]
     assert len(ds.store) == stored  # the overview stored it
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+def test_users_without_a_value_are_summed_from_the_profiles(period: str) -> None:
+    """All users and users per period come from the profile table, equal to a plain count."""
+    rng = np.random.default_rng(7)
+    n = 400
+    start = pd.Timestamp("2024-01-29")  # a Monday, two days before a month ends
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 60, n),
+            "session_id": np.arange(n),
+            "start_ts": start + pd.to_timedelta(rng.integers(0, 80 * 86_400, n), unit="s"),
+            "source": rng.choice(["ads", "mail"], n),
+        }
+    )
+    ds = gl.load(sessions=frame, window=("2024-01-29", "2024-04-17"))
+    starts = frame.start_ts.dt.to_period({"day": "D", "week": "W-SUN", "month": "M"}[period])
+    expected = frame.assign(p=starts.dt.start_time.dt.date).groupby("p").user_id.nunique()
+    got = session_users(ds, None, ("period",), period).to_pandas()  # type: ignore[arg-type]
+    got = got.assign(period=pd.to_datetime(got["period"]).dt.date).set_index("period")["users"]
+    assert got.sort_index().to_dict() == expected.to_dict()
+    total = session_users(ds, None, ()).to_pandas()["users"].tolist()
+    assert total == [frame.user_id.nunique()]
+
+
+@pytest.mark.parametrize("period", [None, "week", "month"])
+def test_users_per_value_read_stored_profiles(period: str | None, monkeypatch: Any) -> None:
+    """Per value the count reads the value's profiles when activity built them, else counts."""
+    rng = np.random.default_rng(11)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 50, n),
+            "session_id": np.arange(n),
+            "start_ts": pd.Timestamp("2024-01-29")
+            + pd.to_timedelta(rng.integers(0, 70 * 86_400, n), unit="s"),
+            "source": rng.choice(["ads", "mail", None], n),
+        }
+    )
+    keys = ("value",) if period is None else ("value", "period")
+    frame["value"] = frame.source.fillna("(unknown)")
+    group = ["value"]
+    if period is not None:
+        starts = frame.start_ts.dt.to_period({"week": "W-SUN", "month": "M"}[period])
+        frame["period"] = starts.dt.start_time.dt.date
+        group.append("period")
+    expected = sorted(frame.groupby(group).user_id.nunique().reset_index().itertuples(index=False))
+    calls: list[str | None] = []
+    original = activity._profile_users
+
+    def counting(ds: gl.Dataset, column: str | None, p: Any) -> Any:
+        calls.append(column)
+        return original(ds, column, p)
+
+    monkeypatch.setattr(activity, "_profile_users", counting)
+    for built in (False, True):
+        ds = gl.load(sessions=frame.drop(columns=[*group]), window=("2024-01-29", "2024-04-07"))
+        if built:
+            activity.profiles(ds, by="source")  # as activity by source does
+        got = session_users(ds, "source", keys, period).to_pandas()  # type: ignore[arg-type]
+        if period is not None:
+            got["period"] = pd.to_datetime(got["period"]).dt.date
+        assert sorted(got[[*keys, "users"]].itertuples(index=False)) == expected
+        assert calls == (["source"] if built else [])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from growthlens.data.dataset import Dataset
 from growthlens.derive.acquisition import session_dimensions
-
-SPLITS = ("device", "source")
+from growthlens.derive.activity import SPLITS
 
 
 def session_splits(ds: Dataset) -> tuple[list[str], tuple[str, ...]]:

@@ -120,6 +120,14 @@ class Dataset:
             self.store.put(request.key, fingerprint, table)
         return table
 
+    def stored(self, request: DerivedRequest) -> ir.Table | None:
+        """The derived table ``request`` names if it is built already, else ``None``.
+
+        For a choice between two exact ways to a number, the one reading a table that
+        is there already; never builds anything.
+        """
+        return self.store.get(request.key, self._fingerprint())
+
     def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A small value about this Dataset (a count, a sentence), computed once and kept.
 

@@ -12,49 +12,32 @@ equal profiles merged again; bits are then expanded to rows with a 62-row bit ta
 
 from __future__ import annotations
 
-import ibis
-import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.data.profile import BITS, USERS, one
-from growthlens.derive.activity import Calendar, period_profiles
-from growthlens.derive.periods import Period
+from growthlens.data.profile import USERS
+from growthlens.derive.activity import (
+    Calendar,
+    expand_bits,
+    marginal_users,
+    period_profiles,
+    session_users,
+)
+from growthlens.derive.periods import Period, dates
 from growthlens.metrics.fetch import fetch
 
 
-def _bits() -> ir.Table:
-    return ibis.memtable(pd.DataFrame({"_bit": pd.Series(range(BITS), dtype="int64")}))
-
-
-def _expand(table: ir.Table, masks: list[str], keep: list[str]) -> ir.Table:
-    """One row per set bit: ``keep`` columns, ``index`` (period index) and ``users``."""
-    bits = _bits()
-    parts = []
-    unit = one()
-    for j, mask in enumerate(masks):
-        nonzero = table.filter(table[mask] != 0)
-        crossed = nonzero.cross_join(bits)
-        crossed = crossed.filter((crossed[mask] & (unit << crossed._bit)) != 0)
-        parts.append(crossed.select(*keep, USERS, index=(crossed._bit + j * BITS).cast("int64")))
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
-
-
 def active_counts(ds: Dataset, period: Period, *, by: str | None = None) -> pd.DataFrame:
-    """Distinct active users per period [× by]: columns ``start``, ``by``, ``users``."""
+    """Distinct active users per period [× by]: columns ``start``, ``by``, ``users``.
+
+    Without ``by`` these are the users with a session per period (``session_users``,
+    which the KPI and channel tables read too).
+    """
+    if by is None:
+        counts = fetch(session_users(ds, None, ("period",), period))
+        return pd.DataFrame({"start": dates(counts["period"]), USERS: counts[USERS]})
     table, masks, calendar = period_profiles(ds, period, by=by)
-    keys = [by] if by is not None else []
-    # Only the marginal per period is needed, so each mask is counted on its own first:
-    # far fewer distinct values than whole profiles.
-    parts = []
-    for j, mask in enumerate(masks):
-        part = table.group_by([*keys, mask]).aggregate(**{USERS: table[USERS].sum()})
-        expanded_part = _expand(part, [mask], keys)
-        if j:
-            expanded_part = expanded_part.mutate(index=expanded_part["index"] + j * BITS)
-        parts.append(expanded_part)
-    expanded = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    counts = fetch(expanded.group_by([*keys, "index"]).aggregate(**{USERS: expanded[USERS].sum()}))
+    counts = fetch(marginal_users(table, masks, [by]))
     counts.insert(0, "start", calendar.start_of(counts.pop("index")))
     return counts
 
@@ -69,7 +52,7 @@ def cohort_cells(
     """
     table, masks, calendar = period_profiles(ds, period, by=by, first_touch=True)
     keys = [by] if by is not None else []
-    expanded = _expand(table, masks, [*keys, *masks])
+    expanded = expand_bits(table, masks, [*keys, *masks])
     cohort = expanded["index"].min().over(group_by=[expanded[c] for c in [*keys, *masks]])
     with_cohort = expanded.mutate(cohort=cohort)
     cells = fetch(

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from growthlens.data.dataset import Dataset
-from growthlens.derive.acquisition import first_touch
+from growthlens.derive.acquisition import buyer_visits, first_touch
 from growthlens.derive.periods import Period, dates, dimension, period_start
 from growthlens.metrics.fetch import fetch
 
@@ -99,8 +99,11 @@ def buyers_without_session(ds: Dataset) -> pd.DataFrame:
     ``total_revenue`` are over all orders, for those shares.
     """
     per_user = _per_user_orders(ds)
-    users = ds.table("sessions").select("user_id").distinct()
-    lonely = per_user.anti_join(users, per_user.user_id == users.user_id)
+    # The buyers' first visits (one row per buyer, kept since the load) mark a buyer
+    # without a session with a null start: no distinct count of every session's user.
+    visits = buyer_visits(ds)
+    sessionless = visits.filter(visits.start_ts.isnull()).select("user_id")
+    lonely = per_user.semi_join(sessionless, "user_id")
     frame = fetch(
         lonely.aggregate(
             buyers=lonely.count(), orders=lonely.orders.sum(), revenue=lonely.revenue.sum()
