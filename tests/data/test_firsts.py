@@ -7,6 +7,7 @@ import pandas as pd
 
 from growthlens.data.firsts import first_rows
 from growthlens.engine import connect
+from tests.oracle.random_data import random_sessions
 
 
 def _rows(frame: pd.DataFrame, *, latest: bool = False) -> pd.DataFrame:
@@ -78,3 +79,26 @@ def test_first_rows_matches_full_ranking() -> None:
         .reset_index(drop=True)
     )
     pd.testing.assert_frame_equal(ours, expected, check_dtype=False)
+
+
+def test_users_first_sessions_with_the_profiles_ties_list() -> None:
+    """The derived first sessions (ties looked for only among the profiles' users with two
+    sessions on a day) equal ranking every session, with many ties at the first instant."""
+    import growthlens as gl
+    from growthlens.data import profile
+    from growthlens.derive.acquisition import first_touch
+
+    # Whole hours over 10 days: many users start two sessions at one instant.
+    frame = random_sessions(5, 3_000, users=800, start="2024-03-01", steps=240, unit="h")
+    ds = gl.load(sessions=frame)
+    built = ds.byproduct(profile.KEY)
+    assert built is not None  # the path under test: ties looked for among listed users
+    listed = built.filter(built.user_id.notnull()).count().to_pyarrow().as_py()
+    assert 0 < listed < frame.user_id.nunique()
+    ours = first_touch(ds).to_pandas().sort_values("user_id").reset_index(drop=True)
+    expected = (
+        frame.sort_values(["user_id", "start_ts", "session_id"])
+        .drop_duplicates("user_id")
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(ours[expected.columns], expected, check_dtype=False)

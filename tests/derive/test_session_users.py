@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,6 +13,7 @@ from growthlens.derive import activity
 from growthlens.derive.activity import session_users
 from growthlens.metrics.channels import economics
 from growthlens.metrics.kpis import flows
+from tests.oracle.random_data import random_sessions
 
 SESSIONS = pd.DataFrame(
     {
@@ -101,17 +101,8 @@ def test_overview_reads_the_stored_user_count() -> None:
 @pytest.mark.parametrize("period", ["day", "week", "month"])
 def test_users_without_a_value_are_summed_from_the_profiles(period: str) -> None:
     """All users and users per period come from the profile table, equal to a plain count."""
-    rng = np.random.default_rng(7)
-    n = 400
-    start = pd.Timestamp("2024-01-29")  # a Monday, two days before a month ends
-    frame = pd.DataFrame(
-        {
-            "user_id": rng.integers(0, 60, n),
-            "session_id": np.arange(n),
-            "start_ts": start + pd.to_timedelta(rng.integers(0, 80 * 86_400, n), unit="s"),
-            "source": rng.choice(["ads", "mail"], n),
-        }
-    )
+    # A Monday, two days before a month ends; 80 days of seconds.
+    frame = random_sessions(7, 400, users=60, start="2024-01-29", steps=80 * 86_400, unit="s")
     ds = gl.load(sessions=frame, window=("2024-01-29", "2024-04-17"))
     starts = frame.start_ts.dt.to_period({"day": "D", "week": "W-SUN", "month": "M"}[period])
     expected = frame.assign(p=starts.dt.start_time.dt.date).groupby("p").user_id.nunique()
@@ -125,16 +116,9 @@ def test_users_without_a_value_are_summed_from_the_profiles(period: str) -> None
 @pytest.mark.parametrize("period", [None, "week", "month"])
 def test_users_per_value_read_stored_profiles(period: str | None, monkeypatch: Any) -> None:
     """Per value the count reads the value's profiles when activity built them, else counts."""
-    rng = np.random.default_rng(11)
-    n = 300
-    frame = pd.DataFrame(
-        {
-            "user_id": rng.integers(0, 50, n),
-            "session_id": np.arange(n),
-            "start_ts": pd.Timestamp("2024-01-29")
-            + pd.to_timedelta(rng.integers(0, 70 * 86_400, n), unit="s"),
-            "source": rng.choice(["ads", "mail", None], n),
-        }
+    sources = ("ads", "mail", None)
+    frame = random_sessions(
+        11, 300, users=50, start="2024-01-29", steps=70 * 86_400, unit="s", sources=sources
     )
     keys = ("value",) if period is None else ("value", "period")
     frame["value"] = frame.source.fillna("(unknown)")
@@ -161,3 +145,19 @@ def test_users_per_value_read_stored_profiles(period: str | None, monkeypatch: A
             got["period"] = pd.to_datetime(got["period"]).dt.date
         assert sorted(got[[*keys, "users"]].itertuples(index=False)) == expected
         assert calls == (["source"] if built else [])
+
+
+@pytest.mark.parametrize("policy", ["first", "keep"])
+def test_overview_counts_a_key_the_load_left_unique(policy: str) -> None:
+    """After ``first`` the session ids are distinct (counted, not hashed); ``keep`` counts."""
+    repeated = pd.concat([SESSIONS, SESSIONS.iloc[[0]].assign(source="mail")], ignore_index=True)
+    repeated.loc[len(repeated)] = [5, None, pd.Timestamp("2024-02-12 08:00"), "ads"]
+    repeated.loc[len(repeated)] = [6, None, pd.Timestamp("2024-02-13 08:00"), "ads"]
+    ds = gl.load(sessions={"sources": [repeated], "duplicates": policy})
+    counts = ds.quality.table_counts("sessions")
+    assert counts.unique == (("session_id",) if policy == "first" else ())
+    columns = gl.overview(ds).tables["columns"].set_index(["table", "column"])
+    # 7 ids, one repeated by the extra row and two rows without an id, either way.
+    assert int(columns.loc[("sessions", "session_id"), "distinct"]) == 7
+    assert int(columns.loc[("sessions", "session_id"), "nulls"]) == 2
+    assert counts.accepted == (9 if policy == "first" else 10)

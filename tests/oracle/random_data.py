@@ -104,3 +104,30 @@ def random_frames(
             )
     costs = pd.DataFrame(cost_rows)
     return Frames(sessions=sessions, orders=orders, costs=costs)
+
+
+def random_sessions(
+    seed: int,
+    rows: int,
+    *,
+    users: int,
+    start: str,
+    steps: int,
+    unit: str,
+    sources: tuple[str | None, ...] = ("ads", "mail"),
+) -> pd.DataFrame:
+    """``rows`` sessions of ``users`` users, starting at ``start`` + 0 … ``steps``−1 ``unit``s.
+
+    Session ids are distinct; a coarse ``unit`` (hours) gives many users two sessions at
+    one instant, a fine one (seconds) almost none.
+    """
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "user_id": rng.integers(0, users, rows),
+            "session_id": rng.permutation(rows),
+            "start_ts": pd.Timestamp(start)
+            + pd.to_timedelta(rng.integers(0, steps, rows), unit=unit),  # type: ignore[arg-type]
+            "source": rng.choice(np.array(sources, dtype=object), rows),
+        }
+    )

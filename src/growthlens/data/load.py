@@ -437,6 +437,7 @@ class _Loader:
                     columns=tuple(validate.data_columns(final)),
                     mapping=read[name].mapping,
                     preset=read[name].preset,
+                    unique=_unique_key(final, model, policies[name]),
                 )
             )
             if summaries[name].money:
@@ -1346,6 +1347,18 @@ def _line_wording(finding: Finding) -> Finding:
     if finding.table != "orders":
         return finding
     return replace(finding, message=finding.message.replace(" orders rows ", " order lines "))
+
+
+def _unique_key(table: ir.Table, model: TableModel, policy: str) -> tuple[str, ...]:
+    """The one-column key the ``first``/``last`` policy left without repeats, if any.
+
+    Every valid row but the first of each key was excluded as a duplicate, so the accepted
+    rows' non-null keys are distinct: the overview counts them instead of a distinct count.
+    """
+    key = validate.key_columns(table, model)
+    if policy not in ("first", "last") or key is None or len(key) != 1:
+        return ()
+    return key if model is not ORDER_LINES else ()
 
 
 def _rows(table: ir.Table) -> int:

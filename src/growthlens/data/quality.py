@@ -75,6 +75,9 @@ class TableCounts:
     columns: tuple[str, ...] = ()
     mapping: Mapping[str, str] = field(default_factory=dict)
     preset: str | None = None
+    unique: tuple[str, ...] = ()
+    """Key columns no two accepted rows share a value of (the duplicate policy removed
+    repeats: ``first`` or ``last``); nulls aside, their distinct values are their values."""
 
     def __post_init__(self) -> None:
         # The invariant the whole report relies on; break loudly, never silently.

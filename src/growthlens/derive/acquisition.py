@@ -13,7 +13,7 @@ from typing import Literal
 import ibis
 import ibis.expr.types as ir
 
-from growthlens.data import firsts
+from growthlens.data import firsts, profile
 from growthlens.data.dataset import Dataset
 from growthlens.data.firsts import (
     BUYER_VISITS,
@@ -178,11 +178,20 @@ def _buyers(ds: Dataset, period: Period, model: AcquisitionModel) -> ir.Table:
     return joined.mutate(**{d: dimension(joined[d]) for d in dims})
 
 
+def _may_tie(ds: Dataset) -> ir.Table | None:
+    """Users who may start two sessions at one instant, from the load's activity profiles.
+
+    ``None`` (every user is checked for ties) when the profiles are not the current ones.
+    """
+    built = ds.byproduct(profile.KEY)
+    return None if built is None else built.filter(built.user_id.notnull()).select("user_id")
+
+
 FIRST_SESSIONS = declare(
     "first_sessions",
     "One row per user: their first session (every column; ties broken as DESIGN §4 says).",
     needs=("sessions",),
-    builder=lambda ds: first_sessions(ds.table("sessions")),
+    builder=lambda ds: first_sessions(ds.table("sessions"), may_tie=_may_tie(ds)),
 )
 BUYER_VISITS_TABLE = declare(
     BUYER_VISITS,  # the load files its own under this name

@@ -52,7 +52,8 @@ def loaded_tables(ds: Dataset) -> LoadedTables:
     daily_parts: list[pd.DataFrame] = []
     for counts in quality.counts:
         table = ds.tables.get(counts.table)
-        stats = _column_stats(table, _known_distinct(ds, counts.table)) if table is not None else {}
+        known = _known_distinct(ds, counts.table)
+        stats = _column_stats(table, known, counts.unique) if table is not None else {}
         users = stats.get("user_id", {}).get("distinct")
         rows.append(
             {
@@ -113,12 +114,18 @@ def _known_distinct(ds: Dataset, name: str) -> dict[str, int]:
     return {"user_id": int(users or 0)}
 
 
-def _column_stats(table: ir.Table, known: dict[str, int]) -> dict[str, dict[str, int]]:
-    # One engine aggregate per table: nulls and distinct values of every column.
+def _column_stats(
+    table: ir.Table, known: dict[str, int], unique: tuple[str, ...]
+) -> dict[str, dict[str, int]]:
+    # One engine aggregate per table: nulls and distinct values of every column. A key
+    # the load left without repeats (``unique``) has as many distinct values as non-null
+    # ones: counted, not hashed.
     metrics: dict[str, ir.Scalar] = {}
     for i, column in enumerate(table.columns):
         metrics[f"n{i}"] = table[column].isnull().sum()
-        if column not in known:
+        if column in unique:
+            metrics[f"d{i}"] = table[column].count()
+        elif column not in known:
             metrics[f"d{i}"] = table[column].nunique()
     row = table.aggregate(**metrics).to_pyarrow().to_pylist()[0]
     return {
