@@ -102,3 +102,20 @@ def test_users_first_sessions_with_the_profiles_ties_list() -> None:
         .reset_index(drop=True)
     )
     pd.testing.assert_frame_equal(ours[expected.columns], expected, check_dtype=False)
+
+
+def test_first_visit_times_with_and_without_the_first_sessions() -> None:
+    """Each user's earliest start, read off the stored first sessions or computed alone."""
+    import growthlens as gl
+    from growthlens.derive.acquisition import first_touch, first_visit_times
+
+    frame = random_sessions(9, 1_000, users=300, start="2024-03-01", steps=240, unit="h")
+    expected = frame.groupby("user_id").start_ts.min().sort_index()
+    for built in (False, True):
+        ds = gl.load(sessions=frame)
+        if built:
+            first_touch(ds)
+        got = first_visit_times(ds).to_pandas().set_index("user_id").first_visit_ts.sort_index()
+        pd.testing.assert_series_equal(
+            got, expected, check_names=False, check_dtype=False, check_index_type=False
+        )

@@ -223,12 +223,18 @@ FIRST_VISIT_TIMES = declare(
     "first_visit_times",
     "One row per user with a session: user_id, first_visit_ts (the earliest session start).",
     needs=("sessions",),
-    builder=lambda ds: (
-        ds.table("sessions")
-        .group_by("user_id")
-        .aggregate(first_visit_ts=ds.table("sessions").start_ts.min())
-    ),
+    builder=lambda ds: _first_visit_times(ds),
 )
+
+
+def _first_visit_times(ds: Dataset) -> ir.Table:
+    # A user's first session starts at their earliest start: read off the stored first
+    # sessions when an analysis built them, else one minimum per user over the sessions.
+    first = ds.stored(FIRST_SESSIONS())
+    if first is not None:
+        return first.select("user_id", first_visit_ts=first.start_ts)
+    sessions = ds.table("sessions")
+    return sessions.group_by("user_id").aggregate(first_visit_ts=sessions.start_ts.min())
 
 
 def first_visit_times(ds: Dataset) -> ir.Table:
