@@ -470,7 +470,7 @@ class _Loader:
                 # The activity profiles say which users can hold identical sessions.
                 byproducts[profile.KEY] = profile.build(clean[name], window, self.con).cache()
                 marked = byproducts[profile.KEY]
-                candidates = marked.filter(marked.user_id.notnull()).select("user_id")
+                candidates = profile.repeat_users(marked)
                 if identical:
                     # Checked below, on the sessions the buyers' check reads anyway.
                     sessions_dups = (len(findings), tally.accepted)
@@ -1356,9 +1356,9 @@ def _unique_key(table: ir.Table, model: TableModel, policy: str) -> tuple[str, .
     rows' non-null keys are distinct: the overview counts them instead of a distinct count.
     """
     key = validate.key_columns(table, model)
-    if policy not in ("first", "last") or key is None or len(key) != 1:
+    if policy not in ("first", "last") or key is None or len(key) != 1 or model is ORDER_LINES:
         return ()
-    return key if model is not ORDER_LINES else ()
+    return key
 
 
 def _rows(table: ir.Table) -> int:

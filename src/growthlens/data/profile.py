@@ -121,3 +121,11 @@ def build(
     candidate = ibis.ifelse(per_user._sessions > days, per_user.user_id, ibis.null())
     marked = per_user.mutate(user_id=candidate.cast(per_user.user_id.type()))
     return marked.group_by([*masks, "user_id"]).aggregate(**{USERS: marked.count()})
+
+
+def repeat_users(profiles: ir.Table) -> ir.Table:
+    """``user_id`` of the users with more sessions than active days (see module doc).
+
+    Only they can hold two identical sessions, or two sessions at one instant.
+    """
+    return profiles.filter(profiles.user_id.notnull()).select("user_id")

@@ -184,7 +184,7 @@ def _may_tie(ds: Dataset) -> ir.Table | None:
     ``None`` (every user is checked for ties) when the profiles are not the current ones.
     """
     built = ds.byproduct(profile.KEY)
-    return None if built is None else built.filter(built.user_id.notnull()).select("user_id")
+    return None if built is None else profile.repeat_users(built)
 
 
 FIRST_SESSIONS = declare(
