@@ -4,7 +4,8 @@ Reads what the benchmarks stored in benchmarks/data/ (nothing is run here):
 
 - ``funnel_breakdown.json``: the 5-step funnel by device (``gl.load`` + ``gl.funnel``);
 - ``unit_economics-<shape>.json``: load + unit economics on each stored shape;
-- ``report.json``: the whole report (load, every group, the HTML file);
+- ``report.json``, ``report-<shape>.json``: the whole report (load, every group, the HTML
+  file) on the demo and on each other shape;
 - ``sweep.json``: attribution, reconciliation and experiments (load + analysis).
 
 Writes two SVG charts to docs/img/ (log-log: a straight line of slope 1 is time in
@@ -101,15 +102,17 @@ def load_series() -> list[Series]:
 def _report_and_sweep() -> list[Series]:
     """The whole report's runs, and the sweep's JSON families (one run per size)."""
     out: list[Series] = []
-    report = DATA / "report.json"
-    if report.exists():
+    # The demo's runs in report.json, every other shape's in report-<shape>.json.
+    for report in sorted(DATA.glob("report*.json")):
         stored = json.loads(report.read_text())
         points = [
             (int(e["run"]["sessions"]), statistics.median_low(e["totals"]), float(e["peak_rss_mb"]))
             for e in stored["sizes"].values()
         ]
         limit = str(stored.get("memory_limit", "default"))
+        shape = stored.get("shape", "demo")
         name = "the whole report (load, every group, HTML)"
+        name = name if shape == "demo" else f"the whole report, {shape}"
         out.append(Series(name, "sessions", tuple(sorted(points)), limit))
     sweep = DATA / "sweep.json"
     families = json.loads(sweep.read_text()) if sweep.exists() else {}

@@ -6,8 +6,8 @@ in its own process through the family's own script:
 - ``unit_economics``: ``unit_economics.py --shape S --sizes SIZE`` for every shape (the
   demo, ``loyal``, ``oneshot``): load + activity, retention, lag, LTV, CAC, ROMI, the
   floor and the pandas baseline; the script renders its own section of docs/benchmarks.md;
-- ``report``: ``report.py --sizes SIZE``: the whole report, time and CPU per group (its own
-  section);
+- ``report``: ``report.py --shape S --sizes SIZE`` for every shape: the whole report, time
+  and CPU per group (its own section, a subsection per shape);
 - ``funnel``: ``funnel_breakdown.py --sizes EVENTS`` (events = sessions): the 5-step funnel
   by device, the floor and pandas (its own section);
 - ``attribution``: ``attribution.py --sessions N`` (conversions = N / 10): journeys, every
@@ -70,6 +70,7 @@ class Step:
 def steps(families: list[str], sizes: list[str], shapes: list[str]) -> list[Step]:
     """The sweep's steps in order: smaller sizes first, so a long sweep reports early."""
     out: list[Step] = []
+    argv: tuple[str, ...]
     for size in sorted(sizes, key=SIZES.__getitem__):
         n = SIZES[size]
         for family in families:
@@ -79,12 +80,14 @@ def steps(families: list[str], sizes: list[str], shapes: list[str]) -> list[Step
                     stored = f"unit_economics-{shape}.json"
                     out.append(Step(family, size, (*argv, *settings(stored, "3GB", 3))))
             elif family == "report":
-                argv = ("report.py", "--sizes", size, *settings("report.json", "3GB", 3))
-                out.append(Step(family, size, argv))
+                for shape in shapes:
+                    stored = "report.json" if shape == "demo" else f"report-{shape}.json"
+                    argv = ("report.py", "--shape", shape, "--sizes", size)
+                    out.append(Step(family, size, (*argv, *settings(stored, "3GB", 3))))
             elif family == "funnel":
                 argv = ("funnel_breakdown.py", "--sizes", str(n))
-                stored = settings("funnel_breakdown.json", "2.5GB", 3)
-                out.append(Step(family, size, (*argv, *stored)))
+                limits = settings("funnel_breakdown.json", "2.5GB", 3)
+                out.append(Step(family, size, (*argv, *limits)))
             elif family == "attribution":
                 out.append(Step(family, size, ("attribution.py", "--sessions", str(n))))
             elif family == "reconcile":
@@ -215,7 +218,8 @@ def main() -> None:
         # The docs' demo table would be rebuilt from these sizes alone.
         shapes.remove("demo")
         print(
-            "unit economics on the demo skipped: its stored results are not in this checkout "
+            "the demo skipped (unit economics and the report): its stored results are not in "
+            "this checkout "
             "(benchmarks/data is not in git), and a run of some sizes would replace the docs' "
             "table with those sizes; run all sizes, or unit_economics.py --shape demo first",
             flush=True,

@@ -248,7 +248,8 @@ def results_path(shape: str) -> Path:
     return DATA / f"unit_economics-{shape}.json"
 
 
-def _generate(shape: str, size: str, folder: Path) -> dict[str, Any] | None:
+def generate(shape: str, size: str, folder: Path) -> dict[str, Any] | None:
+    """Write ``shape``'s data at ``size`` into ``folder`` unless there; its facts (None: demo)."""
     if shape == "demo":
         if not (folder / "visits.parquet").exists():
             child(_GENERATE, str(folder), str(USERS[size]), str(SEED))
@@ -271,7 +272,7 @@ def run(
     }
     for size in sizes:
         folder = folder_for(shape, size)
-        facts = _generate(shape, size, folder)
+        facts = generate(shape, size, folder)
         runs = [child(_GROWTHLENS, str(folder), memory_limit) for _ in range(repeat)]
         ours = sorted(runs, key=_total)[len(runs) // 2]
         floors = [

@@ -322,7 +322,7 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
     if spec.value_format:
         value_axis(tickformat=spec.value_format.replace("$", ""))
     if spec.x in frame.columns and _is_date(frame[spec.x]):
-        fig.update_xaxes(tickformat=_date_tick_format(frame[spec.x]), hoverformat="%Y-%m-%d")
+        fig.update_xaxes(**_date_ticks(frame[spec.x]), hoverformat="%Y-%m-%d")
 
 
 def _line(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
@@ -694,10 +694,23 @@ def _is_date(values: pd.Series) -> bool:
     return False
 
 
-def _date_tick_format(values: pd.Series) -> str:
+MONTH_TICKS = 12
+"""At most about this many ticks on an axis of months (every k-th month beyond it)."""
+
+
+def _date_ticks(values: pd.Series) -> dict[str, Any]:
+    """Tick settings of a date axis: month names for month starts, else days.
+
+    Months get a tick per month (every k-th when there are more than
+    :data:`MONTH_TICKS`): left to itself Plotly ticks a few months every two weeks and
+    labels each with its month, so "Mar 2024" stood under four ticks.
+    """
     stamps = pd.to_datetime(pd.Series(values).dropna())
     if stamps.empty:
-        return "%Y-%m-%d"
+        return {"tickformat": "%Y-%m-%d"}
     if (stamps.dt.day == 1).all() and stamps.dt.normalize().eq(stamps).all():
-        return "%b %Y"
-    return "%d %b %Y"
+        first, last = stamps.min(), stamps.max()
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        step = max(1, math.ceil(months / MONTH_TICKS))
+        return {"tickformat": "%b %Y", "dtick": f"M{step}", "tick0": first.strftime("%Y-%m-%d")}
+    return {"tickformat": "%d %b %Y"}

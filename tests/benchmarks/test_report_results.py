@@ -47,3 +47,20 @@ def test_runs_without_cpu_render_as_before() -> None:
     assert "CPU seconds" not in text and "CPU-seconds" not in text
     assert "at 10,000,000 sessions 17.0 s — met." in text
     assert "when the target was set" not in text  # no group added since
+
+
+def test_other_shapes_get_a_subsection_each() -> None:
+    report = script("report")
+    demo = {"memory_limit": "3GB", "repeat": 3, "cores": 2, "date": "2026-12-04"}
+    demo["sizes"] = {"10m": _entry(10_000_000, {"load": 5.0, "product": 10.0, "write": 2.0}, None)}
+    wall = {"load": 9.0, "product": 30.0, "write": 2.0}
+    loyal = {"shape": "loyal", "memory_limit": "3GB", "repeat": 3, "date": "2026-12-05"}
+    loyal["sizes"] = {"10m": _entry(10_013_122, wall, None)}
+    text = report.render(demo, {"loyal": loyal})
+    head, shaped = text.split("### The report on shape `loyal`")
+    assert "Measured 2026-12-04" in head and "at 10,000,000 sessions 17.0 s — met." in head
+    assert "Measured 2026-12-05" in shaped and "--shape loyal" in shaped
+    assert "| 10,013,122 | 3 | 9.0 s | 30.0 s | 2.0 s | 41.0 s |" in shaped
+    assert "at 10,013,122 sessions 41.0 s — not met." in shaped
+    # The demo's notes are said once, under the demo.
+    assert report.NOTES in head and report.NOTES not in shaped

@@ -16,17 +16,25 @@ def test_steps_cover_every_family_smaller_sizes_first(
     monkeypatch.setattr(sweep, "DATA", tmp_path)
     (tmp_path / "unit_economics-loyal.json").write_text('{"memory_limit": "4GB", "repeat": 5}')
     plan = sweep.steps(list(sweep.FAMILIES), ["10m", "1m"], ["demo", "loyal"])
-    assert [s.size for s in plan] == ["1m"] * 7 + ["10m"] * 7
-    first = {s.argv for s in plan[:7]}
+    assert [s.size for s in plan] == ["1m"] * 8 + ["10m"] * 8
+    first = {s.argv for s in plan[:8]}
     loyal = ("unit_economics.py", "--shape", "loyal", "--sizes", "1m", "--memory-limit", "4GB")
     assert (*loyal, "--repeat", "5") in first  # measured as the stored runs were
     demo = ("unit_economics.py", "--shape", "demo", "--sizes", "1m", "--memory-limit", "3GB")
     assert (*demo, "--repeat", "3") in first
-    assert ("report.py", "--sizes", "1m", "--memory-limit", "3GB", "--repeat", "3") in first
+    report = ("report.py", "--shape", "demo", "--sizes", "1m", "--memory-limit", "3GB", "--repeat")
+    assert (*report, "3") in first
+    assert next(s.argv[:5] for s in plan if s.argv[:3] == ("report.py", "--shape", "loyal")) == (
+        "report.py",
+        "--shape",
+        "loyal",
+        "--sizes",
+        "1m",
+    )
     assert ("attribution.py", "--sessions", "1000000") in first
     assert ("reconcile.py", "--rows", "200000") in first
     assert ("experiments.py", "--lines", "1000000", "--participants", "100000") in first
-    funnel = next(s for s in plan[7:] if s.family == "funnel")
+    funnel = next(s for s in plan[8:] if s.family == "funnel")
     assert funnel.argv == (
         "funnel_breakdown.py",
         "--sizes",
@@ -89,7 +97,8 @@ def test_a_failed_step_does_not_stop_the_sweep(monkeypatch: pytest.MonkeyPatch) 
         return step.argv[0] != "report.py", None, 0.0
 
     monkeypatch.setattr(sweep, "_run", fake)
-    monkeypatch.setattr("sys.argv", ["sweep.py", "--sizes", "1m", "--only", "report", "funnel"])
+    argv = ["sweep.py", "--sizes", "1m", "--only", "report", "funnel", "--shapes", "loyal"]
+    monkeypatch.setattr("sys.argv", argv)
     with pytest.raises(SystemExit) as stopped:
         sweep.main()
     assert stopped.value.code == 1

@@ -62,6 +62,7 @@ def test_every_kind_renders_with_labels(kind: str) -> None:
     assert fig.layout.xaxis.title.text == "Month"
     assert [t.name for t in fig.data] == ["a", "b"]
     assert fig.layout.xaxis.tickformat == "%b %Y"
+    assert fig.layout.xaxis.dtick == "M1"  # one tick per month, each labelled once
     if kind == "stacked_bar":
         assert fig.layout.barmode == "stack"
 
@@ -276,3 +277,19 @@ def test_shared_range_over_several_tables() -> None:
         1.5,
     )
     assert shared_range([math.nan], []) is None
+
+
+def test_month_axes_tick_each_month_once() -> None:
+    # Three months: Plotly alone ticks every two weeks and writes "Mar 2024" four times.
+    months = pd.to_datetime(["2024-03-01", "2024-04-01", "2024-05-01"])
+    spec = FigureSpec(kind="line", x="cohort", y="cac", title="CAC")
+    fig = render(spec, pd.DataFrame({"cohort": months, "cac": [9.0, 8.6, 8.4]}))
+    assert (fig.layout.xaxis.dtick, fig.layout.xaxis.tick0) == ("M1", "2024-03-01")
+    # Three years of months: every third month, about a dozen ticks.
+    long = pd.date_range("2022-01-01", periods=36, freq="MS")
+    fig = render(spec, pd.DataFrame({"cohort": long, "cac": range(36)}))
+    assert fig.layout.xaxis.dtick == "M3"
+    # Days keep Plotly's own spacing.
+    days = pd.date_range("2024-03-01", periods=40, freq="D")
+    fig = render(spec, pd.DataFrame({"cohort": days, "cac": range(40)}))
+    assert fig.layout.xaxis.tickformat == "%d %b %Y" and fig.layout.xaxis.dtick is None
