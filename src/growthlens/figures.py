@@ -111,6 +111,11 @@ class FigureSpec:
             (``BAD``), white at it, green (``GOOD``) above. The range always reaches the
             centre, so white always means the centre value. Without it the scale is
             sequential (blues, low to high).
+        rank: for a chart of a dimension that can have hundreds of values (sources): the
+            column that ranks them (spend, users). Above :data:`MAX_CATEGORIES` values only
+            the first that many by their total of it are drawn, and the subtitle says so;
+            the table keeps every row. Without it every category is drawn (an ordered axis,
+            such as length bins, must keep every bar).
     """
 
     kind: ChartKind
@@ -130,6 +135,7 @@ class FigureSpec:
     colors: Mapping[str, str] = field(default_factory=dict)
     zrange: tuple[float, float] | None = None
     zmid: float | None = None
+    rank: str | None = None
 
     def __post_init__(self) -> None:
         if self.zrange is not None:
@@ -166,7 +172,7 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
     """
     needed = [
         c
-        for c in (spec.x, spec.y, spec.z, spec.color, *(spec.band or ()), *spec.hover)
+        for c in (spec.x, spec.y, spec.z, spec.color, spec.rank, *(spec.band or ()), *spec.hover)
         if c is not None
     ]
     missing = [c for c in needed if c not in frame.columns]
@@ -174,6 +180,7 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
         raise ValueError(
             f"chart {spec.title!r} needs column(s) {missing}; the table has {list(frame.columns)}"
         )
+    spec, frame = _most(spec, frame)
     values = frame[spec.z or (spec.x if spec.orientation == "h" else spec.y)]
     spec = replace(spec, value_format=fit_format(spec.value_format, values))
     fig = _DRAW[spec.kind](spec, frame)
@@ -184,6 +191,56 @@ def render(spec: FigureSpec, frame: pd.DataFrame) -> go.Figure:
             text="No data", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font_size=16
         )
     return fig
+
+
+MAX_CATEGORIES = 30
+"""The most categories a chart draws (bars, heatmap columns, lines); see FigureSpec.rank."""
+
+
+def _most(spec: FigureSpec, frame: pd.DataFrame) -> tuple[FigureSpec, pd.DataFrame]:
+    """``spec`` and ``frame`` cut to :data:`MAX_CATEGORIES` categories by ``spec.rank``.
+
+    Five hundred bars or lines cannot be read; the ones that weigh most can. The
+    categories are the traces (``color``) or the category axis (text, not numbers or
+    dates), whichever has too many values. Ranked by the total of the absolute ``rank``
+    values (missing ones count 0), ties in the table's order; the subtitle says what is
+    drawn.
+    """
+    if spec.rank is None:
+        return spec, frame
+    keys = None
+    for column in _category_columns(spec, frame):
+        values = frame[column].astype("object").where(frame[column].notna(), UNKNOWN_LABEL)
+        if values.nunique() > MAX_CATEGORIES:
+            keys = values
+            break
+    if keys is None:
+        return spec, frame
+    count = keys.nunique()
+    weight = pd.to_numeric(frame[spec.rank], errors="coerce").abs().fillna(0.0)
+    totals = weight.groupby(keys, sort=False).sum().sort_values(ascending=False, kind="stable")
+    kept = set(totals.index[:MAX_CATEGORIES])
+    note = (
+        f"Showing {MAX_CATEGORIES} of {count:,} {label(spec, column)} values, those ranked "
+        f"first by {label(spec, spec.rank)}; the table lists all."
+    )
+    subtitle = f"{spec.subtitle} {note}" if spec.subtitle else note
+    return replace(spec, subtitle=subtitle), frame[keys.isin(kept).to_numpy()]
+
+
+def _category_columns(spec: FigureSpec, frame: pd.DataFrame) -> list[str]:
+    """The columns whose values are a chart's categories: its traces, its text axes."""
+    if spec.kind in ("sankey", "histogram"):
+        return []
+    traces = [spec.color] if spec.color is not None and spec.kind != "heatmap" else []
+    if spec.kind == "heatmap":
+        axes = [spec.x, spec.y]
+    else:
+        axes = [spec.y] if spec.orientation == "h" else [spec.x]
+    text = [
+        a for a in axes if not _is_date(frame[a]) and not pd.api.types.is_numeric_dtype(frame[a])
+    ]
+    return traces + text
 
 
 def fit_format(value_format: str | None, values: pd.Series) -> str | None:

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from growthlens.figures import format_value, render
+from growthlens.figures import MAX_CATEGORIES, format_value, render
 from growthlens.result import FigureSpec
 
 LONG = pd.DataFrame(
@@ -293,3 +293,43 @@ def test_month_axes_tick_each_month_once() -> None:
     days = pd.date_range("2024-03-01", periods=40, freq="D")
     fig = render(spec, pd.DataFrame({"cohort": days, "cac": range(40)}))
     assert fig.layout.xaxis.tickformat == "%d %b %Y" and fig.layout.xaxis.dtick is None
+
+
+def test_many_categories_draw_the_ones_that_weigh_most() -> None:
+    n = MAX_CATEGORIES + 20
+    # Bars: 50 sources, each worth its index; the 30 largest are drawn, in the table's order.
+    frame = pd.DataFrame(
+        {"source": [f"s{i}" for i in range(n)], "cac": [float(i) for i in range(n)]}
+    )
+    labels = {"cac": "CAC (USD)"}
+    spec = FigureSpec(kind="bar", x="source", y="cac", title="CAC", labels=labels, rank="cac")
+    fig = render(spec, frame)
+    drawn = list(fig.data[0].x)
+    assert drawn == [f"s{i}" for i in range(20, n)]
+    assert f"Showing {MAX_CATEGORIES} of {n} Source values" in fig.layout.title.text
+    assert "ranked first by CAC (USD)" in fig.layout.title.text
+    # Lines, one per source: ranked by another column when the spec names one.
+    months = pd.date_range("2024-01-01", periods=2, freq="MS")
+    rows = [(m, f"s{i}", 1.0, float(n - i)) for i in range(n) for m in months]
+    lines = pd.DataFrame(rows, columns=["month", "source", "roi", "spend"])
+    spec = FigureSpec(kind="line", x="month", y="roi", color="source", title="ROI", rank="spend")
+    fig = render(spec, lines)
+    assert [t.name for t in fig.data] == [f"s{i}" for i in range(MAX_CATEGORIES)]
+    # A heatmap's text columns are cut too; its rows of dates are not.
+    cells = lines.rename(columns={"roi": "value"})
+    spec = FigureSpec(kind="heatmap", x="source", y="month", z="spend", title="Spend", rank="spend")
+    fig = render(spec, cells)
+    assert len(fig.data[0].x) == MAX_CATEGORIES and len(fig.data[0].y) == 2
+    # Bars stacked by a few colours are cut along their axis of many sources.
+    stacked = lines.assign(bucket=["a", "b"] * n)
+    spec = FigureSpec(
+        kind="stacked_bar", x="source", y="roi", color="bucket", title="Lag", rank="spend"
+    )
+    fig = render(spec, stacked)
+    assert {len(t.x) for t in fig.data} == {MAX_CATEGORIES}
+    # At the limit nothing is cut and nothing is said; without a rank nothing is cut (bins).
+    few = frame.head(MAX_CATEGORIES)
+    fig = render(FigureSpec(kind="bar", x="source", y="cac", title="CAC", rank="cac"), few)
+    assert len(fig.data[0].x) == MAX_CATEGORIES and "Showing" not in fig.layout.title.text
+    fig = render(FigureSpec(kind="bar", x="source", y="cac", title="Bins"), frame)
+    assert len(fig.data[0].x) == n

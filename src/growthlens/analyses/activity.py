@@ -214,6 +214,7 @@ def _explain(frames: Frames, p: Params) -> Result:
                 title=f"DAU by {by}",
                 labels={by: by.capitalize(), "dau": "Daily active users (mean)"},
                 value_format=",.1f",
+                rank="dau",
             )
         )
     return Result(

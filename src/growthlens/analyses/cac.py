@@ -222,8 +222,13 @@ def _explain(frames: Frames, p: Params) -> Result:
                 y="cac",
                 table="main",
                 title=f"CAC by {label} over the window",
-                labels={by: label.capitalize(), "cac": f"CAC ({currency})"},
+                labels={
+                    by: label.capitalize(),
+                    "cac": f"CAC ({currency})",
+                    "cost": f"spend ({currency})",
+                },
                 value_format=",.2f",
+                rank="cost",  # with hundreds of sources, those that take the budget
             ),
             FigureSpec(
                 kind="heatmap",
@@ -232,8 +237,14 @@ def _explain(frames: Frames, p: Params) -> Result:
                 z="cac",
                 table="by_cohort",
                 title=f"CAC by cohort and {label}",
-                labels={by: label.capitalize(), "cohort": "Cohort", "cac": f"CAC ({currency})"},
+                labels={
+                    by: label.capitalize(),
+                    "cohort": "Cohort",
+                    "cac": f"CAC ({currency})",
+                    "cost": f"spend ({currency})",
+                },
                 value_format=",.2f",
+                rank="cost",
             ),
         ]
     figures.append(

@@ -340,6 +340,7 @@ def _explain(est: Estimates, p: Params) -> Result:
                 labels={name: label.capitalize(), "conversion": "Conversion", "users": "Visitors"},
                 value_format=".1%",
                 hover=("users",),
+                rank="users",
             )
         )
     notes = [

@@ -201,8 +201,14 @@ def _explain(frames: Frames, p: Params) -> Result:
                 color="bucket",
                 table="by_" + by,
                 title=f"Conversion lag by {by}",
-                labels={by: by.capitalize(), "share": "Share of buyers", "bucket": "Lag"},
+                labels={
+                    by: by.capitalize(),
+                    "share": "Share of buyers",
+                    "bucket": "Lag",
+                    "buyers": "buyers",
+                },
                 value_format=".1%",
+                rank="buyers",
             )
         )
     return Result(

@@ -200,6 +200,7 @@ def _explain(frames: Frames, p: Params) -> Result:
                 title=f"Spend per {period} by {by.replace('_', ' ')}",
                 labels={"period": period.capitalize(), "cost": f"Spend ({currency})", by: by_label},
                 value_format=",.0f",
+                rank="cost",
             ),
             FigureSpec(
                 kind="bar",
@@ -210,6 +211,7 @@ def _explain(frames: Frames, p: Params) -> Result:
                 title=f"Share of spend by {by.replace('_', ' ')}",
                 labels={"share_of_spend": "Share of spend over the window", by: by_label},
                 value_format=".1%",
+                rank="share_of_spend",
             ),
         ),
         notes=(

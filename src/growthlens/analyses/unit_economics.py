@@ -166,9 +166,15 @@ def _explain(frames: Frames, p: Params) -> Result:
                 x=BY,
                 y="ltv_cac_ratio",
                 title=f"LTV:CAC by source ({n_label} LTV ÷ CAC; 1 = paid back)",
-                labels={BY: "Source", "ltv_cac_ratio": "LTV:CAC", "cohorts_used": "Cohorts"},
+                labels={
+                    BY: "Source",
+                    "ltv_cac_ratio": "LTV:CAC",
+                    "cohorts_used": "Cohorts",
+                    "cost": "spend",
+                },
                 value_format=".2f",
                 hover=("cohorts_used",),
+                rank="cost",
             ),
             FigureSpec(
                 kind="line",
