@@ -148,6 +148,10 @@ def _explain(frames: Frames, p: Params) -> Result:
         reason = "No order in the data window, so there is no buyer cohort to follow."
     curve = cohort_curve(table, "ltv", horizon=horizon, keys=keys, average=p.average)
     findings = _findings(table, p, currency, value=value, used=used, reason=reason)
+    charted: dict[str, pd.DataFrame] = {}
+    if p.by:
+        sizes = table[table["age"] == 0].groupby(p.by, dropna=False)["buyers"].sum()
+        charted["curve_chart"] = with_weight(curve, p.by, sizes)
     if not keys:
         findings.extend(curve_findings(curve, "LTV", horizon, unit, p.average))
     return Result(
@@ -156,7 +160,8 @@ def _explain(frames: Frames, p: Params) -> Result:
         table=table,
         summary=summarize(summary, SUMMARY),
         findings=tuple(findings),
-        tables={"curve": curve},
+        tables={"curve": curve} | charted,
+        detail=tuple(charted),  # the chart's rows: the curve above, with each curve's weight
         params=params_dict(p),
         status=status,
         status_reason=reason,
@@ -174,7 +179,7 @@ def _explain(frames: Frames, p: Params) -> Result:
                 kind="line",
                 x="age",
                 y="ltv",
-                table="curve",
+                table="curve_chart" if p.by else "curve",
                 color=keys[0] if keys else None,
                 title="Average LTV curve over cohorts",
                 subtitle=curve_subtitle(curve, unit, p.average, by=p.by),
@@ -182,9 +187,11 @@ def _explain(frames: Frames, p: Params) -> Result:
                     "age": f"Age ({unit}s)",
                     "ltv": f"LTV ({currency} per buyer)",
                     "cohorts": "Cohorts averaged",
+                    "buyers": "buyers",
                 },
                 value_format=",.2f",
                 hover=("cohorts",),
+                rank="buyers" if p.by else None,
             ),
         ),
         notes=(
@@ -265,6 +272,15 @@ def curve_basis(curve: pd.DataFrame, unit: Period, average: Average) -> str:
     n, ages = int(counts.iloc[0]), int(curve["age"].max()) + 1
     lead = "the only cohort" if n == 1 else f"average of the {count_of(n, 'cohort')}"
     return f"{lead} observed for {count_of(ages, unit)}"
+
+
+def with_weight(curve: pd.DataFrame, by: str, weights: pd.Series) -> pd.DataFrame:
+    """``curve`` with each ``by`` value's weight (``weights``, indexed by value) as a column.
+
+    The weight ranks the curves when a chart has too many of them (FigureSpec.rank):
+    hundreds of sources draw the ones with the most users, buyers or spend.
+    """
+    return curve.merge(weights.reset_index(), on=by, how="left")
 
 
 def curve_subtitle(curve: pd.DataFrame, unit: Period, average: Average, *, by: str | None) -> str:

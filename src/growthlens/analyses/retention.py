@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from growthlens.analyses.ltv import curve_subtitle
+from growthlens.analyses.ltv import curve_subtitle, with_weight
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.analyses.splits import session_splits
 from growthlens.data.dataset import Dataset
@@ -110,6 +110,9 @@ def _explain(frames: Frames, p: Params) -> Result:
         summary[f"cells_{k}"] = int(mean["cells"].iloc[0])
     ages = int(table["age"].max()) + 1 if len(table) else 1
     curve = cohort_curve(table, "retention", horizon=ages, keys=keys, average=p.average)
+    charted = curve[curve["age"] >= 1].reset_index(drop=True)
+    if by:
+        charted = with_weight(charted, by, sizes.groupby(by, dropna=False)["users"].sum())
     figures = [
         FigureSpec(
             kind="heatmap",
@@ -139,10 +142,12 @@ def _explain(frames: Frames, p: Params) -> Result:
                 "age": f"Age ({period}s)",
                 "retention": "Retention",
                 "cohorts": "Cohorts averaged",
+                "users": "users",
                 **({by: by.capitalize()} if by else {}),
             },
             hover=("cohorts",),
             value_format=".1%",
+            rank="users" if by else None,
         ),
     ]
     if by is not None:
@@ -160,7 +165,7 @@ def _explain(frames: Frames, p: Params) -> Result:
         tables={
             "curve": curve,
             "heatmap": table[table["age"] >= 1].reset_index(drop=True),
-            "curve_from_1": curve[curve["age"] >= 1].reset_index(drop=True),
+            "curve_from_1": charted,
         },
         detail=("heatmap", "curve_from_1"),  # the charts' rows, already in the tables above
         figures=tuple(figures),

@@ -13,13 +13,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from growthlens.analyses.cac import per_source_plan
-from growthlens.analyses.ltv import average_note, curve_basis, curve_findings, curve_subtitle
+from growthlens.analyses.ltv import (
+    average_note,
+    curve_basis,
+    curve_findings,
+    curve_subtitle,
+    with_weight,
+)
 from growthlens.analyses.registry import Analysis, Plan, params_dict, register
 from growthlens.data.dataset import Dataset
 from growthlens.derive.periods import Period, check_period
 from growthlens.figures import shared_range
 from growthlens.metrics.cohorts import MIN_COHORTS, Average, check_average
-from growthlens.metrics.marketing.romi import Romi, check_horizon, romi_frames
+from growthlens.metrics.marketing.romi import ALL_SOURCES, Romi, check_horizon, romi_frames
 from growthlens.metrics.marketing.spend import check_by
 from growthlens.result import FigureSpec, Finding, Result, SummarySpec, SummaryValue, summarize
 from growthlens.text import (
@@ -250,7 +256,11 @@ def _explain(frames: Frames, p: Params) -> Result:
         figures.append(
             _heatmap_spec(key, f"ROMI by cohort and age — {by} {source}", period, zrange)
         )
-    figures.append(_curve_spec("curves", by, period, r.curves, p.average))
+    # The chart's curves weighed by spend; the all-sources curve by all of it, so it stays.
+    spend = sources.groupby(by, dropna=False)["cost"].sum()
+    spend[ALL_SOURCES] = float(sources["cost"].sum())
+    tables["curves_chart"] = with_weight(r.curves, by, spend)
+    figures.append(_curve_spec("curves_chart", by, period, r.curves, p.average))
     return Result(
         name="romi",
         title="Return on marketing investment (ROMI)",
@@ -259,6 +269,7 @@ def _explain(frames: Frames, p: Params) -> Result:
         findings=tuple(findings),
         params=params_dict(p),
         tables=tables,
+        detail=("curves_chart",),  # the curves above with each source's spend
         figures=tuple(figures),
         notes=_romi_notes(horizon, period, p.average),
     )
@@ -437,10 +448,12 @@ def _curve_spec(
             "age": f"Age ({period}s since first order)",
             "romi": "ROMI (0 = paid back)",
             "cohorts": "Cohorts averaged",
+            "cost": "spend",
         }
         | ({by: by.replace("_", " ").capitalize()} if by else {}),
         value_format=".0%",
         hover=("cohorts",),
+        rank="cost" if by else None,
     )
 
 
