@@ -323,12 +323,19 @@ def _matrix(frame: pd.DataFrame, groups: int, channels: Sequence[str], value: st
 
 def _percentiles(reps: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     alpha = (1 - confidence) / 2
-    # A channel with no finite replicate (a degenerate chain) keeps NaN, silently.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low = np.nanpercentile(reps, 100 * alpha, axis=0)
-        high = np.nanpercentile(reps, 100 * (1 - alpha), axis=0)
-    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    q = [100 * alpha, 100 * (1 - alpha)]
+    # Columns without NaN in one vectorised call (nanpercentile loops over columns in
+    # Python: 1 s for 500 channels); the same numbers as nanpercentile on them.
+    bounds = np.full((2, reps.shape[1]), np.nan)
+    whole = ~np.isnan(reps).any(axis=0)
+    if len(reps) and whole.any():
+        bounds[:, whole] = np.percentile(reps[:, whole], q, axis=0)
+    if (~whole).any():
+        # A channel with no finite replicate (a degenerate chain) keeps NaN, silently.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            bounds[:, ~whole] = np.nanpercentile(reps[:, ~whole], q, axis=0)
+    return bounds[0], bounds[1]
 
 
 def _infer(frames: Frames, p: Params) -> Estimates:
