@@ -99,7 +99,8 @@ class FigureSpec:
             event last.
         hover: extra columns shown in the tooltip of ``line``, ``bar`` and ``scatter``
             points (e.g. how many cohorts stand behind an average), labelled by ``labels``.
-        subtitle: a line under the title, in smaller type (e.g. what an average is over).
+        subtitle: a line under the title, in smaller type (e.g. what an average is over);
+            a newline starts another line.
         colors: a fixed colour per value of the ``color`` column, for categories with a
             business meaning (budget actions: grow ``GOOD``, cut ``BAD``, hold
             ``NEUTRAL``). Values not listed take the colorway, without the ``GOOD`` and
@@ -224,7 +225,7 @@ def _most(spec: FigureSpec, frame: pd.DataFrame) -> tuple[FigureSpec, pd.DataFra
         f"Showing {MAX_CATEGORIES} of {count:,} {label(spec, column)} values, those ranked "
         f"first by {label(spec, spec.rank)}; the table lists all."
     )
-    subtitle = f"{spec.subtitle} {note}" if spec.subtitle else note
+    subtitle = f"{spec.subtitle}\n{note}" if spec.subtitle else note  # a line of its own
     return replace(spec, subtitle=subtitle), frame[keys.isin(kept).to_numpy()]
 
 
@@ -351,14 +352,16 @@ def style(fig: go.Figure, spec: FigureSpec, frame: pd.DataFrame) -> None:
     title = html.escape(spec.title)
     if spec.subtitle:
         title += (
-            f'<br><span style="font-size:12px;color:#5f6b7a">{html.escape(spec.subtitle)}</span>'
+            '<br><span style="font-size:12px;color:#5f6b7a">'
+            + "<br>".join(html.escape(line) for line in spec.subtitle.split("\n"))
+            + "</span>"
         )
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13, "color": "#1f2933"},
         colorway=list(COLORWAY),
         template=TEMPLATE,
-        margin={"l": 70, "r": 30, "t": 80 if spec.subtitle else 60, "b": 60},
+        margin={"l": 70, "r": 30, "t": 60 + 20 * len(spec.subtitle.splitlines()), "b": 60},
         height=fig.layout.height or 420,
         hoverlabel={"font_size": 12},
         legend={"title": {"text": html.escape(label(spec, spec.color))}},

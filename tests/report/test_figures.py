@@ -312,9 +312,13 @@ def test_many_categories_draw_the_ones_that_weigh_most() -> None:
     months = pd.date_range("2024-01-01", periods=2, freq="MS")
     rows = [(m, f"s{i}", 1.0, float(n - i)) for i in range(n) for m in months]
     lines = pd.DataFrame(rows, columns=["month", "source", "roi", "spend"])
-    spec = FigureSpec(kind="line", x="month", y="roi", color="source", title="ROI", rank="spend")
+    spec = FigureSpec(
+        kind="line", x="month", y="roi", color="source", title="ROI", rank="spend", subtitle="Mean"
+    )
     fig = render(spec, lines)
     assert [t.name for t in fig.data] == [f"s{i}" for i in range(MAX_CATEGORIES)]
+    # Under a subtitle the note starts a line of its own, and the top margin makes room.
+    assert "Mean<br>Showing" in fig.layout.title.text and fig.layout.margin.t == 100
     # A heatmap's text columns are cut too; its rows of dates are not.
     cells = lines.rename(columns={"roi": "value"})
     spec = FigureSpec(kind="heatmap", x="source", y="month", z="spend", title="Spend", rank="spend")
