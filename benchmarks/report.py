@@ -102,6 +102,7 @@ def run(sizes: list[str], memory_limit: str, repeat: int, shape: str = "demo") -
             "run": median,
             "totals": [_total(r) for r in runs],
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            "date": out["date"],
         }
         out["sizes"][size] = entry
         print(json.dumps({shape: {size: entry}}), flush=True)
@@ -143,8 +144,14 @@ def render(results: dict[str, Any], others: dict[str, dict[str, Any]] | None = N
 
 
 def _measured(results: dict[str, Any]) -> str:
-    """The day the runs were measured (runs stored before the date was kept: today)."""
-    return str(results.get("date") or date.today().isoformat())
+    """The day the runs were measured, and the other days of sizes kept from older runs."""
+    latest = str(results.get("date") or date.today().isoformat())
+    older = [
+        f"{e['run']['sessions'] / 1e6:.0f}M sessions: {e['date']}"
+        for e in results["sizes"].values()
+        if e.get("date", latest) != latest
+    ]
+    return latest + (f" ({'; '.join(older)})" if older else "")
 
 
 def _stages(results: dict[str, Any]) -> list[str]:
@@ -326,7 +333,10 @@ def main() -> None:
         path = results_path(args.shape)
         if path.exists():
             alike = ("memory_limit", "repeat")
-            results = kept_runs(json.loads(path.read_text()), results, "sizes", alike)
+            old = json.loads(path.read_text())
+            for entry in old.get("sizes", {}).values():  # a kept size keeps its own day
+                entry.setdefault("date", old.get("date"))
+            results = kept_runs(old, results, "sizes", alike)
         store(path, results)
     demo = results_path("demo")
     if not args.no_docs:

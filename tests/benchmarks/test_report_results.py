@@ -64,3 +64,14 @@ def test_other_shapes_get_a_subsection_each() -> None:
     assert "at 10,013,122 sessions 41.0 s — not met." in shaped
     # The demo's notes are said once, under the demo.
     assert report.NOTES in head and report.NOTES not in shaped
+
+
+def test_a_size_kept_from_an_older_run_says_its_day() -> None:
+    report = script("report")
+    wall = {"load": 5.0, "product": 10.0, "write": 2.0}
+    results = {"memory_limit": "3GB", "repeat": 3, "date": "2026-12-05"}
+    results["sizes"] = {
+        "10m": _entry(10_000_000, wall, None) | {"date": "2026-12-05"},
+        "50m": _entry(50_000_000, wall, None) | {"date": "2026-12-04"},
+    }
+    assert "Measured 2026-12-05 (50M sessions: 2026-12-04) with" in report.render(results)
