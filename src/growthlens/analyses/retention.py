@@ -137,7 +137,7 @@ def _explain(frames: Frames, p: Params) -> Result:
             table="curve_from_1",
             color=by,
             title="Mean retention by age, from age 1" + (f" by {by}" if by else ""),
-            subtitle=curve_subtitle(curve, period, p.average, by=by),
+            subtitle=curve_subtitle(curve, period, p.average, by=by) + _empty_note(charted, table),
             labels={
                 "age": f"Age ({period}s)",
                 "retention": "Retention",
@@ -178,6 +178,16 @@ def _explain(frames: Frames, p: Params) -> Result:
     )
 
 
+def _empty_note(charted: pd.DataFrame, table: pd.DataFrame) -> str:
+    """Why a chart from age 1 is empty while the table has later cells (a line of its own)."""
+    if len(charted) or not (table["age"] >= 1).any():
+        return ""
+    return (
+        "\nNo curve reaches age 1: the cohorts a curve averages are observed together only "
+        "at age 0 (the table has every cell)."
+    )
+
+
 def _findings(
     summary: dict[str, SummaryValue], curve: pd.DataFrame, by: str | None, period: Period
 ) -> list[Finding]:
@@ -186,6 +196,8 @@ def _findings(
     if isinstance(r1, float) and not math.isnan(r1):
         cells = int(summary["cells_1"])  # type: ignore[arg-type]
         r3 = float(summary["retention_3"])  # type: ignore[arg-type]
+        # Split by a dimension, each averaged cell is one cohort of one value of it.
+        unit = "complete cohort" if by is None else f"complete cohort × {by} cell"
         later = (
             f"{r3:.1%} are still active in their fourth"
             if not math.isnan(r3)
@@ -195,7 +207,7 @@ def _findings(
             Finding(
                 "returning_users",
                 f"{r1:.1%} of users come back in their second {period} (mean over "
-                f"{count_of(cells, 'complete cohort')}); {later}.",
+                f"{count_of(cells, unit)}); {later}.",
                 numbers={"retention_1": r1, "retention_3": r3, "cohorts": cells},
             )
         )
