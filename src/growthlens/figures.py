@@ -209,15 +209,13 @@ def _most(spec: FigureSpec, frame: pd.DataFrame) -> tuple[FigureSpec, pd.DataFra
     """
     if spec.rank is None:
         return spec, frame
-    keys = None
     for column in _category_columns(spec, frame):
-        values = frame[column].astype("object").where(frame[column].notna(), UNKNOWN_LABEL)
-        if values.nunique() > MAX_CATEGORIES:
-            keys = values
+        keys = frame[column].astype("object").where(frame[column].notna(), UNKNOWN_LABEL)
+        count = keys.nunique()
+        if count > MAX_CATEGORIES:
             break
-    if keys is None:
+    else:
         return spec, frame
-    count = keys.nunique()
     weight = pd.to_numeric(frame[spec.rank], errors="coerce").abs().fillna(0.0)
     totals = weight.groupby(keys, sort=False).sum().sort_values(ascending=False, kind="stable")
     kept = set(totals.index[:MAX_CATEGORIES])

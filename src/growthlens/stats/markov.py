@@ -268,25 +268,33 @@ class MarkovChain:
         if float(conv[self._has_channel].sum()) == 0.0:
             return MarkovResult(self.channels, self.order, p, nan, nan, nan, no_credit,
                                 "no_conversions", "no journey with a touch converted")  # fmt: skip
-        p_without: dict[str, float] = {}
-        if fundamental is not None and self.order == 1:
-            # One state per channel: N[S, S] is the number N[c, c], for all channels at once.
-            held = np.argmax(self._contains, axis=0)
-            lost = fundamental[0, held] * x[held] / fundamental[held, held]
-            p_without = dict(zip(self.channels, np.clip(p - lost, 0.0, p).tolist(), strict=True))
-        for j, c in enumerate(self.channels):
-            if c in p_without:
-                continue
-            if fundamental is not None:
-                p_without[c] = _without(fundamental, x, np.flatnonzero(self._contains[:, j]))
-                continue
-            keep = np.flatnonzero(~self._contains[:, j])  # the start (0) is always kept, first
-            p_without[c] = float(_absorption(system[keep][:, keep], r[keep], x[keep])[0])
+        p_without = dict(zip(self.channels, self._without(system, r, x, fundamental), strict=True))
         effect = {c: 1.0 - p_without[c] / p for c in self.channels}
         total_effect = sum(effect.values())
         share = {c: effect[c] / total_effect for c in self.channels}
         credit = _credit(self._membership, np.array([effect[c] for c in self.channels]))
         return MarkovResult(self.channels, self.order, p, p_without, effect, share, credit)
+
+    def _without(
+        self, system: Any, r: FloatArray, x: FloatArray, fundamental: FloatArray | None
+    ) -> list[float]:
+        """P_c per channel, in the order of ``channels`` (see the module docstring)."""
+        if fundamental is None:  # above DIRECT_MAX_STATES: solve each reduced chain
+            out = []
+            for j in range(len(self.channels)):
+                keep = np.flatnonzero(~self._contains[:, j])  # the start (0) is kept, first
+                out.append(float(_absorption(system[keep][:, keep], r[keep], x[keep])[0]))
+            return out
+        p = float(x[0])
+        if self.order == 1:
+            # One state per channel: N[S, S] is the number N[c, c], for all channels at once.
+            held = np.argmax(self._contains, axis=0)
+            lost = fundamental[0, held] * x[held] / fundamental[held, held]
+            return [float(v) for v in np.clip(p - lost, 0.0, p)]
+        return [
+            _removed(fundamental, x, np.flatnonzero(self._contains[:, j]))
+            for j in range(len(self.channels))
+        ]
 
 
 def markov_attribution(
@@ -353,7 +361,7 @@ def _absorption(system: Any, r: FloatArray, x0: FloatArray | None = None) -> Flo
     return x
 
 
-def _without(fundamental: FloatArray, x: FloatArray, held: IntArray) -> float:
+def _removed(fundamental: FloatArray, x: FloatArray, held: IntArray) -> float:
     """P with the states ``held`` removed: P − N[0, S] · N[S, S]⁻¹ · x[S] (module docstring)."""
     if not len(held):
         return float(x[0])
