@@ -42,6 +42,9 @@ COLOURS = (
     "#7f7f7f",
     "#000000",
 )
+MARKERS = ("circle", "square", "diamond")
+"""A series' point marker: the next shape once every colour is taken, so no two series of
+one chart look alike (13 series, 11 colours)."""
 SWEEP = {
     # family: (series name, what a row is, sessions of the sweep's size per row)
     "attribution": ("attribution (load + every model)", "sessions", 1),
@@ -155,6 +158,24 @@ def _label(v: float, unit: str) -> str:
     return f"{v:g} {unit}"
 
 
+def styles(series: list[Series]) -> dict[str, tuple[str, str]]:
+    """Each series' colour and marker by name: the colours in turn, then the next marker."""
+    return {
+        s.name: (COLOURS[i % len(COLOURS)], MARKERS[i // len(COLOURS) % len(MARKERS)])
+        for i, s in enumerate(series)
+    }
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    """One point's marker, about 8 px across, centred on (x, y)."""
+    if shape == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+    if shape == "diamond":
+        points = f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}"
+        return f'<polygon points="{points}" fill="{colour}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
+
+
 def chart(
     series: list[Series],
     at: int,
@@ -162,14 +183,15 @@ def chart(
     unit: str,
     *,
     guides: bool = True,
-    palette: dict[str, str] | None = None,
+    palette: dict[str, tuple[str, str]] | None = None,
 ) -> str:
     """A log-log SVG line chart of value ``at`` (1 seconds, 2 MB) against rows.
 
     ``guides``: draw each series' slope-1 line through its smallest size. ``palette``:
-    each series' colour by name, so a series keeps its colour in both charts.
+    each series' colour and marker by name (:func:`styles`), so a series looks the same in
+    both charts.
     """
-    palette = palette or {s.name: COLOURS[i % len(COLOURS)] for i, s in enumerate(series)}
+    palette = palette or styles(series)
     # The legend sits right of the plot: a dozen series would cover their own lines inside it.
     width, height = 1060, 440
     left, right, top, bottom = 80, 320, 50, 60
@@ -221,7 +243,7 @@ def chart(
         "rows (events, sessions, orders or order lines), log scale</text>"
     )
     for i, s in enumerate(series):
-        colour = palette[s.name]
+        colour, marker = palette[s.name]
         first = s.points[0]
         # The guide: the first point's value grown in proportion to the rows.
         guide = [(first[0], first[at]), (s.points[-1][0], first[at] * s.points[-1][0] / first[0])]
@@ -238,13 +260,13 @@ def chart(
             + '"/>'
         )
         for p in s.points:
-            x, y = px(p[0]), py(p[at])
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>')
+            parts.append(_marker(marker, px(p[0]), py(p[at]), colour))
         ly = top + 14 + 18 * i
         parts.append(
             f'<line x1="{key}" x2="{key + 24}" y1="{ly - 4}" y2="{ly - 4}" '
             f'stroke="{colour}" stroke-width="2.5"/>'
         )
+        parts.append(_marker(marker, key + 12, ly - 4, colour))
         parts.append(f'<text x="{key + 30}" y="{ly}">{escape(s.name)}</text>')
     if guides:
         ly = top + 14 + 18 * len(series)
@@ -313,7 +335,7 @@ def main() -> None:
     if not series:
         raise SystemExit("no stored results with two sizes or more in benchmarks/data/")
     IMAGES.mkdir(parents=True, exist_ok=True)
-    palette = {s.name: COLOURS[i % len(COLOURS)] for i, s in enumerate(series)}
+    palette = styles(series)
     (IMAGES / "scaling-time.svg").write_text(
         chart(series, 1, "Wall time against rows (median runs)", "s", palette=palette)
     )

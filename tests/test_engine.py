@@ -221,15 +221,24 @@ def test_a_spark_session_passed_gets_the_required_settings(spark_backend: Any) -
     session = spark_backend._session
     session.conf.set("spark.sql.session.timeZone", "Asia/Tokyo")
     session.conf.set("spark.sql.ansi.enabled", "true")
+    rules = "spark.sql.optimizer.excludedRules"
+    ours = "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
+    kept = session.conf.get(rules, "")
+    session.conf.set(rules, "org.example.UserRule")
     con = connect(session, timezone="Asia/Tokyo")
     try:
         assert con.name == "pyspark"
         assert con._session is session  # type: ignore[attr-defined]
         assert session.conf.get("spark.sql.session.timeZone") == "UTC"
         assert session.conf.get("spark.sql.ansi.enabled") == "false"
+        assert session.conf.get(rules) == f"org.example.UserRule,{ours}"
+        # An Ibis backend connected by the user gets the rule too, once.
+        connect(ibis.pyspark.connect(session))
+        assert session.conf.get(rules) == f"org.example.UserRule,{ours}"
     finally:
         session.conf.set("spark.sql.session.timeZone", "UTC")
         session.conf.set("spark.sql.ansi.enabled", "false")
+        session.conf.set(rules, kept)
 
 
 @pytest.mark.spark
@@ -268,12 +277,14 @@ def test_spark_options_applied_in_a_new_session() -> None:
                 "spark.sql.shuffle.partitions": 8,
                 "spark.sql.session.timeZone": "America/New_York",
                 "spark.sql.ansi.enabled": "true",
+                "spark.sql.optimizer.excludedRules": "org.example.UserRule",
             },
         )
         con = connect(options)
         session = con._session
         context = session.sparkContext
         runtime = context._jvm.java.lang.Runtime.getRuntime()
+        log4j = context._jvm.org.apache.logging.log4j
         print(json.dumps({
             "master": context.master,
             "app_name": context.appName,
@@ -284,6 +295,8 @@ def test_spark_options_applied_in_a_new_session() -> None:
             "ui": session.conf.get("spark.ui.enabled"),
             "zone": session.conf.get("spark.sql.session.timeZone"),
             "ansi": capabilities(con).ansi_division,
+            "excluded": session.conf.get("spark.sql.optimizer.excludedRules"),
+            "level": str(log4j.LogManager.getRootLogger().getLevel()),
         }))
         session.stop()
         """
@@ -302,6 +315,11 @@ def test_spark_options_applied_in_a_new_session() -> None:
     assert facts["ui"] == "false"
     assert facts["zone"] == "UTC"
     assert facts["ansi"] is False
+    # The user's excluded rule stays; ours joins it (engine._tuned: in-memory tables).
+    assert facts["excluded"] == (
+        "org.example.UserRule,org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
+    )
+    assert facts["level"] == "ERROR"  # a session growthlens started: planner warnings off
 
 
 # --- Capabilities, not names --------------------------------------------------------------

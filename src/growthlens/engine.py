@@ -174,7 +174,8 @@ class SparkOptions:
 
     Settings are applied in three layers, later ones winning: growthlens's defaults for a
     local master (``spark.sql.shuffle.partitions=4``, ``spark.ui.enabled=false``) and for
-    any master (``spark.ui.showConsoleProgress=false``); then ``conf``; then the settings
+    any master (``spark.ui.showConsoleProgress=false``, and the log level ``ERROR`` once the
+    session has started); then ``conf``; then the settings
     the analyses need (``spark.sql.session.timeZone=UTC``, ``spark.sql.ansi.enabled=false``;
     see :func:`connect`).
 
@@ -276,6 +277,9 @@ _FIELD_KEYS = {
     "spark.app.name": "app_name",
 }
 _SPARK_DEFAULTS = {"spark.ui.showConsoleProgress": "false"}
+_SPARK_LOG_LEVEL = "ERROR"  # of the sessions growthlens starts (see _start_spark)
+_EXCLUDED_RULES = "spark.sql.optimizer.excludedRules"
+_LOCAL_RELATION_RULE = "org.apache.spark.sql.catalyst.optimizer.ConvertToLocalRelation"
 _SPARK_LOCAL_DEFAULTS = {"spark.sql.shuffle.partitions": "4", "spark.ui.enabled": "false"}
 
 
@@ -295,6 +299,10 @@ def connect(
       can count it and show examples, and a ratio over an empty group must be NULL, not
       an error (ANSI is on by default from Spark 4).
 
+    Every Spark session growthlens uses (an Ibis PySpark backend too) also gets the
+    optimizer rule ``ConvertToLocalRelation`` added to ``spark.sql.optimizer.excludedRules``
+    (see ``_tuned``: it made a plan over in-memory tables run out of driver memory).
+
     Args:
         backend: ``None`` or ``"duckdb"`` for a fresh in-process DuckDB; ``"pyspark"`` for
             the running Spark session, else a local one (``SparkOptions()``); a Spark
@@ -302,7 +310,8 @@ def connect(
             for ``SparkOptions(master=...)``; a
             :class:`SparkOptions` for a session configured by the user (master, memory,
             conf); a ``pyspark.sql.SparkSession``; an Ibis connection URL
-            (``"postgres://…"``); or an already connected Ibis backend, used as is.
+            (``"postgres://…"``); or an already connected Ibis backend, used as is (a
+            Spark one gets the optimizer setting above).
         timezone: DuckDB's session time zone, used when converting tz-aware timestamps to
             naive ones (UTC when ``None``).
         memory_limit: DuckDB only: cap on its memory (e.g. ``"3GB"``); above it DuckDB
@@ -358,16 +367,32 @@ def _duckdb(zone: str, memory_limit: str | None) -> BaseBackend:
 
 
 def _tuned(con: BaseBackend) -> BaseBackend:
-    """``con`` with the settings the analyses' plans need (DuckDB; others as they are).
+    """``con`` with the settings the analyses' plans need (DuckDB, Spark; others as they are).
 
     DuckDB turns an as-of join whose left side it *estimates* at under 64 rows into a
     nested loop; after a funnel's filtered steps the estimate can be tiny while the side
     holds many thousand rows (a 0.1 s join took 17 s). The merge plan is never slow.
+
+    Spark's optimizer rule ``ConvertToLocalRelation`` evaluates, while planning and in the
+    driver, every projection and filter of an in-memory table (a pandas frame; a file
+    growthlens hands to Spark through Arrow, such as the demo's Parquet with nanoseconds);
+    a query that reads such a table in many places (a funnel's drivers: the step chains in
+    each branch of a union) copies it over and over: on the demo's 63,000 events it ran
+    out of a 2 GB driver after 3 minutes, and runs in 15 s with the rule left out. The
+    rule is added to the session's ``spark.sql.optimizer.excludedRules``, keeping any the
+    user excluded; it only ever saves planning work on small inputs.
     """
-    if backend_name(con) == "duckdb":
+    name = backend_name(con)
+    if name == "duckdb":
         # A DuckDB without the setting has no such nested-loop plan either.
         with contextlib.suppress(Exception):
             con.raw_sql("SET asof_loop_join_threshold = 0")
+    elif name == SPARK and (session := getattr(con, "_session", None)) is not None:
+        excluded = [r.strip() for r in str(session.conf.get(_EXCLUDED_RULES, "")).split(",")]
+        if _LOCAL_RELATION_RULE not in excluded:
+            session.conf.set(
+                _EXCLUDED_RULES, ",".join([*filter(None, excluded), _LOCAL_RELATION_RULE])
+            )
     return con
 
 
@@ -393,6 +418,7 @@ def _start_spark(spark_session: Any, options: SparkOptions, *, strict: bool) -> 
     builder = spark_session.builder.master(options.master).appName(options.app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
+    started = spark_session.getActiveSession() is None
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # Py4J, PySpark and OS errors alike
@@ -408,6 +434,11 @@ def _start_spark(spark_session: Any, options: SparkOptions, *, strict: bool) -> 
         "master": context.master,
         "driver_memory": context.getConf().get("spark.driver.memory"),
     }
+    if started:
+        # Spark's planner warnings (task sizes, windows without a partition: the report's
+        # whole-table ranks) would bury the CLI's progress in a few hundred lines; errors
+        # still show. A session the user started keeps its own level.
+        context.setLogLevel(_SPARK_LOG_LEVEL)
     wanted = {"master": options.master, "driver_memory": options.driver_memory}
     differ = [k for k in wanted if str(running[k]).lower() != wanted[k].lower()]
     if strict and differ:
@@ -427,7 +458,7 @@ def _spark_backend(session: Any) -> BaseBackend:
     # Set after Ibis's connect, which resets the time zone itself; why: see connect().
     session.conf.set("spark.sql.session.timeZone", "UTC")
     session.conf.set("spark.sql.ansi.enabled", "false")
-    return con
+    return _tuned(con)
 
 
 def _fix_spark_trim() -> None:

@@ -29,12 +29,20 @@ def test_split_finding_counts_cells_and_empty_curves_say_why() -> None:
     r = gl.retention(_cohorts(2, 3), by="source", period="month")
     # Two complete cells at age 1 per source (March and April): 4 in all.
     assert "(mean over 4 complete cohort × source cells)" in r.findings[0].text
+    # The summary tiles count the same cells, and say so.
+    assert r.summary["cells_1"].value == 4
+    assert r.summary["cells_1"].label == "Complete cohort × source cells averaged at age 1"
+    assert r.summary["retention_1"].label == (
+        "Mean retention at age 1 (complete cohort × source cells)"
+    )
     # Three cohorts per source are observed together only at age 0: nothing from age 1.
     assert r.tables["curve_from_1"].empty and (r.table["age"] >= 1).any()
     assert "No curve reaches age 1" in r.figures[0].subtitle
     # Without a split the cohorts are counted as before.
     whole = gl.retention(_cohorts(2, 3), period="month")
     assert "(mean over 2 complete cohorts)" in whole.findings[0].text
+    assert whole.summary["cells_1"].label == "Complete cohorts averaged at age 1"
+    assert whole.summary["cells_1"].value == 2
     # A fourth month: three cohorts reach age 1 together, so the curves are drawn.
     longer = gl.retention(_cohorts(2, 4), by="source", period="month")
     assert len(longer.tables["curve_from_1"]) and "No curve" not in longer.figures[0].subtitle

@@ -66,10 +66,24 @@ def test_a_series_keeps_its_colour_in_both_charts() -> None:
     curves = _curves()
     a = curves.Series("a", "rows", ((1_000_000, 1.0, 400.0), (10_000_000, 9.0, 900.0)), "3GB")
     b = curves.Series("b", "rows", ((1_000_000, 2.0, 500.0), (10_000_000, 20.0, 900.0)), "3GB")
-    palette = {"a": "#111111", "b": "#222222"}
+    palette = {"a": ("#111111", "circle"), "b": ("#222222", "square")}
     svg = curves.chart([b], 2, "M", "MB", guides=False, palette=palette)
     colours = {
         e.get("stroke") for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}polyline")
     }
     assert colours == {"#222222"}  # b alone still draws in b's colour, not the first one
     assert "#111111" in curves.chart([a, b], 1, "T", "s", palette=palette)
+
+
+def test_no_two_series_look_alike_once_the_colours_run_out() -> None:
+    curves = _curves()
+    pts = ((1_000_000, 1.0, 400.0), (10_000_000, 9.0, 900.0))
+    many = [curves.Series(f"s{i}", "rows", pts, "3GB") for i in range(len(curves.COLOURS) + 2)]
+    looks = curves.styles(many)
+    assert len(set(looks.values())) == len(many)
+    svg = ET.fromstring(curves.chart(many, 1, "T", "s"))
+    ns = "{http://www.w3.org/2000/svg}"
+    # The first colour's second series draws squares: two per series (points) + the legend's.
+    first = looks["s0"][0]
+    squares = [e for e in svg.iter(f"{ns}rect") if e.get("fill") == first]
+    assert len(squares) == 3

@@ -33,6 +33,21 @@ SUMMARY: SummarySpec = {
 }
 
 
+def summary_spec(by: str | None) -> SummarySpec:
+    """The summary's units and labels: under a split, each averaged cell is a cohort × value.
+
+    Split by ``by``, a mean over "12 cohorts" would miscount 12 month × source cells.
+    """
+    if by is None:
+        return SUMMARY
+    cells = f"complete cohort × {by} cells".replace("{", "{{").replace("}", "}}")
+    return {
+        **SUMMARY,
+        "retention_{k}": ("share", f"Mean retention at age {{k}} ({cells})"),
+        "cells_{k}": ("count", f"{cells[0].upper()}{cells[1:]} averaged at age {{k}}"),
+    }
+
+
 @dataclass(frozen=True)
 class Params:
     """Resolved options: the cohort period, the dimension to split by, the average rule."""
@@ -160,7 +175,7 @@ def _explain(frames: Frames, p: Params) -> Result:
         + (f"_by_{by}" if by else ""),
         title=f"Retention ({period}ly cohorts)" + (f" by first-session {by}" if by else ""),
         table=table.reset_index(drop=True),
-        summary=summarize(summary, SUMMARY),
+        summary=summarize(summary, summary_spec(by)),
         findings=tuple(_findings(summary, curve, by, period)),
         tables={
             "curve": curve,

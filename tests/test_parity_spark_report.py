@@ -1,0 +1,70 @@
+"""The whole report on PySpark: every analysis it runs on the demo gives DuckDB's tables.
+
+The other parity files test each analysis on data made for it; this one runs the report as
+``growthlens report --demo --backend local[2]`` does (every group, every planned run, the
+models on the per-customer frames the engine returns), so an analysis added to the report
+is compared on Spark without anyone listing it, and a query Spark cannot plan fails here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens.report.build import sections
+from growthlens.result import Result
+from tests.test_parity_spark import _normalised
+
+pytestmark = pytest.mark.spark
+
+USERS = 3_000
+# Per analysis, columns that are the engine's own by definition: storage types, and the
+# quality checks' examples ("a few rows", not a defined set; as in test_parity_spark).
+ENGINE_COLUMNS = {"overview": {"type"}, "quality": {"examples"}}
+
+
+def _tables(result: Result) -> dict[str, pd.DataFrame]:
+    return {key: result.frame(key) for key in ["main", *result.tables]}
+
+
+def test_every_report_table_is_the_same_on_spark(spark_backend: Any) -> None:
+    duck_ds = gl.demo(users=USERS, seed=5)
+    spark_ds = gl.demo(users=USERS, seed=5, backend=spark_backend)
+    duck, spark = sections(duck_ds), sections(spark_ds)
+    assert [s.id for s in duck] == [s.id for s in spark]
+    compared: list[str] = []
+    for left, right in zip(duck, spark, strict=True):
+        assert left.skipped == right.skipped, left.id
+        assert [r.name for r in left.results] == [r.name for r in right.results], left.id
+        for a, b in zip(left.results, right.results, strict=True):
+            skip = ENGINE_COLUMNS.get(a.name, set())
+            ta, tb = _tables(a), _tables(b)
+            assert ta.keys() == tb.keys(), a.name
+            for key, frame in ta.items():
+                columns = [c for c in frame.columns if c not in skip]
+                pd.testing.assert_frame_equal(
+                    _normalised(frame[columns]),
+                    _normalised(tb[key][columns]),
+                    check_dtype=False,
+                    rtol=1e-9,
+                    obj=f"{a.name}.{key}",
+                )
+            values_a, values_b = a.summary.values_dict(), b.summary.values_dict()
+            assert values_a.keys() == values_b.keys(), a.name
+            for k, v in values_a.items():
+                if k == "backend":
+                    continue
+                if isinstance(v, float):
+                    assert values_b[k] == pytest.approx(v, rel=1e-9, nan_ok=True), (a.name, k)
+                else:
+                    assert values_b[k] == v, (a.name, k)
+            compared.append(a.name)
+    # Every group of the demo's report ran, and with it the analyses no other parity test
+    # runs on Spark: nothing passed by being left out.
+    assert len(duck) == 9 and len(compared) >= 35
+    assert {"funnel_drivers", "recommend_budget", "revenue_by_first_visit", "tracking"} <= set(
+        compared
+    )
