@@ -199,3 +199,33 @@ def test_orders_without_lines_or_profiles_hand_computed() -> None:
     r = rfm_inputs(ds, at=date(2023, 1, 10)).set_index("user_id")
     assert r.recency.tolist() == [7, 8] and r.frequency.tolist() == [2, 1]
     assert r.monetary.tolist() == [10.0, 5.0]
+
+
+def test_money_sums_do_not_depend_on_the_order_of_addition() -> None:
+    """0.1 + 0.2 is 0.30000000000000004 in floats: a buyer of 0.1 and 0.2 and a buyer of 0.3
+    spent the same, and every per-customer money column says so (MONEY_DECIMALS), so
+    quantile ties and distinct counts do not turn on the order an engine adds rows in."""
+    from growthlens.metrics.customers import MONEY_DECIMALS, clv_inputs
+
+    assert 0.1 + 0.2 != 0.3 and MONEY_DECIMALS == 6
+    orders = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 3, 3, 3],
+            "ts": pd.to_datetime(
+                ["2023-01-01", "2023-01-02", "2023-01-01", "2023-01-01", "2023-01-03", "2023-01-03"]
+            ),
+            # Buyer 3's later day holds 0.1 + 0.2 in two orders: its day revenue is 0.3.
+            "revenue": [0.1, 0.2, 0.3, 0.3, 0.1, 0.2],
+        }
+    )
+    ds = gl.load(orders=orders, window=("2023-01-01", "2023-01-10"))
+    spend = customer_features(ds).set_index("user_id").spend
+    assert spend.loc[1] == spend.loc[2] == 0.3 and spend.loc[3] == 0.6
+    monetary = rfm_inputs(ds).set_index("user_id").monetary
+    assert monetary.loc[1] == monetary.loc[2] == 0.3 and monetary.nunique() == 2
+    clv = clv_inputs(ds).set_index("user_id")
+    # Mean revenue of the purchase days after the first: 0.2 for buyer 1, 0.3 for buyer 3.
+    assert clv.monetary.loc[1] == 0.2 and clv.monetary.loc[3] == 0.3
+    # A sum with more decimals than money has keeps six of them.
+    fine = gl.load(orders=orders.assign(revenue=[1.0000016, 1.0, 2.0, 1.0, 1.0, 1.0]))
+    assert customer_features(fine).set_index("user_id").spend.loc[1] == 2.000002
