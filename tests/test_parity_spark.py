@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import growthlens as gl
+from growthlens.result import Result
 from tests.oracle.random_data import random_frames
 
 pytestmark = pytest.mark.spark
@@ -82,12 +83,15 @@ def test_quality_report_is_identical(pair: tuple[gl.Dataset, gl.Dataset]) -> Non
     ]
 
 
-@pytest.mark.parametrize(("name", "run"), ANALYSES, ids=[n for n, _ in ANALYSES])
-def test_same_tables(pair: tuple[gl.Dataset, gl.Dataset], name: str, run: Any) -> None:
-    duck, spark = (run(ds) for ds in pair)
-    # Storage types are the backend's own (Spark has no uint64 and no nanoseconds), and
-    # quality examples are "a few rows", not a defined set: everything else must match.
-    skip_columns = {"quality": {"examples"}, "overview": {"type"}}.get(name, set())
+# Storage types are the backend's own (Spark has no uint64 and no nanoseconds), and quality
+# examples are "a few rows", not a defined set: everything else must match.
+ENGINE_COLUMNS = {"quality": {"examples"}, "overview": {"type"}}
+
+
+def assert_same_result(duck: Result, spark: Result) -> None:
+    """Every table (counts exactly, ratios to 1e-9) and summary figure of two runs equal."""
+    skip_columns = ENGINE_COLUMNS.get(duck.name, set())
+    assert duck.tables.keys() == spark.tables.keys(), duck.name
     for key in ["main", *duck.tables]:
         left = duck.frame(key)
         right = spark.frame(key)
@@ -97,16 +101,22 @@ def test_same_tables(pair: tuple[gl.Dataset, gl.Dataset], name: str, run: Any) -
             _normalised(right[columns]),
             check_dtype=False,
             rtol=1e-9,
-            obj=f"{name}.{key}",
+            obj=f"{duck.name}.{key}",
         )
-    assert duck.summary.keys() == spark.summary.keys()
+    assert duck.summary.keys() == spark.summary.keys(), duck.name
     duck_values, spark_values = duck.summary.values_dict(), spark.summary.values_dict()
     for k, v in duck_values.items():
         w = spark_values[k]
         if isinstance(v, float):
-            assert w == pytest.approx(v, rel=1e-9, nan_ok=True), k
+            assert w == pytest.approx(v, rel=1e-9, nan_ok=True), (duck.name, k)
         elif k not in ("backend",):
-            assert v == w, k
+            assert v == w, (duck.name, k)
+
+
+@pytest.mark.parametrize(("name", "run"), ANALYSES, ids=[n for n, _ in ANALYSES])
+def test_same_tables(pair: tuple[gl.Dataset, gl.Dataset], name: str, run: Any) -> None:
+    duck, spark = (run(ds) for ds in pair)
+    assert_same_result(duck, spark)
 
 
 def test_hostile_files_are_counted_alike(tmp_path: Any, spark_backend: Any) -> None:

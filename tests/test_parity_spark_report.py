@@ -11,57 +11,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 import growthlens as gl
 from growthlens.report.build import sections
 from growthlens.report.model import Section
-from growthlens.result import Result
-from tests.test_parity_spark import _normalised
+from tests.test_parity_spark import assert_same_result
 
 pytestmark = pytest.mark.spark
 
 USERS = 3_000
 AFISHA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yandex_afisha"
-# Per analysis, columns that are the engine's own by definition: storage types, and the
-# quality checks' examples ("a few rows", not a defined set; as in test_parity_spark).
-ENGINE_COLUMNS = {"overview": {"type"}, "quality": {"examples"}}
-
-
-def _tables(result: Result) -> dict[str, pd.DataFrame]:
-    return {key: result.frame(key) for key in ["main", *result.tables]}
 
 
 def _same_reports(duck: tuple[Section, ...], spark: tuple[Section, ...]) -> list[str]:
-    """Assert every result's tables and summary are equal; the names of those compared."""
+    """Assert every result of the two reports is the same; the names of those compared."""
     assert [s.id for s in duck] == [s.id for s in spark]
     compared: list[str] = []
     for left, right in zip(duck, spark, strict=True):
         assert left.skipped == right.skipped, left.id
         assert [r.name for r in left.results] == [r.name for r in right.results], left.id
         for a, b in zip(left.results, right.results, strict=True):
-            skip = ENGINE_COLUMNS.get(a.name, set())
-            ta, tb = _tables(a), _tables(b)
-            assert ta.keys() == tb.keys(), a.name
-            for key, frame in ta.items():
-                columns = [c for c in frame.columns if c not in skip]
-                pd.testing.assert_frame_equal(
-                    _normalised(frame[columns]),
-                    _normalised(tb[key][columns]),
-                    check_dtype=False,
-                    rtol=1e-9,
-                    obj=f"{a.name}.{key}",
-                )
-            values_a, values_b = a.summary.values_dict(), b.summary.values_dict()
-            assert values_a.keys() == values_b.keys(), a.name
-            for k, v in values_a.items():
-                if k == "backend":
-                    continue
-                if isinstance(v, float):
-                    assert values_b[k] == pytest.approx(v, rel=1e-9, nan_ok=True), (a.name, k)
-                else:
-                    assert values_b[k] == v, (a.name, k)
+            assert_same_result(a, b)
             compared.append(a.name)
     return compared
 
