@@ -31,6 +31,7 @@ DUCKDB = Capabilities(
     int128_macros=True,
     asof_joins=True,
     ascii_trim=True,
+    range_bitmaps=True,
 )
 SPARK = Capabilities(
     unsigned_ids=False,
@@ -43,6 +44,7 @@ SPARK = Capabilities(
     int128_macros=False,
     asof_joins=False,
     ascii_trim=False,
+    range_bitmaps=False,
 )
 
 
@@ -102,6 +104,7 @@ def test_unknown_backend_gets_conservative_capabilities() -> None:
         int128_macros=False,
         asof_joins=False,
         ascii_trim=False,
+        range_bitmaps=False,
     )
 
 

@@ -72,6 +72,10 @@ class Capabilities:
             last characters are above 32 is known to need no trim. DuckDB's ``TRIM``
             with a character set costs a second per 10M ids; this check skips it for all
             but the few ids with whitespace at an end.
+        range_bitmaps: has a bitmap aggregate over an integer range and temporary SQL
+            macros (DuckDB's ``bitstring_agg``), so the distinct integers of a column whose
+            values span a bounded range are counted by setting bits, without a hash set:
+            10M session ids in 0.06 s against 0.5 s for ``COUNT(DISTINCT)``.
     """
 
     unsigned_ids: bool
@@ -84,6 +88,7 @@ class Capabilities:
     int128_macros: bool
     asof_joins: bool
     ascii_trim: bool
+    range_bitmaps: bool
 
 
 # Keyed by the Ibis backend's `name`. Unknown backends get _OTHER: ids as text, division
@@ -100,6 +105,7 @@ _OTHER = Capabilities(
     int128_macros=False,
     asof_joins=False,
     ascii_trim=False,
+    range_bitmaps=False,
 )
 _KNOWN = {
     "duckdb": Capabilities(
@@ -113,6 +119,7 @@ _KNOWN = {
         int128_macros=True,
         asof_joins=True,
         ascii_trim=True,
+        range_bitmaps=True,
     ),
     # ANSI off is how connect() configures sessions; capabilities() reads the live value.
     "pyspark": replace(_OTHER, ansi_division=False, arrow_views=True),

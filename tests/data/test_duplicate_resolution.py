@@ -138,3 +138,50 @@ def test_same_on_spark(tmp_path: Path, spark_backend: Any, repeats: int, null_ke
         )
 
     assert rows(duck) == rows(spark)
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        ([5, 7, 9, 6], "int64"),  # unique, dense: the bitmap
+        ([5, 7, 7, 6], "int64"),  # one repeat
+        ([5, None, 7], "int64"),  # one null key: unique
+        ([5, None, None], "int64"),  # two null keys are shared
+        ([-100, 100, 0, -1], "int8"),  # the range passes int8's
+        ([2**64 - 1, 2**63, 2**63 + 1], "uint64"),  # above int64's range
+        ([2**64 - 1, 2**63, 2**64 - 1], "uint64"),
+        ([0, 10**15, 3], "int64"),  # too sparse for a bitmap: the distinct count
+        ([0, 10**15, 10**15], "int64"),
+        ([None, None], "int64"),
+        (["a", "b", "a"], "string"),
+    ],
+)
+def test_key_check_matches_a_python_count(values: list[Any], dtype: str) -> None:
+    """Bitmap or hash set, the key check answers what counting in Python answers."""
+    con = ibis.duckdb.connect()
+    table = con.create_table("keys", ibis.memtable({"k": values}, schema={"k": dtype}))
+    known = [v for v in values if v is not None]
+    expected = len(set(known)) == len(known) and len(values) - len(known) <= 1
+    assert validate._unique(table.k, con) is expected
+    assert validate._unique(table.k) is expected  # no backend: the distinct count
+
+
+def test_key_check_bitmap_bounds() -> None:
+    """The bitmap is used for dense or small ranges, never above 2**30 bits."""
+    assert validate._bitmap_span(1, 10_000_000, 10_000_000) == 10_000_000
+    assert validate._bitmap_span(0, 999, 2) == 1000  # small range
+    assert validate._bitmap_span(0, 80_000_000, 10_000_000) is None  # keys fill < 1/8
+    assert validate._bitmap_span(0, 2**31, 2**30) is None  # over 2**30 bits
+
+
+def test_key_check_uses_the_bitmap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense integer keys on DuckDB never reach the distinct count."""
+    con = ibis.duckdb.connect()
+    table = con.create_table("keys", ibis.memtable({"k": [*range(1000), 5]}))
+
+    def no_distinct(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("distinct count used")
+
+    monkeypatch.setattr(ir.Column, "nunique", no_distinct)
+    assert validate._unique(table.k, con) is False
+    assert validate._unique(table.filter(table.k != 5).k, con) is True

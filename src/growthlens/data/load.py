@@ -852,9 +852,9 @@ class _Loader:
         # Order lines are stored after the window instead (in run), once.
         windowed = model is not ORDER_LINES
         if not self._keeps(read, windowed=windowed):
-            return validate.resolve_duplicates(reasons, model, policy=policy)
+            return validate.resolve_duplicates(reasons, model, policy=policy, backend=self.con)
         stored = self._store(reasons, read, name, windowed=windowed)
-        resolved = validate.resolve_duplicates(stored, model, policy=policy)
+        resolved = validate.resolve_duplicates(stored, model, policy=policy, backend=self.con)
         if resolved is stored:
             return stored
         kept = resolved.cache()

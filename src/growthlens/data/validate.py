@@ -15,9 +15,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.backends import BaseBackend
 
 from growthlens.data.quality import Finding
 from growthlens.data.tables import FIRST_VISITS, SEEN_SOURCES, TABLES, FlagRule, TableModel
+from growthlens.engine import capabilities
 from growthlens.result import json_value
 
 REASON = "_growthlens_reason"
@@ -187,7 +189,9 @@ def first_reasons(table: ir.Table, model: TableModel, *, now: datetime) -> ir.Ta
 _RANK_ALL_SHARE = 0.5
 
 
-def resolve_duplicates(table: ir.Table, model: TableModel, *, policy: str) -> ir.Table:
+def resolve_duplicates(
+    table: ir.Table, model: TableModel, *, policy: str, backend: BaseBackend | None = None
+) -> ir.Table:
     """``table`` (with :func:`first_reasons`) with ``duplicate_key`` set by ``policy``.
 
     ``policy``: ``first`` or ``last``. The rows are those of ranking every row in its
@@ -196,14 +200,15 @@ def resolve_duplicates(table: ir.Table, model: TableModel, *, policy: str) -> ir
     with integers. A row can rank second only in a group of rows with equal key (whole
     row without one), so one group-by on the key, run here, counts those rows first:
     with none, ``table`` itself is returned and nothing is ranked; with a few, only the
-    rows of repeated keys and those with a null key are ranked.
+    rows of repeated keys and those with a null key are ranked. ``backend``: the engine
+    the table lives in, for the key check's bitmap (:func:`_unique`).
     """
     key = key_columns(table, model)
     columns = list(key) if key is not None else data_columns(table)
     groups = table.group_by([table[c] for c in columns]).aggregate(_rows=table.count())
     shared = groups._rows.sum(where=groups._rows > 1).fill_null(0)
     try:
-        if key is not None and len(key) == 1 and _unique(table[key[0]]):
+        if key is not None and len(key) == 1 and _unique(table[key[0]], backend):
             return table
         counts = groups.aggregate(shared=shared, rows=groups._rows.sum()).to_pyarrow()
     except Exception:
@@ -231,16 +236,60 @@ def resolve_duplicates(table: ir.Table, model: TableModel, *, policy: str) -> ir
     return alone.union(_ranked(several, model, policy=policy))
 
 
-def _unique(key: ir.Column) -> bool:
+def _unique(key: ir.Column, backend: BaseBackend | None = None) -> bool:
     """Whether no two rows share ``key`` (two null keys count as shared).
 
     Keys are unique in most tables, and one distinct count (a hash set of the keys)
     answers that at about half the cost of counting the rows per key: 50M session ids,
-    4.4 s against 8.3 s. Only a table with repeats pays for the count per key.
+    4.4 s against 8.3 s. Only a table with repeats pays for the count per key. Integer
+    keys within a narrow range (:func:`_bitmap_span`) are counted with a bitmap where
+    the engine has one, without the hash set: 10M ids 0.06 s against 0.5 s.
     """
-    row = key.as_table().aggregate(distinct=key.nunique(), known=key.count(), rows=ibis._.count())
+    table = key.as_table()
+    if backend is not None and key.type().is_integer() and capabilities(backend).range_bitmaps:
+        row = table.aggregate(lo=key.min(), hi=key.max(), known=key.count(), rows=ibis._.count())
+        got = row.to_pyarrow().to_pylist()[0]
+        if got["rows"] - got["known"] > 1:
+            return False
+        if not got["known"]:
+            return True
+        span = _bitmap_span(got["lo"], got["hi"], got["known"])
+        if span is not None:
+            for macro in _BITMAP_MACROS:
+                backend.raw_sql(macro)
+            # Offsets from the smallest key, 0 … span - 1; uint64 is subtracted in its own
+            # type (its values may pass int64's), the other types after widening.
+            wide = key if key.type().is_uint64() else key.cast("int64")
+            offset = (wide - ibis.literal(got["lo"], type=wide.type())).cast("int64")
+            count = table.aggregate(n=_distinct_in_range(offset, 0, span - 1))
+            return bool(count.to_pyarrow()["n"][0].as_py() == got["known"])
+    row = table.aggregate(distinct=key.nunique(), known=key.count(), rows=ibis._.count())
     got = row.to_pyarrow().to_pylist()[0]
     return bool(got["distinct"] == got["known"] and got["rows"] - got["known"] <= 1)
+
+
+# A bitmap of span bits per engine thread: used when the keys fill at least 1/8 of their
+# range (or the range is small), and never above 2**30 bits (128 MB).
+_BITMAP_DENSITY = 8
+_BITMAP_SMALL = 1 << 16
+_BITMAP_BITS = 1 << 30
+_BITMAP_MACROS = (
+    "CREATE OR REPLACE TEMP MACRO growthlens_distinct_in_range(x, lo, hi) AS "
+    "bit_count(bitstring_agg(x, lo, hi))",
+)
+
+
+def _bitmap_span(lo: int, hi: int, known: int) -> int | None:
+    """Bits of the bitmap for integer keys ``lo`` … ``hi`` (``known`` of them), or None."""
+    span = hi - lo + 1
+    if span <= max(_BITMAP_DENSITY * known, _BITMAP_SMALL) and span <= _BITMAP_BITS:
+        return span
+    return None
+
+
+@ibis.udf.agg.builtin(name="growthlens_distinct_in_range")  # type: ignore[untyped-decorator]
+def _distinct_in_range(value: int, lo: int, hi: int) -> int:  # type: ignore[empty-body]
+    """Distinct values of ``value`` in ``lo`` … ``hi``, one bit each (a DuckDB macro)."""
 
 
 def _ranked(table: ir.Table, model: TableModel, *, policy: str) -> ir.Table:
