@@ -32,6 +32,7 @@ DUCKDB = Capabilities(
     asof_joins=True,
     ascii_trim=True,
     range_bitmaps=True,
+    disk_tables=True,
 )
 SPARK = Capabilities(
     unsigned_ids=False,
@@ -45,6 +46,7 @@ SPARK = Capabilities(
     asof_joins=False,
     ascii_trim=False,
     range_bitmaps=False,
+    disk_tables=False,
 )
 
 
@@ -105,6 +107,7 @@ def test_unknown_backend_gets_conservative_capabilities() -> None:
         asof_joins=False,
         ascii_trim=False,
         range_bitmaps=False,
+        disk_tables=False,
     )
 
 

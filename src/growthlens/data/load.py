@@ -85,7 +85,7 @@ from growthlens.data.tables.costs import (
 )
 from growthlens.data.tables.orders import ORDER_LINES
 from growthlens.data.textfile import Limits
-from growthlens.engine import BackendLike, capabilities, connect
+from growthlens.engine import BackendLike, DiskTables, capabilities, connect
 from growthlens.errors import ConfigError, DataError
 
 Progress = Callable[[str], None]
@@ -170,13 +170,19 @@ def load(
     # so a zipped database is extracted once, for the preset and every table it reads.
     workdir = Path(tempfile.mkdtemp(prefix="growthlens-load-"))
     try:
-        dataset = _load(config, inputs, backend, materialize, progress, settings, workdir)
+        dataset, disk = _load(config, inputs, backend, materialize, progress, settings, workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    # Extracted zip members must outlive the load when a table reads them lazily.
-    weakref.finalize(dataset, shutil.rmtree, workdir, True)
+    # Extracted zip members and tables stored on disk must outlive the load.
+    weakref.finalize(dataset, _clean_up, disk, workdir)
     return dataset
+
+
+def _clean_up(disk: DiskTables, workdir: Path) -> None:
+    """Detach the load's database file, then remove its work folder."""
+    disk.close()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _load(
@@ -187,7 +193,7 @@ def _load(
     progress: Progress | None,
     settings: Mapping[str, Any],
     workdir: Path,
-) -> Dataset:
+) -> tuple[Dataset, DiskTables]:
     cfg = _config(config, workdir=workdir, settings=settings)
     merged_settings = {**cfg.settings.model_dump(exclude_unset=True), **settings}
     resolved_settings = make_settings(**merged_settings)
@@ -227,7 +233,11 @@ def _load(
     loader = _Loader(
         con, resolved_settings, materialize, progress, workdir, lists=lists, lists_dir=lists_dir
     )
-    return loader.run(plan)
+    try:
+        return loader.run(plan), loader.disk
+    except BaseException:
+        loader.disk.close()
+        raise
 
 
 @dataclass(frozen=True)
@@ -355,6 +365,8 @@ class _Loader:
         self.materialize = materialize
         self.progress = progress or (lambda _step: None)
         self.workdir = workdir
+        # Tables too large for the engine's memory are stored compressed in a file there.
+        self.disk = DiskTables(con, workdir)
         self.limits = Limits(settings.max_decompressed_bytes, settings.max_compression_ratio)
         self.owned: list[str] = []
         self.day_numbers = False  # a time column was read from day numbers
@@ -857,8 +869,10 @@ class _Loader:
         resolved = validate.resolve_duplicates(stored, model, policy=policy, backend=self.con)
         if resolved is stored:
             return stored
-        kept = resolved.cache()
-        if self.capabilities.eager_cache:  # a lazy cache (Spark) still reads ``stored``
+        kept = self._stored(resolved)
+        if self.disk.holds(stored):
+            self.disk.drop(stored)
+        elif self.capabilities.eager_cache:  # a lazy cache (Spark) still reads ``stored``
             stored.release()
         return kept
 
@@ -881,7 +895,7 @@ class _Loader:
         if not self._keeps(read, windowed=windowed):
             return table
         try:
-            return table.cache()
+            return self._stored(table)
         except Exception as exc:  # an engine error while typing rows; name the sources
             raise DataError(
                 f"the {name} rows cannot be typed",
@@ -889,6 +903,10 @@ class _Loader:
                 found=engine_message(exc),
                 fix="check the mapped columns' values, or map other columns in growthlens.toml",
             ) from exc
+
+    def _stored(self, table: ir.Table) -> ir.Table:
+        """``table`` stored: in the engine's memory, or on disk if too large (DiskTables)."""
+        return self.disk.store(table) if self.disk.wanted(table) else table.cache()
 
     def _drop_owned(self) -> None:
         """Drop the readers' raw copies once every table has its typed, cached copy."""

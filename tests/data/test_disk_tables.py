@@ -1,0 +1,157 @@
+"""Tables too large for the engine's memory are stored on disk: the same Dataset either way.
+
+``engine.DiskTables`` writes a table the load stores to a database file of the load's own
+when it would take more than ``DISK_SHARE`` of DuckDB's memory limit. Setting the share to 0
+sends every stored table there; each test compares with the load that keeps them in memory.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pytest
+
+import growthlens as gl
+from growthlens import engine
+from growthlens.demo import write_demo
+from growthlens.engine import DiskTables, connect, memory_limit_bytes, parse_bytes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2.7 GiB", int(2.7 * 2**30)),
+        ("476.8 MiB", int(476.8 * 2**20)),
+        ("3GB", 3 * 10**9),
+        ("500 MB", 500 * 10**6),
+        ("1024", 1024),
+        ("unlimited", None),
+        ("-1", None),
+        ("3 XB", None),
+    ],
+)
+def test_parse_bytes(text: str, expected: int | None) -> None:
+    assert parse_bytes(text) == expected
+
+
+def test_memory_limit_read_from_duckdb_only() -> None:
+    limit = memory_limit_bytes(connect("duckdb", memory_limit="3GB"))
+    assert limit is not None and 2.5e9 < limit <= 3e9  # DuckDB keeps 3 GB as 2.7 GiB
+    assert memory_limit_bytes(ibis.sqlite.connect()) is None
+
+
+def test_wanted_compares_the_estimate_with_the_limit(tmp_path: Path) -> None:
+    con = connect("duckdb", memory_limit="100MB")
+    disk = DiskTables(con, tmp_path)
+    # 8 + 16 bytes a row: 1M rows are 24 MB, under half of 100 MB; 3M rows are 72 MB.
+    small = con.create_table("small", pd.DataFrame({"id": range(10**6), "label": "x"}))
+    large = con.create_table("large", pd.DataFrame({"id": range(3 * 10**6), "label": "x"}))
+    assert not disk.wanted(small)
+    assert disk.wanted(large)
+    assert not DiskTables(ibis.sqlite.connect(), tmp_path).wanted(ibis.memtable({"a": [1]}))
+
+
+def test_store_drop_and_close(tmp_path: Path) -> None:
+    con = connect("duckdb")
+    disk = DiskTables(con, tmp_path)
+    stored = disk.store(ibis.memtable({"id": range(10)}))
+    assert disk.holds(stored) and not disk.holds(stored.filter(stored.id > 3))
+    assert stored.count().to_pyarrow().as_py() == 10
+    assert len(list(tmp_path.glob("*.duckdb"))) == 1
+    disk.drop(stored)
+    assert not disk.holds(stored)
+    disk.close()
+    names = con.raw_sql("SELECT database_name FROM duckdb_databases()").fetchall()
+    assert not [n for (n,) in names if n.startswith("growthlens_store")]
+
+
+def _results(ds: gl.Dataset) -> dict[str, Any]:
+    return {
+        "counts": ds.quality.table_counts("sessions"),
+        "order_counts": ds.quality.table_counts("orders"),
+        "findings": sorted((f.check, f.table, f.rows) for f in ds.quality.findings),
+        "activity": gl.activity(ds),
+        "retention": gl.retention(ds),
+        "ltv": gl.ltv(ds),
+        "cac": gl.cac(ds),
+        "romi": gl.romi(ds, by="source"),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_demo(tmp_path_factory.mktemp("demo"), users=1500, seed=3, months=4)
+
+
+def _same(left: dict[str, Any], right: dict[str, Any]) -> None:
+    for key, value in left.items():
+        other = right[key]
+        if isinstance(value, gl.Result):
+            for table in ["main", *value.tables]:
+                pd.testing.assert_frame_equal(
+                    value.frame(table), other.frame(table), rtol=1e-9, obj=key
+                )
+            mine, theirs = value.summary.values_dict(), other.summary.values_dict()
+            assert mine.keys() == theirs.keys()
+            for name, figure in mine.items():
+                if isinstance(figure, float):  # sums in another order: to 1e-9
+                    assert theirs[name] == pytest.approx(figure, rel=1e-9, nan_ok=True), name
+                else:
+                    assert figure == theirs[name], name
+        else:
+            assert value == other, key
+
+
+def test_load_on_disk_same_as_in_memory(
+    demo: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo (CSV, so every table is stored) with every stored table on disk."""
+    files = {"sessions": demo["visits"], "orders": demo["orders"], "costs": demo["costs"]}
+    in_memory = _results(gl.load(**files))
+    monkeypatch.setattr(engine, "DISK_SHARE", 0.0)
+    con = connect("duckdb")
+    ds = gl.load(**files, backend=con)
+    attached = con.raw_sql("SELECT database_name, path FROM duckdb_databases()").fetchall()
+    stores = [(n, p) for n, p in attached if n.startswith("growthlens_store")]
+    assert len(stores) == 1 and Path(stores[0][1]).exists()
+    _same(in_memory, _results(ds))
+    # The Dataset gone, its database file is detached and removed with the work folder.
+    del ds
+    gc.collect()
+    names = [n for (n,) in con.raw_sql("SELECT database_name FROM duckdb_databases()").fetchall()]
+    assert stores[0][0] not in names
+    assert not Path(stores[0][1]).exists()
+
+
+def test_repeated_keys_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeated session ids: the resolved copy is stored, the first one dropped."""
+    rows = [
+        {
+            "user_id": f"u{i % 7}",
+            "start_ts": pd.Timestamp(2024, 1, 1 + i % 20, 10, i % 60),
+            "end_ts": pd.Timestamp(2024, 1, 1 + i % 20, 11, 0),
+            "session_id": i % 90,  # ids 0 … 9 twice
+            "source": "ads",
+            "device": "touch",
+        }
+        for i in range(100)
+    ]
+    path = tmp_path / "sessions.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    expected = gl.load(sessions=path, materialize=True)
+    monkeypatch.setattr(engine, "DISK_SHARE", 0.0)
+    con = connect("duckdb")
+    got = gl.load(sessions=path, materialize=True, backend=con)
+    assert got.quality.table_counts("sessions") == expected.quality.table_counts("sessions")
+    assert got.quality.table_counts("sessions").excluded_by_reason == {"duplicate_key": 10}
+    left = expected.table("sessions").to_pandas().sort_values("session_id", ignore_index=True)
+    right = got.table("sessions").to_pandas().sort_values("session_id", ignore_index=True)
+    pd.testing.assert_frame_equal(left, right)
+    tables = con.raw_sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name LIKE 'growthlens_store%'"
+    ).fetchall()
+    assert tables == [(1,)]  # the resolved sessions only
