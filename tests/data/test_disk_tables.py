@@ -83,8 +83,11 @@ def _results(ds: gl.Dataset) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return write_demo(tmp_path_factory.mktemp("demo"), users=1500, seed=3, months=4)
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The demo's files (CSV, so every table is stored) and its results, all in memory."""
+    written = write_demo(tmp_path_factory.mktemp("demo"), users=1500, seed=3, months=4)
+    files = {"sessions": written["visits"], "orders": written["orders"], "costs": written["costs"]}
+    return files, _results(gl.load(**files))
 
 
 def _same(left: dict[str, Any], right: dict[str, Any]) -> None:
@@ -107,11 +110,10 @@ def _same(left: dict[str, Any], right: dict[str, Any]) -> None:
 
 
 def test_load_on_disk_same_as_in_memory(
-    demo: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    demo: tuple[dict[str, Path], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The demo (CSV, so every table is stored) with every stored table on disk."""
-    files = {"sessions": demo["visits"], "orders": demo["orders"], "costs": demo["costs"]}
-    in_memory = _results(gl.load(**files))
+    """The demo with every stored table on disk."""
+    files, in_memory = demo
     monkeypatch.setattr(engine, "DISK_SHARE", 0.0)
     con = connect("duckdb")
     ds = gl.load(**files, backend=con)
@@ -155,3 +157,17 @@ def test_repeated_keys_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "SELECT count(*) FROM duckdb_tables() WHERE database_name LIKE 'growthlens_store%'"
     ).fetchall()
     assert tables == [(1,)]  # the resolved sessions only
+
+
+def test_failing_disk_leaves_tables_in_memory(
+    demo: tuple[dict[str, Path], dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that cannot be written (full, read-only) costs nothing but the memory."""
+    files, in_memory = demo
+    monkeypatch.setattr(engine, "DISK_SHARE", 0.0)
+
+    def full(self: DiskTables, table: Any) -> Any:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(DiskTables, "store", full)
+    _same(in_memory, _results(gl.load(**files)))

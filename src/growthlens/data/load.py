@@ -905,8 +905,15 @@ class _Loader:
             ) from exc
 
     def _stored(self, table: ir.Table) -> ir.Table:
-        """``table`` stored: in the engine's memory, or on disk if too large (DiskTables)."""
-        return self.disk.store(table) if self.disk.wanted(table) else table.cache()
+        """``table`` stored: in the engine's memory, or on disk if too large (DiskTables).
+
+        A disk that fails (full, read-only) leaves the table in memory, as before there was
+        a disk store; an error in the rows themselves recurs there and is reported.
+        """
+        if self.disk.wanted(table):
+            with contextlib.suppress(Exception):
+                return self.disk.store(table)
+        return table.cache()
 
     def _drop_owned(self) -> None:
         """Drop the readers' raw copies once every table has its typed, cached copy."""
