@@ -189,11 +189,13 @@ class DiskTables:
         self.alias: str | None = None
         self.names: set[str] = set()
 
-    def wanted(self, table: ir.Table) -> bool:
+    def wanted(self, table: ir.Table, rows_of: ir.Table | None = None) -> bool:
         """Whether ``table`` would take more than :data:`DISK_SHARE` of the memory limit.
 
-        Its size is estimated from its rows (a count, answered by file metadata or a
-        stored table) and :data:`_VALUE_BYTES` per value; off the capability, False.
+        Its size is estimated from its rows and :data:`_WIDE_TYPES` (16 bytes a value, 8
+        for other types); off the capability, False. The rows are counted on ``rows_of``
+        when given (a stored table with the same rows: a count of ``table`` itself could
+        run its whole query), else on ``table`` (file metadata or a stored table answer).
         """
         if not capabilities(self.con).disk_tables:
             return False
@@ -201,7 +203,7 @@ class DiskTables:
         if limit is None:
             return False
         width = sum(_value_bytes(t) for t in table.schema().types)
-        rows = int(table.count().to_pyarrow().as_py())
+        rows = int((table if rows_of is None else rows_of).count().to_pyarrow().as_py())
         return rows * width > DISK_SHARE * limit
 
     def store(self, table: ir.Table) -> ir.Table:

@@ -52,6 +52,7 @@ def test_wanted_compares_the_estimate_with_the_limit(tmp_path: Path) -> None:
     large = con.create_table("large", pd.DataFrame({"id": range(3 * 10**6), "label": "x"}))
     assert not disk.wanted(small)
     assert disk.wanted(large)
+    assert disk.wanted(small, rows_of=large)  # counted on a table with the same rows
     assert not DiskTables(ibis.sqlite.connect(), tmp_path).wanted(ibis.memtable({"a": [1]}))
 
 

@@ -869,7 +869,7 @@ class _Loader:
         resolved = validate.resolve_duplicates(stored, model, policy=policy, backend=self.con)
         if resolved is stored:
             return stored
-        kept = self._stored(resolved)
+        kept = self._stored(resolved, rows_of=stored)  # the same rows, newly marked
         if self.disk.holds(stored):
             self.disk.drop(stored)
         elif self.capabilities.eager_cache:  # a lazy cache (Spark) still reads ``stored``
@@ -904,13 +904,14 @@ class _Loader:
                 fix="check the mapped columns' values, or map other columns in growthlens.toml",
             ) from exc
 
-    def _stored(self, table: ir.Table) -> ir.Table:
+    def _stored(self, table: ir.Table, rows_of: ir.Table | None = None) -> ir.Table:
         """``table`` stored: in the engine's memory, or on disk if too large (DiskTables).
 
-        A disk that fails (full, read-only) leaves the table in memory, as before there was
+        ``rows_of``: a stored table with the same rows, counted instead of ``table``. A
+        disk that fails (full, read-only) leaves the table in memory, as before there was
         a disk store; an error in the rows themselves recurs there and is reported.
         """
-        if self.disk.wanted(table):
+        if self.disk.wanted(table, rows_of):
             with contextlib.suppress(Exception):
                 return self.disk.store(table)
         return table.cache()
