@@ -197,9 +197,7 @@ class DiskTables:
         when given (a stored table with the same rows: a count of ``table`` itself could
         run its whole query), else on ``table`` (file metadata or a stored table answer).
         """
-        if not capabilities(self.con).disk_tables:
-            return False
-        limit = memory_limit_bytes(self.con)
+        limit = memory_limit_bytes(self.con)  # None off the capability
         if limit is None:
             return False
         width = sum(_value_bytes(t) for t in table.schema().types)

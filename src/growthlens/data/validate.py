@@ -246,26 +246,30 @@ def _unique(key: ir.Column, backend: BaseBackend | None = None) -> bool:
     the engine has one, without the hash set: 10M ids 0.06 s against 0.5 s.
     """
     table = key.as_table()
-    if backend is not None and key.type().is_integer() and capabilities(backend).range_bitmaps:
-        row = table.aggregate(lo=key.min(), hi=key.max(), known=key.count(), rows=ibis._.count())
-        got = row.to_pyarrow().to_pylist()[0]
-        if got["rows"] - got["known"] > 1:
-            return False
-        if not got["known"]:
-            return True
-        span = _bitmap_span(got["lo"], got["hi"], got["known"])
-        if span is not None:
-            for macro in _BITMAP_MACROS:
-                backend.raw_sql(macro)
-            # Offsets from the smallest key, 0 … span - 1; uint64 is subtracted in its own
-            # type (its values may pass int64's), the other types after widening.
-            wide = key if key.type().is_uint64() else key.cast("int64")
-            offset = (wide - ibis.literal(got["lo"], type=wide.type())).cast("int64")
-            count = table.aggregate(n=_distinct_in_range(offset, 0, span - 1))
-            return bool(count.to_pyarrow()["n"][0].as_py() == got["known"])
-    row = table.aggregate(distinct=key.nunique(), known=key.count(), rows=ibis._.count())
+    bitmaps = backend if backend is not None and capabilities(backend).range_bitmaps else None
+    bitmap = bitmaps is not None and key.type().is_integer()
+    # One scan answers the null keys and either the distinct count or the key range.
+    extra = {"lo": key.min(), "hi": key.max()} if bitmap else {"distinct": key.nunique()}
+    row = table.aggregate(known=key.count(), rows=ibis._.count(), **extra)
     got = row.to_pyarrow().to_pylist()[0]
-    return bool(got["distinct"] == got["known"] and got["rows"] - got["known"] <= 1)
+    if got["rows"] - got["known"] > 1:
+        return False
+    if not bitmap:
+        return bool(got["distinct"] == got["known"])
+    if not got["known"]:
+        return True
+    span = _bitmap_span(got["lo"], got["hi"], got["known"])
+    if span is None or bitmaps is None:
+        distinct = table.aggregate(n=key.nunique())
+    else:
+        for macro in _BITMAP_MACROS:
+            bitmaps.raw_sql(macro)
+        # Offsets from the smallest key, 0 … span - 1; uint64 is subtracted in its own
+        # type (its values may pass int64's), the other types after widening.
+        wide = key if key.type().is_uint64() else key.cast("int64")
+        offset = (wide - ibis.literal(got["lo"], type=wide.type())).cast("int64")
+        distinct = table.aggregate(n=_distinct_in_range(offset, 0, span - 1))
+    return bool(distinct.to_pyarrow()["n"][0].as_py() == got["known"])
 
 
 # A bitmap of span bits per engine thread: used when the keys fill at least 1/8 of their
