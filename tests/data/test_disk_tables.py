@@ -70,6 +70,56 @@ def test_store_drop_and_close(tmp_path: Path) -> None:
     assert not [n for (n,) in names if n.startswith("growthlens_store")]
 
 
+def _compression(con: Any, disk: DiskTables, table: ibis.Table) -> dict[str, set[str]]:
+    """Column → the compressions of its data segments, from DuckDB's storage info."""
+    name = table.get_name().rsplit(".", 1)[-1]
+    rows = con.raw_sql(
+        "SELECT column_name, compression FROM pragma_storage_info("
+        f"'{disk.alias}.main.{name}') WHERE segment_type NOT IN ('VALIDITY')"
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for column, compression in rows:
+        out.setdefault(column, set()).add(compression)
+    return out
+
+
+def test_text_ids_stored_uncompressed(tmp_path: Path) -> None:
+    """Ids (``*_id`` text) are written plain, other text compressed; every value kept."""
+    con = connect("duckdb")
+    disk = DiskTables(con, tmp_path)
+    n = 250_000  # two full row groups: DuckDB compresses a row group when it is full
+    frame = pd.DataFrame(
+        {
+            "user_id": [None if i % 997 == 0 else f"u{i:016x}é" for i in range(n)],
+            "order_id": [f"o-{i}" for i in range(n)],
+            "device": ["desktop", "touch"] * (n // 2),
+            "source_id": range(n),  # an id, but not text: compressed as numbers are
+            "ts": pd.date_range("2024-01-01", periods=n, freq="min"),
+        }
+    )
+    stored = disk.store(ibis.memtable(frame))
+    kinds = _compression(con, disk, stored)
+    assert kinds["user_id"] <= {"Uncompressed", "Constant"}
+    assert kinds["order_id"] <= {"Uncompressed", "Constant"}
+    assert not kinds["device"] <= {"Uncompressed", "Constant"}
+    assert stored.schema() == con.create_table("in_memory", frame).schema()  # same types
+    back = stored.to_pandas().sort_values("source_id", ignore_index=True)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+
+
+def test_failed_plain_write_leaves_no_table(tmp_path: Path) -> None:
+    """A row that fails while the plain table fills: the error surfaces, no table is left."""
+    con = connect("duckdb")
+    disk = DiskTables(con, tmp_path)
+    t = ibis.memtable({"user_id": ["a", "b"], "amount": ["1", "x"]})
+    with pytest.raises(Exception, match="x"):
+        disk.store(t.mutate(amount=t.amount.cast("int64")))
+    tables = con.raw_sql(
+        f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{disk.alias}'"
+    ).fetchall()
+    assert tables == [(0,)] and not disk.names
+
+
 def _results(ds: gl.Dataset) -> dict[str, Any]:
     return {
         "counts": ds.quality.table_counts("sessions"),
@@ -128,6 +178,42 @@ def test_load_on_disk_same_as_in_memory(
     names = [n for (n,) in con.raw_sql("SELECT database_name FROM duckdb_databases()").fetchall()]
     assert stores[0][0] not in names
     assert not Path(stores[0][1]).exists()
+
+
+def test_text_ids_on_disk_same_as_in_memory(
+    demo: tuple[dict[str, Path], dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo with its user ids as text ("u…", stored plain on disk) against memory."""
+    files, _ = demo
+    text = {}
+    for name, path in files.items():
+        frame = pd.read_csv(path, dtype={"Uid": str})
+        if "Uid" in frame.columns:
+            frame["Uid"] = "u" + frame["Uid"]
+        text[name] = tmp_path / path.name
+        frame.to_csv(text[name], index=False)
+    in_memory = _results(gl.load(**text))
+    monkeypatch.setattr(engine, "DISK_SHARE", 0.0)
+    con = connect("duckdb")
+    ds = gl.load(**text, backend=con)
+    assert ds.table("sessions").schema()["user_id"].is_string()
+    stored = con.raw_sql(
+        "SELECT database_name, table_name FROM duckdb_tables() "
+        "WHERE database_name LIKE 'growthlens_store%'"
+    ).fetchall()
+    kinds = set()
+    for database, table in stored:
+        kinds |= {
+            compression
+            for (compression,) in con.raw_sql(
+                f"SELECT compression FROM pragma_storage_info('{database}.main.{table}') "
+                "WHERE column_name = 'user_id' AND segment_type = 'VARCHAR'"
+            ).fetchall()
+        }
+    assert stored and kinds == {"Uncompressed"}
+    _same(in_memory, _results(ds))
 
 
 def test_repeated_keys_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
