@@ -218,7 +218,7 @@ class DiskTables:
             self.con.raw_sql(f"ATTACH '{_quote(str(path))}' AS {alias}")
             self.alias = alias
         name = f"stored_{secrets.token_hex(6)}"
-        plain = [c for c, t in table.schema().items() if t.is_string() and _is_id(c)]
+        plain = {c for c, t in table.schema().items() if t.is_string() and _is_id(c)}
         if plain:
             self._write_plain(name, table, plain)
         else:
@@ -226,7 +226,7 @@ class DiskTables:
         self.names.add(name)
         return self.con.table(name, database=(self.alias, "main"))
 
-    def _write_plain(self, name: str, table: ir.Table, plain: list[str]) -> None:
+    def _write_plain(self, name: str, table: ir.Table, plain: set[str]) -> None:
         """``table`` written to ``name`` with the ``plain`` columns uncompressed (class doc).
 
         DuckDB sets a column's compression only in its definition, so the table is created

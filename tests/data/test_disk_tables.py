@@ -70,12 +70,11 @@ def test_store_drop_and_close(tmp_path: Path) -> None:
     assert not [n for (n,) in names if n.startswith("growthlens_store")]
 
 
-def _compression(con: Any, disk: DiskTables, table: ibis.Table) -> dict[str, set[str]]:
+def _compression(con: Any, qualified: str) -> dict[str, set[str]]:
     """Column → the compressions of its data segments, from DuckDB's storage info."""
-    name = table.get_name().rsplit(".", 1)[-1]
     rows = con.raw_sql(
         "SELECT column_name, compression FROM pragma_storage_info("
-        f"'{disk.alias}.main.{name}') WHERE segment_type NOT IN ('VALIDITY')"
+        f"'{qualified}') WHERE segment_type NOT IN ('VALIDITY')"
     ).fetchall()
     out: dict[str, set[str]] = {}
     for column, compression in rows:
@@ -98,7 +97,7 @@ def test_text_ids_stored_uncompressed(tmp_path: Path) -> None:
         }
     )
     stored = disk.store(ibis.memtable(frame))
-    kinds = _compression(con, disk, stored)
+    kinds = _compression(con, stored.get_name())  # <alias>.main.<name>
     assert kinds["user_id"] <= {"Uncompressed", "Constant"}
     assert kinds["order_id"] <= {"Uncompressed", "Constant"}
     assert not kinds["device"] <= {"Uncompressed", "Constant"}
@@ -205,13 +204,7 @@ def test_text_ids_on_disk_same_as_in_memory(
     ).fetchall()
     kinds = set()
     for database, table in stored:
-        kinds |= {
-            compression
-            for (compression,) in con.raw_sql(
-                f"SELECT compression FROM pragma_storage_info('{database}.main.{table}') "
-                "WHERE column_name = 'user_id' AND segment_type = 'VARCHAR'"
-            ).fetchall()
-        }
+        kinds |= _compression(con, f"{database}.main.{table}").get("user_id", set())
     assert stored and kinds == {"Uncompressed"}
     _same(in_memory, _results(ds))
 
