@@ -218,25 +218,26 @@ class DiskTables:
             self.con.raw_sql(f"ATTACH '{_quote(str(path))}' AS {alias}")
             self.alias = alias
         name = f"stored_{secrets.token_hex(6)}"
-        plain = {c for c, t in table.schema().items() if t.is_string() and _is_id(c)}
+        schema = table.schema()
+        plain = {c for c, t in schema.items() if t.is_string() and _is_id(c)}
         if plain:
-            self._write_plain(name, table, plain)
+            self._write_plain(name, table, schema, plain)
         else:
             self.con.create_table(name, table, database=(self.alias, "main"))
         self.names.add(name)
         return self.con.table(name, database=(self.alias, "main"))
 
-    def _write_plain(self, name: str, table: ir.Table, plain: set[str]) -> None:
+    def _write_plain(
+        self, name: str, table: ir.Table, schema: ibis.Schema, plain: set[str]
+    ) -> None:
         """``table`` written to ``name`` with the ``plain`` columns uncompressed (class doc).
 
         DuckDB sets a column's compression only in its definition, so the table is created
-        from the query's schema, as Ibis types it, and then filled by Ibis.
+        from the query's ``schema``, as Ibis types it, and then filled by Ibis.
         """
         columns = [
             column.sql("duckdb") + (" USING COMPRESSION uncompressed" if c in plain else "")
-            for c, column in zip(
-                table.columns, table.schema().to_sqlglot_column_defs("duckdb"), strict=True
-            )
+            for c, column in zip(schema.names, schema.to_sqlglot_column_defs("duckdb"), strict=True)
         ]
         target = f"{self.alias}.main.{name}"  # both generated: letters, digits, underscores
         self.con.raw_sql(f"CREATE TABLE {target} ({', '.join(columns)})")
