@@ -119,3 +119,38 @@ def test_first_visit_times_with_and_without_the_first_sessions() -> None:
         pd.testing.assert_series_equal(
             got, expected, check_names=False, check_dtype=False, check_index_type=False
         )
+
+
+def test_unique_first_sessions_aggregate_equals_ranking() -> None:
+    """Users with at most one session a day: the per-user ordered aggregate picks the same
+    row, every column and its type kept, as ranking the rows with a window; nulls in the
+    other columns stay nulls, and ``user_id`` keeps its place among the columns."""
+    from growthlens.data.firsts import unique_first_sessions
+
+    rng = np.random.default_rng(11)
+    users = np.repeat(np.arange(400), 5)
+    days = np.concatenate([rng.choice(60, 5, replace=False) for _ in range(400)])
+    frame = pd.DataFrame(
+        {
+            "start_ts": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(days, "D")
+            + pd.to_timedelta(rng.integers(0, 86_400_000_000, len(days)), "us"),
+            "user_id": [f"user-{u:05d}-with-a-long-id" for u in users],
+            "session_id": pd.array(rng.integers(0, 2**63, len(days)), dtype="UInt64"),
+            "device": rng.choice(["desktop", "touch", None], len(days)),
+            "end_ts": pd.NaT,
+        }
+    )
+    con = connect("duckdb")
+    table = con.create_table("s", frame, overwrite=True)
+    ranked = unique_first_sessions(table, ordered_aggregates=False)
+    aggregated = unique_first_sessions(table, ordered_aggregates=True)
+    assert aggregated.schema() == table.schema() == ranked.schema()
+    ours, theirs = (
+        t.to_pyarrow().to_pandas().sort_values("user_id").reset_index(drop=True)
+        for t in (aggregated, ranked)
+    )
+    expected = frame.sort_values(["user_id", "start_ts"]).drop_duplicates("user_id")
+    assert len(ours) == 400 and ours["device"].isna().any()
+    pd.testing.assert_frame_equal(ours, theirs)
+    pd.testing.assert_frame_equal(ours, expected.reset_index(drop=True), check_dtype=False)

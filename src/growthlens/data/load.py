@@ -1046,7 +1046,12 @@ class _Loader:
                 built = first_sessions_of(watched.buyers)
                 if watched.buyers_once is not None:
                     # One session a day at most: no two share an instant, so no ties.
-                    built = built.union(unique_first_sessions(watched.buyers_once))
+                    built = built.union(
+                        unique_first_sessions(
+                            watched.buyers_once,
+                            ordered_aggregates=self.capabilities.ordered_aggregates,
+                        )
+                    )
                 rest = [c for c in clean["sessions"].columns if c != "user_id"]
                 visits = built.select("user_id", "first_order_ts", *rest).cache()
                 first = byproducts[FIRST_ORDERS]
