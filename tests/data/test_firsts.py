@@ -154,3 +154,30 @@ def test_unique_first_sessions_aggregate_equals_ranking() -> None:
     assert len(ours) == 400 and ours["device"].isna().any()
     pd.testing.assert_frame_equal(ours, theirs)
     pd.testing.assert_frame_equal(ours, expected.reset_index(drop=True), check_dtype=False)
+
+
+def test_earliest_rows_by_join_equal_the_window() -> None:
+    """The first sessions' earliest rows by a per-key minimum joined back equal the
+    windowed minimum's rows, ties, null keys and keys without any value included."""
+    from growthlens.data.firsts import _at_earliest_joined, _at_extreme
+
+    rng = np.random.default_rng(5)
+    size = 3_000
+    keys = rng.integers(0, 400, size).astype(str).astype(object)
+    keys[rng.random(size) < 0.03] = None
+    starts = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 6, size), "h"))
+    starts[rng.random(size) < 0.05] = pd.NaT
+    starts[keys == "7"] = pd.NaT  # a key whose every value is null keeps all its rows
+    frame = pd.DataFrame({"user_id": keys, "start_ts": starts, "n": np.arange(size)})
+    con = connect("duckdb")
+    table = con.create_table("t", frame, overwrite=True)
+    joined, window = (
+        f(table, key="user_id", column="start_ts", **extra).to_pyarrow().to_pandas()
+        for f, extra in ((_at_earliest_joined, {}), (_at_extreme, {"latest": False}))
+    )
+    assert joined["user_id"].isna().any() and (joined["user_id"] == "7").sum() > 1
+    assert len(joined) > joined["user_id"].nunique(dropna=False)  # ties kept, as the window
+    pd.testing.assert_frame_equal(
+        joined.sort_values("n").reset_index(drop=True),
+        window.sort_values("n").reset_index(drop=True),
+    )
