@@ -57,8 +57,9 @@ def _at_extreme(table: ir.Table, *, key: str, column: str, latest: bool) -> ir.T
 def _at_earliest_joined(table: ir.Table, *, key: str, column: str) -> ir.Table:
     """Rows at their key's earliest ``column``, as :func:`_at_extreme`, by a join.
 
-    For a stored table, read twice: each key's minimum from a narrow group-by, joined
-    back. The window of :func:`_at_extreme` sorts every row with all its columns; at 50M
+    Each key's minimum from a narrow group-by, joined back. ``table`` is read twice, so
+    this suits a stored table (an expression read twice is stored first; see
+    :func:`_at_extreme`). That function's window sorts every row with all its columns; at 50M
     sessions with 6.5 a user (shape ``loyal``) that sort spilled and took 21 s, the join
     8 s. Where users have about one session it costs a little more (50M: 10.2 → 11.3 s on
     the demo, 18.5 → 20.3 s on ``oneshot``; at 10M ±0.2 s). Null keys and null minima
